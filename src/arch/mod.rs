@@ -1,0 +1,4 @@
+//! Everything that is an instruction: barriers, cache maintenance, interrupt masking.
+//!
+//! Only built for `target_arch = "arm"`; the rest of the crate reaches the machine
+//! through [`crate::Platform`] and through the functions here.

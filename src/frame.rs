@@ -1,0 +1,86 @@
+//! The register frame a trap hands to the crate: what an interrupted instruction saw.
+
+/// The CPU state at the instruction that trapped, as the exception entry glue saved it.
+///
+/// The layout is a contract with assembly (the integrator's undefined-instruction
+/// entry and, later, the optimized-probe trampolines): `r0`–`r12`, then the interrupted
+/// mode's `sp` and `lr`, then the address of the trapped instruction and the CPSR the
+/// interrupted code ran with. Whatever a handler leaves here is what the interrupted
+/// code resumes with, so changing `pc` redirects execution and changing `cpsr` changes
+/// its flags.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrapFrame {
+    /// General-purpose registers `r0`–`r12`.
+    pub r: [u32; 13],
+    /// Stack pointer of the interrupted mode.
+    pub sp: u32,
+    /// Link register of the interrupted mode.
+    pub lr: u32,
+    /// Address of the trapped instruction on entry; where execution resumes on exit.
+    pub pc: u32,
+    /// Program status of the interrupted code (restored from here on exit).
+    pub cpsr: u32,
+}
+
+impl TrapFrame {
+    /// Byte offset of `sp` in the frame, for assembly.
+    pub const OFFSET_SP: usize = 13 * 4;
+    /// Byte offset of `lr` in the frame, for assembly.
+    pub const OFFSET_LR: usize = 14 * 4;
+    /// Byte offset of `pc` in the frame, for assembly.
+    pub const OFFSET_PC: usize = 15 * 4;
+    /// Byte offset of `cpsr` in the frame, for assembly.
+    pub const OFFSET_CPSR: usize = 16 * 4;
+    /// Size of the frame in bytes.
+    pub const SIZE: usize = 17 * 4;
+
+    /// Register `n` (0–15) as an instruction names it; `r15` reads the frame's `pc`.
+    pub const fn reg(&self, n: usize) -> u32 {
+        match n {
+            0..=12 => self.r[n],
+            13 => self.sp,
+            14 => self.lr,
+            _ => self.pc,
+        }
+    }
+
+    /// Sets register `n` (0–15) as an instruction names it; `r15` sets the frame's `pc`.
+    pub const fn set_reg(&mut self, n: usize, value: u32) {
+        match n {
+            0..=12 => self.r[n] = value,
+            13 => self.sp = value,
+            14 => self.lr = value,
+            _ => self.pc = value,
+        }
+    }
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<TrapFrame>() == TrapFrame::SIZE);
+    assert!(core::mem::offset_of!(TrapFrame, sp) == TrapFrame::OFFSET_SP);
+    assert!(core::mem::offset_of!(TrapFrame, lr) == TrapFrame::OFFSET_LR);
+    assert!(core::mem::offset_of!(TrapFrame, pc) == TrapFrame::OFFSET_PC);
+    assert!(core::mem::offset_of!(TrapFrame, cpsr) == TrapFrame::OFFSET_CPSR);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reg_numbers_map_to_named_fields() {
+        let mut f = TrapFrame::default();
+        for n in 0..16 {
+            f.set_reg(n, 0x100 + n as u32);
+        }
+        assert_eq!(f.r[0], 0x100);
+        assert_eq!(f.r[12], 0x10c);
+        assert_eq!(f.sp, 0x10d);
+        assert_eq!(f.lr, 0x10e);
+        assert_eq!(f.pc, 0x10f);
+        for n in 0..16 {
+            assert_eq!(f.reg(n), 0x100 + n as u32);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Dynamic kernel probes for bare-metal ARMv7-A (A32) kernels.
+//!
+//! The integrating kernel implements [`Platform`] (CPUs, IPIs, interrupt masking, the
+//! text it allows to be probed and a writable view of it) and calls the crate from its
+//! undefined-instruction handler and its IPI handler. Everything that is not an
+//! instruction is plain Rust and is tested on the host against the fakes in
+//! [`fakes`] (enabled by the `fakes` feature, and always in this crate's own tests).
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+
+pub mod frame;
+pub mod insn;
+pub mod platform;
+
+#[cfg(target_arch = "arm")]
+pub mod arch;
+
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
+
+pub use frame::TrapFrame;
+pub use platform::{CpuSet, InterruptState, Platform};
