@@ -10,9 +10,13 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub mod decode;
 pub mod frame;
 pub mod insn;
+pub mod patch;
 pub mod platform;
+pub mod step;
+pub mod stop_machine;
 
 #[cfg(target_arch = "arm")]
 pub mod arch;

@@ -1,0 +1,1 @@
+//! Table-driven A32 decoder: every instruction word is rejected (with a reason), simulated, or emulated.

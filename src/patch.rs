@@ -1,0 +1,1 @@
+//! The one primitive that writes kernel text: aligned word store plus cache maintenance.
