@@ -1,2 +1,75 @@
+//! A tiny 4-core ARMv7-A kernel for QEMU (`virt`, `vexpress-a15`) that proves
+//! armv7-kprobes: it boots every core, brings up the MMU, caches, GIC and heap, and
+//! runs the in-kernel tests (or the demo), exiting QEMU with a verdict.
 #![no_std]
 #![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+// Reset, vectors, per-mode stacks and the default exception glue come from aarch32-rt.
+use aarch32_rt as _;
+
+mod board;
+mod bootargs;
+mod gic;
+mod heap;
+mod mmu;
+mod platform;
+mod semihosting;
+mod smp;
+mod testing;
+mod tests;
+mod text;
+mod timer;
+mod trap;
+mod uart;
+
+use bootargs::{Inject, Mode};
+
+/// Core 0's entry (called by aarch32-rt in SYS mode after .data/.bss are set up).
+#[unsafe(no_mangle)]
+pub extern "C" fn kmain() -> ! {
+    mmu::build_table();
+    mmu::enable();
+    heap::init();
+    platform::init();
+    gic::init_distributor();
+    gic::init_cpu();
+    smp::check_in();
+    // SAFETY: the GIC and the IRQ entry are ready on this core.
+    unsafe { aarch32_cpu::interrupt::enable() };
+    kprintln!("armv7-kprobes test kernel on {}", board::BOARD.name);
+    let online = smp::start_secondaries();
+    for cpu in 0..smp::MAX_CORES {
+        if online & (1 << cpu) != 0 {
+            kprintln!("cpu {cpu} online, MPIDR {:#010x}", smp::mpidr(cpu));
+        }
+    }
+    kprintln!("{} of {} cores online", online.count_ones(), smp::MAX_CORES);
+    if bootargs::inject() == Inject::Hang {
+        kprintln!("hanging on purpose (runner --inject hang)");
+        loop {
+            aarch32_cpu::asm::wfe();
+        }
+    }
+    match bootargs::mode() {
+        Mode::Tests => {
+            let mut failed = testing::run(tests::ALL);
+            if bootargs::inject() == Inject::FailingTest {
+                failed += testing::run(&[tests::INJECTED_FAILURE]);
+            }
+            semihosting::exit(if failed == 0 { 0 } else { 1 })
+        }
+        Mode::Demo => {
+            kprintln!("demo: the probe demo arrives with the kprobe issues; platform is up");
+            semihosting::exit(0)
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    uart::print_unlocked(format_args!("\n!!! panic on cpu {}: {info}\n", smp::cpu_id()));
+    semihosting::exit(2)
+}

@@ -1,0 +1,51 @@
+//! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
+//!
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject]`. Without the magic (plain
+//! `qemu-system-arm -kernel`), the kernel runs its tests.
+
+use crate::board::BOOTARGS;
+
+const MAGIC: u32 = 0x4b50_5242; // "KPRB"
+
+/// What the kernel does after boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Run the in-kernel test registry and exit with its verdict.
+    Tests,
+    /// The demo a user meets first.
+    Demo,
+}
+
+/// A deliberate fault, for proving that the harness notices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inject {
+    /// Nothing injected.
+    None,
+    /// Add a test that fails.
+    FailingTest,
+    /// Hang after boot (the runner's timeout must catch it).
+    Hang,
+}
+
+fn word(i: usize) -> u32 {
+    // SAFETY: BOOTARGS is RAM the image never uses (link.ld asserts it), mapped
+    // read-write; reading a word there is always defined (zero if nothing was loaded).
+    unsafe { core::ptr::read_volatile((BOOTARGS + 4 * i) as *const u32) }
+}
+
+/// The requested mode.
+pub fn mode() -> Mode {
+    match (word(0) == MAGIC, word(1)) {
+        (true, 1) => Mode::Demo,
+        _ => Mode::Tests,
+    }
+}
+
+/// The requested injection.
+pub fn inject() -> Inject {
+    match (word(0) == MAGIC, word(2)) {
+        (true, 1) => Inject::FailingTest,
+        (true, 2) => Inject::Hang,
+        _ => Inject::None,
+    }
+}

@@ -1,0 +1,184 @@
+//! Bringing up the secondary cores on each board and running work on them.
+//!
+//! Every core enters at `_start` (aarch32-rt). Secondaries wait in
+//! `_asm_secondary_core_park` for core 0 to publish `RELEASE` — on vexpress-a15 they
+//! are already there at reset; on virt they are powered off and PSCI CPU_ON starts
+//! them at `_start` after the release, so they pass straight through. Each then turns
+//! on its MMU, its GIC CPU interface and IRQs, checks in, and serves its mailbox.
+
+use crate::board::{BOARD, SecondaryStart};
+use crate::{gic, mmu, timer};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+/// Cores the kernel is built for (NUM_CORES in link.ld; aarch32-rt stacks per core).
+pub const MAX_CORES: usize = 4;
+
+const RELEASE_MAGIC: u32 = 0x5ec0_1dad;
+const PSCI_CPU_ON: u32 = 0x8400_0003;
+
+/// Written by core 0 to let parked secondaries run. Read with the MMU off.
+#[unsafe(no_mangle)]
+static SECONDARY_RELEASE: AtomicU32 = AtomicU32::new(0);
+
+static ONLINE: AtomicU32 = AtomicU32::new(0);
+static MPIDR: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
+static MAILBOX: [AtomicUsize; MAX_CORES] = [const { AtomicUsize::new(0) }; MAX_CORES];
+
+// The park loop runs before the secondary has a stack or an MMU, so it is assembly.
+// SAFETY: called by aarch32-rt's `_default_start` with `bl` (lr valid) on secondaries
+// only; clobbers r1–r3, which that caller does not keep (the core id is in r4). It
+// reads one word whose address is fixed at link time and returns once core 0 wrote
+// the magic value there (after cleaning it to the point of coherency).
+core::arch::global_asm!(
+    ".pushsection .text.noprobe.park, \"ax\", %progbits",
+    ".arm",
+    ".global _asm_secondary_core_park",
+    ".type _asm_secondary_core_park, %function",
+    ".p2align 2",
+    "_asm_secondary_core_park:",
+    "    ldr   r1, ={release}",     // r1 = &SECONDARY_RELEASE
+    "    ldr   r2, ={magic}",       // r2 = the value core 0 publishes
+    "1:  ldr   r3, [r1]",
+    "    cmp   r3, r2",
+    "    wfene",                    // sleep until core 0's SEV (or any event)
+    "    bne   1b",
+    "    dmb",                      // order later reads after the release
+    "    bx    lr",
+    ".size _asm_secondary_core_park, . - _asm_secondary_core_park",
+    ".popsection",
+    release = sym SECONDARY_RELEASE,
+    magic = const RELEASE_MAGIC,
+);
+
+/// The calling core's index (MPIDR.Aff0; both boards number cores 0..n in cluster 0).
+pub fn cpu_id() -> usize {
+    (aarch32_cpu::register::Mpidr::read().0 & 0xff) as usize
+}
+
+/// The cores that have checked in, as a bit mask.
+pub fn online_mask() -> u32 {
+    ONLINE.load(Ordering::Acquire)
+}
+
+/// The MPIDR core `cpu` reported when it checked in.
+pub fn mpidr(cpu: usize) -> u32 {
+    MPIDR[cpu].load(Ordering::Acquire)
+}
+
+/// Marks the calling core online and records its MPIDR.
+pub fn check_in() {
+    let id = cpu_id();
+    MPIDR[id].store(aarch32_cpu::register::Mpidr::read().0, Ordering::Release);
+    ONLINE.fetch_or(1 << id, Ordering::AcqRel);
+}
+
+fn psci_cpu_on(target_mpidr: u32, entry: u32) -> i32 {
+    let ret: i32;
+    // SAFETY: on QEMU virt (no EL2/EL3 firmware), HVC is the PSCI conduit and QEMU
+    // handles the call itself: r0 = function id, r1 = target, r2 = entry point,
+    // r3 = context id; r0 returns the PSCI status. No memory is touched.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension virt",
+            "hvc #0",
+            inout("r0") PSCI_CPU_ON => ret,
+            in("r1") target_mpidr,
+            in("r2") entry,
+            in("r3") 0u32,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// Releases the secondaries and waits (up to 2 s) until they check in. Returns the
+/// online mask.
+pub fn start_secondaries() -> u32 {
+    SECONDARY_RELEASE.store(RELEASE_MAGIC, Ordering::Release);
+    let addr = &SECONDARY_RELEASE as *const AtomicU32 as usize;
+    // SAFETY: DCCMVAC (clean by VA to PoC) on the line holding SECONDARY_RELEASE
+    // pushes it to memory for cores whose caches are still off; DSB completes it
+    // before SEV wakes them. No other state is affected.
+    unsafe {
+        core::arch::asm!("mcr p15, 0, {a}, c7, c10, 1", "dsb", "sev", a = in(reg) addr,
+            options(nostack, preserves_flags));
+    }
+    if BOARD.secondary_start == SecondaryStart::PsciCpuOn {
+        unsafe extern "C" {
+            fn _start();
+        }
+        for cpu in 1..MAX_CORES {
+            // An absent core (QEMU -smp < 4) answers INVALID_PARAMETERS; the wait
+            // below then simply does not see it.
+            let _ = psci_cpu_on(cpu as u32, _start as *const () as usize as u32);
+        }
+    }
+    let deadline = timer::now_ns() + 2_000_000_000;
+    while online_mask().count_ones() < MAX_CORES as u32 && timer::now_ns() < deadline {
+        core::hint::spin_loop();
+    }
+    online_mask()
+}
+
+struct Job<'a> {
+    f: &'a (dyn Fn(usize) + Sync),
+    pending: AtomicU32,
+}
+
+/// Runs `f(cpu)` on every online core, core 0 included, at the same time, and
+/// returns when all have finished.
+pub fn on_each_cpu(f: &(dyn Fn(usize) + Sync)) {
+    let me = cpu_id();
+    let others = online_mask() & !(1 << me);
+    let job = Job { f, pending: AtomicU32::new(others.count_ones()) };
+    for cpu in 0..MAX_CORES {
+        if others & (1 << cpu) != 0 {
+            MAILBOX[cpu].store(&job as *const Job as usize, Ordering::Release);
+        }
+    }
+    aarch32_cpu::asm::dsb();
+    aarch32_cpu::asm::sev();
+    f(me);
+    while job.pending.load(Ordering::Acquire) != 0 {
+        core::hint::spin_loop();
+    }
+}
+
+/// Runs `f(cpu)` on each online core other than the caller, and waits for them.
+pub fn on_other_cpus(f: &(dyn Fn(usize) + Sync)) {
+    let me = cpu_id();
+    on_each_cpu(&|cpu| {
+        if cpu != me {
+            f(cpu)
+        }
+    });
+}
+
+/// A secondary's life after check-in: run what arrives in its mailbox, forever.
+pub fn serve_mailbox() -> ! {
+    let me = cpu_id();
+    loop {
+        let j = MAILBOX[me].swap(0, Ordering::AcqRel);
+        if j == 0 {
+            aarch32_cpu::asm::wfe();
+            continue;
+        }
+        // SAFETY: only `on_each_cpu` stores non-zero values here: the address of a
+        // `Job` on its stack, which stays alive until `pending` reaches zero — and we
+        // decrement it only after our last use of the job.
+        let job = unsafe { &*(j as *const Job) };
+        (job.f)(me);
+        job.pending.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Entry of every secondary core (called by aarch32-rt in SYS mode on its own stack).
+#[unsafe(no_mangle)]
+pub extern "C" fn kmain_secondary(_core: u32) -> ! {
+    mmu::enable();
+    gic::init_cpu();
+    check_in();
+    // SAFETY: the GIC CPU interface and the IRQ entry are ready on this core.
+    unsafe { aarch32_cpu::interrupt::enable() };
+    serve_mailbox()
+}
