@@ -1,4 +1,14 @@
-//! A32 instruction words and their condition field.
+//! A32 instruction words, and the two words the crate writes over probed instructions: the
+//! breakpoint and the condition-preserving immediate branch (B, BL, BLX(imm)).
+//!
+//! Everything here is pure `const` logic on `u32`s, so it runs on the host, is proven there
+//! against an independent disassembler (`tests/insn_oracle.rs`), and can build templates at
+//! compile time.
+//!
+//! Addresses are `u32` and branch arithmetic wraps modulo 2^32, exactly as the ARM ARM computes
+//! the PC: a `b` at `0xffff_fff0` reaches `0x0000_0010`, and the other way round. The encoder
+//! accepts such a pair when the wrapped offset is in range, and the decoder wraps the same way,
+//! so `decode(encode(x)) == x` everywhere.
 
 /// The condition field (bits 31:28) of an A32 instruction.
 ///
@@ -113,11 +123,327 @@ impl Insn {
     pub const fn word(self) -> u32 {
         self.0
     }
+
+    /// Bits 27:25, the ARM ARM's `op1` in the top-level A32 encoding table (ARMv7 ARM A5.1):
+    /// the first thing any A32 decoder looks at.
+    pub const fn op1(self) -> u32 {
+        (self.0 >> 25) & 0b111
+    }
+
+    /// Bit 4, the ARM ARM's `op` in the top-level A32 encoding table (ARMv7 ARM A5.1).
+    pub const fn op(self) -> bool {
+        self.0 & (1 << 4) != 0
+    }
+
+    /// The same word with its condition field replaced by `cond`.
+    pub const fn with_cond(self, cond: Cond) -> Insn {
+        Insn((self.0 & 0x0fff_ffff) | (cond.bits() << 28))
+    }
+
+    /// The condition for a word written in place of this instruction (breakpoint or branch),
+    /// chosen so it executes exactly when this one would: this instruction's own condition,
+    /// or `Al` for `Al` and for the unconditional space (0xF), where the replacement must not
+    /// carry 0xF because that would change what it is (a `b` would become BLX(imm)).
+    pub const fn replacement_cond(self) -> Cond {
+        match self.cond() {
+            Cond::Unconditional => Cond::Al,
+            cond => cond,
+        }
+    }
+}
+
+/// Which immediate branch an A32 word is; it fixes the target's alignment and the reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BranchKind {
+    /// `B<c> label`: branch within A32 code.
+    B,
+    /// `BL<c> label`: branch with link within A32 code.
+    Bl,
+    /// `BLX label` (immediate, cond field 0xF): branch with link to Thumb code at a halfword
+    /// address.
+    BlxImm,
+}
+
+impl BranchKind {
+    /// The most negative reachable offset, `target - (address + 8)`, for every kind.
+    pub const MIN_OFFSET: i32 = -0x0200_0000;
+
+    /// The most positive reachable offset, `target - (address + 8)`: `0x01ff_fffc` for B/BL,
+    /// `0x01ff_fffe` for BLX(imm), whose H bit adds a halfword.
+    pub const fn max_offset(self) -> i32 {
+        match self {
+            BranchKind::B | BranchKind::Bl => 0x01ff_fffc,
+            BranchKind::BlxImm => 0x01ff_fffe,
+        }
+    }
+
+    /// The alignment of a target in bytes: 4 for A32 code, 2 for Thumb code.
+    pub const fn target_alignment(self) -> u32 {
+        match self {
+            BranchKind::B | BranchKind::Bl => 4,
+            BranchKind::BlxImm => 2,
+        }
+    }
+
+    /// Whether a branch of this kind at `from` can reach `to`, and with which offset
+    /// (`to - (from + 8)`, modulo 2^32, as a signed number).
+    ///
+    /// This is the encoder's own rule, the only one: [`Branch::encode`] calls it, so whoever
+    /// asks "is this reachable?" (the slot allocator) gets the encoder's answer. Checks, in
+    /// order: `from` word-aligned, `to` aligned for the kind, offset within
+    /// [`MIN_OFFSET`](Self::MIN_OFFSET) ..= [`max_offset`](Self::max_offset). Offsets wrap
+    /// around the 32-bit address space, as the PC does.
+    pub const fn reach(self, from: u32, to: u32) -> Result<i32, BranchError> {
+        if !from.is_multiple_of(4) {
+            return Err(BranchError::MisalignedSource { from });
+        }
+        let alignment = self.target_alignment();
+        if !to.is_multiple_of(alignment) {
+            return Err(BranchError::MisalignedTarget { to, alignment });
+        }
+        let offset = to.wrapping_sub(from.wrapping_add(8)) as i32;
+        if offset < Self::MIN_OFFSET || offset > self.max_offset() {
+            return Err(BranchError::OutOfRange { offset });
+        }
+        Ok(offset)
+    }
+}
+
+/// Why a branch cannot be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BranchError {
+    /// The target is beyond the ±32 MiB reach. `offset` is `to - (from + 8)` modulo 2^32 as a
+    /// signed number: the distance the branch would have to cover.
+    OutOfRange {
+        /// The offset from the branch's PC (its address + 8) to the target.
+        offset: i32,
+    },
+    /// The branch's own address is not word-aligned: no A32 instruction can live there.
+    MisalignedSource {
+        /// The address the branch was to be placed at.
+        from: u32,
+    },
+    /// The target is not aligned for the code it lands in (4 for A32, 2 for Thumb). A Thumb
+    /// target is the halfword address itself, without the interworking bit 0.
+    MisalignedTarget {
+        /// The requested target.
+        to: u32,
+        /// The alignment the target needs, in bytes.
+        alignment: u32,
+    },
+    /// A B or BL was asked to carry condition 0xF, which encodes BLX(imm) instead.
+    UnconditionalCond,
+}
+
+impl core::fmt::Display for BranchError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            BranchError::OutOfRange { offset } => {
+                let sign = if offset < 0 { "-" } else { "+" };
+                write!(
+                    f,
+                    "branch target out of range: offset {sign}{:#x} from the branch's PC \
+                     (address + 8) is outside -0x2000000..=+0x1fffffc",
+                    offset.unsigned_abs()
+                )
+            }
+            BranchError::MisalignedSource { from } => {
+                write!(f, "branch address {from:#010x} is not word-aligned")
+            }
+            BranchError::MisalignedTarget { to, alignment } => {
+                write!(
+                    f,
+                    "branch target {to:#010x} is not {alignment}-byte aligned"
+                )
+            }
+            BranchError::UnconditionalCond => {
+                f.write_str("condition 0xF on B/BL would encode BLX(imm)")
+            }
+        }
+    }
+}
+
+impl core::error::Error for BranchError {}
+
+/// An immediate branch, with its absolute target (target = address + 8 + offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Branch {
+    /// `B<cond> target`.
+    B {
+        /// The condition; never `Unconditional` in an encodable branch.
+        cond: Cond,
+        /// The absolute A32 target.
+        target: u32,
+    },
+    /// `BL<cond> target`.
+    Bl {
+        /// The condition; never `Unconditional` in an encodable branch.
+        cond: Cond,
+        /// The absolute A32 target.
+        target: u32,
+    },
+    /// `BLX target` (immediate): always executes, switches to Thumb.
+    BlxImm {
+        /// The absolute halfword address of the Thumb target (bit 0 clear).
+        target: u32,
+    },
+}
+
+/// Bits 27:25 of every B, BL and BLX(imm).
+const BRANCH_OP1: u32 = 0b101;
+
+impl Branch {
+    /// Which kind of branch this is.
+    pub const fn kind(self) -> BranchKind {
+        match self {
+            Branch::B { .. } => BranchKind::B,
+            Branch::Bl { .. } => BranchKind::Bl,
+            Branch::BlxImm { .. } => BranchKind::BlxImm,
+        }
+    }
+
+    /// The condition field the word carries (`Unconditional` for BLX(imm)).
+    pub const fn cond(self) -> Cond {
+        match self {
+            Branch::B { cond, .. } | Branch::Bl { cond, .. } => cond,
+            Branch::BlxImm { .. } => Cond::Unconditional,
+        }
+    }
+
+    /// The absolute target address.
+    pub const fn target(self) -> u32 {
+        match self {
+            Branch::B { target, .. } | Branch::Bl { target, .. } | Branch::BlxImm { target } => {
+                target
+            }
+        }
+    }
+
+    /// The word for this branch placed at address `from`.
+    ///
+    /// Reachability is decided by [`BranchKind::reach`]; a B or BL with condition
+    /// `Unconditional` is refused because 0xF in that position means BLX(imm).
+    pub const fn encode(self, from: u32) -> Result<Insn, BranchError> {
+        let (cond, link) = match self {
+            Branch::B { cond, .. } => (cond, 0),
+            Branch::Bl { cond, .. } => (cond, 1),
+            Branch::BlxImm { .. } => (Cond::Unconditional, 0),
+        };
+        if matches!(cond, Cond::Unconditional) && !matches!(self, Branch::BlxImm { .. }) {
+            return Err(BranchError::UnconditionalCond);
+        }
+        let offset = match self.kind().reach(from, self.target()) {
+            Ok(offset) => offset,
+            Err(e) => return Err(e),
+        };
+        // imm24 holds offset bits 25:2. Bit 24 is L for B/BL and H (offset bit 1) for
+        // BLX(imm).
+        let imm24 = ((offset >> 2) as u32) & 0x00ff_ffff;
+        let bit24 = match self {
+            Branch::BlxImm { .. } => ((offset >> 1) & 1) as u32,
+            _ => link,
+        };
+        Ok(Insn(
+            (cond.bits() << 28) | (BRANCH_OP1 << 25) | (bit24 << 24) | imm24,
+        ))
+    }
+
+    /// The branch `insn` is when it sits at address `at`, or `None` when it is not a B, BL or
+    /// BLX(imm), or when `at` is not word-aligned (no A32 instruction lives there). Every
+    /// `Some` result encodes back to `insn` at `at`.
+    pub const fn decode(insn: Insn, at: u32) -> Option<Branch> {
+        if insn.op1() != BRANCH_OP1 || !at.is_multiple_of(4) {
+            return None;
+        }
+        let word = insn.word();
+        let bit24 = (word >> 24) & 1;
+        // Shifting imm24 to the top and back arithmetically sign-extends imm24:'00'.
+        let imm = ((word << 8) as i32) >> 6;
+        let base = at.wrapping_add(8).wrapping_add(imm as u32);
+        Some(match insn.cond() {
+            Cond::Unconditional => Branch::BlxImm {
+                target: base.wrapping_add(bit24 << 1),
+            },
+            cond if bit24 == 0 => Branch::B { cond, target: base },
+            cond => Branch::Bl { cond, target: base },
+        })
+    }
+
+    /// The `b` written over `original` at `from` to jump to `to`, taking its condition from
+    /// `original` (see [`Insn::replacement_cond`]), so a failing condition skips the
+    /// instruction just as it did before it was replaced.
+    pub const fn replacing(original: Insn, from: u32, to: u32) -> Result<Insn, BranchError> {
+        Branch::B {
+            cond: original.replacement_cond(),
+            target: to,
+        }
+        .encode(from)
+    }
+}
+
+/// The breakpoint the crate writes over a probed instruction: `0x07f001f8` with the probed
+/// instruction's condition, in the A32 permanently-undefined space (ARMv7 ARM A5.4, media instructions), so it
+/// traps to the undefined-instruction handler.
+///
+/// A conditional permanently-undefined word may trap even when its condition fails; the
+/// handler checks the condition. With cond 0xF the same bits fall in the unconditional space
+/// instead; the crate never writes that word and [`is_breakpoint`](Self::is_breakpoint)
+/// does not claim it, so an undefined-instruction trap on it is never taken for a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BreakpointWord;
+
+impl BreakpointWord {
+    /// The breakpoint with its condition bits clear; the condition is ORed into bits 31:28.
+    pub const TEMPLATE: u32 = 0x07f0_01f8;
+
+    /// The breakpoint to write over `original`: the template with
+    /// [`original.replacement_cond()`](Insn::replacement_cond) (`Al` for `Al` and 0xF).
+    pub const fn for_original(original: Insn) -> Insn {
+        Insn(Self::TEMPLATE).with_cond(original.replacement_cond())
+    }
+
+    /// Whether `insn` is a breakpoint this crate writes: the template with any condition
+    /// 0x0 to 0xE, and nothing else (not the 0xF form, see the type's documentation).
+    pub const fn is_breakpoint(insn: Insn) -> bool {
+        insn.word() & 0x0fff_ffff == Self::TEMPLATE && !matches!(insn.cond(), Cond::Unconditional)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insn_fields_read_the_top_level_encoding_bits() {
+        // `bl` (op1 = 101), `ldr r0, [r1]` (op1 = 010), `mul r0, r1, r2` (op1 = 000, op = 1).
+        assert_eq!(Insn(0xeb00_0000).op1(), 0b101);
+        assert_eq!(Insn(0xe591_0000).op1(), 0b010);
+        assert_eq!(Insn(0xe000_0291).op1(), 0b000);
+        assert!(Insn(0xe000_0291).op());
+        assert!(!Insn(0xe1a0_0000).op());
+    }
+
+    #[test]
+    fn with_cond_changes_only_bits_31_to_28() {
+        for cond in Cond::ALL {
+            let word = Insn(0x5a5a_5a5a).with_cond(cond);
+            assert_eq!(word.cond(), cond);
+            assert_eq!(word.word() & 0x0fff_ffff, 0x0a5a_5a5a);
+        }
+    }
+
+    #[test]
+    fn replacement_cond_is_own_cond_or_al_never_unconditional() {
+        for cond in Cond::ALL {
+            let got = Insn(0).with_cond(cond).replacement_cond();
+            let want = if cond == Cond::Unconditional {
+                Cond::Al
+            } else {
+                cond
+            };
+            assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn cond_round_trips_all_sixteen_encodings() {
@@ -151,7 +477,11 @@ mod tests {
                 true,
             ];
             for (i, e) in expect.iter().enumerate() {
-                assert_eq!(Cond::from_bits(i as u32).passes(cpsr), *e, "cond {i} nzcv {nzcv:04b}");
+                assert_eq!(
+                    Cond::from_bits(i as u32).passes(cpsr),
+                    *e,
+                    "cond {i} nzcv {nzcv:04b}"
+                );
             }
         }
     }
