@@ -343,9 +343,8 @@ impl Branch {
             Branch::BlxImm { .. } => ((offset >> 1) & 1) as u32,
             _ => link,
         };
-        Ok(Insn(
-            (cond.bits() << 28) | (BRANCH_OP1 << 25) | (bit24 << 24) | imm24,
-        ))
+        let word = (cond.bits() << 28) | (BRANCH_OP1 << 25) | (bit24 << 24) | imm24;
+        Ok(Insn(word))
     }
 
     /// The branch `insn` is when it sits at address `at`, or `None` when it is not a B, BL or
@@ -382,8 +381,8 @@ impl Branch {
 }
 
 /// The breakpoint the crate writes over a probed instruction: `0x07f001f8` with the probed
-/// instruction's condition, in the A32 permanently-undefined space (ARMv7 ARM A5.4, media instructions), so it
-/// traps to the undefined-instruction handler.
+/// instruction's condition, in the A32 permanently-undefined space (ARMv7 ARM A5.4, media
+/// instructions), so it traps to the undefined-instruction handler.
 ///
 /// A conditional permanently-undefined word may trap even when its condition fails; the
 /// handler checks the condition. With cond 0xF the same bits fall in the unconditional space

@@ -461,13 +461,14 @@ fn is_breakpoint_claims_conditions_0_to_e_and_nothing_else() {
     assert!(!BreakpointWord::is_breakpoint(Insn(0xe7f0_00f0)));
 }
 
-/// Capstone, built from LLVM's A32 tables, knows `UDF` only with cond 0xE (the ARMv8 ARM
-/// gives UDF a fixed `1110` condition field); it decodes `0xe7f001f8` as `udf #0x18`
-/// (imm16 = bits 19:8 : bits 3:0 = 0x001:0x8). For every other condition it decodes no
-/// instruction at all: the ARMv7 ARM puts those words in the same permanently-undefined space
-/// (bits 27:20 = 0x7f, bits 7:4 = 0xf, any cond but 0xF), but LLVM has no instruction there,
-/// so "not decodable" is the precise answer, asserted here condition by condition. 0xF is the
-/// unconditional space, also undecodable, and not ours.
+/// What capstone actually does with our breakpoint (observed, then pinned here): capstone,
+/// built from LLVM's A32 tables, knows `UDF` only with cond 0xE (the ARM ARM's UDF encoding
+/// has bits 31:28 fixed at 1110) and decodes `0xe7f001f8` as `udf #0x18` (imm16 =
+/// bits 19:8 : bits 3:0 = 0x001:0x8). For conditions 0x0 to 0xD it decodes no instruction at
+/// all: the ARMv7 ARM puts those words in the same permanently-undefined space (bits 27:20 =
+/// 0x7f, bits 7:4 = 0xf, any cond but 0xF) but names no instruction there, so "not decodable"
+/// is capstone's precise answer, asserted condition by condition. The 0xF form belongs to the
+/// unconditional space; capstone does not decode it either, and it is not ours.
 #[test]
 fn capstone_reads_our_breakpoint_as_udf_under_al_and_as_no_instruction_otherwise() {
     for cond in Cond::ALL {
