@@ -83,13 +83,13 @@ impl FakePlatform {
     }
 
     fn cell(&self, addr: usize) -> Option<&AtomicU32> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return None;
         }
-        if let Some(off) = addr.checked_sub(self.text_base) {
-            if let Some(w) = self.text.get(off / 4) {
-                return Some(w);
-            }
+        if let Some(off) = addr.checked_sub(self.text_base)
+            && let Some(w) = self.text.get(off / 4)
+        {
+            return Some(w);
         }
         addr.checked_sub(self.slot_base)
             .and_then(|off| self.slots.get(off / 4))

@@ -35,7 +35,11 @@ impl CpuSet {
 
     /// The set holding only `cpu`; empty when `cpu` is not below [`MAX_CPUS`].
     pub const fn single(cpu: usize) -> CpuSet {
-        if cpu < MAX_CPUS { CpuSet(1 << cpu) } else { CpuSet(0) }
+        if cpu < MAX_CPUS {
+            CpuSet(1 << cpu)
+        } else {
+            CpuSet(0)
+        }
     }
 
     /// The bit mask.
