@@ -64,7 +64,11 @@ pub fn set_sgi_handler(sgi: u32, handler: SgiHandler) {
 pub fn send_sgi(sgi: u32, targets: u32) {
     // Make prior writes visible to the targets before they can take the interrupt.
     aarch32_cpu::asm::dsb();
-    write(BOARD.gicd, GICD_SGIR, ((targets & 0xff) << 16) | (sgi & 0xf));
+    write(
+        BOARD.gicd,
+        GICD_SGIR,
+        ((targets & 0xff) << 16) | (sgi & 0xf),
+    );
 }
 
 /// The IRQ entry: acknowledge, dispatch, end of interrupt.

@@ -25,6 +25,7 @@ mod timer;
 mod trap;
 mod uart;
 
+use alloc::vec::Vec;
 use bootargs::{Inject, Mode};
 
 /// Core 0's entry (called by aarch32-rt in SYS mode after .data/.bss are set up).
@@ -55,10 +56,11 @@ pub extern "C" fn kmain() -> ! {
     }
     match bootargs::mode() {
         Mode::Tests => {
-            let mut failed = testing::run(tests::ALL);
+            let mut all: Vec<testing::Test> = tests::ALL.to_vec();
             if bootargs::inject() == Inject::FailingTest {
-                failed += testing::run(&[tests::INJECTED_FAILURE]);
+                all.push(tests::INJECTED_FAILURE);
             }
+            let failed = testing::run(&all);
             semihosting::exit(if failed == 0 { 0 } else { 1 })
         }
         Mode::Demo => {
@@ -70,6 +72,9 @@ pub extern "C" fn kmain() -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    uart::print_unlocked(format_args!("\n!!! panic on cpu {}: {info}\n", smp::cpu_id()));
+    uart::print_unlocked(format_args!(
+        "\n!!! panic on cpu {}: {info}\n",
+        smp::cpu_id()
+    ));
     semihosting::exit(2)
 }

@@ -151,5 +151,9 @@ fn translate(va: usize, write: bool) -> Option<u32> {
                 va = in(reg) va, par = out(reg) par, options(nostack, preserves_flags));
         }
     }
-    if par & 1 == 0 { Some((par & !0xfff) | (va as u32 & 0xfff)) } else { None }
+    if par & 1 == 0 {
+        Some((par & !0xfff) | (va as u32 & 0xfff))
+    } else {
+        None
+    }
 }

@@ -116,10 +116,14 @@ impl NeverProbe {
     }
 }
 
+#[allow(clippy::single_range_in_vec_init)] // one range, filled in by `init`
 static NEVER_PROBE: NeverProbe = NeverProbe(core::cell::UnsafeCell::new([0..0]));
 
 /// Records the never-probe ranges. Core 0, once, before starting the secondaries.
 pub fn init() {
+    #[allow(clippy::single_range_in_vec_init)]
     // SAFETY: see NeverProbe's Sync impl.
-    unsafe { *NEVER_PROBE.0.get() = [QemuPlatform::noprobe()] };
+    unsafe {
+        *NEVER_PROBE.0.get() = [QemuPlatform::noprobe()]
+    };
 }

@@ -130,10 +130,13 @@ struct Job<'a> {
 pub fn on_each_cpu(f: &(dyn Fn(usize) + Sync)) {
     let me = cpu_id();
     let others = online_mask() & !(1 << me);
-    let job = Job { f, pending: AtomicU32::new(others.count_ones()) };
-    for cpu in 0..MAX_CORES {
+    let job = Job {
+        f,
+        pending: AtomicU32::new(others.count_ones()),
+    };
+    for (cpu, mailbox) in MAILBOX.iter().enumerate() {
         if others & (1 << cpu) != 0 {
-            MAILBOX[cpu].store(&job as *const Job as usize, Ordering::Release);
+            mailbox.store(&job as *const Job as usize, Ordering::Release);
         }
     }
     aarch32_cpu::asm::dsb();

@@ -14,6 +14,7 @@ use alloc::string::String;
 pub type TestResult = Result<(), String>;
 
 /// One in-kernel test.
+#[derive(Clone, Copy)]
 pub struct Test {
     /// Name, as the `[ok]` line prints it.
     pub name: &'static str,

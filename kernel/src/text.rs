@@ -7,14 +7,17 @@ use crate::mmu::rx_region;
 /// The writable alias of executable address `addr` (text or slots).
 pub fn alias(addr: usize) -> usize {
     let rx = rx_region();
-    assert!(rx.contains(&addr), "{addr:#x} is not in the RX region {rx:x?}");
+    assert!(
+        rx.contains(&addr),
+        "{addr:#x} is not in the RX region {rx:x?}"
+    );
     TEXT_ALIAS + (addr - rx.start)
 }
 
 /// Replaces the word at `addr` and makes the calling core's instruction stream see it.
 /// Other cores must execute an ISB before running it.
 pub fn write_word(addr: usize, word: u32) {
-    assert!(addr % 4 == 0, "misaligned text address {addr:#x}");
+    assert!(addr.is_multiple_of(4), "misaligned text address {addr:#x}");
     let a = alias(addr);
     // SAFETY: `a` is the writable alias of an RX word (checked above), so the store
     // changes only that instruction. Then the ARMv7 code-modification sequence:

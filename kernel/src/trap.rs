@@ -27,7 +27,7 @@ pub fn set_undefined_hook(hook: Option<UndefinedHook>) {
 
 // Frame: 17 words (TrapFrame) + the SYS sp at the trap, 72 bytes (8-byte multiple).
 const FRAME_ALLOC: usize = TrapFrame::SIZE + 4;
-const _: () = assert!(FRAME_ALLOC % 8 == 0);
+const _: () = assert!(FRAME_ALLOC.is_multiple_of(8));
 const OFF_SYS_SP: usize = TrapFrame::SIZE;
 
 // SAFETY (the whole entry): reached only from the vector table on an Undefined

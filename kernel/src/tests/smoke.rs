@@ -22,11 +22,18 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> TestResult {
 }
 
 pub fn all_cores_online_with_distinct_mpidr() -> TestResult {
-    ensure!(smp::online_mask() == ALL_CORES, "online mask {:#b}", smp::online_mask());
+    ensure!(
+        smp::online_mask() == ALL_CORES,
+        "online mask {:#b}",
+        smp::online_mask()
+    );
     for cpu in 0..smp::MAX_CORES {
         let m = smp::mpidr(cpu);
         ensure!(m & 0xff == cpu as u32, "cpu {cpu} reported MPIDR {m:#x}");
-        ensure!(m & (1 << 31) != 0, "MPIDR {m:#x} lacks the multiprocessing-format bit");
+        ensure!(
+            m & (1 << 31) != 0,
+            "MPIDR {m:#x} lacks the multiprocessing-format bit"
+        );
     }
     Ok(())
 }
@@ -53,8 +60,11 @@ pub fn sgi_from_core0_reaches_others_and_back() -> TestResult {
     REPLIES.store(0, Ordering::Release);
     gic::send_sgi(SGI_PING, ALL_CORES & !1);
     wait_until("3 replies", || REPLIES.load(Ordering::Acquire) == 3)?;
-    for cpu in 1..smp::MAX_CORES {
-        ensure!(PINGS[cpu].load(Ordering::Acquire) >= 1, "cpu {cpu} never received the SGI");
+    for (cpu, pings) in PINGS.iter().enumerate().skip(1) {
+        ensure!(
+            pings.load(Ordering::Acquire) >= 1,
+            "cpu {cpu} never received the SGI"
+        );
     }
     Ok(())
 }
@@ -71,8 +81,11 @@ pub fn sgi_from_every_core_reaches_every_other() -> TestResult {
             (0..smp::MAX_CORES).all(|s| d == s || MATRIX[d][s].load(Ordering::Acquire) == 1)
         })
     })?;
-    for d in 0..smp::MAX_CORES {
-        ensure!(MATRIX[d][d].load(Ordering::Acquire) == 0, "cpu {d} received its own SGI");
+    for (d, row) in MATRIX.iter().enumerate() {
+        ensure!(
+            row[d].load(Ordering::Acquire) == 0,
+            "cpu {d} received its own SGI"
+        );
     }
     Ok(())
 }
@@ -86,7 +99,10 @@ pub fn text_is_read_only_and_alias_writable() -> TestResult {
     ensure!(mmu::writable(a), "alias {a:#x} not writable");
     ensure!(mmu::execute_never(a), "alias {a:#x} is executable");
     let d = &PINGS as *const _ as usize;
-    ensure!(mmu::writable(d) && mmu::execute_never(d), "data {d:#x} not RW/XN");
+    ensure!(
+        mmu::writable(d) && mmu::execute_never(d),
+        "data {d:#x} not RW/XN"
+    );
     // SAFETY: reads the same word through both mappings; both are mapped readable.
     let (w1, w2) = unsafe { (*(t as *const u32), *(a as *const u32)) };
     ensure!(w1 == w2, "alias reads {w2:#x}, text {w1:#x}");
@@ -135,7 +151,10 @@ pub fn breakpoint_trap_on_every_core() -> TestResult {
     let t = trap_target as *const () as usize;
     // SAFETY: reading our own text word.
     let original = unsafe { *(t as *const u32) };
-    ensure!(original == NOP, "trap_target starts with {original:#x}, not nop");
+    ensure!(
+        original == NOP,
+        "trap_target starts with {original:#x}, not nop"
+    );
     trap::set_undefined_hook(Some(trap_hook));
     text::write_word(t, BREAKPOINT);
     let results: [AtomicU32; smp::MAX_CORES] = [const { AtomicU32::new(0) }; smp::MAX_CORES];
@@ -151,13 +170,22 @@ pub fn breakpoint_trap_on_every_core() -> TestResult {
     for cpu in 0..smp::MAX_CORES {
         let a = SEEN_ARGS[cpu][0].load(Ordering::Acquire);
         let b = SEEN_ARGS[cpu][1].load(Ordering::Acquire);
-        ensure!((a, b) == (cpu as u32 * 10, 5), "cpu {cpu}: handler saw r0={a} r1={b}");
+        ensure!(
+            (a, b) == (cpu as u32 * 10, 5),
+            "cpu {cpu}: handler saw r0={a} r1={b}"
+        );
         let r = results[cpu].load(Ordering::Acquire);
-        ensure!(r == cpu as u32 * 10 + 1005, "cpu {cpu}: trap_target returned {r}");
+        ensure!(
+            r == cpu as u32 * 10 + 1005,
+            "cpu {cpu}: trap_target returned {r}"
+        );
     }
     // SAFETY: trap_target is the AAPCS leaf above, original word restored.
     let plain = unsafe { trap_target(1, 2) };
-    ensure!(plain == 3, "after restoring the nop trap_target(1, 2) = {plain}");
+    ensure!(
+        plain == 3,
+        "after restoring the nop trap_target(1, 2) = {plain}"
+    );
     Ok(())
 }
 
@@ -165,7 +193,10 @@ pub fn heap_allocates_and_frees() -> TestResult {
     let (used_before, _) = heap::usage();
     {
         let v: Vec<u32> = (0..10_000).collect();
-        ensure!(v.iter().map(|&x| x as u64).sum::<u64>() == 49_995_000, "vector sum");
+        ensure!(
+            v.iter().map(|&x| x as u64).sum::<u64>() == 49_995_000,
+            "vector sum"
+        );
         let b = Box::new([7u8; 4096]);
         ensure!(b.iter().all(|&x| x == 7), "boxed array");
         let mut m = BTreeMap::new();
@@ -174,7 +205,10 @@ pub fn heap_allocates_and_frees() -> TestResult {
         }
         ensure!(m.len() == 1000, "map size {}", m.len());
         let (used, _) = heap::usage();
-        ensure!(used > used_before + 40_000, "heap usage did not grow ({used})");
+        ensure!(
+            used > used_before + 40_000,
+            "heap usage did not grow ({used})"
+        );
         // Other cores allocate too.
         smp::on_other_cpus(&|cpu| {
             let s: Vec<usize> = alloc::vec![cpu; 100];
@@ -182,12 +216,18 @@ pub fn heap_allocates_and_frees() -> TestResult {
         });
     }
     let (used_after, _) = heap::usage();
-    ensure!(used_after == used_before, "leak: {used_before} -> {used_after} bytes in use");
+    ensure!(
+        used_after == used_before,
+        "leak: {used_before} -> {used_after} bytes in use"
+    );
     Ok(())
 }
 
 pub fn deliberately_failing_test() -> TestResult {
     let two = core::hint::black_box(2);
-    ensure!(two == 3, "this test fails on purpose (runner --inject fail)");
+    ensure!(
+        two == 3,
+        "this test fails on purpose (runner --inject fail)"
+    );
     Ok(())
 }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Runs a kprobes test-kernel ELF under qemu-system-arm, and sets up a fresh machine.
+#
+#   ./qemu-runner.sh --setup
+#       Installs what is missing: the armv7a-none-eabi target (rustup), and
+#       qemu-system-arm (apt-get, when root; otherwise prints the command).
+#   ./qemu-runner.sh [options] KERNEL.elf [options]
+#       --board virt|vexpress-a15   default: from the ELF's entry address
+#       --smp N                     CPUs (default 4)
+#       --icount                    deterministic instruction counting (-icount shift=0)
+#       --timeout SECONDS           kill a hung guest (default 300)
+#       --mode tests|demo           what the kernel runs (default tests)
+#       --inject fail|hang          prove the harness notices a failure / a hang
+#       --gdb                       wait for gdb-multiarch on :1234 (-s -S)
+#   Exit status: the guest's own (semihosting), 124 on timeout, 127 if QEMU is missing.
+#
+# Also the cargo runner for armv7a-none-eabi (.cargo/config.toml): `cargo run ...
+# -- --mode demo` passes the ELF first, then the options.
+set -euo pipefail
+
+die() { echo "qemu-runner: $*" >&2; exit 2; }
+
+setup() {
+    local here
+    here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+    cd "$here"   # so rustup reads rust-toolchain.toml
+    if ! rustup target list --installed 2>/dev/null | grep -qx armv7a-none-eabi; then
+        echo "qemu-runner: installing the armv7a-none-eabi target"
+        rustup target add armv7a-none-eabi
+    fi
+    for c in rustfmt clippy; do
+        if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+            echo "qemu-runner: installing $c"
+            rustup component add "$c"
+        fi
+    done
+    if ! command -v qemu-system-arm >/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            echo "qemu-runner: installing qemu-system-arm"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null
+        else
+            echo "qemu-runner: qemu-system-arm is missing; run: sudo apt-get install -y qemu-system-arm" >&2
+            exit 1
+        fi
+    fi
+    command -v timeout >/dev/null || die "coreutils 'timeout' is missing"
+    echo "qemu-runner: setup complete ($(qemu-system-arm --version | head -1))"
+}
+
+board="" smp=4 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --setup) setup; exit 0 ;;
+        --board) board="${2:?--board needs a value}"; shift 2 ;;
+        --smp) smp="${2:?--smp needs a value}"; shift 2 ;;
+        --icount) icount=1; shift ;;
+        --timeout) timeout_s="${2:?--timeout needs a value}"; shift 2 ;;
+        --mode) mode="${2:?--mode needs a value}"; shift 2 ;;
+        --inject) inject="${2:?--inject needs a value}"; shift 2 ;;
+        --gdb) gdb=1; shift ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -*) die "unknown option $1 (see --help)" ;;
+        *) [ -z "$elf" ] || die "two kernels given: $elf and $1"; elf="$1"; shift ;;
+    esac
+done
+[ -n "$elf" ] || die "no kernel ELF given (see --help)"
+[ -f "$elf" ] || die "no such kernel: $elf"
+
+if ! command -v qemu-system-arm >/dev/null; then
+    echo "qemu-runner: qemu-system-arm not found; fix: ./qemu-runner.sh --setup" >&2
+    exit 127
+fi
+
+if [ -z "$board" ]; then
+    entry=$(od -An -t x4 -j 24 -N 4 "$elf" | tr -d ' ')
+    case "$entry" in
+        4*) board=virt ;;
+        8*) board=vexpress-a15 ;;
+        *) die "cannot tell the board from entry 0x$entry; pass --board" ;;
+    esac
+fi
+
+case "$board" in
+    virt) ram=0x40000000; machine=(-M virt -cpu cortex-a15) ;;
+    vexpress-a15) ram=0x80000000
+        machine=(-M vexpress-a15 -audiodev none,id=snd0 -global pl041.audiodev=snd0) ;;
+    *) die "unknown board $board (virt or vexpress-a15)" ;;
+esac
+case "$mode" in tests) mode_n=0 ;; demo) mode_n=1 ;; *) die "unknown mode $mode" ;; esac
+case "$inject" in "") inject_n=0 ;; fail) inject_n=1 ;; hang) inject_n=2 ;; *) die "unknown injection $inject" ;; esac
+
+# Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection.
+args=$((ram + 0x0f000000))
+bootargs=()
+word() { bootargs+=(-device "loader,addr=$(printf '0x%x' "$1"),data=$2,data-len=4"); }
+word "$args" 0x4b505242
+word $((args + 4)) "$mode_n"
+word $((args + 8)) "$inject_n"
+
+extra=()
+[ "$icount" = 1 ] && extra+=(-icount shift=0)
+[ "$gdb" = 1 ] && extra+=(-s -S)
+
+set +e
+timeout --foreground -k 5 "$timeout_s" qemu-system-arm "${machine[@]}" -smp "$smp" -m 256M \
+    -display none -monitor none -serial stdio -semihosting \
+    "${bootargs[@]}" "${extra[@]}" -kernel "$elf" </dev/null
+status=$?
+set -e
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "qemu-runner: TIMEOUT: the guest did not exit within ${timeout_s}s and was killed" >&2
+    exit 124
+fi
+exit "$status"
