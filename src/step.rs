@@ -1,1 +1,1122 @@
-//! The single-step engine: makes a probed instruction behave as if it had run in place.
+//! The single-step engine: makes a probed instruction behave exactly as if it had run in place.
+//!
+//! [`step`] decodes an instruction and [`simulate`]s it over a [`TrapFrame`] and a
+//! [`Memory`] accessor: the condition is checked against the frame's flags (a failing
+//! condition only advances the PC), PC operands read as the instruction's address + 8,
+//! results, NZCV, Q and GE[3:0] are written as the ARMv7 ARM pseudo-code writes them, and a
+//! write to PC interworks as ARMv7 does in ARM state (BXWritePC for loads, LDM, BX/BLX and
+//! data-processing results; bit 0 set selects Thumb by setting CPSR.T).
+//!
+//! Everything here is pure Rust, so every class runs in host tests; the only effects outside
+//! the frame go through [`Memory`] — loads, stores, barriers and the hints whose effect
+//! reaches other CPUs (SEV) or the power state (WFE/WFI).
+//!
+//! Why simulation and not emulation in a slot: every supported class has integer pseudo-code
+//! we can follow bit for bit, so simulating is exact and testable here, costs no executable
+//! memory and no cache maintenance per probe, and works before any slot region exists. The
+//! few things simulation cannot reproduce (atomicity of exclusives and SWP, banked state the
+//! frame does not hold, coprocessors) are rejected by the decoder instead. On failure the
+//! frame is left untouched (stores already performed by an STM stay, as a data abort would
+//! leave them).
+
+use crate::decode::{Decoded, RejectReason, SimKind, decode};
+use crate::frame::TrapFrame;
+use crate::insn::Insn;
+use core::fmt;
+
+/// Which way a faulting access went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+}
+
+/// A memory access the [`Memory`] accessor could not perform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemoryFault {
+    /// The address of the access.
+    pub address: u32,
+    /// Load or store.
+    pub access: Access,
+}
+
+/// A DMB/DSB/ISB the stepped instruction asked for, with its 4-bit option field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Barrier {
+    /// Data memory barrier.
+    Dmb(u8),
+    /// Data synchronization barrier.
+    Dsb(u8),
+    /// Instruction synchronization barrier.
+    Isb(u8),
+}
+
+/// A hint the stepped instruction asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hint {
+    /// NOP.
+    Nop,
+    /// YIELD.
+    Yield,
+    /// WFE: wait for event.
+    Wfe,
+    /// WFI: wait for interrupt.
+    Wfi,
+    /// SEV: send event to all CPUs (a waiter in WFE depends on it).
+    Sev,
+}
+
+/// Everything outside the register frame that a stepped instruction touches.
+///
+/// Addresses are passed exactly as the instruction computes them, including unaligned ones
+/// for LDR/STR/LDRH/STRH (ARMv7 allows those with SCTLR.A == 0). An implementation on target
+/// uses volatile accesses of exactly the requested size, so device registers see what the
+/// original instruction would have done; it returns a [`MemoryFault`] for an address it will
+/// not touch. Values are little-endian; the engine byte-swaps for CPSR.E == 1.
+pub trait Memory {
+    /// Loads a byte.
+    fn read_u8(&mut self, address: u32) -> Result<u8, MemoryFault>;
+    /// Loads a halfword.
+    fn read_u16(&mut self, address: u32) -> Result<u16, MemoryFault>;
+    /// Loads a word.
+    fn read_u32(&mut self, address: u32) -> Result<u32, MemoryFault>;
+    /// Stores a byte.
+    fn write_u8(&mut self, address: u32, value: u8) -> Result<(), MemoryFault>;
+    /// Stores a halfword.
+    fn write_u16(&mut self, address: u32, value: u16) -> Result<(), MemoryFault>;
+    /// Stores a word.
+    fn write_u32(&mut self, address: u32, value: u32) -> Result<(), MemoryFault>;
+    /// Loads the two words of an LDRD (word-aligned `address`). The default is two word
+    /// loads; a target implementation may use one 64-bit access to keep LPAE's single-copy
+    /// atomicity for 8-byte aligned pairs.
+    fn read_pair(&mut self, address: u32) -> Result<[u32; 2], MemoryFault> {
+        Ok([
+            self.read_u32(address)?,
+            self.read_u32(address.wrapping_add(4))?,
+        ])
+    }
+    /// Stores the two words of an STRD; see [`Memory::read_pair`].
+    fn write_pair(&mut self, address: u32, value: [u32; 2]) -> Result<(), MemoryFault> {
+        self.write_u32(address, value[0])?;
+        self.write_u32(address.wrapping_add(4), value[1])
+    }
+    /// Performs a barrier (on target: executes it; on the host: records it).
+    fn barrier(&mut self, barrier: Barrier);
+    /// Performs a hint (on target at least SEV must really be executed, or a CPU waiting in
+    /// WFE may sleep until its next interrupt).
+    fn hint(&mut self, hint: Hint);
+}
+
+/// Why a step did not complete. The frame is unchanged whenever one is returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StepError {
+    /// The decoder rejects the instruction.
+    Rejected(RejectReason),
+    /// The frame's CPSR.T is set: the engine steps A32 code only.
+    ThumbState,
+    /// A load or store faulted in the [`Memory`] accessor.
+    Memory(MemoryFault),
+    /// LDRD/STRD/LDM/STM at an address that is not word-aligned: natively an alignment fault.
+    AlignmentFault {
+        /// The address the instruction computed.
+        address: u32,
+    },
+    /// A write to PC of an address with bits 1:0 == 0b10: UNPREDICTABLE in ARM state.
+    UnpredictablePcWrite {
+        /// The value written.
+        target: u32,
+    },
+    /// LDR to PC from an address that is not word-aligned: UNPREDICTABLE.
+    UnalignedPcLoad {
+        /// The address the instruction computed.
+        address: u32,
+    },
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepError::Rejected(reason) => write!(f, "instruction rejected: {reason}"),
+            StepError::ThumbState => {
+                f.write_str("the frame is in Thumb state; only A32 is stepped")
+            }
+            StepError::Memory(fault) => write!(
+                f,
+                "memory {} fault at {:#010x}",
+                match fault.access {
+                    Access::Read => "read",
+                    Access::Write => "write",
+                },
+                fault.address
+            ),
+            StepError::AlignmentFault { address } => {
+                write!(
+                    f,
+                    "alignment fault: word access required at {address:#010x}"
+                )
+            }
+            StepError::UnpredictablePcWrite { target } => {
+                write!(
+                    f,
+                    "UNPREDICTABLE write of {target:#010x} to pc (bits 1:0 are 0b10)"
+                )
+            }
+            StepError::UnalignedPcLoad { address } => {
+                write!(f, "UNPREDICTABLE load to pc from unaligned {address:#010x}")
+            }
+        }
+    }
+}
+
+impl From<MemoryFault> for StepError {
+    fn from(fault: MemoryFault) -> StepError {
+        StepError::Memory(fault)
+    }
+}
+
+/// CPSR bits the engine reads or writes.
+pub mod psr {
+    /// Negative.
+    pub const N: u32 = 1 << 31;
+    /// Zero.
+    pub const Z: u32 = 1 << 30;
+    /// Carry.
+    pub const C: u32 = 1 << 29;
+    /// Overflow.
+    pub const V: u32 = 1 << 28;
+    /// Sticky saturation.
+    pub const Q: u32 = 1 << 27;
+    /// GE[3:0], bits 19:16.
+    pub const GE: u32 = 0xf << 16;
+    /// Big-endian data.
+    pub const E: u32 = 1 << 9;
+    /// Thumb state.
+    pub const T: u32 = 1 << 5;
+    /// What MRS returns of the CPSR in a privileged mode: the execution-state bits (IT, J,
+    /// T) read as zero.
+    pub const MRS_MASK: u32 = 0xf8ff_03df;
+}
+
+/// Single-steps the instruction `insn`, which sits at `addr`, over `frame` and `mem`, as if
+/// it had run in place. On return `frame.pc` is where execution continues.
+pub fn step(
+    insn: Insn,
+    addr: u32,
+    frame: &mut TrapFrame,
+    mem: &mut (impl Memory + ?Sized),
+) -> Result<(), StepError> {
+    match decode(insn) {
+        Decoded::Rejected(reason) => Err(StepError::Rejected(reason)),
+        Decoded::Simulate(kind) => simulate(kind, insn, addr, frame, mem),
+    }
+}
+
+/// Runs `insn` (already decoded as `kind`) at `addr` over `frame` and `mem`. The kprobe path
+/// decodes once at registration and calls this on every hit.
+pub fn simulate(
+    kind: SimKind,
+    insn: Insn,
+    addr: u32,
+    frame: &mut TrapFrame,
+    mem: &mut (impl Memory + ?Sized),
+) -> Result<(), StepError> {
+    if frame.cpsr & psr::T != 0 {
+        return Err(StepError::ThumbState);
+    }
+    let mut cpu = Cpu {
+        f: *frame,
+        addr,
+        pc_written: false,
+    };
+    if insn.cond().passes(frame.cpsr) {
+        cpu.execute(kind, insn.word(), mem)?;
+    }
+    if !cpu.pc_written {
+        cpu.f.pc = addr.wrapping_add(4);
+    }
+    *frame = cpu.f;
+    Ok(())
+}
+
+const fn field(w: u32, lsb: u32) -> usize {
+    ((w >> lsb) & 0xf) as usize
+}
+
+const fn bit(w: u32, n: u32) -> bool {
+    w & (1 << n) != 0
+}
+
+/// The shift kinds of A8.4.1.
+#[derive(Clone, Copy)]
+enum Shift {
+    Lsl,
+    Lsr,
+    Asr,
+    Ror,
+    Rrx,
+}
+
+/// DecodeImmShift: the immediate-shift encoding (LSR/ASR #0 mean #32, ROR #0 means RRX).
+fn decode_imm_shift(ty: u32, imm5: u32) -> (Shift, u32) {
+    let n32 = if imm5 == 0 { 32 } else { imm5 };
+    match ty & 3 {
+        0 => (Shift::Lsl, imm5),
+        1 => (Shift::Lsr, n32),
+        2 => (Shift::Asr, n32),
+        _ if imm5 == 0 => (Shift::Rrx, 1),
+        _ => (Shift::Ror, imm5),
+    }
+}
+
+/// DecodeRegShift: the register-shift encoding.
+fn decode_reg_shift(ty: u32) -> Shift {
+    match ty & 3 {
+        0 => Shift::Lsl,
+        1 => Shift::Lsr,
+        2 => Shift::Asr,
+        _ => Shift::Ror,
+    }
+}
+
+/// Shift_C: the shifted value and the shifter carry-out.
+fn shift_c(x: u32, shift: Shift, n: u32, carry: bool) -> (u32, bool) {
+    if n == 0 {
+        return (x, carry);
+    }
+    match shift {
+        Shift::Lsl => match n {
+            1..=31 => (x << n, (x >> (32 - n)) & 1 != 0),
+            32 => (0, x & 1 != 0),
+            _ => (0, false),
+        },
+        Shift::Lsr => match n {
+            1..=31 => (x >> n, (x >> (n - 1)) & 1 != 0),
+            32 => (0, x >> 31 != 0),
+            _ => (0, false),
+        },
+        Shift::Asr => {
+            if n < 32 {
+                (((x as i32) >> n) as u32, (x >> (n - 1)) & 1 != 0)
+            } else {
+                (((x as i32) >> 31) as u32, x >> 31 != 0)
+            }
+        }
+        Shift::Ror => {
+            let r = x.rotate_right(n % 32);
+            (r, r >> 31 != 0)
+        }
+        Shift::Rrx => ((carry as u32) << 31 | x >> 1, x & 1 != 0),
+    }
+}
+
+/// AddWithCarry: result, carry-out, overflow.
+fn add_with_carry(x: u32, y: u32, carry: bool) -> (u32, bool, bool) {
+    let unsigned = u64::from(x) + u64::from(y) + u64::from(carry);
+    let signed = i64::from(x as i32) + i64::from(y as i32) + i64::from(carry);
+    let result = unsigned as u32;
+    (
+        result,
+        unsigned >> 32 != 0,
+        i64::from(result as i32) != signed,
+    )
+}
+
+/// SignedSatQ: `x` clamped to `bits`-bit two's complement, and whether it was clamped.
+fn signed_sat(x: i64, bits: u32) -> (i64, bool) {
+    let max = (1i64 << (bits - 1)) - 1;
+    let min = -(1i64 << (bits - 1));
+    if x > max {
+        (max, true)
+    } else if x < min {
+        (min, true)
+    } else {
+        (x, false)
+    }
+}
+
+/// UnsignedSatQ: `x` clamped to `0..2^bits`, and whether it was clamped.
+fn unsigned_sat(x: i64, bits: u32) -> (i64, bool) {
+    let max = (1i64 << bits) - 1;
+    if x > max {
+        (max, true)
+    } else if x < 0 {
+        (0, true)
+    } else {
+        (x, false)
+    }
+}
+
+const fn sext16(x: u32) -> i64 {
+    x as u16 as i16 as i64
+}
+
+const fn sext8(x: u32) -> i64 {
+    x as u8 as i8 as i64
+}
+
+/// The frame being changed, and the instruction's address for PC reads.
+struct Cpu {
+    f: TrapFrame,
+    addr: u32,
+    pc_written: bool,
+}
+
+impl Cpu {
+    /// R[n] as an operand: PC reads as the instruction's address + 8.
+    fn r(&self, n: usize) -> u32 {
+        if n == 15 {
+            self.addr.wrapping_add(8)
+        } else {
+            self.f.reg(n)
+        }
+    }
+
+    /// A write to a general register other than PC.
+    fn set(&mut self, n: usize, value: u32) {
+        debug_assert!(n != 15, "PC writes go through the interworking helpers");
+        self.f.set_reg(n, value);
+    }
+
+    fn flag(&self, mask: u32) -> bool {
+        self.f.cpsr & mask != 0
+    }
+
+    fn set_flag(&mut self, mask: u32, on: bool) {
+        if on {
+            self.f.cpsr |= mask;
+        } else {
+            self.f.cpsr &= !mask;
+        }
+    }
+
+    fn set_nz(&mut self, result: u32) {
+        self.set_flag(psr::N, result >> 31 != 0);
+        self.set_flag(psr::Z, result == 0);
+    }
+
+    fn set_nz64(&mut self, result: u64) {
+        self.set_flag(psr::N, result >> 63 != 0);
+        self.set_flag(psr::Z, result == 0);
+    }
+
+    fn set_q_if(&mut self, saturated: bool) {
+        if saturated {
+            self.f.cpsr |= psr::Q;
+        }
+    }
+
+    fn big_endian(&self) -> bool {
+        self.flag(psr::E)
+    }
+
+    /// BXWritePC (also ALUWritePC and LoadWritePC in ARMv7 ARM state).
+    fn bx_write_pc(&mut self, target: u32) -> Result<(), StepError> {
+        if target & 1 != 0 {
+            self.f.cpsr |= psr::T;
+            self.f.pc = target & !1;
+        } else if target & 2 == 0 {
+            self.f.pc = target;
+        } else {
+            return Err(StepError::UnpredictablePcWrite { target });
+        }
+        self.pc_written = true;
+        Ok(())
+    }
+
+    /// BranchWritePC in ARM state.
+    fn branch_write_pc(&mut self, target: u32) {
+        self.f.pc = target & !3;
+        self.pc_written = true;
+    }
+
+    /// A register write that may be PC (loads, data-processing): PC interworks.
+    fn set_or_interwork(&mut self, n: usize, value: u32) -> Result<(), StepError> {
+        if n == 15 {
+            self.bx_write_pc(value)
+        } else {
+            self.set(n, value);
+            Ok(())
+        }
+    }
+
+    fn load32(&self, mem: &mut (impl Memory + ?Sized), a: u32) -> Result<u32, StepError> {
+        let v = mem.read_u32(a)?;
+        Ok(if self.big_endian() { v.swap_bytes() } else { v })
+    }
+
+    fn store32(&self, mem: &mut (impl Memory + ?Sized), a: u32, v: u32) -> Result<(), StepError> {
+        let v = if self.big_endian() { v.swap_bytes() } else { v };
+        Ok(mem.write_u32(a, v)?)
+    }
+
+    fn load16(&self, mem: &mut (impl Memory + ?Sized), a: u32) -> Result<u32, StepError> {
+        let v = mem.read_u16(a)?;
+        Ok(u32::from(if self.big_endian() {
+            v.swap_bytes()
+        } else {
+            v
+        }))
+    }
+
+    fn store16(&self, mem: &mut (impl Memory + ?Sized), a: u32, v: u32) -> Result<(), StepError> {
+        let v = v as u16;
+        let v = if self.big_endian() { v.swap_bytes() } else { v };
+        Ok(mem.write_u16(a, v)?)
+    }
+
+    fn execute(
+        &mut self,
+        kind: SimKind,
+        w: u32,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        match kind {
+            SimKind::DataProcessingImmediate => {
+                let imm12 = w & 0xfff;
+                let rotation = 2 * (imm12 >> 8);
+                let value = (imm12 & 0xff).rotate_right(rotation);
+                let carry = if rotation == 0 {
+                    self.flag(psr::C)
+                } else {
+                    value >> 31 != 0
+                };
+                self.data_processing(w, value, carry)
+            }
+            SimKind::DataProcessingRegister => {
+                let (shift, n) = decode_imm_shift(w >> 5, (w >> 7) & 0x1f);
+                let (value, carry) = shift_c(self.r(field(w, 0)), shift, n, self.flag(psr::C));
+                self.data_processing(w, value, carry)
+            }
+            SimKind::DataProcessingRegisterShifted => {
+                let n = self.r(field(w, 8)) & 0xff;
+                let shift = decode_reg_shift(w >> 5);
+                let (value, carry) = shift_c(self.r(field(w, 0)), shift, n, self.flag(psr::C));
+                self.data_processing(w, value, carry)
+            }
+            SimKind::MoveWide => {
+                self.set(field(w, 12), (w >> 4) & 0xf000 | w & 0xfff);
+                Ok(())
+            }
+            SimKind::MoveTop => {
+                let d = field(w, 12);
+                let imm16 = (w >> 4) & 0xf000 | w & 0xfff;
+                self.set(d, imm16 << 16 | self.r(d) & 0xffff);
+                Ok(())
+            }
+            SimKind::Multiply => {
+                let mut result = self.r(field(w, 0)).wrapping_mul(self.r(field(w, 8)));
+                if bit(w, 21) {
+                    result = result.wrapping_add(self.r(field(w, 12)));
+                }
+                self.set(field(w, 16), result);
+                if bit(w, 20) {
+                    self.set_nz(result);
+                }
+                Ok(())
+            }
+            SimKind::MultiplySubtract => {
+                let product = self.r(field(w, 0)).wrapping_mul(self.r(field(w, 8)));
+                self.set(field(w, 16), self.r(field(w, 12)).wrapping_sub(product));
+                Ok(())
+            }
+            SimKind::MultiplyLong => {
+                let (n, m) = (self.r(field(w, 0)), self.r(field(w, 8)));
+                let (hi, lo) = (field(w, 16), field(w, 12));
+                let mut result = if bit(w, 22) {
+                    (i64::from(n as i32) * i64::from(m as i32)) as u64
+                } else {
+                    u64::from(n) * u64::from(m)
+                };
+                if bit(w, 21) {
+                    let acc = u64::from(self.r(hi)) << 32 | u64::from(self.r(lo));
+                    result = result.wrapping_add(acc);
+                }
+                self.set(hi, (result >> 32) as u32);
+                self.set(lo, result as u32);
+                if bit(w, 20) {
+                    self.set_nz64(result);
+                }
+                Ok(())
+            }
+            SimKind::MultiplyAccumulateAccumulateLong => {
+                let (hi, lo) = (field(w, 16), field(w, 12));
+                let result = u64::from(self.r(field(w, 0))) * u64::from(self.r(field(w, 8)))
+                    + u64::from(self.r(hi))
+                    + u64::from(self.r(lo));
+                self.set(hi, (result >> 32) as u32);
+                self.set(lo, result as u32);
+                Ok(())
+            }
+            SimKind::HalfwordMultiply => {
+                let n = self.r(field(w, 0));
+                let m = self.r(field(w, 8));
+                let op1 = sext16(if bit(w, 5) { n >> 16 } else { n });
+                let op2 = sext16(if bit(w, 6) { m >> 16 } else { m });
+                let product = op1 * op2;
+                if (w >> 21) & 3 == 0b11 {
+                    self.set(field(w, 16), product as u32);
+                } else {
+                    let result = product + i64::from(self.r(field(w, 12)) as i32);
+                    self.set(field(w, 16), result as u32);
+                    self.set_q_if(result != i64::from(result as i32));
+                }
+                Ok(())
+            }
+            SimKind::WordHalfwordMultiply => {
+                let m = self.r(field(w, 8));
+                let op2 = sext16(if bit(w, 6) { m >> 16 } else { m });
+                let product = i64::from(self.r(field(w, 0)) as i32) * op2;
+                if bit(w, 5) {
+                    self.set(field(w, 16), (product >> 16) as u32);
+                } else {
+                    let result = product + (i64::from(self.r(field(w, 12)) as i32) << 16);
+                    let d = (result >> 16) as u32;
+                    self.set(field(w, 16), d);
+                    self.set_q_if(result >> 16 != i64::from(d as i32));
+                }
+                Ok(())
+            }
+            SimKind::HalfwordMultiplyLong => {
+                let n = self.r(field(w, 0));
+                let m = self.r(field(w, 8));
+                let op1 = sext16(if bit(w, 5) { n >> 16 } else { n });
+                let op2 = sext16(if bit(w, 6) { m >> 16 } else { m });
+                let (hi, lo) = (field(w, 16), field(w, 12));
+                let acc = (u64::from(self.r(hi)) << 32 | u64::from(self.r(lo))) as i64;
+                let result = acc.wrapping_add(op1 * op2) as u64;
+                self.set(hi, (result >> 32) as u32);
+                self.set(lo, result as u32);
+                Ok(())
+            }
+            SimKind::DualMultiply => {
+                let (p1, p2) = self.dual_products(w);
+                let mut result = if bit(w, 6) { p1 - p2 } else { p1 + p2 };
+                let a = field(w, 12);
+                if a != 15 {
+                    result += i64::from(self.r(a) as i32);
+                }
+                self.set(field(w, 16), result as u32);
+                self.set_q_if(result != i64::from(result as i32));
+                Ok(())
+            }
+            SimKind::DualMultiplyLong => {
+                let (p1, p2) = self.dual_products(w);
+                let (hi, lo) = (field(w, 16), field(w, 12));
+                let acc = (u64::from(self.r(hi)) << 32 | u64::from(self.r(lo))) as i64;
+                let sum = if bit(w, 6) { p1 - p2 } else { p1 + p2 };
+                let result = acc.wrapping_add(sum) as u64;
+                self.set(hi, (result >> 32) as u32);
+                self.set(lo, result as u32);
+                Ok(())
+            }
+            SimKind::MostSignificantMultiply => {
+                let product =
+                    i64::from(self.r(field(w, 0)) as i32) * i64::from(self.r(field(w, 8)) as i32);
+                let a = field(w, 12);
+                let acc = if a == 15 {
+                    0
+                } else {
+                    i64::from(self.r(a) as i32) << 32
+                };
+                let mut result = if bit(w, 6) {
+                    acc.wrapping_sub(product)
+                } else {
+                    acc.wrapping_add(product)
+                };
+                if bit(w, 5) {
+                    result = result.wrapping_add(0x8000_0000);
+                }
+                self.set(field(w, 16), (result >> 32) as u32);
+                Ok(())
+            }
+            SimKind::Divide => {
+                let n = self.r(field(w, 0));
+                let m = self.r(field(w, 8));
+                // ARMv7-A has no divide-by-zero trap: the quotient is zero.
+                let q = if m == 0 {
+                    0
+                } else if bit(w, 21) {
+                    n / m
+                } else {
+                    (n as i32).wrapping_div(m as i32) as u32
+                };
+                self.set(field(w, 16), q);
+                Ok(())
+            }
+            SimKind::SaturatingAddSubtract => {
+                let n = i64::from(self.r(field(w, 16)) as i32);
+                let m = i64::from(self.r(field(w, 0)) as i32);
+                let (operand, doubled_sat) = if bit(w, 22) {
+                    signed_sat(2 * n, 32)
+                } else {
+                    (n, false)
+                };
+                let (result, sat) = if bit(w, 21) {
+                    signed_sat(m - operand, 32)
+                } else {
+                    signed_sat(m + operand, 32)
+                };
+                self.set(field(w, 12), result as u32);
+                self.set_q_if(sat || doubled_sat);
+                Ok(())
+            }
+            SimKind::ParallelAddSubtract => {
+                self.parallel(w);
+                Ok(())
+            }
+            SimKind::Saturate => {
+                let (shift, n) = if bit(w, 6) {
+                    decode_imm_shift(2, (w >> 7) & 0x1f)
+                } else {
+                    decode_imm_shift(0, (w >> 7) & 0x1f)
+                };
+                let (operand, _) = shift_c(self.r(field(w, 0)), shift, n, self.flag(psr::C));
+                let sat_imm = (w >> 16) & 0x1f;
+                let (result, sat) = if bit(w, 22) {
+                    unsigned_sat(i64::from(operand as i32), sat_imm)
+                } else {
+                    signed_sat(i64::from(operand as i32), sat_imm + 1)
+                };
+                self.set(field(w, 12), result as u32);
+                self.set_q_if(sat);
+                Ok(())
+            }
+            SimKind::Saturate16 => {
+                let n = self.r(field(w, 0));
+                let sat_imm = (w >> 16) & 0xf;
+                let sat = |half: u32| {
+                    if bit(w, 22) {
+                        unsigned_sat(sext16(half), sat_imm)
+                    } else {
+                        signed_sat(sext16(half), sat_imm + 1)
+                    }
+                };
+                let (lo, sat_lo) = sat(n);
+                let (hi, sat_hi) = sat(n >> 16);
+                self.set(field(w, 12), (hi as u32) << 16 | (lo as u32) & 0xffff);
+                self.set_q_if(sat_lo || sat_hi);
+                Ok(())
+            }
+            SimKind::Extend => {
+                let rotated = self.r(field(w, 0)).rotate_right(8 * ((w >> 10) & 3));
+                let signed = !bit(w, 22);
+                let ext8 = |x: u32| if signed { sext8(x) as u32 } else { x & 0xff };
+                let n = field(w, 16);
+                let base = if n == 15 { 0 } else { self.r(n) };
+                let result = match (w >> 20) & 3 {
+                    0b00 => {
+                        let lo = base.wrapping_add(ext8(rotated)) & 0xffff;
+                        let hi = (base >> 16).wrapping_add(ext8(rotated >> 16)) & 0xffff;
+                        hi << 16 | lo
+                    }
+                    0b10 => base.wrapping_add(ext8(rotated)),
+                    _ => {
+                        let half = if signed {
+                            sext16(rotated) as u32
+                        } else {
+                            rotated & 0xffff
+                        };
+                        base.wrapping_add(half)
+                    }
+                };
+                self.set(field(w, 12), result);
+                Ok(())
+            }
+            SimKind::PackHalfword => {
+                let tb = bit(w, 6);
+                let (shift, amount) = decode_imm_shift(if tb { 2 } else { 0 }, (w >> 7) & 0x1f);
+                let (operand, _) = shift_c(self.r(field(w, 0)), shift, amount, self.flag(psr::C));
+                let n = self.r(field(w, 16));
+                let result = if tb {
+                    n & 0xffff_0000 | operand & 0xffff
+                } else {
+                    operand & 0xffff_0000 | n & 0xffff
+                };
+                self.set(field(w, 12), result);
+                Ok(())
+            }
+            SimKind::SelectBytes => {
+                let (n, m) = (self.r(field(w, 16)), self.r(field(w, 0)));
+                let mut mask = 0;
+                for i in 0..4 {
+                    if self.f.cpsr & (1 << (16 + i)) != 0 {
+                        mask |= 0xff << (8 * i);
+                    }
+                }
+                self.set(field(w, 12), n & mask | m & !mask);
+                Ok(())
+            }
+            SimKind::Reverse => {
+                let m = self.r(field(w, 0));
+                let result = match (bit(w, 22), bit(w, 7)) {
+                    (false, false) => m.swap_bytes(),
+                    (false, true) => (m & 0x00ff_00ff) << 8 | (m >> 8) & 0x00ff_00ff,
+                    (true, false) => m.reverse_bits(),
+                    (true, true) => (((m & 0xff) << 8 | (m >> 8) & 0xff) as u16 as i16) as u32,
+                };
+                self.set(field(w, 12), result);
+                Ok(())
+            }
+            SimKind::SumAbsoluteDifferences => {
+                let (n, m) = (self.r(field(w, 0)), self.r(field(w, 8)));
+                let a = field(w, 12);
+                let mut sum = if a == 15 { 0 } else { self.r(a) };
+                for i in 0..4 {
+                    let x = (n >> (8 * i)) & 0xff;
+                    let y = (m >> (8 * i)) & 0xff;
+                    sum = sum.wrapping_add(x.abs_diff(y));
+                }
+                self.set(field(w, 16), sum);
+                Ok(())
+            }
+            SimKind::BitFieldExtract => {
+                let lsb = (w >> 7) & 0x1f;
+                let width = ((w >> 16) & 0x1f) + 1;
+                let n = self.r(field(w, 0));
+                let result = if bit(w, 22) {
+                    (n >> lsb) & (u32::MAX >> (32 - width))
+                } else {
+                    (((n << (32 - lsb - width)) as i32) >> (32 - width)) as u32
+                };
+                self.set(field(w, 12), result);
+                Ok(())
+            }
+            SimKind::BitFieldInsert => {
+                let lsb = (w >> 7) & 0x1f;
+                let msb = (w >> 16) & 0x1f;
+                let mask = (u32::MAX >> (31 - msb)) & (u32::MAX << lsb);
+                let n = field(w, 0);
+                let src = if n == 15 { 0 } else { self.r(n) << lsb };
+                let d = field(w, 12);
+                self.set(d, self.r(d) & !mask | src & mask);
+                Ok(())
+            }
+            SimKind::CountLeadingZeros => {
+                self.set(field(w, 12), self.r(field(w, 0)).leading_zeros());
+                Ok(())
+            }
+            SimKind::LoadStoreImmediate => self.load_store_word_byte(w, w & 0xfff, mem),
+            SimKind::LoadStoreRegister => {
+                let (shift, n) = decode_imm_shift(w >> 5, (w >> 7) & 0x1f);
+                let (offset, _) = shift_c(self.r(field(w, 0)), shift, n, self.flag(psr::C));
+                self.load_store_word_byte(w, offset, mem)
+            }
+            SimKind::LoadStoreHalfImmediate => {
+                self.load_store_half(w, (w >> 4) & 0xf0 | w & 0xf, mem)
+            }
+            SimKind::LoadStoreHalfRegister => self.load_store_half(w, self.r(field(w, 0)), mem),
+            SimKind::LoadStoreDualImmediate => {
+                self.load_store_dual(w, (w >> 4) & 0xf0 | w & 0xf, mem)
+            }
+            SimKind::LoadStoreDualRegister => self.load_store_dual(w, self.r(field(w, 0)), mem),
+            SimKind::LoadStoreMultiple => self.load_store_multiple(w, mem),
+            SimKind::Branch => {
+                let offset = ((w << 8) as i32 >> 6) as u32;
+                if bit(w, 24) {
+                    self.set(14, self.addr.wrapping_add(4));
+                }
+                self.branch_write_pc(self.r(15).wrapping_add(offset));
+                Ok(())
+            }
+            SimKind::BranchLinkExchangeImmediate => {
+                let offset = ((w << 8) as i32 >> 6) as u32 | (w >> 23) & 2;
+                self.set(14, self.addr.wrapping_add(4));
+                self.f.cpsr |= psr::T;
+                self.f.pc = self.r(15).wrapping_add(offset);
+                self.pc_written = true;
+                Ok(())
+            }
+            SimKind::BranchExchange => self.bx_write_pc(self.r(field(w, 0))),
+            SimKind::BranchLinkExchangeRegister => {
+                let target = self.r(field(w, 0));
+                self.bx_write_pc(target)?;
+                self.set(14, self.addr.wrapping_add(4));
+                Ok(())
+            }
+            SimKind::ReadStatus => {
+                self.set(field(w, 12), self.f.cpsr & psr::MRS_MASK);
+                Ok(())
+            }
+            SimKind::Hint => {
+                mem.hint(match w & 0xff {
+                    1 => Hint::Yield,
+                    2 => Hint::Wfe,
+                    3 => Hint::Wfi,
+                    4 => Hint::Sev,
+                    _ => Hint::Nop,
+                });
+                Ok(())
+            }
+            SimKind::Preload => Ok(()),
+            SimKind::Barrier => {
+                let option = (w & 0xf) as u8;
+                mem.barrier(match (w >> 4) & 0xf {
+                    0b0100 => Barrier::Dsb(option),
+                    0b0101 => Barrier::Dmb(option),
+                    _ => Barrier::Isb(option),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// AND…MVN (A8.8 data-processing pseudo-code) given the shifter operand and carry.
+    fn data_processing(&mut self, w: u32, op2: u32, shifter_carry: bool) -> Result<(), StepError> {
+        let opcode = (w >> 21) & 0xf;
+        let n = self.r(field(w, 16));
+        let c = self.flag(psr::C);
+        let logical = |r: u32| (r, shifter_carry, None);
+        let arith = |(r, c, v): (u32, bool, bool)| (r, c, Some(v));
+        let (result, carry, overflow) = match opcode {
+            0x0 | 0x8 => logical(n & op2),
+            0x1 | 0x9 => logical(n ^ op2),
+            0x2 | 0xa => arith(add_with_carry(n, !op2, true)),
+            0x3 => arith(add_with_carry(!n, op2, true)),
+            0x4 | 0xb => arith(add_with_carry(n, op2, false)),
+            0x5 => arith(add_with_carry(n, op2, c)),
+            0x6 => arith(add_with_carry(n, !op2, c)),
+            0x7 => arith(add_with_carry(!n, op2, c)),
+            0xc => logical(n | op2),
+            0xd => logical(op2),
+            0xe => logical(n & !op2),
+            _ => logical(!op2),
+        };
+        if bit(w, 20) {
+            self.set_nz(result);
+            self.set_flag(psr::C, carry);
+            if let Some(v) = overflow {
+                self.set_flag(psr::V, v);
+            }
+        }
+        if (0x8..=0xb).contains(&opcode) {
+            Ok(())
+        } else {
+            self.set_or_interwork(field(w, 12), result)
+        }
+    }
+
+    /// The two 16 × 16 products of SMLAD/SMLSD/SMLALD/SMLSLD (M, bit 5, swaps Rm's halves).
+    fn dual_products(&self, w: u32) -> (i64, i64) {
+        let n = self.r(field(w, 0));
+        let m = self.r(field(w, 8));
+        let m = if bit(w, 5) { m.rotate_right(16) } else { m };
+        (sext16(n) * sext16(m), sext16(n >> 16) * sext16(m >> 16))
+    }
+
+    /// The 36 parallel add/subtract instructions: U (22), prefix (21:20), operation (7:5).
+    fn parallel(&mut self, w: u32) {
+        let unsigned = bit(w, 22);
+        let prefix = (w >> 20) & 3;
+        let op = (w >> 5) & 7;
+        let n = self.r(field(w, 16));
+        let m = self.r(field(w, 0));
+        let bytes = op == 0b100 || op == 0b111;
+        let width = if bytes { 8 } else { 16 };
+        let lanes = 32 / width;
+        let lane = |x: u32, i: u32| -> i64 {
+            let v = (x >> (width * i)) & ((1 << width) - 1);
+            match (unsigned, bytes) {
+                (true, _) => i64::from(v),
+                (false, true) => sext8(v),
+                (false, false) => sext16(v),
+            }
+        };
+        let mut result = 0u32;
+        let mut ge = 0u32;
+        for i in 0..lanes {
+            // (sum or difference, whether it is a sum) for lane i.
+            let (v, add) = match op {
+                0b000 | 0b100 => (lane(n, i) + lane(m, i), true),
+                0b011 | 0b111 => (lane(n, i) - lane(m, i), false),
+                // ASX: low lane n.lo - m.hi, high lane n.hi + m.lo.
+                0b001 if i == 0 => (lane(n, 0) - lane(m, 1), false),
+                0b001 => (lane(n, 1) + lane(m, 0), true),
+                // SAX: low lane n.lo + m.hi, high lane n.hi - m.lo.
+                0b010 if i == 0 => (lane(n, 0) + lane(m, 1), true),
+                _ => (lane(n, 1) - lane(m, 0), false),
+            };
+            let out = match prefix {
+                0b01 => {
+                    let ge_set = if unsigned && add {
+                        v >= 1 << width
+                    } else {
+                        v >= 0
+                    };
+                    if ge_set {
+                        let per_lane = if bytes { 1 } else { 3 };
+                        ge |= per_lane << (i * (width / 8));
+                    }
+                    v
+                }
+                0b10 if unsigned => unsigned_sat(v, width).0,
+                0b10 => signed_sat(v, width).0,
+                _ => v >> 1,
+            };
+            result |= ((out as u32) & ((1 << width) - 1)) << (width * i);
+        }
+        self.set(field(w, 12), result);
+        if prefix == 0b01 {
+            self.f.cpsr = self.f.cpsr & !psr::GE | ge << 16;
+        }
+    }
+
+    /// Offset addressing shared by single and dual transfers: (address, writeback address).
+    fn address(&self, w: u32, offset: u32) -> (u32, Option<u32>) {
+        let base = self.r(field(w, 16));
+        let offset_addr = if bit(w, 23) {
+            base.wrapping_add(offset)
+        } else {
+            base.wrapping_sub(offset)
+        };
+        let pre = bit(w, 24);
+        let address = if pre { offset_addr } else { base };
+        let wback = !pre || bit(w, 21);
+        (address, wback.then_some(offset_addr))
+    }
+
+    fn writeback(&mut self, w: u32, wback: Option<u32>) {
+        if let Some(a) = wback {
+            self.set(field(w, 16), a);
+        }
+    }
+
+    /// LDR/LDRB/STR/STRB (A5.3): B (22), L (20).
+    fn load_store_word_byte(
+        &mut self,
+        w: u32,
+        offset: u32,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        let (address, wback) = self.address(w, offset);
+        let t = field(w, 12);
+        let byte = bit(w, 22);
+        if bit(w, 20) {
+            let data = if byte {
+                u32::from(mem.read_u8(address)?)
+            } else {
+                self.load32(mem, address)?
+            };
+            if t == 15 && address & 3 != 0 {
+                return Err(StepError::UnalignedPcLoad { address });
+            }
+            self.writeback(w, wback);
+            self.set_or_interwork(t, data)
+        } else {
+            let data = self.r(t);
+            if byte {
+                mem.write_u8(address, data as u8)?;
+            } else {
+                self.store32(mem, address, data)?;
+            }
+            self.writeback(w, wback);
+            Ok(())
+        }
+    }
+
+    /// STRH/LDRH/LDRSB/LDRSH (A5.2.8): op2 (6:5), L (20).
+    fn load_store_half(
+        &mut self,
+        w: u32,
+        offset: u32,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        let (address, wback) = self.address(w, offset);
+        let t = field(w, 12);
+        if bit(w, 20) {
+            let data = match (w >> 5) & 3 {
+                0b01 => self.load16(mem, address)?,
+                0b10 => sext8(u32::from(mem.read_u8(address)?)) as u32,
+                _ => sext16(self.load16(mem, address)?) as u32,
+            };
+            self.writeback(w, wback);
+            self.set(t, data);
+        } else {
+            self.store16(mem, address, self.r(t))?;
+            self.writeback(w, wback);
+        }
+        Ok(())
+    }
+
+    /// LDRD/STRD (A5.2.8): bit 5 set is STRD.
+    fn load_store_dual(
+        &mut self,
+        w: u32,
+        offset: u32,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        let (address, wback) = self.address(w, offset);
+        if address & 3 != 0 {
+            return Err(StepError::AlignmentFault { address });
+        }
+        let t = field(w, 12);
+        let swap = |v: u32, be: bool| if be { v.swap_bytes() } else { v };
+        let be = self.big_endian();
+        if bit(w, 5) {
+            let pair = [swap(self.r(t), be), swap(self.r(t + 1), be)];
+            mem.write_pair(address, pair)?;
+            self.writeback(w, wback);
+        } else {
+            let [a, b] = mem.read_pair(address)?;
+            self.writeback(w, wback);
+            self.set(t, swap(a, be));
+            self.set(t + 1, swap(b, be));
+        }
+        Ok(())
+    }
+
+    /// LDM/STM (A5.5): P (24), U (23), W (21), L (20), register list (15:0).
+    fn load_store_multiple(
+        &mut self,
+        w: u32,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        let n = field(w, 16);
+        let list = w & 0xffff;
+        let bytes = 4 * list.count_ones();
+        let base = self.r(n);
+        let start = match (bit(w, 24), bit(w, 23)) {
+            (false, true) => base,
+            (true, true) => base.wrapping_add(4),
+            (false, false) => base.wrapping_sub(bytes).wrapping_add(4),
+            (true, false) => base.wrapping_sub(bytes),
+        };
+        if start & 3 != 0 {
+            return Err(StepError::AlignmentFault { address: start });
+        }
+        let wback = if bit(w, 23) {
+            base.wrapping_add(bytes)
+        } else {
+            base.wrapping_sub(bytes)
+        };
+        let regs = (0..16usize).filter(|i| list & (1 << i) != 0);
+        if bit(w, 20) {
+            let mut loaded = [0u32; 16];
+            let mut a = start;
+            for i in regs {
+                loaded[i] = self.load32(mem, a)?;
+                a = a.wrapping_add(4);
+            }
+            for i in (0..15usize).filter(|i| list & (1 << i) != 0) {
+                self.set(i, loaded[i]);
+            }
+            if bit(w, 21) {
+                self.set(n, wback);
+            }
+            if list & (1 << 15) != 0 {
+                self.bx_write_pc(loaded[15])?;
+            }
+        } else {
+            let mut a = start;
+            for i in regs {
+                self.store32(mem, a, self.r(i))?;
+                a = a.wrapping_add(4);
+            }
+            if bit(w, 21) {
+                self.set(n, wback);
+            }
+        }
+        Ok(())
+    }
+}
