@@ -15,6 +15,7 @@ pub mod frame;
 pub mod insn;
 pub mod patch;
 pub mod platform;
+pub mod slots;
 pub mod step;
 pub mod stop_machine;
 

@@ -1,0 +1,568 @@
+//! Executable instruction slots (trampolines, emulation copies) carved from the memory
+//! the platform gives, handed out only where a `b` from the probe can reach them, and
+//! reused only after every CPU has provably left them.
+//!
+//! A slot moves Free → InUse (allocate) → Dirty (release) → Free (reclaimed). Dirty
+//! exists because a CPU may still be executing in a slot after its probe was
+//! unoptimized: a release is stamped with the current *epoch*; a quiescence ticket taken
+//! later bumps the epoch, and when the integrator's quiescent point for that ticket has
+//! completed (for the crate: a rendezvous that started after the ticket was taken, so
+//! every CPU has since taken an interrupt outside any trampoline), every slot released
+//! before the ticket is Free again. Slots released after the ticket wait for the next.
+//!
+//! The allocator is plain data (`&mut self`): the probe registry's lock serializes it.
+//! Its capacity is a const parameter so it needs no heap.
+
+use crate::insn::BranchKind;
+use core::fmt;
+use core::ops::Range;
+
+/// One slot: its index in the allocator and its executable address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Slot {
+    index: u32,
+    addr: usize,
+}
+
+impl Slot {
+    /// Executable address of the slot's first byte.
+    pub const fn addr(self) -> usize {
+        self.addr
+    }
+
+    /// Index of the slot within its allocator.
+    pub const fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+/// Why a slot operation failed. The allocator is unchanged after every error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotError {
+    /// The region and slot size cannot make slots: the slot size is zero or not a
+    /// multiple of 4, the region is not word-aligned or holds no slot.
+    BadGeometry {
+        /// Start of the region given.
+        start: usize,
+        /// End of the region given.
+        end: usize,
+        /// Slot size asked for.
+        slot_size: usize,
+    },
+    /// Every slot is in use or dirty.
+    Exhausted,
+    /// Free slots exist, but none a branch from `from` can reach.
+    OutOfRange {
+        /// The address that must reach the slot.
+        from: usize,
+    },
+    /// The slot was not handed out by this allocator, or was already released.
+    NotInUse(Slot),
+    /// The quiescence ticket is not the newest one taken (or was already completed).
+    StaleTicket,
+}
+
+impl fmt::Display for SlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SlotError::BadGeometry {
+                start,
+                end,
+                slot_size,
+            } => write!(
+                f,
+                "cannot carve {slot_size}-byte slots from {start:#x}..{end:#x} \
+                 (need a word-aligned region and a non-zero multiple of 4)"
+            ),
+            SlotError::Exhausted => write!(f, "no free instruction slot (all in use or dirty)"),
+            SlotError::OutOfRange { from } => {
+                write!(
+                    f,
+                    "no free instruction slot within branch range of {from:#x}"
+                )
+            }
+            SlotError::NotInUse(s) => {
+                write!(f, "slot {} at {:#x} is not in use", s.index, s.addr)
+            }
+            SlotError::StaleTicket => write!(f, "quiescence ticket is stale"),
+        }
+    }
+}
+
+impl core::error::Error for SlotError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Free,
+    InUse,
+    /// Released during this epoch.
+    Dirty(u32),
+}
+
+/// Proof that a quiescence period began: complete it when every CPU has since passed a
+/// quiescent point.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "dirty slots stay dirty until the ticket is completed"]
+pub struct QuiescenceTicket {
+    epoch: u32,
+}
+
+/// How many slots are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlotCounts {
+    /// Ready to allocate.
+    pub free: usize,
+    /// Handed out.
+    pub in_use: usize,
+    /// Released, waiting for a quiescent point.
+    pub dirty: usize,
+}
+
+/// Up to `N` fixed-size executable slots over one region.
+pub struct SlotAllocator<const N: usize> {
+    base: usize,
+    slot_size: usize,
+    count: usize,
+    epoch: u32,
+    /// Epoch of the newest ticket not yet completed.
+    open_ticket: Option<u32>,
+    states: [State; N],
+}
+
+impl<const N: usize> SlotAllocator<N> {
+    /// Slots of `slot_size` bytes over `region` (at most `N` of them; the rest of the
+    /// region is left unused).
+    pub fn new(region: Range<usize>, slot_size: usize) -> Result<Self, SlotError> {
+        let bad = SlotError::BadGeometry {
+            start: region.start,
+            end: region.end,
+            slot_size,
+        };
+        if slot_size == 0 || !slot_size.is_multiple_of(4) || !region.start.is_multiple_of(4) {
+            return Err(bad);
+        }
+        let count = (region.end.saturating_sub(region.start) / slot_size).min(N);
+        if count == 0 {
+            return Err(bad);
+        }
+        Ok(SlotAllocator {
+            base: region.start,
+            slot_size,
+            count,
+            epoch: 0,
+            open_ticket: None,
+            states: [State::Free; N],
+        })
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.count
+    }
+
+    /// Bytes per slot.
+    pub fn slot_size(&self) -> usize {
+        self.slot_size
+    }
+
+    fn slot(&self, index: usize) -> Slot {
+        Slot {
+            index: index as u32,
+            addr: self.base + index * self.slot_size,
+        }
+    }
+
+    /// Whether a `b` at `from` reaches `slot` — the branch encoder's own rule.
+    pub fn reachable(from: usize, slot: Slot) -> bool {
+        u32::try_from(from).is_ok_and(|from| {
+            u32::try_from(slot.addr).is_ok_and(|to| BranchKind::B.reach(from, to).is_ok())
+        })
+    }
+
+    /// A free slot a `b` at `from` can reach (lowest such address first).
+    pub fn allocate_near(&mut self, from: usize) -> Result<Slot, SlotError> {
+        self.allocate_where(|s| Self::reachable(from, s))
+            .map_err(|e| {
+                if e == SlotError::Exhausted {
+                    e
+                } else {
+                    SlotError::OutOfRange { from }
+                }
+            })
+    }
+
+    /// A free slot anywhere (for code entered by an absolute jump, e.g. emulation).
+    pub fn allocate(&mut self) -> Result<Slot, SlotError> {
+        self.allocate_where(|_| true)
+    }
+
+    /// The first free slot `accept` takes. `Exhausted` when none is free; otherwise
+    /// `OutOfRange { from: 0 }` when `accept` refused every free slot.
+    pub fn allocate_where(&mut self, accept: impl Fn(Slot) -> bool) -> Result<Slot, SlotError> {
+        let mut any_free = false;
+        for i in 0..self.count {
+            if self.states[i] == State::Free {
+                any_free = true;
+                let s = self.slot(i);
+                if accept(s) {
+                    self.states[i] = State::InUse;
+                    return Ok(s);
+                }
+            }
+        }
+        Err(if any_free {
+            SlotError::OutOfRange { from: 0 }
+        } else {
+            SlotError::Exhausted
+        })
+    }
+
+    fn check_in_use(&self, slot: Slot) -> Result<usize, SlotError> {
+        let i = slot.index as usize;
+        if i < self.count && self.slot(i) == slot && self.states[i] == State::InUse {
+            Ok(i)
+        } else {
+            Err(SlotError::NotInUse(slot))
+        }
+    }
+
+    /// Gives `slot` back. It is dirty until a quiescence ticket taken after this call
+    /// completes.
+    pub fn release(&mut self, slot: Slot) -> Result<(), SlotError> {
+        let i = self.check_in_use(slot)?;
+        self.states[i] = State::Dirty(self.epoch);
+        Ok(())
+    }
+
+    /// Gives back a slot no CPU can have executed (never published in text): Free at once.
+    pub fn release_unused(&mut self, slot: Slot) -> Result<(), SlotError> {
+        let i = self.check_in_use(slot)?;
+        self.states[i] = State::Free;
+        Ok(())
+    }
+
+    /// Starts a quiescence period covering every slot released so far. Taking a new
+    /// ticket supersedes an older, uncompleted one.
+    pub fn begin_quiescence(&mut self) -> QuiescenceTicket {
+        let t = QuiescenceTicket { epoch: self.epoch };
+        self.open_ticket = Some(self.epoch);
+        self.epoch = self.epoch.wrapping_add(1);
+        t
+    }
+
+    /// Every CPU has passed a quiescent point since `ticket` was taken: the slots released
+    /// before it become free. Returns how many.
+    pub fn complete_quiescence(&mut self, ticket: QuiescenceTicket) -> Result<usize, SlotError> {
+        if self.open_ticket != Some(ticket.epoch) {
+            return Err(SlotError::StaleTicket);
+        }
+        self.open_ticket = None;
+        let mut freed = 0;
+        for st in &mut self.states[..self.count] {
+            // Epochs wrap; a dirty stamp is covered when it is not newer than the ticket.
+            if let State::Dirty(e) = *st
+                && ticket.epoch.wrapping_sub(e) < u32::MAX / 2
+            {
+                *st = State::Free;
+                freed += 1;
+            }
+        }
+        Ok(freed)
+    }
+
+    /// How many slots are free, in use and dirty.
+    pub fn counts(&self) -> SlotCounts {
+        let mut c = SlotCounts::default();
+        for st in &self.states[..self.count] {
+            match st {
+                State::Free => c.free += 1,
+                State::InUse => c.in_use += 1,
+                State::Dirty(_) => c.dirty += 1,
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashSet;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn bad_geometry_is_refused() {
+        for (r, size) in [
+            (0x1000..0x2000, 0),
+            (0x1000..0x2000, 6),
+            (0x1002..0x2000, 8),
+            (0x1000..0x1004, 8),
+        ] {
+            assert!(
+                matches!(
+                    SlotAllocator::<16>::new(r.clone(), size),
+                    Err(SlotError::BadGeometry { .. })
+                ),
+                "{r:x?} size {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn capacity_is_bounded_by_region_and_n() {
+        assert_eq!(
+            SlotAllocator::<16>::new(0x1000..0x1100, 64)
+                .unwrap()
+                .capacity(),
+            4
+        );
+        assert_eq!(
+            SlotAllocator::<2>::new(0x1000..0x1100, 64)
+                .unwrap()
+                .capacity(),
+            2
+        );
+    }
+
+    #[test]
+    fn exhausted_when_every_slot_is_taken_or_dirty() {
+        let mut a = SlotAllocator::<4>::new(0x1000..0x1100, 64).unwrap();
+        let s0 = a.allocate().unwrap();
+        for _ in 0..3 {
+            a.allocate().unwrap();
+        }
+        assert_eq!(a.allocate(), Err(SlotError::Exhausted));
+        a.release(s0).unwrap();
+        assert_eq!(
+            a.allocate(),
+            Err(SlotError::Exhausted),
+            "a dirty slot must not be reused"
+        );
+        assert_eq!(
+            a.counts(),
+            SlotCounts {
+                free: 0,
+                in_use: 3,
+                dirty: 1
+            }
+        );
+    }
+
+    #[test]
+    fn dirty_slot_is_reused_only_after_its_quiescence_completes() {
+        let mut a = SlotAllocator::<1>::new(0x1000..0x1040, 64).unwrap();
+        let s = a.allocate().unwrap();
+        let early = a.begin_quiescence(); // taken before the release: must not cover it
+        a.release(s).unwrap();
+        assert_eq!(a.complete_quiescence(early), Ok(0));
+        assert_eq!(a.allocate(), Err(SlotError::Exhausted));
+        let t = a.begin_quiescence();
+        assert_eq!(
+            a.allocate(),
+            Err(SlotError::Exhausted),
+            "not until it completes"
+        );
+        assert_eq!(a.complete_quiescence(t), Ok(1));
+        assert_eq!(a.allocate(), Ok(s));
+    }
+
+    #[test]
+    fn stale_or_repeated_ticket_is_an_error_and_changes_nothing() {
+        let mut a = SlotAllocator::<2>::new(0x1000..0x1080, 64).unwrap();
+        let s = a.allocate().unwrap();
+        a.release(s).unwrap();
+        let old = a.begin_quiescence();
+        let new = a.begin_quiescence();
+        assert_eq!(a.complete_quiescence(old), Err(SlotError::StaleTicket));
+        assert_eq!(a.counts().dirty, 1);
+        assert_eq!(a.complete_quiescence(new), Ok(1));
+        let again = QuiescenceTicket { epoch: 1 };
+        assert_eq!(a.complete_quiescence(again), Err(SlotError::StaleTicket));
+    }
+
+    #[test]
+    fn releasing_a_slot_not_in_use_is_an_error_and_changes_nothing() {
+        let mut a = SlotAllocator::<2>::new(0x1000..0x1080, 64).unwrap();
+        let s = a.allocate().unwrap();
+        a.release(s).unwrap();
+        assert_eq!(a.release(s), Err(SlotError::NotInUse(s)));
+        assert_eq!(a.release_unused(s), Err(SlotError::NotInUse(s)));
+        let forged = Slot {
+            index: 1,
+            addr: 0x1040,
+        };
+        assert_eq!(a.release(forged), Err(SlotError::NotInUse(forged)));
+        let foreign = Slot {
+            index: 0,
+            addr: 0x9999_0000,
+        };
+        assert_eq!(a.release(foreign), Err(SlotError::NotInUse(foreign)));
+        assert_eq!(
+            a.counts(),
+            SlotCounts {
+                free: 1,
+                in_use: 0,
+                dirty: 1
+            }
+        );
+    }
+
+    #[test]
+    fn unused_slot_is_free_at_once() {
+        let mut a = SlotAllocator::<1>::new(0x1000..0x1040, 64).unwrap();
+        let s = a.allocate().unwrap();
+        a.release_unused(s).unwrap();
+        assert_eq!(a.allocate(), Ok(s));
+    }
+
+    #[test]
+    fn out_of_range_when_free_slots_are_beyond_branch_reach() {
+        // Region at 0x1000_0000; a probe 64 MiB below cannot reach it.
+        let mut a = SlotAllocator::<4>::new(0x1000_0000..0x1000_0100, 64).unwrap();
+        let from = 0x1000_0000 - 64 * MIB;
+        assert_eq!(a.allocate_near(from), Err(SlotError::OutOfRange { from }));
+        assert_eq!(a.counts().free, 4, "a failed allocation takes nothing");
+        // Right at the edge of reach: offset +0x01FF_FFFC from from+8.
+        let edge = 0x1000_0000 - 8 - 0x01ff_fffc;
+        assert_eq!(a.allocate_near(edge).unwrap().addr(), 0x1000_0000);
+        assert_eq!(
+            a.allocate_near(edge - 4),
+            Err(SlotError::OutOfRange { from: edge - 4 })
+        );
+    }
+
+    #[test]
+    fn allocate_near_skips_unreachable_slots_for_reachable_ones() {
+        // 64 slots of 1 MiB: a `b` at 40 MiB reaches down to 40 MiB + 8 - 32 MiB, so the
+        // 8 MiB slot is 8 bytes too far and the first reachable one is at 9 MiB.
+        let mut a = SlotAllocator::<64>::new(0..64 * MIB, MIB).unwrap();
+        let s = a.allocate_near(40 * MIB).unwrap();
+        assert!(SlotAllocator::<64>::reachable(40 * MIB, s));
+        assert_eq!(s.addr(), 9 * MIB);
+    }
+
+    #[test]
+    fn slot_error_messages_name_the_cause() {
+        let s = Slot {
+            index: 3,
+            addr: 0x40,
+        };
+        let msgs = [
+            SlotError::BadGeometry {
+                start: 1,
+                end: 2,
+                slot_size: 3,
+            }
+            .to_string(),
+            SlotError::Exhausted.to_string(),
+            SlotError::OutOfRange { from: 0x10 }.to_string(),
+            SlotError::NotInUse(s).to_string(),
+            SlotError::StaleTicket.to_string(),
+        ];
+        for (m, word) in msgs.iter().zip([
+            "cannot carve",
+            "no free",
+            "branch range of 0x10",
+            "not in use",
+            "stale",
+        ]) {
+            assert!(m.contains(word), "{m}");
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        AllocNear(u32),
+        Alloc,
+        Release(usize),
+        ReleaseUnused(usize),
+        Begin,
+        Complete,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => any::<u32>().prop_map(|a| Op::AllocNear(a & !3)),
+            // Addresses near the region, so most allocations succeed.
+            4 => (0u32..0x0400_0000).prop_map(|a| Op::AllocNear(0x1000_0000 - 0x0200_0000 + (a & !3))),
+            2 => Just(Op::Alloc),
+            4 => any::<usize>().prop_map(Op::Release),
+            1 => any::<usize>().prop_map(Op::ReleaseUnused),
+            2 => Just(Op::Begin),
+            2 => Just(Op::Complete),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Against a model: no slot is handed out twice, a released slot comes back only
+        /// after a ticket taken after its release has completed, and every slot from
+        /// `allocate_near` is reachable from the address asked for.
+        #[test]
+        fn allocator_never_double_allocates_or_reuses_dirty_slots(ops in proptest::collection::vec(op(), 1..200)) {
+            let mut a = SlotAllocator::<32>::new(0x1000_0000..0x1000_0000 + 32 * 256, 256).unwrap();
+            let mut in_use: Vec<Slot> = Vec::new();
+            // Slots released and not yet covered by a completed ticket, with the number
+            // of tickets begun at release time.
+            let mut dirty: Vec<(Slot, u32)> = Vec::new();
+            let mut begun: u32 = 0;
+            let mut ticket: Option<(QuiescenceTicket, u32)> = None;
+            for op in ops {
+                match op {
+                    Op::AllocNear(from) => match a.allocate_near(from as usize) {
+                        Ok(s) => {
+                            prop_assert!(SlotAllocator::<32>::reachable(from as usize, s));
+                            prop_assert!(!in_use.contains(&s), "handed out twice");
+                            prop_assert!(!dirty.iter().any(|(d, _)| *d == s), "dirty reused");
+                            in_use.push(s);
+                        }
+                        Err(SlotError::Exhausted) => prop_assert_eq!(in_use.len() + dirty.len(), 32),
+                        Err(SlotError::OutOfRange { from: f }) => prop_assert_eq!(f, from as usize),
+                        Err(e) => prop_assert!(false, "unexpected {e}"),
+                    },
+                    Op::Alloc => match a.allocate() {
+                        Ok(s) => {
+                            prop_assert!(!in_use.contains(&s) && !dirty.iter().any(|(d, _)| *d == s));
+                            in_use.push(s);
+                        }
+                        Err(e) => {
+                            prop_assert_eq!(e, SlotError::Exhausted);
+                            prop_assert_eq!(in_use.len() + dirty.len(), 32);
+                        }
+                    },
+                    Op::Release(k) | Op::ReleaseUnused(k) if in_use.is_empty() => {
+                        let s = Slot { index: (k % 32) as u32, addr: 0x1000_0000 + (k % 32) * 256 };
+                        prop_assert_eq!(a.release(s), Err(SlotError::NotInUse(s)));
+                    }
+                    Op::Release(k) => {
+                        let s = in_use.swap_remove(k % in_use.len());
+                        a.release(s).unwrap();
+                        dirty.push((s, begun));
+                    }
+                    Op::ReleaseUnused(k) => {
+                        let s = in_use.swap_remove(k % in_use.len());
+                        a.release_unused(s).unwrap();
+                    }
+                    Op::Begin => {
+                        ticket = Some((a.begin_quiescence(), begun));
+                        begun += 1;
+                    }
+                    Op::Complete => {
+                        if let Some((t, n)) = ticket.take() {
+                            let expect = dirty.iter().filter(|(_, b)| *b <= n).count();
+                            prop_assert_eq!(a.complete_quiescence(t), Ok(expect));
+                            dirty.retain(|(_, b)| *b > n);
+                        }
+                    }
+                }
+                let c = a.counts();
+                prop_assert_eq!((c.in_use, c.dirty, c.free), (in_use.len(), dirty.len(), 32 - in_use.len() - dirty.len()));
+            }
+            let seen: HashSet<_> = in_use.iter().map(|s| s.index()).collect();
+            prop_assert_eq!(seen.len(), in_use.len());
+        }
+    }
+}
