@@ -62,8 +62,9 @@ pub enum RejectReason {
     FloatingPointOrSimd,
     /// BXJ: its behaviour depends on the Jazelle configuration.
     Jazelle,
-    /// A reserved or debug hint (not NOP/YIELD/WFE/WFI/SEV): later architectures give
-    /// these meanings a simulated NOP would not reproduce.
+    /// A reserved or debug hint (not NOP/YIELD/WFE/WFI/SEV), or an unallocated memory hint:
+    /// ARMv7 executes them as NOPs, but later architectures give them meanings a simulated
+    /// NOP would not reproduce.
     ReservedHint,
 }
 
@@ -210,7 +211,7 @@ pub enum SimKind {
     ReadStatus,
     /// NOP, YIELD, WFE, WFI, SEV: handed to [`crate::step::Memory::hint`].
     Hint,
-    /// PLD, PLDW, PLI and the unallocated memory hints: no architectural effect.
+    /// PLD, PLDW, PLI: no architectural effect.
     Preload,
     /// DMB, DSB, ISB: handed to [`crate::step::Memory::barrier`].
     Barrier,
@@ -1203,12 +1204,7 @@ const UNCONDITIONAL_MISC: &[Entry] = &[
         0xf400_0000,
         R::FloatingPointOrSimd,
     ),
-    sim(
-        "unallocated memory hint (immediate)",
-        0xff70_0000,
-        0xf410_0000,
-        S::Preload,
-    ),
+    reject("unallocated memory hint (immediate)", 0xff70_0000, 0xf410_0000, R::ReservedHint),
     sim(
         "PLI (immediate, literal)",
         0xff70_0000,
@@ -1238,12 +1234,7 @@ const UNCONDITIONAL_MISC: &[Entry] = &[
         0xf5b0_0000,
         R::Unpredictable,
     ),
-    sim(
-        "unallocated memory hint (register)",
-        0xff70_0010,
-        0xf610_0000,
-        S::Preload,
-    ),
+    reject("unallocated memory hint (register)", 0xff70_0010, 0xf610_0000, R::ReservedHint),
     sim("PLI (register)", 0xff70_0010, 0xf650_0000, S::Preload)
         .regs(NR, NR, NR, NPC)
         .sbo(0x0000_f000),
