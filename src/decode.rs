@@ -414,7 +414,7 @@ use SimKind as S;
 
 /// The whole A32 space (ARM ARM A5.1): the unconditional space first, so every later row
 /// sees a condition other than 0xF.
-pub const A32: &[Entry] = &[
+pub static A32: &[Entry] = &[
     table(
         "unconditional instructions",
         0xf000_0000,

@@ -10,6 +10,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub mod conformance;
 pub mod decode;
 pub mod frame;
 pub mod insn;
