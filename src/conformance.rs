@@ -38,8 +38,8 @@
 //! fill memory with pad addresses. WFE and WFI cases ([`Case::waits`]) need a pending
 //! wake-up before the native run (SEV before WFE; a pending interrupt before WFI).
 
+use crate::decode::classify;
 use crate::decode::{A32, Action, Decoded, Entry, REG_FIELDS, RegRule, RejectReason, SimKind};
-use crate::decode::{classify, decode};
 use crate::frame::TrapFrame;
 use crate::insn::Insn;
 use crate::step::{Access, Barrier, Hint, Memory, MemoryFault};
@@ -279,7 +279,7 @@ impl CaseMemory {
 
     fn place(&mut self, address: u32, len: u32, access: Access) -> Result<&mut [u8], MemoryFault> {
         let fault = MemoryFault { address, access };
-        if address % len != 0 {
+        if !address.is_multiple_of(len) {
             return Err(fault);
         }
         let in_buffer = address.wrapping_sub(self.layout.buffer);
@@ -878,6 +878,7 @@ fn transfer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::decode;
     use crate::step::step;
     use std::collections::{BTreeMap, BTreeSet};
     use std::vec::Vec;

@@ -1204,7 +1204,12 @@ const UNCONDITIONAL_MISC: &[Entry] = &[
         0xf400_0000,
         R::FloatingPointOrSimd,
     ),
-    reject("unallocated memory hint (immediate)", 0xff70_0000, 0xf410_0000, R::ReservedHint),
+    reject(
+        "unallocated memory hint (immediate)",
+        0xff70_0000,
+        0xf410_0000,
+        R::ReservedHint,
+    ),
     sim(
         "PLI (immediate, literal)",
         0xff70_0000,
@@ -1234,7 +1239,12 @@ const UNCONDITIONAL_MISC: &[Entry] = &[
         0xf5b0_0000,
         R::Unpredictable,
     ),
-    reject("unallocated memory hint (register)", 0xff70_0010, 0xf610_0000, R::ReservedHint),
+    reject(
+        "unallocated memory hint (register)",
+        0xff70_0010,
+        0xf610_0000,
+        R::ReservedHint,
+    ),
     sim("PLI (register)", 0xff70_0010, 0xf650_0000, S::Preload)
         .regs(NR, NR, NR, NPC)
         .sbo(0x0000_f000),

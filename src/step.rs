@@ -1827,7 +1827,8 @@ mod tests {
     #[test]
     fn every_step_error_is_reported_and_leaves_the_frame() {
         let mut ram = Ram::new();
-        let cases: [(u32, &[(usize, u32)], u32, StepError); 6] = [
+        type ErrorCase = (u32, &'static [(usize, u32)], u32, StepError);
+        let cases: [ErrorCase; 6] = [
             (
                 0xef00_0000,
                 &[],
