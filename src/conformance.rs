@@ -60,7 +60,7 @@ pub const THUMB_PADS: i32 = 68;
 pub const CODE_END: i32 = 132;
 
 /// The 16 flag scenarios each case runs under: CPSR bits for NZCV (all 16 values), Q and
-/// GE[3:0], to be ORed into the mode bits.
+/// GE\[3:0\], to be ORed into the mode bits.
 pub const FLAG_SCENARIOS: [u32; 16] = {
     let mut s = [0; 16];
     let mut i = 0;

@@ -15,7 +15,8 @@
 //! exactly by integer pseudo-code, so simulating it in Rust is exact, is tested on the host,
 //! needs no executable slot, no cache maintenance and no register-remapping at probe time,
 //! and cannot leak a high register into a slot. Running a rewritten copy out of line is
-//! therefore no part of the stepping path at all (see [`crate::step`] for the reasoning).
+//! therefore no part of the default stepping path; [`crate::step::emulation`] keeps it as an
+//! opt-in fallback for register-only classes.
 
 use crate::insn::Insn;
 use core::fmt;
@@ -147,11 +148,11 @@ pub enum SimKind {
     MultiplyLong,
     /// UMAAL.
     MultiplyAccumulateAccumulateLong,
-    /// SMLA<x><y>, SMUL<x><y>.
+    /// `SMLA<x><y>`, `SMUL<x><y>`.
     HalfwordMultiply,
-    /// SMLAW<y>, SMULW<y>.
+    /// `SMLAW<y>`, `SMULW<y>`.
     WordHalfwordMultiply,
-    /// SMLAL<x><y>.
+    /// `SMLAL<x><y>`.
     HalfwordMultiplyLong,
     /// SMLAD, SMUAD, SMLSD, SMUSD.
     DualMultiply,

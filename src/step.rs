@@ -3,7 +3,7 @@
 //! [`step`] decodes an instruction and [`simulate`]s it over a [`TrapFrame`] and a
 //! [`Memory`] accessor: the condition is checked against the frame's flags (a failing
 //! condition only advances the PC), PC operands read as the instruction's address + 8,
-//! results, NZCV, Q and GE[3:0] are written as the ARMv7 ARM pseudo-code writes them, and a
+//! results, NZCV, Q and GE\[3:0\] are written as the ARMv7 ARM pseudo-code writes them, and a
 //! write to PC interworks as ARMv7 does in ARM state (BXWritePC for loads, LDM, BX/BLX and
 //! data-processing results; bit 0 set selects Thumb by setting CPSR.T).
 //!
@@ -18,6 +18,10 @@
 //! frame does not hold, coprocessors) are rejected by the decoder instead. On failure the
 //! frame is left untouched (stores already performed by an STM stay, as a data abort would
 //! leave them).
+//!
+//! [`emulation`] still offers the slot rewrite (registers renamed onto r0–r3, the slot
+//! sequence, loading and storing the frame) for register-only classes, as an opt-in fallback;
+//! host tests prove it equivalent to simulation on every conformance case.
 
 use crate::decode::{Decoded, RejectReason, SimKind, decode};
 use crate::frame::TrapFrame;
@@ -188,7 +192,7 @@ pub mod psr {
     pub const V: u32 = 1 << 28;
     /// Sticky saturation.
     pub const Q: u32 = 1 << 27;
-    /// GE[3:0], bits 19:16.
+    /// GE\[3:0\], bits 19:16.
     pub const GE: u32 = 0xf << 16;
     /// Big-endian data.
     pub const E: u32 = 1 << 9;
@@ -1121,6 +1125,133 @@ impl Cpu {
     }
 }
 
+/// An instruction rewritten to run out of line from an instruction slot: the fallback to
+/// simulation, for an integrator who wants a register-only instruction executed by the CPU
+/// itself (for instance to cross-check the simulator on new silicon).
+///
+/// Every register field of the original is renamed onto r0–r3 (at most four distinct
+/// registers appear in a register-only A32 instruction), so the slot needs nothing but:
+///
+/// ```text
+///     push  {r4-r11, lr}
+///     mov   r12, r0              @ r0: the EmulationBlock (r0-r3 values, then APSR)
+///     ldr   r0, [r12, #16]
+///     msr   APSR_nzcvqg, r0      @ the frame's NZCV, Q and GE
+///     ldm   r12, {r0-r3}
+///     <Emulation::word>          @ condition kept: it passes or fails on the loaded flags
+///     stm   r12, {r0-r3}
+///     mrs   r0, APSR
+///     str   r0, [r12, #16]
+///     pop   {r4-r11, pc}
+/// ```
+///
+/// [`Emulation::load`] fills the block from the frame and [`Emulation::store`] writes the
+/// results, the flags and the next PC back. Only classes without memory access, PC or
+/// status-register reads qualify; everything else is simulated, and the decoder's verdict
+/// stays "simulate" either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Emulation {
+    /// The rewritten instruction, naming only r0–r3.
+    pub word: u32,
+    /// `map[i]` is the original register that r`i` stands for; `None` past the last one used.
+    pub map: [Option<u8>; 4],
+}
+
+/// The values a slot loads into r0–r3 and the APSR, and reads back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct EmulationBlock {
+    /// r0–r3.
+    pub regs: [u32; 4],
+    /// APSR: NZCV, Q and GE in their CPSR positions.
+    pub apsr: u32,
+}
+
+/// The CPSR bits a slot carries in and out (NZCV, Q, GE).
+const APSR_BITS: u32 = psr::N | psr::Z | psr::C | psr::V | psr::Q | psr::GE;
+
+/// Whether `kind` touches only registers and the APSR, so a renamed copy can run in a slot.
+fn register_only(kind: SimKind) -> bool {
+    !matches!(
+        kind,
+        SimKind::LoadStoreImmediate
+            | SimKind::LoadStoreRegister
+            | SimKind::LoadStoreHalfImmediate
+            | SimKind::LoadStoreHalfRegister
+            | SimKind::LoadStoreDualImmediate
+            | SimKind::LoadStoreDualRegister
+            | SimKind::LoadStoreMultiple
+            | SimKind::Branch
+            | SimKind::BranchLinkExchangeImmediate
+            | SimKind::BranchExchange
+            | SimKind::BranchLinkExchangeRegister
+            | SimKind::ReadStatus
+            | SimKind::Hint
+            | SimKind::Preload
+            | SimKind::Barrier
+    )
+}
+
+/// The slot rewrite of `insn`, or `None` when it is not a register-only class or names PC.
+pub fn emulation(insn: Insn) -> Option<Emulation> {
+    let c = crate::decode::classify(insn);
+    let (Decoded::Simulate(kind), Some(row)) = (c.decoded, c.entry) else {
+        return None;
+    };
+    if !register_only(kind) {
+        return None;
+    }
+    let mut word = insn.word();
+    let mut map = [None; 4];
+    let mut used = 0;
+    for (rule, lsb) in row.regs.iter().zip(crate::decode::REG_FIELDS) {
+        if *rule == crate::decode::RegRule::NotRegister {
+            continue;
+        }
+        let r = ((word >> lsb) & 0xf) as u8;
+        if r == 15 {
+            return None;
+        }
+        let low = match map[..used].iter().position(|m| *m == Some(r)) {
+            Some(i) => i,
+            None => {
+                map[used] = Some(r);
+                used += 1;
+                used - 1
+            }
+        };
+        word = word & !(0xf << lsb) | (low as u32) << lsb;
+    }
+    Some(Emulation { word, map })
+}
+
+impl Emulation {
+    /// The block a slot starts from, for `frame`.
+    pub fn load(&self, frame: &TrapFrame) -> EmulationBlock {
+        let mut block = EmulationBlock {
+            regs: [0; 4],
+            apsr: frame.cpsr & APSR_BITS,
+        };
+        for (slot, original) in block.regs.iter_mut().zip(self.map) {
+            if let Some(r) = original {
+                *slot = frame.reg(usize::from(r));
+            }
+        }
+        block
+    }
+
+    /// Writes what the slot left in `block` back to `frame`, and advances past `addr`.
+    pub fn store(&self, block: &EmulationBlock, frame: &mut TrapFrame, addr: u32) {
+        for (value, original) in block.regs.iter().zip(self.map) {
+            if let Some(r) = original {
+                frame.set_reg(usize::from(r), *value);
+            }
+        }
+        frame.cpsr = frame.cpsr & !APSR_BITS | block.apsr & APSR_BITS;
+        frame.pc = addr.wrapping_add(4);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1883,5 +2014,68 @@ mod tests {
         for (i, t) in texts.iter().enumerate() {
             assert!(!texts[..i].contains(t), "{t}");
         }
+    }
+
+    #[test]
+    fn emulation_renames_registers_onto_r0_to_r3() {
+        // smlal r4(lo), r9(hi), r10, r11 → r0..r3 in field order 19:16, 15:12, 11:8, 3:0.
+        let e = emulation(Insn(0xe0e9_4b9a)).unwrap();
+        assert_eq!(e.map, [Some(9), Some(4), Some(11), Some(10)]);
+        assert_eq!(e.word, 0xe0e0_1293);
+        // add r8, r8, r8, lsl #3: one register, used three times.
+        let e = emulation(Insn(0xe088_8188)).unwrap();
+        assert_eq!((e.word, e.map), (0xe080_0180, [Some(8), None, None, None]));
+        assert_eq!(emulation(Insn(0xe08f_0001)), None, "PC operand");
+        assert_eq!(emulation(Insn(0xe591_0000)), None, "memory");
+        assert_eq!(
+            emulation(Insn(0xe10f_0000)),
+            None,
+            "MRS reads the real CPSR"
+        );
+        assert_eq!(emulation(Insn(0xef00_0000)), None, "rejected");
+    }
+
+    /// A stand-in for the slot on the host: run the rewritten word through the simulator on
+    /// a frame holding only r0–r3 and the APSR.
+    fn run_in_fake_slot(e: &Emulation, block: &mut EmulationBlock) {
+        let mut f = TrapFrame {
+            cpsr: SVC | block.apsr,
+            ..TrapFrame::default()
+        };
+        f.r[..4].copy_from_slice(&block.regs);
+        step(Insn(e.word), 0x100, &mut f, &mut Ram::new()).unwrap();
+        block.regs.copy_from_slice(&f.r[..4]);
+        block.apsr = f.cpsr & APSR_BITS;
+    }
+
+    #[test]
+    fn emulated_rewrite_matches_simulating_the_original() {
+        let mut checked = 0;
+        for case in crate::conformance::cases().filter(crate::conformance::Case::runs) {
+            let Some(e) = emulation(Insn(case.word)) else {
+                continue;
+            };
+            let layout = crate::conformance::Layout {
+                insn: ADDR,
+                buffer: RAM,
+                mode: SVC,
+            };
+            for scenario in 0..16 {
+                let start = case.frame(&layout, scenario);
+                let mut simulated = start;
+                step(Insn(case.word), ADDR, &mut simulated, &mut Ram::new()).unwrap();
+                let mut block = e.load(&start);
+                run_in_fake_slot(&e, &mut block);
+                let mut emulated = start;
+                e.store(&block, &mut emulated, ADDR);
+                assert_eq!(
+                    emulated, simulated,
+                    "{:#010x} → {:#010x}",
+                    case.word, e.word
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 16 * 1000, "{checked}");
     }
 }
