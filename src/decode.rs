@@ -1387,7 +1387,8 @@ fn check_holds(check: Check, word: u32) -> bool {
 
 /// Whether the instruction, when its condition passes, may write the PC other than by
 /// advancing it: branches, data-processing with Rd == PC, loads of PC, LDM with PC in the
-/// list, and the rejected exception returns. UNDEFINED and UNPREDICTABLE words say `false`.
+/// list, and the rejected exception returns and BXJ. UNDEFINED and UNPREDICTABLE words say
+/// `false`.
 pub fn writes_pc(insn: Insn) -> bool {
     let w = insn.word();
     let c = classify(insn);
@@ -1407,8 +1408,16 @@ pub fn writes_pc(insn: Insn) -> bool {
             SimKind::LoadStoreMultiple => w & (1 << 20) != 0 && w & (1 << 15) != 0,
             _ => false,
         },
-        Decoded::Rejected(RejectReason::ExceptionReturn) => true,
+        Decoded::Rejected(RejectReason::ExceptionReturn | RejectReason::Jazelle) => true,
         Decoded::Rejected(_) => false,
+    }
+}
+
+/// Whether the instruction is a branch: B, BL, BLX, BX, and the rejected BXJ.
+pub fn is_branch(insn: Insn) -> bool {
+    match decode(insn) {
+        Decoded::Simulate(kind) => kind.is_branch(),
+        Decoded::Rejected(reason) => reason == RejectReason::Jazelle,
     }
 }
 

@@ -6,7 +6,7 @@
 //! 10 million words; debug runs check 300,000 so a plain `cargo test` stays quick. Set
 //! `DECODE_VS_CAPSTONE_WORDS` to choose another count.
 
-use armv7_kprobes::decode::{Decoded, RejectReason, classify, writes_pc};
+use armv7_kprobes::decode::{Decoded, RejectReason, classify, is_branch, writes_pc};
 use armv7_kprobes::insn::Insn;
 use capstone::arch::arm::{ArchMode, ArmOperandType};
 use capstone::arch::{BuildsCapstone, DetailsArchInsn};
@@ -86,7 +86,7 @@ fn our_facts(word: u32) -> Facts {
     let decoded = classify(Insn(word)).decoded;
     Facts {
         undefined: decoded == Decoded::Rejected(RejectReason::Undefined),
-        branch: matches!(decoded, Decoded::Simulate(k) if k.is_branch()),
+        branch: is_branch(Insn(word)),
         writes_pc: writes_pc(Insn(word)),
     }
 }
