@@ -33,11 +33,18 @@ unsafe extern "C" {
     static __rx_end: u8;
     static __ro_start: u8;
     static __ro_end: u8;
+    static __lab_start: u8;
+    static __lab_end: u8;
 }
 
 /// The RX region (text + slots) as an address range.
 pub fn rx_region() -> core::ops::Range<usize> {
     addr_of!(__rx_start) as usize..addr_of!(__rx_end) as usize
+}
+
+/// The test-only read-write-execute laboratory (see link.ld).
+pub fn lab_region() -> core::ops::Range<usize> {
+    addr_of!(__lab_start) as usize..addr_of!(__lab_end) as usize
 }
 
 fn ro_region() -> core::ops::Range<usize> {
@@ -55,6 +62,8 @@ fn descriptor(va: usize) -> u32 {
         va as u32 | SECTION | NORMAL | AP_PL1_RO
     } else if ro.contains(&va) {
         va as u32 | SECTION | NORMAL | AP_PL1_RO | XN
+    } else if lab_region().contains(&va) {
+        va as u32 | SECTION | NORMAL | AP_PL1_RW
     } else if ram.contains(&va) {
         va as u32 | SECTION | NORMAL | AP_PL1_RW | XN
     } else if alias.contains(&va) {

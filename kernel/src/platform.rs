@@ -21,8 +21,7 @@ unsafe extern "C" {
 /// QEMU virt / vexpress-a15, as the crate sees them.
 pub struct QemuPlatform;
 
-/// The platform instance (the crate's kprobe and rendezvous code will use it).
-#[allow(dead_code)]
+/// The platform instance.
 pub static PLATFORM: QemuPlatform = QemuPlatform;
 
 fn sym(s: &u8) -> usize {

@@ -1,5 +1,6 @@
 //! The in-kernel tests, in the order they run.
 
+mod conformance;
 mod smoke;
 
 use crate::testing::Test;
@@ -29,6 +30,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "heap_allocates_and_frees",
         run: smoke::heap_allocates_and_frees,
+    },
+    Test {
+        name: "step_engine_matches_native_execution_on_every_table_row",
+        run: conformance::step_engine_matches_native_execution,
     },
 ];
 
