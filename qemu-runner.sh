@@ -10,6 +10,7 @@
 #       --icount                    deterministic instruction counting (-icount shift=0)
 #       --timeout SECONDS           kill a hung guest (default 300)
 #       --mode tests|demo           what the kernel runs (default tests)
+#       --corpus FILE               run an instruction corpus (format: src/corpus.rs)
 #       --inject fail|hang          prove the harness notices a failure / a hang
 #       --gdb                       wait for gdb-multiarch on :1234 (-s -S)
 #   Exit status: the guest's own (semihosting), 124 on timeout, 127 if QEMU is missing.
@@ -48,7 +49,8 @@ setup() {
     echo "qemu-runner: setup complete ($(qemu-system-arm --version | head -1))"
 }
 
-board="" smp=4 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf=""
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+board="" smp=4 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --setup) setup; exit 0 ;;
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
         --icount) icount=1; shift ;;
         --timeout) timeout_s="${2:?--timeout needs a value}"; shift 2 ;;
         --mode) mode="${2:?--mode needs a value}"; shift 2 ;;
+        --corpus) corpus="${2:?--corpus needs a file}"; mode=corpus; shift 2 ;;
         --inject) inject="${2:?--inject needs a value}"; shift 2 ;;
         --gdb) gdb=1; shift ;;
         -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
@@ -87,7 +90,7 @@ case "$board" in
         machine=(-M vexpress-a15 -audiodev none,id=snd0 -global pl041.audiodev=snd0) ;;
     *) die "unknown board $board (virt or vexpress-a15)" ;;
 esac
-case "$mode" in tests) mode_n=0 ;; demo) mode_n=1 ;; *) die "unknown mode $mode" ;; esac
+case "$mode" in tests) mode_n=0 ;; demo) mode_n=1 ;; corpus) mode_n=2 ;; *) die "unknown mode $mode" ;; esac
 case "$inject" in "") inject_n=0 ;; fail) inject_n=1 ;; hang) inject_n=2 ;; *) die "unknown injection $inject" ;; esac
 
 # Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection.
@@ -99,6 +102,14 @@ word $((args + 4)) "$mode_n"
 word $((args + 8)) "$inject_n"
 
 extra=()
+if [ -n "$corpus" ]; then
+    [ -f "$corpus" ] || die "no such corpus: $corpus"
+    packed="$(mktemp)"
+    trap 'rm -f "$packed"' EXIT
+    CARGO_TARGET_DIR="$here/target/host-tools" cargo run -q --manifest-path "$here/Cargo.toml" \
+        --features std --bin kprobes-corpus -- pack "$corpus" "$packed" || exit 2
+    extra+=(-device "loader,file=$packed,addr=$(printf '0x%x' $((args + 0x1000))),force-raw=on")
+fi
 [ "$icount" = 1 ] && extra+=(-icount shift=0)
 [ "$gdb" = 1 ] && extra+=(-s -S)
 

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod conformance;
+pub mod corpus;
 pub mod decode;
 pub mod frame;
 pub mod insn;

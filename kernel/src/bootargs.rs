@@ -1,9 +1,15 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
-//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject]`. Without the magic (plain
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject]`, and a packed corpus at
+//! [`CORPUS`] in corpus mode. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
 
 use crate::board::BOOTARGS;
+
+/// Where the runner loads a packed instruction corpus (`--corpus`).
+pub const CORPUS: usize = BOOTARGS + 0x1000;
+/// Bytes available there (up to the end of the mapped RAM).
+pub const CORPUS_BYTES: usize = 0x00ff_f000;
 
 const MAGIC: u32 = 0x4b50_5242; // "KPRB"
 
@@ -14,6 +20,8 @@ pub enum Mode {
     Tests,
     /// The demo a user meets first.
     Demo,
+    /// Run the user corpus the runner loaded at [`CORPUS`].
+    Corpus,
 }
 
 /// A deliberate fault, for proving that the harness notices.
@@ -37,6 +45,7 @@ fn word(i: usize) -> u32 {
 pub fn mode() -> Mode {
     match (word(0) == MAGIC, word(1)) {
         (true, 1) => Mode::Demo,
+        (true, 2) => Mode::Corpus,
         _ => Mode::Tests,
     }
 }

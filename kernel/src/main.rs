@@ -12,6 +12,7 @@ use aarch32_rt as _;
 
 mod board;
 mod bootargs;
+mod corpus;
 mod gic;
 mod heap;
 mod mmu;
@@ -61,6 +62,10 @@ pub extern "C" fn kmain() -> ! {
                 all.push(tests::INJECTED_FAILURE);
             }
             let failed = testing::run(&all);
+            semihosting::exit(if failed == 0 { 0 } else { 1 })
+        }
+        Mode::Corpus => {
+            let failed = corpus::run();
             semihosting::exit(if failed == 0 { 0 } else { 1 })
         }
         Mode::Demo => {

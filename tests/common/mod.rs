@@ -114,6 +114,29 @@ pub fn boot(elf: &Path, args: &[&str]) -> Boot {
     }
 }
 
+/// The default test boot of `board` (4 cores, every in-kernel test), once per process.
+pub fn test_boot(board: &str) -> &'static Boot {
+    static BOOTS: OnceLock<Mutex<Vec<(String, &'static Boot)>>> = OnceLock::new();
+    let elf = kernel(board);
+    let boots = BOOTS.get_or_init(|| Mutex::new(Vec::new()));
+    let mut boots = boots.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, b)) = boots.iter().find(|(b, _)| b == board) {
+        return b;
+    }
+    let b: &'static Boot = Box::leak(Box::new(boot(&elf, &["--smp", "4"])));
+    boots.push((board.to_string(), b));
+    b
+}
+
+/// Writes `text` to a fresh file under the target directory and returns its path.
+pub fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = root().join("target").join("test-files");
+    std::fs::create_dir_all(&dir).expect("create target/test-files");
+    let p = dir.join(format!("{}-{name}", std::process::id()));
+    std::fs::write(&p, text).expect("write temp file");
+    p
+}
+
 /// Asserts that a boot ran every in-kernel test with none failing, on 4 cores.
 pub fn assert_all_passed(board: &str, b: &Boot) {
     let failures = b.failures();

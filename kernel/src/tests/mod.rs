@@ -1,6 +1,6 @@
 //! The in-kernel tests, in the order they run.
 
-mod conformance;
+pub mod conformance;
 mod smoke;
 
 use crate::testing::Test;

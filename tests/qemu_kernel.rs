@@ -1,0 +1,180 @@
+//! The test kernel on QEMU: it boots on both boards with 4 cores and passes every
+//! in-kernel test (platform smoke tests, the differential conformance suite); the harness
+//! notices failures and hangs instead of passing them; user corpora run per line.
+
+mod common;
+
+use common::{BOARDS, assert_all_passed, boot, kernel, temp_file, test_boot};
+
+#[test]
+fn virt_boots_four_cores_and_every_kernel_test_passes() {
+    assert_all_passed(BOARDS[0], test_boot(BOARDS[0]));
+}
+
+#[test]
+fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
+    assert_all_passed(BOARDS[1], test_boot(BOARDS[1]));
+}
+
+/// The numbers of the conformance summary line:
+/// `conformance: C cases (R checked rejections), 16 scenarios each, N runs: P passed,
+/// F failed; table rows covered X/Y (Z%)`.
+fn conformance_summary(out: &str) -> Option<[usize; 9]> {
+    let line = out.lines().find(|l| l.contains("conformance:"))?;
+    let nums: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    nums.try_into().ok()
+}
+
+#[test]
+fn conformance_suite_covers_every_row_with_5000_cases_and_no_mismatch_on_both_boards() {
+    for board in BOARDS {
+        let b = test_boot(board);
+        let [
+            cases,
+            _rejections,
+            scenarios,
+            runs,
+            passed,
+            failed,
+            covered,
+            rows,
+            percent,
+        ] = conformance_summary(&b.stdout)
+            .unwrap_or_else(|| panic!("{board}: no summary\n{}", b.tail()));
+        assert!(cases >= 5000, "{board}: only {cases} cases");
+        assert_eq!(scenarios, 16, "{board}");
+        assert_eq!((passed, failed), (runs, 0), "{board}: {}", b.tail());
+        assert!(
+            rows > 100 && covered == rows && percent == 100,
+            "{board}: covered {covered}/{rows} ({percent}%)"
+        );
+    }
+}
+
+#[test]
+fn a_failing_kernel_test_fails_the_run_and_is_named() {
+    let b = boot(&kernel("virt"), &["--inject", "fail"]);
+    assert_ne!(
+        b.status,
+        0,
+        "a failing kernel test must fail the run:\n{}",
+        b.tail()
+    );
+    let failures = b.failures();
+    assert_eq!(failures.len(), 1, "{}", b.tail());
+    assert!(
+        failures[0].contains("deliberately_failing_test"),
+        "{}",
+        failures[0]
+    );
+    let (passed, failed) = b.verdict().expect("closing verdict");
+    assert!(
+        passed > 0 && failed == 1,
+        "verdict {passed} passed, {failed} failed"
+    );
+}
+
+#[test]
+fn a_hung_guest_is_killed_and_reported_as_a_timeout() {
+    let b = boot(&kernel("virt"), &["--inject", "hang", "--timeout", "10"]);
+    assert_eq!(
+        b.status,
+        124,
+        "a hang must end with the timeout status:\n{}",
+        b.tail()
+    );
+    assert!(
+        b.stderr.contains("TIMEOUT"),
+        "runner must say it timed out:\n{}",
+        b.tail()
+    );
+    assert!(
+        b.verdict().is_none(),
+        "a hung kernel printed a verdict?\n{}",
+        b.tail()
+    );
+}
+
+#[test]
+fn demo_mode_boots_every_core_and_exits_cleanly() {
+    let b = boot(&kernel("virt"), &["--mode", "demo"]);
+    assert_eq!(b.status, 0, "{}", b.tail());
+    assert_eq!(b.lines_with("online, MPIDR").len(), 4, "{}", b.tail());
+    assert!(
+        b.verdict().is_none(),
+        "demo mode must not run the test registry:\n{}",
+        b.tail()
+    );
+}
+
+#[test]
+fn the_example_corpus_passes_line_by_line_on_both_boards() {
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/example.txt");
+    let lines = std::fs::read_to_string(corpus).unwrap();
+    let instructions = lines
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .count();
+    for board in BOARDS {
+        let b = boot(&kernel(board), &["--corpus", corpus]);
+        assert_eq!(b.status, 0, "{board}:\n{}", b.tail());
+        assert_eq!(
+            b.verdict(),
+            Some((instructions, 0)),
+            "{board}:\n{}",
+            b.tail()
+        );
+    }
+}
+
+#[test]
+fn a_corpus_line_whose_expectation_is_wrong_fails_and_is_named_by_line() {
+    let corpus = temp_file(
+        "wrong.txt",
+        "# two right, two wrong\n\
+         e0810002 accept r1=1 r2=2\n\
+         e1900f9f accept\n\
+         e5912004 accept r1=buf+8\n\
+         e0810002 reject\n",
+    );
+    let b = boot(&kernel("virt"), &["--corpus", corpus.to_str().unwrap()]);
+    assert_eq!(b.status, 1, "{}", b.tail());
+    assert_eq!(b.verdict(), Some((2, 2)), "{}", b.tail());
+    let f = b.failures();
+    assert!(
+        f[0].contains("line 3 e1900f9f") && f[0].contains("exclusive"),
+        "{}",
+        f[0]
+    );
+    assert!(
+        f[1].contains("line 5 e0810002") && f[1].contains("expected reject"),
+        "{}",
+        f[1]
+    );
+}
+
+#[test]
+fn a_corpus_line_that_would_leave_the_lab_is_refused_before_it_runs() {
+    // `str r0, [r1]` with r1 outside the buffer: stepped first, refused, never run.
+    let corpus = temp_file("escape.txt", "e5810000 accept r1=0x40000000\n");
+    let b = boot(&kernel("virt"), &["--corpus", corpus.to_str().unwrap()]);
+    assert_eq!(b.verdict(), Some((0, 1)), "{}", b.tail());
+    assert!(b.failures()[0].contains("not run natively"), "{}", b.tail());
+}
+
+#[test]
+fn a_malformed_corpus_is_refused_before_boot_with_its_line() {
+    let corpus = temp_file("malformed.txt", "e0810002 accept\nzz accept\n");
+    let b = boot(&kernel("virt"), &["--corpus", corpus.to_str().unwrap()]);
+    assert_eq!(b.status, 2, "{}", b.tail());
+    assert!(b.stderr.contains("line 2"), "{}", b.tail());
+    assert!(
+        b.stdout.is_empty(),
+        "the kernel must not boot:\n{}",
+        b.tail()
+    );
+}
