@@ -20,8 +20,10 @@
 //! leave them).
 //!
 //! [`emulation`] still offers the slot rewrite (registers renamed onto r0–r3, the slot
-//! sequence, loading and storing the frame) for register-only classes, as an opt-in fallback;
-//! host tests prove it equivalent to simulation on every conformance case.
+//! words, loading and storing the frame) for register-only classes, as an opt-in fallback;
+//! host tests prove it equivalent to simulation on every conformance case, and `arch::emulate`
+//! (ARM builds) runs the slot on the CPU, where the test kernel proves it equal to both
+//! simulation and native execution.
 
 use crate::decode::{Decoded, RejectReason, SimKind, decode};
 use crate::frame::TrapFrame;
@@ -1130,20 +1132,9 @@ impl Cpu {
 /// itself (for instance to cross-check the simulator on new silicon).
 ///
 /// Every register field of the original is renamed onto r0–r3 (at most four distinct
-/// registers appear in a register-only A32 instruction), so the slot needs nothing but:
-///
-/// ```text
-///     push  {r4-r11, lr}
-///     mov   r12, r0              @ r0: the EmulationBlock (r0-r3 values, then APSR)
-///     ldr   r0, [r12, #16]
-///     msr   APSR_nzcvqg, r0      @ the frame's NZCV, Q and GE
-///     ldm   r12, {r0-r3}
-///     <Emulation::word>          @ condition kept: it passes or fails on the loaded flags
-///     stm   r12, {r0-r3}
-///     mrs   r0, APSR
-///     str   r0, [r12, #16]
-///     pop   {r4-r11, pc}
-/// ```
+/// registers appear in a register-only A32 instruction), so the slot is the short AAPCS
+/// function [`slot_words`] builds around [`Emulation::word`]: load APSR and r0–r3 from an
+/// [`EmulationBlock`], run the word, store r0–r3 and the APSR back.
 ///
 /// [`Emulation::load`] fills the block from the frame and [`Emulation::store`] writes the
 /// results, the flags and the next PC back. Only classes without memory access, PC or
@@ -1157,13 +1148,15 @@ pub struct Emulation {
     pub map: [Option<u8>; 4],
 }
 
-/// The values a slot loads into r0–r3 and the APSR, and reads back.
+/// The values a slot loads into r0–r3 and the APSR, and reads back. The slot addresses it
+/// by offset: `regs` at 0, `apsr` at 16.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct EmulationBlock {
     /// r0–r3.
     pub regs: [u32; 4],
-    /// APSR: NZCV, Q and GE in their CPSR positions.
+    /// APSR: NZCV, Q and GE in their CPSR positions. After a slot has run it holds what MRS
+    /// read, so the other CPSR bits may be set; [`Emulation::store`] takes only NZCV, Q, GE.
     pub apsr: u32,
 }
 
@@ -1250,6 +1243,48 @@ impl Emulation {
         frame.cpsr = frame.cpsr & !APSR_BITS | block.apsr & APSR_BITS;
         frame.pc = addr.wrapping_add(4);
     }
+
+    /// The slot that runs this rewrite: [`slot_words`] of [`Emulation::word`].
+    pub const fn slot_words(&self) -> [u32; EMULATION_SLOT_WORDS] {
+        slot_words(self.word)
+    }
+}
+
+/// Words in an emulation slot.
+pub const EMULATION_SLOT_WORDS: usize = SLOT_TEMPLATE.len();
+
+/// Bytes in an emulation slot: the slot size to give a
+/// [`SlotAllocator`](crate::slots::SlotAllocator) that hands out emulation slots.
+pub const EMULATION_SLOT_BYTES: usize = 4 * EMULATION_SLOT_WORDS;
+
+/// Index in the slot of the rewritten instruction.
+pub const EMULATION_SLOT_INSN: usize = 4;
+
+/// The emulation slot, an AAPCS function `extern "C" fn(*mut EmulationBlock)`, with a NOP
+/// where the rewritten instruction goes. It touches only r0–r3, r12 and the APSR, all of
+/// which the AAPCS lets a callee clobber (NZCV, Q and GE are undefined across a call), so
+/// it saves nothing and uses no stack. It reads no PC-relative operand, so it runs
+/// wherever it is copied.
+const SLOT_TEMPLATE: [u32; 9] = [
+    0xe1a0_c000, // mov  r12, r0            @ r12: the EmulationBlock
+    0xe59c_0010, // ldr  r0, [r12, #16]     @ block.apsr
+    0xe12c_f000, // msr  APSR_nzcvqg, r0    @ NZCV, Q, GE[3:0]: the frame's flags
+    0xe89c_000f, // ldm  r12, {r0-r3}       @ block.regs
+    0xe320_f000, // nop                     @ EMULATION_SLOT_INSN: the rewritten word
+    0xe88c_000f, // stm  r12, {r0-r3}       @ block.regs
+    0xe10f_0000, // mrs  r0, APSR
+    0xe58c_0010, // str  r0, [r12, #16]     @ block.apsr
+    0xe12f_ff1e, // bx   lr
+];
+
+/// The emulation slot for `rewritten` (an [`Emulation::word`], naming only r0–r3): copy
+/// these words to an executable slot, make the instruction stream see them, and call the
+/// slot's address as `extern "C" fn(*mut EmulationBlock)`. The word keeps its condition,
+/// which passes or fails on the flags loaded from the block.
+pub const fn slot_words(rewritten: u32) -> [u32; EMULATION_SLOT_WORDS] {
+    let mut words = SLOT_TEMPLATE;
+    words[EMULATION_SLOT_INSN] = rewritten;
+    words
 }
 
 #[cfg(test)]
@@ -2033,6 +2068,100 @@ mod tests {
             "MRS reads the real CPSR"
         );
         assert_eq!(emulation(Insn(0xef00_0000)), None, "rejected");
+    }
+
+    /// What capstone, an independent A32 disassembler, reads in `word`: "mnemonic operands".
+    fn capstone_text(cs: &capstone::Capstone, word: u32) -> String {
+        let insns = cs.disasm_all(&word.to_le_bytes(), 0x1000).unwrap();
+        let insn = insns.iter().next().expect("capstone decodes the word");
+        format!("{} {}", insn.mnemonic().unwrap(), insn.op_str().unwrap())
+    }
+
+    fn a32_capstone() -> capstone::Capstone {
+        use capstone::arch::BuildsCapstone;
+        capstone::Capstone::new()
+            .arm()
+            .mode(capstone::arch::arm::ArchMode::Arm)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn emulation_slot_disassembles_as_its_documented_sequence() {
+        let cs = a32_capstone();
+        // smlal r1, r0, r3, r2: the rewrite of smlal r4, r9, r10, r11 above.
+        let text: Vec<String> = slot_words(0xe0e0_1293)
+            .iter()
+            .map(|w| capstone_text(&cs, *w))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "mov ip, r0",
+                "ldr r0, [ip, #0x10]",
+                "msr apsr_nzcvqg, r0",
+                "ldm ip, {r0, r1, r2, r3}",
+                "smlal r1, r0, r3, r2",
+                "stm ip, {r0, r1, r2, r3}",
+                "mrs r0, apsr",
+                "str r0, [ip, #0x10]",
+                "bx lr",
+            ]
+        );
+    }
+
+    #[test]
+    fn emulation_block_layout_matches_the_offsets_the_slot_uses() {
+        assert_eq!(
+            core::mem::offset_of!(EmulationBlock, regs),
+            0,
+            "ldm/stm r12"
+        );
+        assert_eq!(
+            core::mem::offset_of!(EmulationBlock, apsr),
+            16,
+            "[r12, #16]"
+        );
+        assert_eq!(core::mem::size_of::<EmulationBlock>(), 20);
+        assert_eq!(EMULATION_SLOT_BYTES, 36);
+    }
+
+    #[test]
+    fn slot_words_change_only_the_instruction_word() {
+        let e = emulation(Insn(0xe0e9_4b9a)).unwrap();
+        let words = e.slot_words();
+        assert_eq!(words, slot_words(e.word));
+        for (i, (w, t)) in words.iter().zip(slot_words(0xe320_f000)).enumerate() {
+            let want = if i == EMULATION_SLOT_INSN { e.word } else { t };
+            assert_eq!(*w, want, "word {i}");
+        }
+    }
+
+    #[test]
+    fn every_rewritten_conformance_word_names_only_r0_to_r3_for_capstone() {
+        let cs = a32_capstone();
+        let high = [
+            "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sb", "sl", "fp", "ip", "sp",
+            "lr", "pc",
+        ];
+        let mut checked = 0;
+        for case in crate::conformance::cases().filter(crate::conformance::Case::runs) {
+            let Some(e) = emulation(Insn(case.word)) else {
+                continue;
+            };
+            let text = capstone_text(&cs, e.word);
+            let operands = text.split_once(' ').map_or("", |(_, ops)| ops);
+            let named_high = operands
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|token| high.contains(token));
+            assert_eq!(
+                named_high, None,
+                "{:#010x} → {:#010x} ({text})",
+                case.word, e.word
+            );
+            checked += 1;
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     /// A stand-in for the slot on the host: run the rewritten word through the simulator on

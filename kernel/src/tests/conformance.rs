@@ -265,6 +265,35 @@ impl Lab {
         Lab { layout }
     }
 
+    /// Where cases run: the instruction's address, the stack buffer, the mode.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Runs `case` natively in flag `scenario` and returns the frame its landing pad trapped
+    /// with — behind the guard [`Lab::run`] uses: the step engine must first run the case
+    /// onto a pad, or it is refused (the error says why) and never runs natively.
+    pub fn native(&self, case: &Case, scenario: usize) -> Result<TrapFrame, String> {
+        let layout = self.layout;
+        let mut stepped = case.frame(&layout, scenario);
+        let mut mem = CaseMemory::new(case, layout);
+        if let Err(e) = step::step(Insn(case.word), layout.insn, &mut stepped, &mut mem) {
+            return Err(format!("step failed ({e}); not run natively"));
+        }
+        if !layout.is_pad(stepped.pc, stepped.cpsr & step::psr::T != 0) {
+            return Err(format!(
+                "continues at {:#x}, off the pads; not run natively",
+                stepped.pc
+            ));
+        }
+        if word_at(layout.insn) != case.word {
+            set_word(layout.insn, case.word);
+            sync_icache(layout.insn);
+        }
+        fill_memory(case, &layout);
+        Ok(run_native(case.frame(&layout, scenario), case.waits()))
+    }
+
     /// Runs `case` (which the decoder accepts) in every flag scenario, stepped first — so a
     /// case that would touch memory outside the buffer and literal window, or branch off
     /// the pads, is refused before it runs natively — then natively, and compares.

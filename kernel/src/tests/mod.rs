@@ -1,6 +1,7 @@
 //! The in-kernel tests, in the order they run.
 
 pub mod conformance;
+mod emulation;
 mod smoke;
 
 use crate::testing::Test;
@@ -34,6 +35,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "step_engine_matches_native_execution_on_every_table_row",
         run: conformance::step_engine_matches_native_execution,
+    },
+    Test {
+        name: "emulation_slots_match_simulation_and_native_execution",
+        run: emulation::slot_emulation_matches_simulation_and_native_execution,
     },
 ];
 
