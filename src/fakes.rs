@@ -3,12 +3,24 @@
 //! [`FakePlatform`] plays the kernel: threads are CPUs (each thread says which CPU it
 //! is with [`FakePlatform::become_cpu`]), text is a vector of words with a writable
 //! alias, and IPIs are recorded for the test to deliver.
+//!
+//! IPI delivery: a real CPU takes the crate's IPI as an interrupt and its handler calls
+//! [`crate::stop_machine::Rendezvous::ipi_entry`]. A thread-CPU cannot be interrupted,
+//! so [`FakePlatform::send_ipi`] also sets a pending bit per target, and a thread that
+//! stands for an idle CPU polls it with [`FakePlatform::take_pending_ipi`] and calls
+//! `ipi_entry` itself — the same call at the point where the interrupt would have been
+//! taken.
+//!
+//! [`FakeCacheOps`] stands for the cache-maintenance instructions: it performs the text
+//! store and records every operation in a log per CPU.
 
 extern crate std;
 
-use crate::platform::{CpuSet, InterruptState, Platform};
+use crate::cache::CacheOps;
+use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+use crate::stop_machine::Rendezvous;
 use core::ops::Range;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::boxed::Box;
 use std::cell::Cell;
 use std::sync::Mutex;
@@ -28,6 +40,7 @@ pub struct FakePlatform {
     online: AtomicU32,
     never_probe: Vec<Range<usize>>,
     ipis: Mutex<Vec<CpuSet>>,
+    pending_ipis: AtomicU32,
 }
 
 impl FakePlatform {
@@ -50,6 +63,7 @@ impl FakePlatform {
             online: AtomicU32::new(CpuSet::first(cpus).bits()),
             never_probe: Vec::new(),
             ipis: Mutex::new(Vec::new()),
+            pending_ipis: AtomicU32::new(0),
         }
     }
 
@@ -82,6 +96,33 @@ impl FakePlatform {
         core::mem::take(&mut *self.ipis.lock().unwrap())
     }
 
+    /// Whether an IPI was sent to the calling thread's CPU since it last asked, and
+    /// forgets it: the thread's stand-in for taking the interrupt.
+    pub fn take_pending_ipi(&self) -> bool {
+        let me = CpuSet::single(self.cpu_id()).bits();
+        self.pending_ipis.fetch_and(!me, Ordering::SeqCst) & me != 0
+    }
+
+    /// Makes the calling thread idle CPU `cpu`: it takes each IPI sent to it and enters
+    /// `rendezvous`, until `stop` is set. Returns how many rendezvous it took part in.
+    pub fn serve_ipis_until<C: CacheOps>(
+        &self,
+        cpu: usize,
+        rendezvous: &Rendezvous<C>,
+        stop: &AtomicBool,
+    ) -> usize {
+        FakePlatform::become_cpu(cpu);
+        let mut joined = 0;
+        while !stop.load(Ordering::SeqCst) {
+            if self.take_pending_ipi() && rendezvous.ipi_entry(self) {
+                joined += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        joined
+    }
+
     fn cell(&self, addr: usize) -> Option<&AtomicU32> {
         if !addr.is_multiple_of(4) {
             return None;
@@ -107,6 +148,7 @@ impl Platform for FakePlatform {
 
     fn send_ipi(&self, targets: CpuSet) {
         self.ipis.lock().unwrap().push(targets);
+        self.pending_ipis.fetch_or(targets.bits(), Ordering::SeqCst);
     }
 
     fn mask_interrupts(&self) -> InterruptState {
@@ -138,6 +180,99 @@ impl Platform for FakePlatform {
             Some(w) => w.as_ptr(),
             None => panic!("fake text_alias: {addr:#x} is neither text nor slot memory"),
         }
+    }
+}
+
+/// One operation [`FakeCacheOps`] recorded, named by its ARMv7 mnemonic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheOp {
+    /// The text store of `word` to executable address `addr` (through its alias).
+    Store {
+        /// Executable address written.
+        addr: usize,
+        /// Word stored.
+        word: u32,
+    },
+    /// DCCMVAU of the line holding the address.
+    Dccmvau(usize),
+    /// DSB ISH.
+    DsbIsh,
+    /// ICIMVAU of the line holding the address.
+    Icimvau(usize),
+    /// BPIALLIS.
+    Bpiallis,
+    /// BPIALL.
+    Bpiall,
+    /// ISB.
+    Isb,
+}
+
+/// Cache maintenance that records, per CPU (the [`FakePlatform`] CPU of the calling
+/// thread), every operation in order, and performs the text store.
+pub struct FakeCacheOps {
+    broadcast: bool,
+    logs: [Mutex<Vec<CacheOp>>; MAX_CPUS],
+}
+
+impl FakeCacheOps {
+    /// A recorder whose ID_MMFR3 says maintenance is (or is not) broadcast.
+    pub fn new(broadcast: bool) -> Self {
+        FakeCacheOps {
+            broadcast,
+            logs: [const { Mutex::new(Vec::new()) }; MAX_CPUS],
+        }
+    }
+
+    /// What `cpu` has done so far, oldest first.
+    pub fn log(&self, cpu: usize) -> Vec<CacheOp> {
+        self.logs[cpu].lock().unwrap().clone()
+    }
+
+    /// What `cpu` has done so far, and forgets it.
+    pub fn take_log(&self, cpu: usize) -> Vec<CacheOp> {
+        core::mem::take(&mut *self.logs[cpu].lock().unwrap())
+    }
+
+    fn record(&self, op: CacheOp) {
+        let cpu = CPU.with(|c| c.get());
+        self.logs[cpu].lock().unwrap().push(op);
+    }
+}
+
+impl CacheOps for FakeCacheOps {
+    fn maintenance_is_broadcast(&self) -> bool {
+        self.broadcast
+    }
+
+    unsafe fn store_text_word(&self, addr: usize, alias: *mut u32, word: u32) {
+        // SAFETY: the caller guarantees `alias` is valid, aligned and only accessed
+        // atomically meanwhile (the fake's text is atomic words).
+        unsafe { AtomicU32::from_ptr(alias).store(word, Ordering::SeqCst) };
+        self.record(CacheOp::Store { addr, word });
+    }
+
+    fn clean_dcache_line_to_pou(&self, addr: usize) {
+        self.record(CacheOp::Dccmvau(addr));
+    }
+
+    fn dsb_ish(&self) {
+        self.record(CacheOp::DsbIsh);
+    }
+
+    fn invalidate_icache_line_to_pou(&self, addr: usize) {
+        self.record(CacheOp::Icimvau(addr));
+    }
+
+    fn invalidate_branch_predictors_inner_shareable(&self) {
+        self.record(CacheOp::Bpiallis);
+    }
+
+    fn invalidate_branch_predictors_local(&self) {
+        self.record(CacheOp::Bpiall);
+    }
+
+    fn isb(&self) {
+        self.record(CacheOp::Isb);
     }
 }
 
@@ -180,5 +315,53 @@ mod tests {
         p.send_ipi(CpuSet::single(0));
         assert_eq!(p.take_ipis(), vec![CpuSet::single(0)]);
         assert!(p.take_ipis().is_empty());
+    }
+
+    #[test]
+    fn fake_ipi_is_pending_once_for_each_target_only() {
+        let p = FakePlatform::new(0x8000, 1, 0x9000, 1, 4);
+        p.send_ipi(CpuSet::from_bits(0b0110));
+        FakePlatform::become_cpu(0);
+        assert!(!p.take_pending_ipi());
+        FakePlatform::become_cpu(2);
+        assert!(p.take_pending_ipi());
+        assert!(!p.take_pending_ipi(), "taking an IPI consumes it");
+        FakePlatform::become_cpu(1);
+        assert!(p.take_pending_ipi());
+    }
+
+    #[test]
+    fn fake_cache_ops_store_the_word_and_log_per_cpu() {
+        let p = FakePlatform::new(0x8000, 4, 0x9000, 1, 2);
+        let c = FakeCacheOps::new(false);
+        assert!(!c.maintenance_is_broadcast());
+        assert!(FakeCacheOps::new(true).maintenance_is_broadcast());
+        FakePlatform::become_cpu(1);
+        // SAFETY: the alias of a fake text word is a valid, aligned atomic word.
+        unsafe { c.store_text_word(0x8004, p.text_alias(0x8004), 0xeaff_fffe) };
+        c.clean_dcache_line_to_pou(0x8004);
+        c.dsb_ish();
+        c.invalidate_icache_line_to_pou(0x8004);
+        c.invalidate_branch_predictors_inner_shareable();
+        c.invalidate_branch_predictors_local();
+        c.isb();
+        assert_eq!(p.word(0x8004), 0xeaff_fffe);
+        assert!(c.log(0).is_empty());
+        assert_eq!(
+            c.take_log(1),
+            vec![
+                CacheOp::Store {
+                    addr: 0x8004,
+                    word: 0xeaff_fffe
+                },
+                CacheOp::Dccmvau(0x8004),
+                CacheOp::DsbIsh,
+                CacheOp::Icimvau(0x8004),
+                CacheOp::Bpiallis,
+                CacheOp::Bpiall,
+                CacheOp::Isb,
+            ]
+        );
+        assert!(c.log(1).is_empty());
     }
 }

@@ -10,6 +10,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod conformance;
 pub mod corpus;
 pub mod decode;
@@ -20,6 +21,7 @@ pub mod platform;
 pub mod slots;
 pub mod step;
 pub mod stop_machine;
+mod sync;
 
 #[cfg(target_arch = "arm")]
 pub mod arch;

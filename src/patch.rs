@@ -1,1 +1,325 @@
 //! The one primitive that writes kernel text: aligned word store plus cache maintenance.
+//!
+//! Nothing else in the crate writes instructions. A [`TextPatcher`] writes each word
+//! through the platform's writable view of text ([`Platform::text_alias`]) as a single
+//! aligned store, then makes it visible to instruction fetch on the *executable*
+//! address:
+//!
+//! ```text
+//! store; DCCMVAU; DSB ISH; ICIMVAU; BPIALLIS; DSB ISH; ISB
+//! ```
+//!
+//! (a batch stores and cleans every word, then one DSB, then invalidates every line,
+//! then one branch-predictor invalidation, DSB and ISB), and the rendezvous adds an ISB
+//! on every CPU before it leaves.
+//!
+//! # When maintenance is not broadcast
+//!
+//! [`TextPatcher::new`] reads ID_MMFR3 once. Where maintenance is broadcast (every
+//! ARMv7 SMP part with the Multiprocessing Extensions, including QEMU's Cortex-A15),
+//! the write and maintenance run on the initiating CPU only and reach the others.
+//! Where it is not, they run on **every** CPU: each CPU stores the same words (the
+//! stores are idempotent, so concurrent identical stores are harmless) and maintains
+//! its own caches, with BPIALL instead of BPIALLIS, which only the Multiprocessing
+//! Extensions define.
+//!
+//! # Rules the callback keeps
+//!
+//! The rendezvous callback here only stores words and maintains caches. Probe tables
+//! and lists are updated by the callers, before or after [`TextPatcher::patch_batch`],
+//! never inside it and never on several CPUs at once. The words to write are validated
+//! before the rendezvous starts, so a bad address is an error, not a fault with every
+//! CPU parked.
+//!
+//! # The fast path
+//!
+//! The ARM ARM (ARMv7 A3.5.4, "concurrent modification and execution of
+//! instructions") lets a word that another CPU may be executing change without
+//! stopping it only between certain instructions. [`TextPatcher::patch_live_branch`]
+//! allows exactly B ↔ B with the same condition and B ↔ NOP, does the same
+//! maintenance on the calling CPU only, and stops no one. Anything else (original ↔
+//! breakpoint ↔ `b`) must use [`TextPatcher::patch`] or
+//! [`TextPatcher::patch_batch`].
+
+use crate::cache::CacheOps;
+use crate::insn::{Cond, Insn};
+use crate::platform::Platform;
+use crate::stop_machine::{Rendezvous, RendezvousError, RendezvousWork, RunOn};
+use core::fmt;
+use core::ops::Range;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Why a text write was refused. Nothing was written when one of these is returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchError {
+    /// The address is not 4-byte aligned.
+    Misaligned {
+        /// The address given.
+        addr: usize,
+    },
+    /// The word is neither in [`Platform::kernel_text`] nor in
+    /// [`Platform::slot_region`].
+    OutsideText {
+        /// The address given.
+        addr: usize,
+    },
+    /// A batch names the same address twice. Refused because where every CPU writes
+    /// the batch, their interleaving would decide which word wins.
+    DuplicateAddress {
+        /// The address named more than once.
+        addr: usize,
+    },
+    /// The fast path was asked for a change the architecture does not allow while
+    /// another CPU may be executing the word (only B ↔ B with the same condition and
+    /// B ↔ NOP are).
+    NotLiveModifiable {
+        /// The address.
+        addr: usize,
+        /// The word there now.
+        old: u32,
+        /// The word asked for.
+        new: u32,
+    },
+    /// The rendezvous (or the patch lock) refused to start.
+    Rendezvous(RendezvousError),
+}
+
+impl fmt::Display for PatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatchError::Misaligned { addr } => {
+                write!(f, "text address {addr:#x} is not word aligned")
+            }
+            PatchError::OutsideText { addr } => write!(
+                f,
+                "address {addr:#x} is neither kernel text nor slot memory"
+            ),
+            PatchError::DuplicateAddress { addr } => {
+                write!(f, "the batch writes {addr:#x} more than once")
+            }
+            PatchError::NotLiveModifiable { addr, old, new } => write!(
+                f,
+                "{old:#010x} -> {new:#010x} at {addr:#x} is not a live-modifiable \
+                 change (only B <-> B with the same condition, B <-> NOP)"
+            ),
+            PatchError::Rendezvous(e) => write!(f, "text patch not started: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for PatchError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            PatchError::Rendezvous(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<RendezvousError> for PatchError {
+    fn from(e: RendezvousError) -> Self {
+        PatchError::Rendezvous(e)
+    }
+}
+
+/// Writes kernel text and slot memory, through the rendezvous when another CPU may be
+/// executing the words.
+pub struct TextPatcher<'a, P: Platform + ?Sized, C: CacheOps> {
+    rendezvous: &'a Rendezvous<C>,
+    platform: &'a P,
+    broadcast: bool,
+}
+
+impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
+    /// A patcher using `rendezvous` (and its cache operations) on `platform`. Reads
+    /// ID_MMFR3 here, once, to learn whether cache maintenance is broadcast.
+    pub fn new(rendezvous: &'a Rendezvous<C>, platform: &'a P) -> Self {
+        let broadcast = rendezvous.cache_ops().maintenance_is_broadcast();
+        TextPatcher {
+            rendezvous,
+            platform,
+            broadcast,
+        }
+    }
+
+    /// Whether cache maintenance by one CPU reaches all (read by [`TextPatcher::new`]).
+    pub fn maintenance_is_broadcast(&self) -> bool {
+        self.broadcast
+    }
+
+    /// Writes `word` at executable address `addr` while every CPU is parked in the
+    /// rendezvous. Safe for any old and new instruction.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn patch(&self, addr: usize, word: u32) -> Result<(), PatchError> {
+        self.patch_batch(&[(addr, word)])
+    }
+
+    /// Writes every `(address, word)` pair in one rendezvous. Nothing is written unless
+    /// every address is valid and distinct; an empty batch starts no rendezvous.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn patch_batch(&self, words: &[(usize, u32)]) -> Result<(), PatchError> {
+        for (i, &(addr, _)) in words.iter().enumerate() {
+            self.check_address(addr)?;
+            for &(earlier, _) in &words[..i] {
+                if earlier == addr {
+                    return Err(PatchError::DuplicateAddress { addr });
+                }
+            }
+        }
+        if words.is_empty() {
+            return Ok(());
+        }
+        let on = if self.broadcast {
+            RunOn::OneCpu(self.platform.cpu_id())
+        } else {
+            RunOn::AllCpus
+        };
+        let work = WordWrite {
+            cache: self.rendezvous.cache_ops(),
+            platform: self.platform,
+            words,
+            broadcast: self.broadcast,
+        };
+        self.rendezvous.run_work(self.platform, on, &work)?;
+        Ok(())
+    }
+
+    /// The fast path: rewrites a word another CPU may be executing without stopping
+    /// it, when the architecture allows that — B ↔ B with the same condition, or
+    /// B ↔ NOP. Does the full maintenance sequence on this CPU; a CPU executing the
+    /// word sees the old or the new instruction until its next context synchronization,
+    /// never a mix. Serialized with every other text write (it takes the patch lock,
+    /// so the old word it checks is the one it replaces).
+    ///
+    /// Where maintenance is not broadcast, one CPU's maintenance cannot reach the
+    /// others, so this falls back to a full rendezvous ([`TextPatcher::patch`]) after
+    /// the same check.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn patch_live_branch(&self, addr: usize, word: u32) -> Result<(), PatchError> {
+        self.check_address(addr)?;
+        if !self.broadcast {
+            check_live_modifiable(addr, self.read(addr), word)?;
+            return self.patch(addr, word);
+        }
+        let _exclusive = self.rendezvous.lock_exclusive(self.platform)?;
+        check_live_modifiable(addr, self.read(addr), word)?;
+        write_and_maintain(
+            self.rendezvous.cache_ops(),
+            self.platform,
+            &[(addr, word)],
+            true,
+        );
+        Ok(())
+    }
+
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn check_address(&self, addr: usize) -> Result<(), PatchError> {
+        if !addr.is_multiple_of(4) {
+            return Err(PatchError::Misaligned { addr });
+        }
+        if !holds_word(self.platform.kernel_text(), addr)
+            && !holds_word(self.platform.slot_region(), addr)
+        {
+            return Err(PatchError::OutsideText { addr });
+        }
+        debug_assert_eq!(
+            self.platform.text_alias(addr) as usize % 4,
+            0,
+            "misaligned text alias"
+        );
+        Ok(())
+    }
+
+    /// The word at a checked address, through its alias.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn read(&self, addr: usize) -> u32 {
+        // SAFETY: `addr` passed `check_address`, so `text_alias` gives a valid, aligned
+        // view of the word (Platform contract); every write to it goes through
+        // `CacheOps::store_text_word`, an atomic store, so an atomic load is race-free.
+        unsafe { AtomicU32::from_ptr(self.platform.text_alias(addr)).load(Ordering::Relaxed) }
+    }
+}
+
+/// The rendezvous work of [`TextPatcher::patch_batch`].
+struct WordWrite<'a, P: ?Sized, C> {
+    cache: &'a C,
+    platform: &'a P,
+    words: &'a [(usize, u32)],
+    broadcast: bool,
+}
+
+impl<P: Platform + ?Sized, C: CacheOps> RendezvousWork for WordWrite<'_, P, C> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn run_on(&self, _cpu: usize) {
+        write_and_maintain(self.cache, self.platform, self.words, self.broadcast);
+    }
+}
+
+#[inline(always)]
+fn holds_word(region: Range<usize>, addr: usize) -> bool {
+    match addr.checked_add(4) {
+        Some(end) => addr >= region.start && end <= region.end,
+        None => false,
+    }
+}
+
+/// The store and maintenance sequence for `words`, on the calling CPU.
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(never)]
+fn write_and_maintain<P: Platform + ?Sized, C: CacheOps>(
+    cache: &C,
+    platform: &P,
+    words: &[(usize, u32)],
+    broadcast: bool,
+) {
+    for &(addr, word) in words {
+        // SAFETY: every address was checked aligned and inside text or slot memory
+        // before the rendezvous, so `text_alias` gives a valid, aligned, writable view
+        // (Platform contract). Concurrent accesses are this same atomic store of the
+        // same word by other CPUs (non-broadcast mode), atomic loads, and instruction
+        // fetches.
+        unsafe { cache.store_text_word(addr, platform.text_alias(addr), word) };
+        cache.clean_dcache_line_to_pou(addr);
+    }
+    cache.dsb_ish();
+    for &(addr, _) in words {
+        cache.invalidate_icache_line_to_pou(addr);
+    }
+    if broadcast {
+        cache.invalidate_branch_predictors_inner_shareable();
+    } else {
+        cache.invalidate_branch_predictors_local();
+    }
+    cache.dsb_ish();
+    cache.isb();
+}
+
+/// `B<c> imm24` (not BL, not the unconditional BLX space).
+#[inline(always)]
+fn is_branch(word: u32) -> bool {
+    Insn(word).cond() != Cond::Unconditional && (word >> 24) & 0xf == 0b1010
+}
+
+/// The architectural NOP hint, under any condition but the unconditional space.
+#[inline(always)]
+fn is_nop(word: u32) -> bool {
+    Insn(word).cond() != Cond::Unconditional && word & 0x0fff_ffff == 0x0320_f000
+}
+
+#[inline(always)]
+fn check_live_modifiable(addr: usize, old: u32, new: u32) -> Result<(), PatchError> {
+    let allowed = (is_branch(old) && is_branch(new) && Insn(old).cond() == Insn(new).cond())
+        || (is_branch(old) && is_nop(new))
+        || (is_nop(old) && is_branch(new));
+    if allowed {
+        Ok(())
+    } else {
+        Err(PatchError::NotLiveModifiable { addr, old, new })
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -1,1 +1,613 @@
 //! The stop-machine rendezvous: runs a callback while every online CPU is parked with IRQs and FIQs masked.
+//!
+//! # Protocol
+//!
+//! One [`Rendezvous`] value (a `static` the kernel owns) serves the whole machine. A call
+//! to [`Rendezvous::run`] on the *initiating* CPU:
+//!
+//! 1. checks that it may start (see [`RendezvousError`]) and takes the initiator lock,
+//!    so concurrent initiators on different CPUs run one after the other;
+//! 2. snapshots the online CPUs as the participants, publishes the job (a pointer to
+//!    the callback on its own stack) and invites every other participant, then sends
+//!    them the platform's IPI;
+//! 3. takes part itself. Every participant walks the states
+//!    PREPARE → DISABLE_IRQ → RUN → EXIT, acknowledging each; the **last** CPU to
+//!    acknowledge a state advances the machine to the next one, so no CPU moves on
+//!    before all have arrived. IRQs and FIQs are masked on entry to DISABLE_IRQ and
+//!    restored after EXIT; the callback runs in RUN, on the chosen CPU or on all; every
+//!    CPU executes an ISB before it leaves;
+//! 4. waits until every participant has acknowledged EXIT (the last one returns the
+//!    machine to idle), then releases the lock and returns.
+//!
+//! An invited CPU joins when its IPI handler calls [`Rendezvous::ipi_entry`]. Joining
+//! means atomically clearing its own bit in the invitation mask, so a CPU takes part
+//! in each rendezvous exactly once however many ways it gets there: the IPI, a stale
+//! IPI arriving later, or the polling below.
+//!
+//! # Why none of the seed's failures can happen
+//!
+//! - **Nested rendezvous** (a patch helper that starts a rendezvous from a callback):
+//!   each CPU's "in a callback" and "taking part" bits are checked first, and `run`
+//!   returns [`RendezvousError::NestedInCallback`] or
+//!   [`RendezvousError::AlreadyInRendezvous`] instead of waiting for itself.
+//! - **Two initiators at once**: the loser spins on the initiator lock, and while it
+//!   spins it keeps looking for an invitation addressed to it and joins the winner's
+//!   rendezvous from there. It cannot deadlock even when its IPI is not delivered
+//!   while it spins (interrupts masked, or the host fake, where IPIs are only
+//!   recorded). On a real kernel the IPI may also arrive during the spin; the
+//!   invitation bit makes whichever path comes second a no-op.
+//! - **A CPU missing the start**: the initiator publishes everything before it
+//!   invites, and invites before it sends the IPI, so a CPU that sees the IPI sees the
+//!   invitation (no lost wake-up; loom checks this).
+//! - **Shared-list edits in an all-CPU callback, maintenance done by one CPU only**:
+//!   these are rules for callbacks; [`crate::patch`] is the crate's only callback and
+//!   follows them (see there).
+//!
+//! # Wiring it into a kernel
+//!
+//! ```ignore
+//! static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
+//!
+//! // The kernel's handler for the SGI its `Platform::send_ipi` sends (IRQ context):
+//! fn kprobes_sgi(_sgi: u32, _from: usize) {
+//!     RENDEZVOUS.ipi_entry(&PLATFORM);
+//! }
+//!
+//! // Thread context, interrupts enabled:
+//! RENDEZVOUS.run(&PLATFORM, RunOn::AllCpus, &|cpu| { /* idempotent, per-CPU work */ })?;
+//! ```
+//!
+//! The kernel's contract: every CPU in [`Platform::online_cpus`] answers the IPI (its
+//! handler calls `ipi_entry`) and stays online until the rendezvous ends; the
+//! `Platform` methods the protocol calls (`cpu_id`, `online_cpus`, `send_ipi`,
+//! `mask_interrupts`, `restore_interrupts`, `interrupts_masked`, `text_alias`) must
+//! themselves never be probed.
+//!
+//! # Host model
+//!
+//! In host tests CPUs are threads ([`crate::fakes::FakePlatform`]) and an IPI is only
+//! a recorded bit: an idle thread-CPU polls it with
+//! [`crate::fakes::FakePlatform::take_pending_ipi`] and calls `ipi_entry`, which is
+//! what a real CPU's interrupt entry does when the SGI arrives. The initiator-lock
+//! spin joins by polling on both, so it needs no delivery.
+//!
+//! Everything that runs during a rendezvous is placed in the `.text.noprobe` section
+//! on the target, which the kernel's linker script must cover with its never-probe
+//! range.
+
+use crate::cache::CacheOps;
+use crate::platform::{CpuSet, InterruptState, Platform};
+use crate::sync::{AtomicPtr, AtomicU32, Doorbell, Ordering};
+use core::fmt;
+
+/// Where the callback of a rendezvous runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOn {
+    /// On this CPU only; the others stay parked until it returns.
+    OneCpu(usize),
+    /// On every participating CPU, concurrently. The callback must then be idempotent
+    /// or strictly per-CPU: it must not edit shared lists or tables.
+    AllCpus,
+}
+
+impl RunOn {
+    #[inline(always)]
+    fn includes(self, cpu: usize) -> bool {
+        match self {
+            RunOn::OneCpu(chosen) => chosen == cpu,
+            RunOn::AllCpus => true,
+        }
+    }
+}
+
+/// Why a rendezvous (or an exclusive section) was refused. Nothing has happened on any
+/// CPU when one of these is returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RendezvousError {
+    /// The calling CPU is not in [`Platform::online_cpus`] (or not below
+    /// [`crate::platform::MAX_CPUS`]), so the protocol cannot count it.
+    CallerNotOnline {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// [`RunOn::OneCpu`] names a CPU that is not online.
+    TargetNotOnline {
+        /// The CPU that was asked for.
+        target: usize,
+    },
+    /// Called from inside a rendezvous callback: every other CPU is parked waiting for
+    /// that callback, so a second rendezvous could never gather them.
+    NestedInCallback {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// This CPU is already starting or taking part in a rendezvous (the call came from
+    /// an interrupt handler, or a platform hook, running on top of it).
+    AlreadyInRendezvous {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// IRQs are masked on the calling CPU. A caller with interrupts off is typically an
+    /// exception handler or holds a lock another CPU spins on with interrupts off; that
+    /// CPU would never take the IPI and the rendezvous would never gather.
+    InterruptsMasked {
+        /// The calling CPU.
+        cpu: usize,
+    },
+}
+
+impl fmt::Display for RendezvousError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RendezvousError::CallerNotOnline { cpu } => {
+                write!(f, "CPU {cpu} is not online and cannot start a rendezvous")
+            }
+            RendezvousError::TargetNotOnline { target } => {
+                write!(
+                    f,
+                    "the rendezvous callback target CPU {target} is not online"
+                )
+            }
+            RendezvousError::NestedInCallback { cpu } => write!(
+                f,
+                "CPU {cpu} tried to start a rendezvous from inside a rendezvous callback"
+            ),
+            RendezvousError::AlreadyInRendezvous { cpu } => write!(
+                f,
+                "CPU {cpu} is already starting or taking part in a rendezvous"
+            ),
+            RendezvousError::InterruptsMasked { cpu } => write!(
+                f,
+                "CPU {cpu} tried to start a rendezvous with interrupts masked"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for RendezvousError {}
+
+// The state word: the generation (one per rendezvous) above the phase.
+const PHASE_BITS: u32 = 3;
+const PHASE_MASK: u32 = (1 << PHASE_BITS) - 1;
+const IDLE: u32 = 0;
+const PREPARE: u32 = 1;
+const DISABLE_IRQ: u32 = 2;
+const RUN: u32 = 3;
+const EXIT: u32 = 4;
+
+/// `owner` when no initiator holds the lock.
+const NO_OWNER: u32 = u32::MAX;
+
+#[inline(always)]
+const fn encode(generation: u32, phase: u32) -> u32 {
+    (generation << PHASE_BITS) | phase
+}
+
+#[inline(always)]
+const fn generation(state: u32) -> u32 {
+    state >> PHASE_BITS
+}
+
+#[inline(always)]
+const fn bit(cpu: usize) -> u32 {
+    CpuSet::single(cpu).bits()
+}
+
+/// What a rendezvous runs on its chosen CPUs.
+///
+/// A trait rather than only `dyn Fn` so the crate's own work ([`crate::patch`]) is a
+/// named method that can be placed in the never-probe section; a closure's body is a
+/// compiler-generated function in ordinary `.text`.
+pub(crate) trait RendezvousWork: Sync {
+    /// Runs on `cpu` in the RUN state, IRQs and FIQs masked.
+    fn run_on(&self, cpu: usize);
+}
+
+/// A caller's closure as [`RendezvousWork`].
+struct CallbackWork<'a>(&'a (dyn Fn(usize) + Sync));
+
+impl RendezvousWork for CallbackWork<'_> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn run_on(&self, cpu: usize) {
+        (self.0)(cpu)
+    }
+}
+
+/// What the participants run, on the initiator's stack while the rendezvous lasts.
+struct Job<'a> {
+    work: &'a dyn RendezvousWork,
+    on: RunOn,
+}
+
+/// Proof that this CPU holds the initiator lock without a rendezvous running
+/// ([`Rendezvous::lock_exclusive`]); dropping it releases the lock.
+pub(crate) struct ExclusiveSection<'a, C: CacheOps> {
+    rendezvous: &'a Rendezvous<C>,
+    cpu: usize,
+}
+
+impl<C: CacheOps> Drop for ExclusiveSection<'_, C> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn drop(&mut self) {
+        // Release: the next holder sees everything done under the lock.
+        self.rendezvous.owner.store(NO_OWNER, Ordering::Release);
+        self.rendezvous.doorbell.ring();
+        self.rendezvous
+            .initiating
+            .fetch_and(!bit(self.cpu), Ordering::Relaxed);
+    }
+}
+
+/// The machine-wide rendezvous: one per kernel, usually a `static`.
+///
+/// `C` issues the ISB every CPU executes before leaving, and the cache maintenance of
+/// [`crate::patch`] (which borrows it from here so the two can never disagree):
+/// [`crate::arch::cache::ArmCacheOps`] on the target,
+/// [`crate::fakes::FakeCacheOps`] in host tests.
+pub struct Rendezvous<C> {
+    cache: C,
+    /// The initiating CPU holding the lock, or [`NO_OWNER`].
+    owner: AtomicU32,
+    /// `encode(generation, phase)`; only the initiator leaves IDLE, only a last
+    /// acknowledger advances.
+    state: AtomicU32,
+    /// Participants that have not joined yet; each clears its own bit to join.
+    invited: AtomicU32,
+    /// The CPU set taking part in the current rendezvous.
+    participants: AtomicU32,
+    /// Acknowledgements so far in this rendezvous: phase `k` is complete when it
+    /// reaches `k * participants`.
+    acks: AtomicU32,
+    /// The current `Job`, type-erased; null when idle.
+    job: AtomicPtr<()>,
+    /// Per-CPU bits: inside `run` / `exclusive`.
+    initiating: AtomicU32,
+    /// Per-CPU bits: inside the protocol (between joining and leaving).
+    participating: AtomicU32,
+    /// Per-CPU bits: inside the callback.
+    in_callback: AtomicU32,
+    /// Rung after every store another CPU may be waiting for (a no-op except in loom
+    /// models, see `sync::Doorbell`).
+    doorbell: Doorbell,
+}
+
+macro_rules! new_rendezvous {
+    ($cache:expr, $doorbell:expr) => {
+        Rendezvous {
+            cache: $cache,
+            owner: AtomicU32::new(NO_OWNER),
+            state: AtomicU32::new(encode(0, IDLE)),
+            invited: AtomicU32::new(0),
+            participants: AtomicU32::new(0),
+            acks: AtomicU32::new(0),
+            job: AtomicPtr::new(core::ptr::null_mut()),
+            initiating: AtomicU32::new(0),
+            participating: AtomicU32::new(0),
+            in_callback: AtomicU32::new(0),
+            doorbell: $doorbell,
+        }
+    };
+}
+
+impl<C: CacheOps> Rendezvous<C> {
+    /// An idle rendezvous issuing its barriers and maintenance through `cache`.
+    #[cfg(not(all(test, loom)))]
+    pub const fn new(cache: C) -> Self {
+        new_rendezvous!(cache, Doorbell::new())
+    }
+
+    /// An idle rendezvous (loom's atomics cannot be built in a `const fn`).
+    #[cfg(all(test, loom))]
+    pub fn new(cache: C) -> Self {
+        new_rendezvous!(cache, Doorbell::new())
+    }
+
+    /// An idle rendezvous whose waiting CPUs block instead of spinning (loom models
+    /// with three CPUs, see `sync::Doorbell`).
+    #[cfg(all(test, loom))]
+    pub(crate) fn with_blocking_waits(cache: C) -> Self {
+        new_rendezvous!(cache, Doorbell::blocking())
+    }
+
+    /// The cache maintenance and barriers this rendezvous was built with.
+    pub fn cache_ops(&self) -> &C {
+        &self.cache
+    }
+
+    /// Runs `callback` while every online CPU is in the rendezvous with IRQs and FIQs
+    /// masked: on `on`'s CPU, or on every online CPU (each gets its own index). Returns
+    /// after every CPU has left, so nothing the callback borrowed is used afterwards.
+    ///
+    /// Call it from thread context with interrupts enabled, on an online CPU, never
+    /// from a callback. Concurrent calls on different CPUs run one after the other.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn run<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        on: RunOn,
+        callback: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), RendezvousError> {
+        self.run_work(platform, on, &CallbackWork(callback))
+    }
+
+    /// [`Rendezvous::run`] for the crate's own work.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(crate) fn run_work<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        on: RunOn,
+        work: &dyn RendezvousWork,
+    ) -> Result<(), RendezvousError> {
+        let cpu = self.enter(platform)?;
+        let result = self.initiate(platform, cpu, on, work);
+        self.initiating.fetch_and(!bit(cpu), Ordering::Relaxed);
+        result
+    }
+
+    /// The kernel's IPI handler calls this on every CPU that receives the crate's IPI.
+    /// Takes part in the rendezvous this CPU is invited to, if any, and returns whether
+    /// it did. A late or duplicate IPI finds no invitation and returns `false` at once.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn ipi_entry<P: Platform + ?Sized>(&self, platform: &P) -> bool {
+        self.try_join(platform, platform.cpu_id())
+    }
+
+    /// Takes the initiator lock on this CPU without starting a rendezvous, so what the
+    /// caller does until it drops the section is serialized with every rendezvous and
+    /// every other exclusive section. The other CPUs keep running. Unlike
+    /// [`Rendezvous::run`] this may be called with interrupts masked: waiting for the
+    /// lock never needs this CPU's IPI.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(crate) fn lock_exclusive<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+    ) -> Result<ExclusiveSection<'_, C>, RendezvousError> {
+        let cpu = self.enter(platform)?;
+        self.lock(platform, cpu);
+        Ok(ExclusiveSection {
+            rendezvous: self,
+            cpu,
+        })
+    }
+
+    /// The checks every initiator passes; on success this CPU's `initiating` bit is set.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn enter<P: Platform + ?Sized>(&self, platform: &P) -> Result<usize, RendezvousError> {
+        let cpu = platform.cpu_id();
+        if !platform.online_cpus().contains(cpu) {
+            return Err(RendezvousError::CallerNotOnline { cpu });
+        }
+        let me = bit(cpu);
+        // Only this CPU writes its own bits, and a nested context on it (an interrupt
+        // handler) finishes before the interrupted one resumes, so relaxed loads see
+        // this CPU's current state.
+        if self.in_callback.load(Ordering::Relaxed) & me != 0 {
+            return Err(RendezvousError::NestedInCallback { cpu });
+        }
+        if self.participating.load(Ordering::Relaxed) & me != 0 {
+            return Err(RendezvousError::AlreadyInRendezvous { cpu });
+        }
+        // An atomic read-modify-write, so an interrupt between check and set cannot
+        // let two contexts of this CPU both pass.
+        if self.initiating.fetch_or(me, Ordering::Relaxed) & me != 0 {
+            return Err(RendezvousError::AlreadyInRendezvous { cpu });
+        }
+        Ok(cpu)
+    }
+
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn initiate<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        cpu: usize,
+        on: RunOn,
+        work: &dyn RendezvousWork,
+    ) -> Result<(), RendezvousError> {
+        if platform.interrupts_masked() {
+            return Err(RendezvousError::InterruptsMasked { cpu });
+        }
+        check_target(on, platform.online_cpus())?;
+        self.lock(platform, cpu);
+        let result = self.lead(platform, cpu, on, work);
+        // Release: the next initiator sees this rendezvous fully finished.
+        self.owner.store(NO_OWNER, Ordering::Release);
+        self.doorbell.ring();
+        result
+    }
+
+    /// Takes the initiator lock, joining any rendezvous this CPU is invited to while
+    /// it waits (the holder may be waiting for this very CPU).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize) {
+        loop {
+            let ticket = self.doorbell.ticket();
+            // Test before test-and-set: waiting CPUs only read the line until it is
+            // free. Acquire: pairs with the previous holder's release of the lock.
+            if self.owner.load(Ordering::Relaxed) == NO_OWNER
+                && self
+                    .owner
+                    .compare_exchange_weak(
+                        NO_OWNER,
+                        cpu as u32,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                return;
+            }
+            if !self.try_join(platform, cpu) {
+                self.doorbell.wait(ticket);
+            }
+        }
+    }
+
+    /// The initiator's part once it holds the lock.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn lead<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        cpu: usize,
+        on: RunOn,
+        work: &dyn RendezvousWork,
+    ) -> Result<(), RendezvousError> {
+        // The set may have changed while we waited for the lock.
+        let participants = platform.online_cpus();
+        if !participants.contains(cpu) {
+            return Err(RendezvousError::CallerNotOnline { cpu });
+        }
+        check_target(on, participants)?;
+
+        let job = Job { work, on };
+        // The lock makes this CPU the only writer of everything below until it
+        // invites; the state is idle, so no CPU reads any of it.
+        let generation = generation(self.state.load(Ordering::Relaxed)).wrapping_add(1);
+        self.job
+            .store(&job as *const Job<'_> as *mut (), Ordering::Relaxed);
+        self.participants
+            .store(participants.bits(), Ordering::Relaxed);
+        self.acks.store(0, Ordering::Relaxed);
+        self.state
+            .store(encode(generation, PREPARE), Ordering::Relaxed);
+        let others = participants.without(cpu);
+        // Release: a CPU that claims its invitation (acquire) sees the job, the
+        // participants, the cleared count and the PREPARE state written above.
+        self.invited.store(others.bits(), Ordering::Release);
+        self.doorbell.ring();
+        if !others.is_empty() {
+            // After the invitation: a CPU that takes the IPI finds it.
+            platform.send_ipi(others);
+        }
+
+        self.take_part(platform, cpu, generation, participants);
+
+        // The last acknowledger of EXIT returns the state to idle; after that no CPU
+        // reads `job` or any other field of this rendezvous.
+        self.wait_for(encode(generation, IDLE));
+        self.job.store(core::ptr::null_mut(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Joins the rendezvous this CPU is invited to, if any.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn try_join<P: Platform + ?Sized>(&self, platform: &P, cpu: usize) -> bool {
+        let me = bit(cpu);
+        // A cheap look first so spinning CPUs do not keep writing the line.
+        if self.invited.load(Ordering::Relaxed) & me == 0 {
+            return false;
+        }
+        // Claiming the bit is what makes joining exactly-once per rendezvous.
+        // AcqRel: acquire pairs with the initiator's release of `invited` (other
+        // claimers' read-modify-writes continue its release sequence).
+        if self.invited.fetch_and(!me, Ordering::AcqRel) & me == 0 {
+            return false;
+        }
+        // The rendezvous cannot leave PREPARE without this CPU, so this is its state.
+        let state = self.state.load(Ordering::Acquire);
+        debug_assert_eq!(state & PHASE_MASK, PREPARE);
+        let participants = CpuSet::from_bits(self.participants.load(Ordering::Relaxed));
+        self.take_part(platform, cpu, generation(state), participants);
+        true
+    }
+
+    /// One CPU's walk through the states of rendezvous `generation`.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn take_part<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        cpu: usize,
+        generation: u32,
+        participants: CpuSet,
+    ) {
+        let me = bit(cpu);
+        self.participating.fetch_or(me, Ordering::Relaxed);
+        let count = participants.len() as u32;
+        let mut saved: Option<InterruptState> = None;
+        for phase in PREPARE..=EXIT {
+            if phase != PREPARE {
+                self.wait_for(encode(generation, phase));
+            }
+            match phase {
+                DISABLE_IRQ => saved = Some(platform.mask_interrupts()),
+                RUN => self.run_callback(cpu),
+                _ => {}
+            }
+            self.acknowledge(generation, phase, count);
+        }
+        // Each CPU resynchronizes its own instruction stream with whatever the
+        // callback wrote (the CMODX rule: every executing PE needs its ISB).
+        self.cache.isb();
+        self.participating.fetch_and(!me, Ordering::Relaxed);
+        if let Some(previous) = saved {
+            platform.restore_interrupts(previous);
+        }
+    }
+
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn run_callback(&self, cpu: usize) {
+        let job = self.job.load(Ordering::Acquire) as *const Job<'_>;
+        // SAFETY: `job` points at the `Job` on the initiator's stack in `lead`, stored
+        // before the invitation was released (this CPU acquired it, or is the
+        // initiator). It stays valid until `lead` returns, and `lead` first waits for
+        // the state to return to idle, which happens only after every participant has
+        // acknowledged EXIT. This CPU is in RUN and has not acknowledged it yet, so the
+        // rendezvous cannot even have reached EXIT: the `Job` and the callback it
+        // borrows are alive, and only read (shared references) by every CPU.
+        let job = unsafe { &*job };
+        if job.on.includes(cpu) {
+            let me = bit(cpu);
+            self.in_callback.fetch_or(me, Ordering::Relaxed);
+            job.work.run_on(cpu);
+            self.in_callback.fetch_and(!me, Ordering::Relaxed);
+        }
+    }
+
+    /// Acknowledges `phase`; the last of `count` participants advances the state.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn acknowledge(&self, generation: u32, phase: u32, count: u32) {
+        // AcqRel: the last acknowledger acquires everything the others did in this
+        // phase (the callback's writes), and its state store below releases it to all.
+        let acked = self.acks.fetch_add(1, Ordering::AcqRel) + 1;
+        // Nobody acknowledges phase k+1 before the state says k+1, so the k-th
+        // multiple of the count marks the last acknowledgement of phase k.
+        if acked == phase * count {
+            let next = if phase == EXIT { IDLE } else { phase + 1 };
+            self.state
+                .store(encode(generation, next), Ordering::Release);
+            self.doorbell.ring();
+        }
+    }
+
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn wait_for(&self, state: u32) {
+        // Acquire: pairs with the advancing store, so this CPU sees what every CPU
+        // did before acknowledging the previous phase.
+        loop {
+            let ticket = self.doorbell.ticket();
+            if self.state.load(Ordering::Acquire) == state {
+                return;
+            }
+            self.doorbell.wait(ticket);
+        }
+    }
+}
+
+#[inline(always)]
+fn check_target(on: RunOn, online: CpuSet) -> Result<(), RendezvousError> {
+    match on {
+        RunOn::OneCpu(target) if !online.contains(target) => {
+            Err(RendezvousError::TargetNotOnline { target })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+pub(crate) mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

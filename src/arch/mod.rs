@@ -3,4 +3,5 @@
 //! Only built for `target_arch = "arm"`; the rest of the crate reaches the machine
 //! through [`crate::Platform`] and through the functions here.
 
+pub mod cache;
 pub mod emulate;

@@ -1,0 +1,306 @@
+//! Model check of the rendezvous protocol with loom: every interleaving (up to the
+//! preemption bound) of 2 and 3 CPUs, in one-CPU and all-CPU modes, a nested call, and
+//! two concurrent initiators.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --lib loom_`
+//! (`tests/loom_rendezvous.rs` does that as part of `cargo test`). A deadlock or a lost
+//! wake-up shows up as loom's deadlock report or as exceeding its branch limit; a CPU
+//! that leaves early or misses the callback's effects fails an assertion.
+//!
+//! The callback counts with *relaxed* atomics on purpose: any CPU that sees the full
+//! count after leaving sees it only because the protocol's own acquire/release chain
+//! ordered it, which loom checks.
+
+use super::*;
+use crate::platform::{CpuSet, InterruptState, Platform};
+use crate::sync::Doorbell;
+use core::ops::Range;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, AtomicU32};
+use loom::thread;
+use std::cell::Cell;
+use std::vec::Vec;
+
+loom::thread_local! {
+    static CPU: Cell<usize> = Cell::new(0);
+    static MASKED: Cell<bool> = Cell::new(false);
+}
+
+fn become_cpu(cpu: usize) {
+    CPU.with(|c| c.set(cpu));
+}
+
+fn masked() -> bool {
+    MASKED.with(|m| m.get())
+}
+
+/// CPUs as loom threads; an IPI is a pending bit the idle thread polls.
+struct ModelPlatform {
+    cpus: usize,
+    pending_ipis: AtomicU32,
+    doorbell: Doorbell,
+}
+
+impl ModelPlatform {
+    fn new(cpus: usize) -> Self {
+        ModelPlatform {
+            cpus,
+            pending_ipis: AtomicU32::new(0),
+            doorbell: waits_for(cpus),
+        }
+    }
+
+    fn take_pending_ipi(&self) -> bool {
+        let me = CpuSet::single(self.cpu_id()).bits();
+        self.pending_ipis.fetch_and(!me, Ordering::AcqRel) & me != 0
+    }
+
+    /// Waits for this CPU's IPI and takes it.
+    fn wait_for_ipi(&self) {
+        // Load until the bit shows, then take it: a read-modify-write in the loop would
+        // make every spin of two idle CPUs a race for loom to permute.
+        let me = CpuSet::single(self.cpu_id()).bits();
+        loop {
+            let ticket = self.doorbell.ticket();
+            if self.pending_ipis.load(Ordering::Acquire) & me != 0 {
+                break;
+            }
+            self.doorbell.wait(ticket);
+        }
+        assert!(self.take_pending_ipi());
+    }
+}
+
+impl Platform for ModelPlatform {
+    fn cpu_id(&self) -> usize {
+        CPU.with(|c| c.get())
+    }
+    fn online_cpus(&self) -> CpuSet {
+        CpuSet::first(self.cpus)
+    }
+    fn send_ipi(&self, targets: CpuSet) {
+        self.pending_ipis.fetch_or(targets.bits(), Ordering::AcqRel);
+        self.doorbell.ring();
+    }
+    fn mask_interrupts(&self) -> InterruptState {
+        InterruptState(MASKED.with(|m| m.replace(true)) as u32)
+    }
+    fn restore_interrupts(&self, previous: InterruptState) {
+        MASKED.with(|m| m.set(previous.0 != 0));
+    }
+    fn interrupts_masked(&self) -> bool {
+        masked()
+    }
+    fn kernel_text(&self) -> Range<usize> {
+        0..0
+    }
+    fn never_probe(&self) -> &[Range<usize>] {
+        &[]
+    }
+    fn slot_region(&self) -> Range<usize> {
+        0..0
+    }
+    fn text_alias(&self, addr: usize) -> *mut u32 {
+        unreachable!("the protocol model writes no text ({addr:#x})")
+    }
+}
+
+/// Barriers are not what loom checks: the protocol's atomics are.
+struct NoCacheOps;
+
+impl CacheOps for NoCacheOps {
+    fn maintenance_is_broadcast(&self) -> bool {
+        true
+    }
+    unsafe fn store_text_word(&self, _: usize, _: *mut u32, _: u32) {
+        unreachable!("the protocol model writes no text")
+    }
+    fn clean_dcache_line_to_pou(&self, _: usize) {}
+    fn dsb_ish(&self) {}
+    fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    fn invalidate_branch_predictors_inner_shareable(&self) {}
+    fn invalidate_branch_predictors_local(&self) {}
+    fn isb(&self) {}
+}
+
+/// Two CPUs spin, as on the target; three block (see `sync::Doorbell`).
+fn waits_for(cpus: usize) -> Doorbell {
+    if cpus > 2 {
+        Doorbell::blocking()
+    } else {
+        Doorbell::new()
+    }
+}
+
+fn rendezvous_for(cpus: usize) -> Rendezvous<NoCacheOps> {
+    if cpus > 2 {
+        Rendezvous::with_blocking_waits(NoCacheOps)
+    } else {
+        Rendezvous::new(NoCacheOps)
+    }
+}
+
+fn check(model: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    // LOOM_MAX_PREEMPTIONS wins when set; otherwise keep the run bounded.
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(model);
+}
+
+/// CPU 0 runs one rendezvous; CPUs `1..cpus` each wait for their IPI and must find the
+/// invitation (no lost wake-up), and must see every callback finished when they leave.
+fn one_rendezvous(cpus: usize, on: RunOn) {
+    check(move || {
+        let platform = Arc::new(ModelPlatform::new(cpus));
+        let rv = Arc::new(rendezvous_for(cpus));
+        let calls = Arc::new(AtomicU32::new(0));
+        let expected = match on {
+            RunOn::OneCpu(_) => 1,
+            RunOn::AllCpus => cpus as u32,
+        };
+        let idle: Vec<_> = (1..cpus)
+            .map(|cpu| {
+                let (platform, rv, calls) = (platform.clone(), rv.clone(), calls.clone());
+                thread::spawn(move || {
+                    become_cpu(cpu);
+                    platform.wait_for_ipi();
+                    assert!(
+                        rv.ipi_entry(&*platform),
+                        "CPU {cpu} took the IPI but found no invitation"
+                    );
+                    assert_eq!(
+                        calls.load(Ordering::Relaxed),
+                        expected,
+                        "CPU {cpu} left before the callback finished"
+                    );
+                    assert!(!masked(), "CPU {cpu} left with interrupts masked");
+                })
+            })
+            .collect();
+        become_cpu(0);
+        rv.run(&*platform, on, &|cpu| {
+            assert!(
+                masked(),
+                "callback on CPU {cpu} ran with interrupts enabled"
+            );
+            assert!(on.includes(cpu), "callback ran on CPU {cpu}");
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), expected);
+        assert!(!masked());
+        for cpu in idle {
+            cpu.join().unwrap();
+        }
+    });
+}
+
+/// A callback on every CPU tries to start a rendezvous: each gets an error, and the
+/// outer rendezvous completes.
+fn nested_rendezvous(cpus: usize) {
+    check(move || {
+        let platform = Arc::new(ModelPlatform::new(cpus));
+        let rv = Arc::new(rendezvous_for(cpus));
+        let refused = Arc::new(AtomicU32::new(0));
+        let callback = {
+            let (platform, rv, refused) = (platform.clone(), rv.clone(), refused.clone());
+            move |cpu: usize| {
+                let r = rv.run(&*platform, RunOn::AllCpus, &|_| {});
+                assert_eq!(r, Err(RendezvousError::NestedInCallback { cpu }));
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        let idle: Vec<_> = (1..cpus)
+            .map(|cpu| {
+                let (platform, rv) = (platform.clone(), rv.clone());
+                thread::spawn(move || {
+                    become_cpu(cpu);
+                    platform.wait_for_ipi();
+                    assert!(rv.ipi_entry(&*platform));
+                })
+            })
+            .collect();
+        become_cpu(0);
+        rv.run(&*platform, RunOn::AllCpus, &callback).unwrap();
+        for cpu in idle {
+            cpu.join().unwrap();
+        }
+        assert_eq!(refused.load(Ordering::Relaxed), cpus as u32);
+    });
+}
+
+#[test]
+fn loom_one_cpu_mode_2_cpus() {
+    one_rendezvous(2, RunOn::OneCpu(1));
+}
+
+#[test]
+fn loom_all_cpus_mode_2_cpus() {
+    one_rendezvous(2, RunOn::AllCpus);
+}
+
+#[test]
+fn loom_one_cpu_mode_3_cpus() {
+    one_rendezvous(3, RunOn::OneCpu(2));
+}
+
+#[test]
+fn loom_all_cpus_mode_3_cpus() {
+    one_rendezvous(3, RunOn::AllCpus);
+}
+
+#[test]
+fn loom_nested_call_refused_2_cpus() {
+    nested_rendezvous(2);
+}
+
+#[test]
+fn loom_nested_call_refused_3_cpus() {
+    nested_rendezvous(3);
+}
+
+/// Both CPUs start a rendezvous at once and then keep answering IPIs: both complete,
+/// their callbacks never overlap, and nothing deadlocks although neither initiator's
+/// IPI can interrupt the other's spin on the lock.
+#[test]
+fn loom_concurrent_initiators_serialized_2_cpus() {
+    check(|| {
+        let platform = Arc::new(ModelPlatform::new(2));
+        let rv = Arc::new(Rendezvous::new(NoCacheOps));
+        let in_callback = Arc::new(AtomicBool::new(false));
+        let calls = Arc::new(AtomicU32::new(0));
+        let done = Arc::new(AtomicU32::new(0));
+        let cpu_body = {
+            let (platform, rv) = (platform.clone(), rv.clone());
+            let (in_callback, calls, done) = (in_callback.clone(), calls.clone(), done.clone());
+            move |cpu: usize| {
+                become_cpu(cpu);
+                rv.run(&*platform, RunOn::OneCpu(cpu), &|_| {
+                    assert!(
+                        !in_callback.swap(true, Ordering::Relaxed),
+                        "callbacks overlapped"
+                    );
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    in_callback.store(false, Ordering::Relaxed);
+                })
+                .unwrap();
+                done.fetch_add(1, Ordering::AcqRel);
+                while done.load(Ordering::Acquire) < 2 {
+                    if platform.take_pending_ipi() {
+                        rv.ipi_entry(&*platform);
+                    }
+                    thread::yield_now();
+                }
+            }
+        };
+        let other = {
+            let cpu_body = cpu_body.clone();
+            thread::spawn(move || cpu_body(1))
+        };
+        cpu_body(0);
+        other.join().unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+    });
+}
