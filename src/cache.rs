@@ -2,8 +2,8 @@
 //!
 //! [`crate::patch`] and [`crate::stop_machine`] never issue these instructions
 //! themselves: they call a [`CacheOps`]. On the target that is
-//! [`crate::arch::cache::ArmCacheOps`] (one `asm!` per operation); in host tests it is
-//! [`crate::fakes::FakeCacheOps`], which performs the store and records every operation
+//! `arch::cache::ArmCacheOps` (one `asm!` per operation); in host tests it is
+//! `fakes::FakeCacheOps`, which performs the store and records every operation
 //! per CPU so a test can assert the exact sequence each CPU ran.
 //!
 //! Why a trait of its own rather than more methods on [`crate::Platform`]: these

@@ -188,10 +188,11 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
 
     /// The fast path: rewrites a word another CPU may be executing without stopping
     /// it, when the architecture allows that — B ↔ B with the same condition, or
-    /// B ↔ NOP. Does the full maintenance sequence on this CPU; a CPU executing the
-    /// word sees the old or the new instruction until its next context synchronization,
-    /// never a mix. Serialized with every other text write (it takes the patch lock,
-    /// so the old word it checks is the one it replaces).
+    /// B ↔ NOP. Does the full maintenance sequence on this CPU. A CPU executing the
+    /// word meanwhile runs the old or the new instruction, never a mix, and the new one
+    /// at the latest after its next context synchronization (exception entry or return,
+    /// ISB). Serialized with every other text write (it takes the initiator lock, so
+    /// the old word it checks is the one it replaces).
     ///
     /// Where maintenance is not broadcast, one CPU's maintenance cannot reach the
     /// others, so this falls back to a full rendezvous ([`TextPatcher::patch`]) after

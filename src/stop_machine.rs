@@ -58,16 +58,18 @@
 //! ```
 //!
 //! The kernel's contract: every CPU in [`Platform::online_cpus`] answers the IPI (its
-//! handler calls `ipi_entry`) and stays online until the rendezvous ends; the
+//! handler calls `ipi_entry`) and stays online until the rendezvous ends;
+//! [`Platform::send_ipi`] makes the caller's earlier writes visible before a target can
+//! take the interrupt (a DSB before the GIC write); the
 //! `Platform` methods the protocol calls (`cpu_id`, `online_cpus`, `send_ipi`,
 //! `mask_interrupts`, `restore_interrupts`, `interrupts_masked`, `text_alias`) must
 //! themselves never be probed.
 //!
 //! # Host model
 //!
-//! In host tests CPUs are threads ([`crate::fakes::FakePlatform`]) and an IPI is only
+//! In host tests CPUs are threads (`fakes::FakePlatform`) and an IPI is only
 //! a recorded bit: an idle thread-CPU polls it with
-//! [`crate::fakes::FakePlatform::take_pending_ipi`] and calls `ipi_entry`, which is
+//! `fakes::FakePlatform::take_pending_ipi` and calls `ipi_entry`, which is
 //! what a real CPU's interrupt entry does when the SGI arrives. The initiator-lock
 //! spin joins by polling on both, so it needs no delivery.
 //!
@@ -242,8 +244,8 @@ impl<C: CacheOps> Drop for ExclusiveSection<'_, C> {
 ///
 /// `C` issues the ISB every CPU executes before leaving, and the cache maintenance of
 /// [`crate::patch`] (which borrows it from here so the two can never disagree):
-/// [`crate::arch::cache::ArmCacheOps`] on the target,
-/// [`crate::fakes::FakeCacheOps`] in host tests.
+/// `arch::cache::ArmCacheOps` on the target,
+/// `fakes::FakeCacheOps` in host tests.
 pub struct Rendezvous<C> {
     cache: C,
     /// The initiating CPU holding the lock, or [`NO_OWNER`].
@@ -260,7 +262,7 @@ pub struct Rendezvous<C> {
     acks: AtomicU32,
     /// The current `Job`, type-erased; null when idle.
     job: AtomicPtr<()>,
-    /// Per-CPU bits: inside `run` / `exclusive`.
+    /// Per-CPU bits: inside `run` / holding a `lock_exclusive` section.
     initiating: AtomicU32,
     /// Per-CPU bits: inside the protocol (between joining and leaving).
     participating: AtomicU32,
@@ -316,7 +318,8 @@ impl<C: CacheOps> Rendezvous<C> {
 
     /// Runs `callback` while every online CPU is in the rendezvous with IRQs and FIQs
     /// masked: on `on`'s CPU, or on every online CPU (each gets its own index). Returns
-    /// after every CPU has left, so nothing the callback borrowed is used afterwards.
+    /// once every CPU has acknowledged EXIT, after which none touches the callback or
+    /// anything it borrowed.
     ///
     /// Call it from thread context with interrupts enabled, on an online CPU, never
     /// from a callback. Concurrent calls on different CPUs run one after the other.
