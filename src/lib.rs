@@ -16,6 +16,7 @@ pub mod corpus;
 pub mod decode;
 pub mod frame;
 pub mod insn;
+pub mod kprobe;
 pub mod patch;
 pub mod platform;
 pub mod slots;

@@ -17,6 +17,7 @@ mod gic;
 mod heap;
 mod mmu;
 mod platform;
+mod probes;
 mod semihosting;
 mod smp;
 mod testing;
@@ -36,6 +37,7 @@ pub extern "C" fn kmain() -> ! {
     mmu::enable();
     heap::init();
     platform::init();
+    probes::init();
     gic::init_distributor();
     gic::init_cpu();
     smp::check_in();

@@ -132,6 +132,9 @@ extern "C" fn kernel_undefined_trap(frame: &mut TrapFrame) {
             return;
         }
     }
+    if crate::probes::handle_undefined(frame) {
+        return;
+    }
     // SAFETY: reading the word at the trapped pc: kernel text, mapped readable.
     let word = unsafe { core::ptr::read_volatile(frame.pc as *const u32) };
     crate::uart::print_unlocked(format_args!(

@@ -23,7 +23,7 @@ use armv7_kprobes::decode::{self, A32, Action, Entry};
 use armv7_kprobes::insn::Insn;
 use armv7_kprobes::step;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// The instruction under test sits here in the lab (room below for the literal window).
 const CODE_OFFSET: usize = 0x1000;
@@ -95,6 +95,28 @@ fn launch_addr() -> u32 {
     conformance_launch as *const () as usize as u32
 }
 
+/// A trap handler that gets the traps of a running case first (the probed-conformance
+/// test's breakpoint); when it handles one, the case goes on from the frame it left.
+pub type Interceptor = fn(&mut TrapFrame) -> bool;
+
+static INTERCEPTOR: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs (or removes) the interceptor.
+pub fn set_probe_interceptor(i: Option<Interceptor>) {
+    INTERCEPTOR.store(i.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+fn intercepted(frame: &mut TrapFrame) -> bool {
+    match INTERCEPTOR.load(Ordering::Acquire) {
+        0 => false,
+        f => {
+            // SAFETY: INTERCEPTOR only holds 0 or an `Interceptor` (set_probe_interceptor).
+            let i = unsafe { core::mem::transmute::<usize, Interceptor>(f) };
+            i(frame)
+        }
+    }
+}
+
 fn hook(frame: &mut TrapFrame) -> bool {
     if crate::smp::cpu_id() != 0 {
         return false;
@@ -110,6 +132,7 @@ fn hook(frame: &mut TrapFrame) -> bool {
             STATE.store(RUNNING, Ordering::Release);
             true
         }
+        RUNNING if intercepted(frame) => true,
         RUNNING => {
             // SAFETY: see Shared's Sync impl.
             unsafe {
@@ -292,6 +315,27 @@ impl Lab {
         }
         fill_memory(case, &layout);
         Ok(run_native(case.frame(&layout, scenario), case.waits()))
+    }
+
+    /// Runs `case` natively in `scenario` with whatever word is at the instruction's
+    /// address now (e.g. a probe's breakpoint) — for a case [`Lab::native`] already ran,
+    /// so it is known to stay inside the lab.
+    pub fn launch_as_is(&self, case: &Case, scenario: usize) -> TrapFrame {
+        fill_memory(case, &self.layout);
+        run_native(case.frame(&self.layout, scenario), case.waits())
+    }
+
+    /// The stack buffer and the literal window as they are now.
+    pub fn memory(&self) -> ([u8; BUFFER_BYTES as usize], [u8; BUFFER_BYTES as usize]) {
+        (
+            snapshot(self.layout.buffer),
+            snapshot(self.layout.code(LITERAL_WINDOW)),
+        )
+    }
+
+    /// The word at the instruction's address.
+    pub fn word(&self) -> u32 {
+        word_at(self.layout.insn)
     }
 
     /// Runs `case` (which the decoder accepts) in every flag scenario, stepped first — so a

@@ -2,12 +2,27 @@
 
 pub mod conformance;
 mod emulation;
+mod kprobes;
+mod probe_conformance;
+mod rendezvous;
 mod smoke;
 
 use crate::testing::Test;
 
 /// Every in-kernel test.
 pub const ALL: &[Test] = &[
+    Test {
+        name: "rendezvous_runs_callbacks_exactly_once_on_one_or_all_cores",
+        run: rendezvous::rendezvous_runs_callbacks_exactly_once_on_one_or_all_cores,
+    },
+    Test {
+        name: "nested_rendezvous_is_refused_and_the_system_keeps_running",
+        run: rendezvous::nested_rendezvous_is_refused_and_the_system_keeps_running,
+    },
+    Test {
+        name: "rewriting_a_running_function_10000_times_shows_only_valid_results",
+        run: rendezvous::rewriting_a_running_function_10000_times_shows_only_valid_results,
+    },
     Test {
         name: "all_cores_online_with_distinct_mpidr",
         run: smoke::all_cores_online_with_distinct_mpidr,
@@ -39,6 +54,42 @@ pub const ALL: &[Test] = &[
     Test {
         name: "emulation_slots_match_simulation_and_native_execution",
         run: emulation::slot_emulation_matches_simulation_and_native_execution,
+    },
+    Test {
+        name: "probed_instructions_match_native_execution_in_every_scenario",
+        run: probe_conformance::probed_instructions_match_native_execution,
+    },
+    Test {
+        name: "kprobe_registration_errors_leave_text_and_registry_unchanged",
+        run: kprobes::every_registration_error_leaves_text_and_registry_unchanged,
+    },
+    Test {
+        name: "kprobe_state_transitions_write_and_restore_text_exactly",
+        run: kprobes::state_transitions_write_and_restore_text_exactly,
+    },
+    Test {
+        name: "kprobe_handlers_see_arguments_and_change_the_result",
+        run: kprobes::handlers_see_arguments_and_change_the_result,
+    },
+    Test {
+        name: "conditional_kprobe_fires_only_when_its_condition_passes",
+        run: kprobes::conditional_probe_fires_only_when_its_condition_passes,
+    },
+    Test {
+        name: "four_cores_hitting_same_and_different_kprobes_count_exactly",
+        run: kprobes::four_cores_hitting_same_and_different_probes_count_exactly,
+    },
+    Test {
+        name: "kprobe_handler_calling_a_probed_function_counts_missed",
+        run: kprobes::a_handler_calling_a_probed_function_counts_missed_and_keeps_results,
+    },
+    Test {
+        name: "kprobe_churn_on_core0_while_three_cores_call_probed_functions",
+        run: kprobes::churn_on_core0_while_three_cores_call_probed_functions,
+    },
+    Test {
+        name: "kprobe_listing_shows_address_state_and_counters",
+        run: kprobes::listing_shows_address_state_and_counters,
     },
 ];
 

@@ -1,0 +1,46 @@
+//! armv7-kprobes wired into the kernel, as a user would: the rendezvous and its IPI, the
+//! probe registry, and the undefined-instruction path into it.
+
+use crate::gic;
+use crate::platform::{PLATFORM, QemuPlatform, SGI_KPROBES};
+use armv7_kprobes::TrapFrame;
+use armv7_kprobes::arch::cache::ArmCacheOps;
+use armv7_kprobes::arch::memory::DirectMemory;
+use armv7_kprobes::kprobe::{Kprobes, Trap};
+use armv7_kprobes::stop_machine::Rendezvous;
+
+/// The machine's one rendezvous.
+pub static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
+
+/// Lookup-table entries of the kernel's registry (up to half as many probed addresses).
+pub const TABLE: usize = 32 * 1024;
+
+/// The kernel's probe registry.
+pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
+    Kprobes::new(&PLATFORM, &RENDEZVOUS);
+
+fn on_ipi(_sgi: u32, _from: usize) {
+    RENDEZVOUS.ipi_entry(&PLATFORM);
+}
+
+/// Routes the crate's IPI to the rendezvous. Core 0, before the secondaries start.
+pub fn init() {
+    gic::set_sgi_handler(SGI_KPROBES, on_ipi);
+}
+
+/// The undefined-instruction path: whether the trap was a probe's (the frame then says
+/// where to resume). A probe whose instruction cannot be stepped is fatal, as the
+/// instruction itself would have been.
+pub fn handle_undefined(frame: &mut TrapFrame) -> bool {
+    match KPROBES.handle_undefined(frame, &mut DirectMemory) {
+        Trap::Handled | Trap::Retry => true,
+        Trap::NotOurs => false,
+        Trap::StepFailed(e) => {
+            crate::uart::print_unlocked(format_args!(
+                "\n!!! probed instruction at {:#010x} cannot be stepped: {e}\n",
+                frame.pc
+            ));
+            crate::semihosting::exit(5)
+        }
+    }
+}

@@ -1,0 +1,1452 @@
+//! Breakpoint kprobes: put a handler on (almost) any A32 instruction of the kernel, on
+//! every core, and have the instruction behave afterwards exactly as if it ran in place.
+//!
+//! # Using it
+//!
+//! ```ignore
+//! static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
+//! static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, 1024> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+//! static MY_PROBE: Kprobe = Kprobe::new(Some(on_entry), None, 0);
+//!
+//! fn on_entry(probe: &Kprobe, frame: &mut TrapFrame) { /* frame.r[0] is the first argument */ }
+//!
+//! KPROBES.register(&MY_PROBE, target as usize)?;   // armed on every core
+//! // undefined-instruction handler:
+//! match KPROBES.handle_undefined(frame, &mut DirectMemory) { Trap::NotOurs => report(), _ => {} }
+//! KPROBES.unregister(&MY_PROBE)?;                  // original word back, byte for byte
+//! ```
+//!
+//! A [`Kprobe`] is a `static` the user owns; registering it makes the crate point at it,
+//! so it can be registered at one address at a time, and every misuse — registering it
+//! twice, unregistering it when it is not registered — is an error value.
+//!
+//! # How a hit works
+//! The probed word holds the breakpoint ([`BreakpointWord`], with the original's
+//! condition). The kernel's undefined-instruction handler calls
+//! [`Kprobes::handle_undefined`], which finds the probe site by pc in a hash table (the
+//! cost of a hit does not grow with the number of probes), checks the original's
+//! condition (a failing condition skips the instruction, no handler runs), runs the pre
+//! handlers in registration order, single-steps the original with the step engine
+//! (unless a pre handler moved `pc`: then execution goes where it says), runs the post
+//! handlers, and returns into the frame. A hit while this CPU is already inside a handler
+//! counts as `missed` for each probe there and is stepped without handlers.
+//!
+//! # Safety across CPUs
+//! Arming and disarming write text only through [`TextPatcher`] in a rendezvous. A
+//! site's probe list is read lock-free under a sequence counter, so registering a second
+//! probe at an armed address stops no one. Every operation that stops a probe from
+//! firing (unregister, disable) ends with a rendezvous — a real one when text changes,
+//! an empty one otherwise — and handlers run with interrupts masked, so when it returns
+//! no CPU is still inside that probe's handlers and none will enter them again. Sites
+//! leave the lookup table only after their breakpoint is gone from text.
+
+use crate::cache::CacheOps;
+use crate::decode::{self, Decoded, RejectReason, SimKind, StackUse};
+use crate::frame::TrapFrame;
+use crate::insn::{BreakpointWord, Insn};
+use crate::patch::{PatchError, TextPatcher};
+use crate::platform::{MAX_CPUS, Platform};
+use crate::step::{self, Memory, StepError};
+use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::ops::Range;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+/// A pre or post handler: the probe that fired and the interrupted CPU's registers,
+/// which it may change (a pre handler that changes `pc` redirects execution and the
+/// original instruction is not stepped).
+pub type Handler = fn(probe: &Kprobe, frame: &mut TrapFrame);
+
+/// Most probes one address can carry.
+pub const PROBES_PER_ADDRESS: usize = 8;
+
+/// Most bytes below the interrupted SP a probed instruction may write. The kernel's
+/// undefined-instruction entry must leave at least this much room between the
+/// interrupted SP and the frame it builds (the test kernel leaves 256).
+pub const MAX_STACK_WRITE_BELOW_SP: u32 = 128;
+
+const UNREGISTERED: u32 = 0;
+const ENABLED: u32 = 1;
+const DISABLED: u32 = 2;
+
+/// A kernel probe: handlers and a cookie, owned by the user as a `static`.
+pub struct Kprobe {
+    pre: Option<Handler>,
+    post: Option<Handler>,
+    data: usize,
+    state: AtomicU32,
+    addr: AtomicUsize,
+    hits: AtomicU64,
+    missed: AtomicU64,
+}
+
+impl Kprobe {
+    /// A probe with these handlers and `data` (any value the handlers want to see).
+    pub const fn new(pre: Option<Handler>, post: Option<Handler>, data: usize) -> Kprobe {
+        Kprobe {
+            pre,
+            post,
+            data,
+            state: AtomicU32::new(UNREGISTERED),
+            addr: AtomicUsize::new(0),
+            hits: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
+        }
+    }
+
+    /// The value given to [`Kprobe::new`].
+    pub fn data(&self) -> usize {
+        self.data
+    }
+
+    /// Where the probe is registered.
+    pub fn addr(&self) -> Option<usize> {
+        (self.state.load(Ordering::Acquire) != UNREGISTERED)
+            .then(|| self.addr.load(Ordering::Relaxed))
+    }
+
+    /// Hits with handlers run since registration.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Hits while a handler was already running on the same CPU (stepped, no handler).
+    pub fn missed(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
+    }
+
+    /// The probe's state.
+    pub fn state(&self) -> ProbeState {
+        match self.state.load(Ordering::Acquire) {
+            ENABLED => ProbeState::Enabled,
+            DISABLED => ProbeState::Disabled,
+            _ => ProbeState::Unregistered,
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.state.load(Ordering::Acquire) == ENABLED
+    }
+}
+
+/// Where a probe is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeState {
+    /// Not registered anywhere.
+    Unregistered,
+    /// Registered and firing.
+    Enabled,
+    /// Registered, not firing (its breakpoint is gone unless another probe at the same
+    /// address is enabled).
+    Disabled,
+}
+
+/// One line of [`Kprobes::list`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeInfo {
+    /// The probed address.
+    pub addr: usize,
+    /// Enabled or disabled.
+    pub state: ProbeState,
+    /// Hits with handlers.
+    pub hits: u64,
+    /// Hits without handlers (reentrant).
+    pub missed: u64,
+    /// The probe's data cookie.
+    pub data: usize,
+}
+
+/// Why a probe operation failed. The probe, the registry and the text are exactly as
+/// they were before the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KprobeError {
+    /// The address is not 4-byte aligned (A32 instructions are).
+    Misaligned {
+        /// The address given.
+        addr: usize,
+    },
+    /// The address is outside the kernel text the platform declared.
+    OutsideText {
+        /// The address given.
+        addr: usize,
+    },
+    /// The address is in a never-probe range (vectors, exception entry, the crate's own
+    /// code and trampolines).
+    NeverProbe {
+        /// The address given.
+        addr: usize,
+        /// The never-probe range it falls in.
+        range: (usize, usize),
+    },
+    /// The decoder refuses the instruction there.
+    Rejected {
+        /// The address given.
+        addr: usize,
+        /// The word there.
+        word: u32,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// The instruction may write further below SP than [`MAX_STACK_WRITE_BELOW_SP`]
+    /// (or an amount only known at run time).
+    StackWrite {
+        /// The address given.
+        addr: usize,
+        /// Bytes it may write below SP, `None` when unknown.
+        bytes: Option<u32>,
+    },
+    /// The probe is already registered (at `addr`).
+    AlreadyRegistered {
+        /// Where it is registered.
+        addr: usize,
+    },
+    /// The probe is not registered.
+    NotRegistered,
+    /// The registry has no room for another probed address.
+    OutOfSites,
+    /// This address already carries [`PROBES_PER_ADDRESS`] probes.
+    TooManyAtAddress {
+        /// The address given.
+        addr: usize,
+    },
+    /// The symbol lookup does not know the name.
+    UnknownSymbol,
+    /// The offset is past the end of the symbol.
+    OffsetOutsideSymbol {
+        /// The offset given.
+        offset: usize,
+        /// The symbol's size.
+        size: usize,
+    },
+    /// The offset is not a multiple of 4, so not on an instruction boundary.
+    MisalignedOffset {
+        /// The offset given.
+        offset: usize,
+    },
+    /// Writing text failed (e.g. called from inside a rendezvous).
+    Patch(PatchError),
+    /// The quiescence rendezvous that ends a disable or unregister was refused.
+    Rendezvous(RendezvousError),
+}
+
+impl fmt::Display for KprobeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KprobeError::Misaligned { addr } => write!(f, "{addr:#x} is not 4-byte aligned"),
+            KprobeError::OutsideText { addr } => write!(f, "{addr:#x} is outside the kernel text"),
+            KprobeError::NeverProbe { addr, range } => write!(
+                f,
+                "{addr:#x} is in the never-probe range {:#x}..{:#x}",
+                range.0, range.1
+            ),
+            KprobeError::Rejected { addr, word, reason } => {
+                write!(f, "cannot probe {word:#010x} at {addr:#x}: {reason}")
+            }
+            KprobeError::StackWrite {
+                addr,
+                bytes: Some(b),
+            } => write!(
+                f,
+                "the instruction at {addr:#x} may write {b} bytes below sp (limit {MAX_STACK_WRITE_BELOW_SP})"
+            ),
+            KprobeError::StackWrite { addr, bytes: None } => write!(
+                f,
+                "the instruction at {addr:#x} may write an unknown amount below sp"
+            ),
+            KprobeError::AlreadyRegistered { addr } => {
+                write!(f, "the probe is already registered at {addr:#x}")
+            }
+            KprobeError::NotRegistered => write!(f, "the probe is not registered"),
+            KprobeError::OutOfSites => write!(f, "no room for another probed address"),
+            KprobeError::TooManyAtAddress { addr } => {
+                write!(f, "{addr:#x} already carries {PROBES_PER_ADDRESS} probes")
+            }
+            KprobeError::UnknownSymbol => write!(f, "unknown symbol"),
+            KprobeError::OffsetOutsideSymbol { offset, size } => {
+                write!(f, "offset {offset:#x} is outside the {size}-byte symbol")
+            }
+            KprobeError::MisalignedOffset { offset } => {
+                write!(f, "offset {offset:#x} is not on an instruction boundary")
+            }
+            KprobeError::Patch(e) => write!(f, "text patch failed: {e}"),
+            KprobeError::Rendezvous(e) => write!(f, "rendezvous failed: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for KprobeError {}
+
+impl From<PatchError> for KprobeError {
+    fn from(e: PatchError) -> Self {
+        KprobeError::Patch(e)
+    }
+}
+
+/// What [`Kprobes::handle_undefined`] did with a trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trap {
+    /// A probe hit: handlers ran (or the condition failed, or it was reentrant) and the
+    /// frame says where to resume.
+    Handled,
+    /// No probe here and the word is no longer a breakpoint (another CPU just removed
+    /// it): resume at the same pc, which now runs the restored instruction.
+    Retry,
+    /// Not a probe: the kernel's own undefined instruction, to report as usual.
+    NotOurs,
+    /// A probe hit whose original instruction could not be stepped (e.g. LDRD at a
+    /// misaligned address, which natively faults). Handlers ran; the frame is at the
+    /// probe.
+    StepFailed(StepError),
+}
+
+/// A source of symbols for [`Kprobes::register_symbol`].
+pub trait SymbolLookup {
+    /// The address range of the function called `name`.
+    fn lookup(&self, name: &str) -> Option<Range<usize>>;
+}
+
+/// One probed address: the original instruction and the probes on it.
+struct Site {
+    /// Probed address, 0 when the site is free.
+    addr: AtomicUsize,
+    /// The word the breakpoint replaced.
+    original: AtomicU32,
+    /// Even when the probe list is stable, odd while it is being rewritten.
+    seq: AtomicU32,
+    probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
+    /// How the step engine runs the original (written before the site is published).
+    kind: UnsafeCell<Option<SimKind>>,
+    /// Whether the breakpoint is in text (registry lock only).
+    armed: AtomicBool,
+}
+
+impl Site {
+    const fn new() -> Site {
+        Site {
+            addr: AtomicUsize::new(0),
+            original: AtomicU32::new(0),
+            seq: AtomicU32::new(0),
+            probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
+            kind: UnsafeCell::new(None),
+            armed: AtomicBool::new(false),
+        }
+    }
+
+    /// A consistent copy of the probe list (lock-free; retries while a writer is
+    /// mid-update, which it never is for long: writers mask interrupts).
+    fn snapshot(&self) -> [*const Kprobe; PROBES_PER_ADDRESS] {
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 & 1 == 0 {
+                let list = core::array::from_fn(|i| {
+                    self.probes[i].load(Ordering::Acquire) as *const Kprobe
+                });
+                core::sync::atomic::fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == s1 {
+                    return list;
+                }
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.probes
+            .iter()
+            .filter(|p| !p.load(Ordering::Relaxed).is_null())
+            .count()
+    }
+
+    fn any_enabled(&self) -> bool {
+        self.probes
+            .iter()
+            .any(|p| live(p.load(Ordering::Relaxed)).is_some_and(Kprobe::enabled))
+    }
+}
+
+/// The probe a list entry points at.
+fn live(p: *const Kprobe) -> Option<&'static Kprobe> {
+    // SAFETY: list entries are null or were made from a `&'static Kprobe` by `register`;
+    // Kprobes are never freed, so a non-null entry is always a valid reference.
+    unsafe { p.as_ref() }
+}
+
+const EMPTY: u32 = 0;
+const TOMBSTONE: u32 = u32::MAX;
+
+/// The registry: up to `N / 2` probed addresses (the lookup table has `N` entries and
+/// stays at most half full, so a lookup probes about two entries).
+pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
+    platform: &'static P,
+    rendezvous: &'static Rendezvous<C>,
+    lock: AtomicBool,
+    live: AtomicU32,
+    sites: [Site; N],
+    /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
+    table: [AtomicU32; N],
+    running: [AtomicBool; MAX_CPUS],
+}
+
+// SAFETY: the only non-Sync field is Site::kind (UnsafeCell). It is written only under
+// the registry lock while the site is unpublished (not in the table, so no trap handler
+// can reach it), and read by trap handlers only after an Acquire load of the table entry
+// that published it. A site leaves the table only after a rendezvous proved no handler
+// still uses it.
+unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
+
+struct LockGuard<'a>(&'a AtomicBool);
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+fn hash(addr: usize, n: usize) -> usize {
+    ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
+}
+
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// An empty registry patching through `rendezvous` on `platform`.
+    pub const fn new(platform: &'static P, rendezvous: &'static Rendezvous<C>) -> Self {
+        Kprobes {
+            platform,
+            rendezvous,
+            lock: AtomicBool::new(false),
+            live: AtomicU32::new(0),
+            sites: [const { Site::new() }; N],
+            table: [const { AtomicU32::new(EMPTY) }; N],
+            running: [const { AtomicBool::new(false) }; MAX_CPUS],
+        }
+    }
+
+    fn lock(&self) -> LockGuard<'_> {
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            core::hint::spin_loop();
+        }
+        LockGuard(&self.lock)
+    }
+
+    fn patcher(&self) -> TextPatcher<'static, P, C> {
+        TextPatcher::new(self.rendezvous, self.platform)
+    }
+
+    /// The table slot holding `addr`, if any.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn find(&self, addr: usize) -> Option<(usize, &Site)> {
+        let mut i = hash(addr, N);
+        for _ in 0..N {
+            match self.table[i].load(Ordering::Acquire) {
+                EMPTY => return None,
+                TOMBSTONE => {}
+                v => {
+                    let site = &self.sites[v as usize - 1];
+                    if site.addr.load(Ordering::Relaxed) == addr {
+                        return Some((i, site));
+                    }
+                }
+            }
+            i = (i + 1) % N;
+        }
+        None
+    }
+
+    /// The word at executable address `addr` (inside kernel text), read through the
+    /// platform's view of text.
+    fn read_text(&self, addr: usize) -> u32 {
+        // SAFETY: callers pass addresses inside kernel_text, for which text_alias gives a
+        // valid aligned word (Platform contract); text words are only ever written with
+        // single aligned stores, so an atomic load observes one of them.
+        unsafe { AtomicU32::from_ptr(self.platform.text_alias(addr)).load(Ordering::Relaxed) }
+    }
+
+    fn check_address(&self, addr: usize) -> Result<(), KprobeError> {
+        if !addr.is_multiple_of(4) {
+            return Err(KprobeError::Misaligned { addr });
+        }
+        let text = self.platform.kernel_text();
+        if !(text.start <= addr && addr.checked_add(4).is_some_and(|e| e <= text.end)) {
+            return Err(KprobeError::OutsideText { addr });
+        }
+        if let Some(r) = self
+            .platform
+            .never_probe()
+            .iter()
+            .find(|r| r.contains(&addr))
+        {
+            return Err(KprobeError::NeverProbe {
+                addr,
+                range: (r.start, r.end),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rewrites a site's probe list while holding the registry lock, with interrupts
+    /// masked so no trap handler on this CPU can spin on the odd counter.
+    fn edit_list(&self, site: &Site, edit: impl FnOnce(&[AtomicPtr<Kprobe>; PROBES_PER_ADDRESS])) {
+        let irq = self.platform.mask_interrupts();
+        site.seq.fetch_add(1, Ordering::AcqRel);
+        core::sync::atomic::fence(Ordering::Release);
+        edit(&site.probes);
+        site.seq.fetch_add(1, Ordering::Release);
+        self.platform.restore_interrupts(irq);
+    }
+
+    /// Registers `probe` at `addr`, enabled, and arms the address on every CPU.
+    pub fn register(&self, probe: &'static Kprobe, addr: usize) -> Result<(), KprobeError> {
+        self.check_address(addr)?;
+        let _g = self.lock();
+        if probe.state.load(Ordering::Acquire) != UNREGISTERED {
+            return Err(KprobeError::AlreadyRegistered {
+                addr: probe.addr.load(Ordering::Relaxed),
+            });
+        }
+        let ptr = probe as *const Kprobe as *mut Kprobe;
+        if let Some((_, site)) = self.find(addr) {
+            if site.count() == PROBES_PER_ADDRESS {
+                return Err(KprobeError::TooManyAtAddress { addr });
+            }
+            self.prepare_probe(probe, addr);
+            // Probes run in registration order: compact the list, the new one goes last.
+            self.edit_list(site, |list| {
+                let mut live: [*mut Kprobe; PROBES_PER_ADDRESS] =
+                    [core::ptr::null_mut(); PROBES_PER_ADDRESS];
+                let mut n = 0;
+                for p in list
+                    .iter()
+                    .map(|p| p.load(Ordering::Relaxed))
+                    .filter(|p| !p.is_null())
+                {
+                    live[n] = p;
+                    n += 1;
+                }
+                live[n] = ptr;
+                for (slot, p) in list.iter().zip(live) {
+                    slot.store(p, Ordering::Relaxed);
+                }
+            });
+            if !site.armed.load(Ordering::Relaxed) {
+                let word =
+                    BreakpointWord::for_original(Insn(site.original.load(Ordering::Relaxed)));
+                if let Err(e) = self.patcher().patch(addr, word.word()) {
+                    self.edit_list(site, |list| {
+                        for slot in list {
+                            if slot.load(Ordering::Relaxed) == ptr {
+                                slot.store(core::ptr::null_mut(), Ordering::Relaxed);
+                            }
+                        }
+                    });
+                    probe.state.store(UNREGISTERED, Ordering::Release);
+                    return Err(e.into());
+                }
+                site.armed.store(true, Ordering::Relaxed);
+            }
+            return Ok(());
+        }
+        let word = self.read_text(addr);
+        let kind = match decode::decode(Insn(word)) {
+            Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
+            Decoded::Simulate(kind) => kind,
+        };
+        match decode::stack_use(Insn(word)) {
+            StackUse::None => {}
+            StackUse::Bytes(b) if b <= MAX_STACK_WRITE_BELOW_SP => {}
+            StackUse::Bytes(b) => {
+                return Err(KprobeError::StackWrite {
+                    addr,
+                    bytes: Some(b),
+                });
+            }
+            StackUse::Unknown => return Err(KprobeError::StackWrite { addr, bytes: None }),
+        }
+        if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
+            return Err(KprobeError::OutOfSites);
+        }
+        let Some(index) = self
+            .sites
+            .iter()
+            .position(|s| s.addr.load(Ordering::Relaxed) == 0)
+        else {
+            return Err(KprobeError::OutOfSites);
+        };
+        let site = &self.sites[index];
+        site.addr.store(addr, Ordering::Relaxed);
+        site.original.store(word, Ordering::Relaxed);
+        // SAFETY: the site is free and unpublished (see the Sync impl).
+        unsafe { *site.kind.get() = Some(kind) };
+        site.probes[0].store(ptr, Ordering::Relaxed);
+        site.armed.store(false, Ordering::Relaxed);
+        self.prepare_probe(probe, addr);
+        // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
+        let mut slot = hash(addr, N);
+        while !matches!(self.table[slot].load(Ordering::Relaxed), EMPTY | TOMBSTONE) {
+            slot = (slot + 1) % N;
+        }
+        self.table[slot].store(index as u32 + 1, Ordering::Release);
+        self.live.fetch_add(1, Ordering::Relaxed);
+        let bp = BreakpointWord::for_original(Insn(word));
+        if let Err(e) = self.patcher().patch(addr, bp.word()) {
+            self.remove_site(slot, site);
+            probe.state.store(UNREGISTERED, Ordering::Release);
+            return Err(e.into());
+        }
+        site.armed.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn prepare_probe(&self, probe: &Kprobe, addr: usize) {
+        probe.hits.store(0, Ordering::Relaxed);
+        probe.missed.store(0, Ordering::Relaxed);
+        probe.addr.store(addr, Ordering::Relaxed);
+        probe.state.store(ENABLED, Ordering::Release);
+    }
+
+    fn remove_site(&self, slot: usize, site: &Site) {
+        let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
+        self.table[slot].store(
+            if next_empty { EMPTY } else { TOMBSTONE },
+            Ordering::Release,
+        );
+        for p in &site.probes {
+            p.store(core::ptr::null_mut(), Ordering::Relaxed);
+        }
+        site.armed.store(false, Ordering::Relaxed);
+        site.addr.store(0, Ordering::Release);
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Registers `probe` at `offset` bytes into the function `name`.
+    pub fn register_symbol(
+        &self,
+        probe: &'static Kprobe,
+        symbols: &impl SymbolLookup,
+        name: &str,
+        offset: usize,
+    ) -> Result<(), KprobeError> {
+        let range = symbols.lookup(name).ok_or(KprobeError::UnknownSymbol)?;
+        if !offset.is_multiple_of(4) {
+            return Err(KprobeError::MisalignedOffset { offset });
+        }
+        if offset >= range.len() {
+            return Err(KprobeError::OffsetOutsideSymbol {
+                offset,
+                size: range.len(),
+            });
+        }
+        self.register(probe, range.start + offset)
+    }
+
+    /// Writes the breakpoint or the original word at `site`, as `arm` says.
+    fn set_armed(&self, addr: usize, site: &Site, arm: bool) -> Result<(), KprobeError> {
+        let original = site.original.load(Ordering::Relaxed);
+        let word = if arm {
+            BreakpointWord::for_original(Insn(original)).word()
+        } else {
+            original
+        };
+        self.patcher().patch(addr, word)?;
+        site.armed.store(arm, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// A quiescent point: once it returns, no CPU is inside a probe handler that started
+    /// before it (handlers run with interrupts masked; the rendezvous needs every CPU to
+    /// take an interrupt).
+    fn synchronize(&self) -> Result<(), KprobeError> {
+        let me = self.platform.cpu_id();
+        self.rendezvous
+            .run(self.platform, RunOn::OneCpu(me), &|_| {})
+            .map_err(KprobeError::Rendezvous)
+    }
+
+    /// Unregisters `probe`: when it was the last probe at its address the original word
+    /// is back in text, exactly. When this returns its handlers are not running and will
+    /// not run again.
+    pub fn unregister(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
+        let _g = self.lock();
+        if probe.state.load(Ordering::Acquire) == UNREGISTERED {
+            return Err(KprobeError::NotRegistered);
+        }
+        let addr = probe.addr.load(Ordering::Relaxed);
+        let Some((slot, site)) = self.find(addr) else {
+            return Err(KprobeError::NotRegistered);
+        };
+        let ptr = probe as *const Kprobe as *mut Kprobe;
+        let others_enabled = site.probes.iter().any(|p| {
+            let p = p.load(Ordering::Relaxed);
+            p != ptr && live(p).is_some_and(Kprobe::enabled)
+        });
+        if site.armed.load(Ordering::Relaxed) && !others_enabled {
+            // The last enabled probe goes: the original back first (a rendezvous, so
+            // also the quiescent point), then the bookkeeping.
+            self.set_armed(addr, site, false)?;
+            self.edit_list(site, |list| {
+                for p in list {
+                    if p.load(Ordering::Relaxed) == ptr {
+                        p.store(core::ptr::null_mut(), Ordering::Relaxed);
+                    }
+                }
+            });
+        } else {
+            self.synchronize_after(site, ptr)?;
+        }
+        probe.state.store(UNREGISTERED, Ordering::Release);
+        if site.count() == 0 {
+            self.remove_site(slot, site);
+        }
+        Ok(())
+    }
+
+    /// Takes `ptr` out of the site's list, then waits for a quiescent point. On failure
+    /// the list is as it was.
+    fn synchronize_after(&self, site: &Site, ptr: *mut Kprobe) -> Result<(), KprobeError> {
+        let mut at = None;
+        self.edit_list(site, |list| {
+            for (i, p) in list.iter().enumerate() {
+                if p.load(Ordering::Relaxed) == ptr {
+                    p.store(core::ptr::null_mut(), Ordering::Relaxed);
+                    at = Some(i);
+                }
+            }
+        });
+        if let Err(e) = self.synchronize() {
+            if let Some(i) = at {
+                self.edit_list(site, |list| list[i].store(ptr, Ordering::Relaxed));
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Stops `probe` firing without unregistering it (its counters are kept). When no
+    /// enabled probe remains at its address the original word goes back into text.
+    pub fn disable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
+        let _g = self.lock();
+        let addr = match probe.state.load(Ordering::Acquire) {
+            UNREGISTERED => return Err(KprobeError::NotRegistered),
+            DISABLED => return Ok(()),
+            _ => probe.addr.load(Ordering::Relaxed),
+        };
+        let Some((_, site)) = self.find(addr) else {
+            return Err(KprobeError::NotRegistered);
+        };
+        probe.state.store(DISABLED, Ordering::Release);
+        let result = if site.any_enabled() {
+            self.synchronize()
+        } else {
+            self.set_armed(addr, site, false)
+        };
+        if result.is_err() {
+            probe.state.store(ENABLED, Ordering::Release);
+        }
+        result
+    }
+
+    /// Makes a disabled `probe` fire again, re-arming its address if needed.
+    pub fn enable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
+        let _g = self.lock();
+        let addr = match probe.state.load(Ordering::Acquire) {
+            UNREGISTERED => return Err(KprobeError::NotRegistered),
+            ENABLED => return Ok(()),
+            _ => probe.addr.load(Ordering::Relaxed),
+        };
+        let Some((_, site)) = self.find(addr) else {
+            return Err(KprobeError::NotRegistered);
+        };
+        if !site.armed.load(Ordering::Relaxed) {
+            self.set_armed(addr, site, true)?;
+        }
+        probe.state.store(ENABLED, Ordering::Release);
+        Ok(())
+    }
+
+    /// Calls `each` for every registered probe, by address then registration order.
+    pub fn list(&self, mut each: impl FnMut(ProbeInfo)) {
+        let _g = self.lock();
+        for site in &self.sites {
+            let addr = site.addr.load(Ordering::Relaxed);
+            if addr == 0 {
+                continue;
+            }
+            for p in site
+                .probes
+                .iter()
+                .filter_map(|p| live(p.load(Ordering::Relaxed)))
+            {
+                each(ProbeInfo {
+                    addr,
+                    state: p.state(),
+                    hits: p.hits(),
+                    missed: p.missed(),
+                    data: p.data(),
+                });
+            }
+        }
+    }
+
+    /// Number of probed addresses.
+    pub fn sites(&self) -> usize {
+        self.live.load(Ordering::Relaxed) as usize
+    }
+
+    /// The trap path: call from the kernel's undefined-instruction handler with the
+    /// trapped frame and a [`Memory`] that performs the original's accesses (on the
+    /// target, [`crate::arch::memory::DirectMemory`]). Runs with interrupts masked (as
+    /// an exception handler does).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub fn handle_undefined(
+        &self,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        if frame.cpsr & step::psr::T != 0 {
+            return Trap::NotOurs;
+        }
+        let pc = frame.pc as usize;
+        let Some((_, site)) = self.find(pc) else {
+            let text = self.platform.kernel_text();
+            if !pc.is_multiple_of(4) || pc < text.start || pc >= text.end {
+                return Trap::NotOurs;
+            }
+            // Another CPU may have just restored the original here: run it. Anything
+            // still undefined (our breakpoint without a site, the kernel's own UDF) is
+            // not ours.
+            let word = Insn(self.read_text(pc));
+            let undefined = decode::decode(word) == Decoded::Rejected(RejectReason::Undefined);
+            return if BreakpointWord::is_breakpoint(word) || undefined {
+                Trap::NotOurs
+            } else {
+                Trap::Retry
+            };
+        };
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        // SAFETY: the site was published by the Acquire load in `find` (see Sync impl).
+        let Some(kind) = (unsafe { *site.kind.get() }) else {
+            return Trap::NotOurs;
+        };
+        if !original.cond().passes(frame.cpsr) {
+            frame.pc = frame.pc.wrapping_add(4);
+            return Trap::Handled;
+        }
+        let probes = site.snapshot();
+        let each = || {
+            probes
+                .iter()
+                .filter_map(|p| live(*p))
+                .filter(|p| p.enabled())
+        };
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        if self.running[cpu].swap(true, Ordering::Acquire) {
+            for p in each() {
+                p.missed.fetch_add(1, Ordering::Relaxed);
+            }
+            return match step::simulate(kind, original, frame.pc, frame, mem) {
+                Ok(()) => Trap::Handled,
+                Err(e) => Trap::StepFailed(e),
+            };
+        }
+        for p in each() {
+            p.hits.fetch_add(1, Ordering::Relaxed);
+            if let Some(pre) = p.pre {
+                pre(p, frame);
+            }
+        }
+        let mut result = Trap::Handled;
+        if frame.pc as usize == pc {
+            match step::simulate(kind, original, frame.pc, frame, mem) {
+                Ok(()) => {
+                    for p in each() {
+                        if let Some(post) = p.post {
+                            post(p, frame);
+                        }
+                    }
+                }
+                Err(e) => result = Trap::StepFailed(e),
+            }
+        }
+        self.running[cpu].store(false, Ordering::Release);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{FakeCacheOps, FakePlatform};
+    use crate::step::{Barrier, Hint, MemoryFault};
+    use std::boxed::Box;
+    use std::collections::HashMap;
+    use std::sync::atomic::AtomicU32;
+    use std::vec::Vec;
+
+    const TEXT: usize = 0x8000;
+    const NOPROBE: usize = TEXT + 0x100;
+    type Reg = Kprobes<FakePlatform, FakeCacheOps, 16>;
+
+    struct Env {
+        p: &'static FakePlatform,
+        r: &'static Rendezvous<FakeCacheOps>,
+        k: &'static Reg,
+    }
+
+    fn env() -> Env {
+        FakePlatform::become_cpu(0);
+        let p: &'static FakePlatform = Box::leak(Box::new(
+            FakePlatform::new(TEXT, 128, 0x10_0000, 16, 1).with_never_probe(NOPROBE..NOPROBE + 16),
+        ));
+        let r: &'static Rendezvous<FakeCacheOps> =
+            Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
+        let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
+        Env { p, r, k }
+    }
+
+    fn probe(pre: Option<Handler>, post: Option<Handler>, data: usize) -> &'static Kprobe {
+        Box::leak(Box::new(Kprobe::new(pre, post, data)))
+    }
+
+    #[derive(Default)]
+    struct Mem(HashMap<u32, u8>);
+
+    impl Memory for Mem {
+        fn read_u8(&mut self, a: u32) -> Result<u8, MemoryFault> {
+            Ok(*self.0.get(&a).unwrap_or(&0))
+        }
+        fn read_u16(&mut self, a: u32) -> Result<u16, MemoryFault> {
+            Ok(u16::from_le_bytes([self.read_u8(a)?, self.read_u8(a + 1)?]))
+        }
+        fn read_u32(&mut self, a: u32) -> Result<u32, MemoryFault> {
+            Ok(u32::from_le_bytes([
+                self.read_u8(a)?,
+                self.read_u8(a + 1)?,
+                self.read_u8(a + 2)?,
+                self.read_u8(a + 3)?,
+            ]))
+        }
+        fn write_u8(&mut self, a: u32, v: u8) -> Result<(), MemoryFault> {
+            self.0.insert(a, v);
+            Ok(())
+        }
+        fn write_u16(&mut self, a: u32, v: u16) -> Result<(), MemoryFault> {
+            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+                self.0.insert(a + i as u32, b);
+            }
+            Ok(())
+        }
+        fn write_u32(&mut self, a: u32, v: u32) -> Result<(), MemoryFault> {
+            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+                self.0.insert(a + i as u32, b);
+            }
+            Ok(())
+        }
+        fn barrier(&mut self, _: Barrier) {}
+        fn hint(&mut self, _: Hint) {}
+    }
+
+    const ADD_R0_R0_1: u32 = 0xe280_0001; // add r0, r0, #1
+    const ADDNE_R0_R0_1: u32 = 0x1280_0001; // addne r0, r0, #1
+    const Z: u32 = 1 << 30;
+
+    fn hit(k: &Reg, addr: usize, frame: &mut TrapFrame) -> Trap {
+        frame.pc = addr as u32;
+        k.handle_undefined(frame, &mut Mem::default())
+    }
+
+    #[test]
+    fn register_arms_a_breakpoint_with_the_original_condition_and_unregister_restores_it() {
+        let e = env();
+        let a = TEXT + 8;
+        e.p.set_word(a, ADDNE_R0_R0_1);
+        let pr = probe(None, None, 0);
+        e.k.register(pr, a).unwrap();
+        assert_eq!(e.p.word(a), 0x17f0_01f8, "breakpoint keeps cond NE");
+        assert_eq!(pr.state(), ProbeState::Enabled);
+        assert_eq!(pr.addr(), Some(a));
+        e.k.unregister(pr).unwrap();
+        assert_eq!(e.p.word(a), ADDNE_R0_R0_1);
+        assert_eq!(pr.state(), ProbeState::Unregistered);
+        assert_eq!(pr.addr(), None);
+        assert_eq!(e.k.sites(), 0);
+    }
+
+    static ORDER: AtomicU32 = AtomicU32::new(0);
+
+    fn record_pre(p: &Kprobe, f: &mut TrapFrame) {
+        // Each probe appends its data digit; the frame shows the step has not run yet.
+        assert_eq!(f.r[0], 41);
+        ORDER.store(
+            ORDER.load(Ordering::Relaxed) * 10 + p.data() as u32,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn record_post(p: &Kprobe, f: &mut TrapFrame) {
+        assert_eq!(f.r[0], 42, "post sees the stepped result");
+        ORDER.store(
+            ORDER.load(Ordering::Relaxed) * 10 + 5 + p.data() as u32,
+            Ordering::Relaxed,
+        );
+    }
+
+    #[test]
+    fn a_hit_runs_pre_handlers_in_registration_order_steps_once_then_post_handlers() {
+        let e = env();
+        let a = TEXT + 12;
+        e.p.set_word(a, ADD_R0_R0_1);
+        let (p1, p2) = (
+            probe(Some(record_pre), Some(record_post), 1),
+            probe(Some(record_pre), Some(record_post), 2),
+        );
+        e.k.register(p1, a).unwrap();
+        e.k.register(p2, a).unwrap();
+        ORDER.store(0, Ordering::Relaxed);
+        let mut f = TrapFrame {
+            r: [41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+        assert_eq!(f.r[0], 42, "stepped exactly once");
+        assert_eq!(f.pc as usize, a + 4);
+        assert_eq!(ORDER.load(Ordering::Relaxed), 1267);
+        assert_eq!((p1.hits(), p2.hits()), (1, 1));
+        let mut seen = Vec::new();
+        e.k.list(|i| seen.push((i.addr, i.data, i.hits, i.state)));
+        assert_eq!(
+            seen,
+            [
+                (a, 1, 1, ProbeState::Enabled),
+                (a, 2, 1, ProbeState::Enabled)
+            ]
+        );
+    }
+
+    fn never_called(_: &Kprobe, _: &mut TrapFrame) {
+        panic!("handler called although the condition failed");
+    }
+
+    #[test]
+    fn conditional_probe_does_not_fire_when_the_condition_fails() {
+        let e = env();
+        let a = TEXT + 16;
+        e.p.set_word(a, ADDNE_R0_R0_1);
+        let pr = probe(Some(never_called), Some(never_called), 0);
+        e.k.register(pr, a).unwrap();
+        let mut f = TrapFrame {
+            cpsr: 0x1f | Z,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+        assert_eq!((f.pc as usize, f.r[0], pr.hits()), (a + 4, 0, 0));
+    }
+
+    fn redirect(_: &Kprobe, f: &mut TrapFrame) {
+        f.pc = 0x9000;
+    }
+
+    #[test]
+    fn a_pre_handler_that_changes_pc_redirects_and_skips_the_step_and_post_handlers() {
+        let e = env();
+        let a = TEXT + 20;
+        e.p.set_word(a, ADD_R0_R0_1);
+        let pr = probe(Some(redirect), Some(never_called), 0);
+        e.k.register(pr, a).unwrap();
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+        assert_eq!((f.pc, f.r[0]), (0x9000, 0));
+    }
+
+    static INNER: AtomicUsize = AtomicUsize::new(0);
+    static REG: AtomicUsize = AtomicUsize::new(0);
+
+    fn reenter(_: &Kprobe, _: &mut TrapFrame) {
+        // The handler itself runs a probed instruction.
+        // SAFETY: REG holds the address of a leaked (so `'static`) `Reg`.
+        let k = unsafe { &*(REG.load(Ordering::Relaxed) as *const Reg) };
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(hit(k, INNER.load(Ordering::Relaxed), &mut f), Trap::Handled);
+        assert_eq!(f.r[0], 1, "the reentrant hit is still stepped");
+    }
+
+    #[test]
+    fn a_probe_hit_inside_a_handler_counts_missed_and_is_stepped_without_handlers() {
+        let e = env();
+        let (outer, inner) = (TEXT + 24, TEXT + 28);
+        e.p.set_word(outer, ADD_R0_R0_1);
+        e.p.set_word(inner, ADD_R0_R0_1);
+        REG.store(e.k as *const Reg as usize, Ordering::Relaxed);
+        INNER.store(inner, Ordering::Relaxed);
+        let (po, pi) = (
+            probe(Some(reenter), None, 0),
+            probe(Some(never_called), None, 0),
+        );
+        e.k.register(po, outer).unwrap();
+        e.k.register(pi, inner).unwrap();
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, outer, &mut f), Trap::Handled);
+        assert_eq!(
+            (po.hits(), po.missed(), pi.hits(), pi.missed()),
+            (1, 0, 0, 1)
+        );
+        // The CPU is no longer "in a handler" afterwards: the next outer hit fires.
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, outer, &mut f), Trap::Handled);
+        assert_eq!((po.hits(), po.missed(), pi.missed()), (2, 0, 2));
+    }
+
+    #[test]
+    fn a_trap_without_a_probe_is_retried_if_the_word_was_restored_and_not_ours_otherwise() {
+        let e = env();
+        let a = TEXT + 32;
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        e.p.set_word(a, ADD_R0_R0_1);
+        assert_eq!(
+            hit(e.k, a, &mut f),
+            Trap::Retry,
+            "restored instruction: run it"
+        );
+        e.p.set_word(a, 0xe7f0_01f8);
+        assert_eq!(
+            hit(e.k, a, &mut f),
+            Trap::NotOurs,
+            "a breakpoint nobody registered"
+        );
+        e.p.set_word(a, 0xe7f0_00f0);
+        assert_eq!(hit(e.k, a, &mut f), Trap::NotOurs, "the kernel's own udf");
+        assert_eq!(hit(e.k, 0x20_0000, &mut f), Trap::NotOurs, "outside text");
+        let mut t = TrapFrame {
+            cpsr: 0x3f,
+            ..Default::default()
+        };
+        assert_eq!(hit(e.k, a, &mut t), Trap::NotOurs, "Thumb state");
+    }
+
+    #[test]
+    fn disable_restores_the_original_when_no_enabled_probe_remains_and_enable_rearms() {
+        let e = env();
+        let a = TEXT + 36;
+        e.p.set_word(a, ADD_R0_R0_1);
+        let (p1, p2) = (probe(None, None, 1), probe(None, None, 2));
+        e.k.register(p1, a).unwrap();
+        e.k.register(p2, a).unwrap();
+        e.k.disable(p1).unwrap();
+        assert_eq!(e.p.word(a), 0xe7f0_01f8, "p2 still armed");
+        let mut f = TrapFrame {
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        hit(e.k, a, &mut f);
+        assert_eq!(
+            (p1.hits(), p2.hits()),
+            (0, 1),
+            "a disabled probe does not fire"
+        );
+        e.k.disable(p2).unwrap();
+        assert_eq!(e.p.word(a), ADD_R0_R0_1, "no enabled probe: original back");
+        assert_eq!(e.k.disable(p2), Ok(()), "disabling twice is harmless");
+        assert_eq!(p2.state(), ProbeState::Disabled);
+        e.k.enable(p2).unwrap();
+        assert_eq!(e.p.word(a), 0xe7f0_01f8);
+        assert_eq!(e.k.enable(p2), Ok(()), "enabling twice is harmless");
+        e.k.unregister(p2).unwrap();
+        assert_eq!(e.p.word(a), ADD_R0_R0_1, "p1 is disabled: nothing armed");
+        e.k.unregister(p1).unwrap();
+        assert_eq!((e.p.word(a), e.k.sites()), (ADD_R0_R0_1, 0));
+    }
+
+    #[test]
+    fn every_registration_error_leaves_text_and_registry_unchanged() {
+        let e = env();
+        let pr = probe(None, None, 0);
+        e.p.set_word(TEXT + 40, 0xe190_0f9f); // ldrex r0, [r0]
+        e.p.set_word(TEXT + 44, 0xe52d_0100); // str r0, [sp, #-256]!
+        e.p.set_word(TEXT + 48, 0xe72d_0001); // str r0, [sp, -r1]!
+        let before: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+        assert_eq!(
+            e.k.register(pr, TEXT + 2),
+            Err(KprobeError::Misaligned { addr: TEXT + 2 })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT - 4),
+            Err(KprobeError::OutsideText { addr: TEXT - 4 })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT + 512),
+            Err(KprobeError::OutsideText { addr: TEXT + 512 })
+        );
+        assert_eq!(
+            e.k.register(pr, NOPROBE + 4),
+            Err(KprobeError::NeverProbe {
+                addr: NOPROBE + 4,
+                range: (NOPROBE, NOPROBE + 16)
+            })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT + 40),
+            Err(KprobeError::Rejected {
+                addr: TEXT + 40,
+                word: 0xe190_0f9f,
+                reason: RejectReason::Exclusive
+            })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT + 44),
+            Err(KprobeError::StackWrite {
+                addr: TEXT + 44,
+                bytes: Some(256)
+            })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT + 48),
+            Err(KprobeError::StackWrite {
+                addr: TEXT + 48,
+                bytes: None
+            })
+        );
+        let after: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+        assert_eq!(before, after);
+        assert_eq!((pr.state(), e.k.sites()), (ProbeState::Unregistered, 0));
+    }
+
+    #[test]
+    fn registering_twice_or_using_an_unregistered_probe_is_an_error() {
+        let e = env();
+        let pr = probe(None, None, 0);
+        assert_eq!(e.k.unregister(pr), Err(KprobeError::NotRegistered));
+        assert_eq!(e.k.disable(pr), Err(KprobeError::NotRegistered));
+        assert_eq!(e.k.enable(pr), Err(KprobeError::NotRegistered));
+        e.k.register(pr, TEXT + 52).unwrap();
+        assert_eq!(
+            e.k.register(pr, TEXT + 56),
+            Err(KprobeError::AlreadyRegistered { addr: TEXT + 52 })
+        );
+        assert_eq!(
+            e.k.register(pr, TEXT + 52),
+            Err(KprobeError::AlreadyRegistered { addr: TEXT + 52 })
+        );
+        e.k.unregister(pr).unwrap();
+        assert_eq!(
+            e.k.unregister(pr),
+            Err(KprobeError::NotRegistered),
+            "use after unregister"
+        );
+        e.k.register(pr, TEXT + 56).unwrap();
+        assert_eq!(pr.addr(), Some(TEXT + 56), "re-registering elsewhere works");
+    }
+
+    #[test]
+    fn running_out_of_sites_or_probes_per_address_is_an_error() {
+        let e = env();
+        // N = 16: at most 8 addresses.
+        for i in 0..8 {
+            e.k.register(probe(None, None, i), TEXT + 200 + 4 * i)
+                .unwrap();
+        }
+        let extra = probe(None, None, 99);
+        assert_eq!(
+            e.k.register(extra, TEXT + 240),
+            Err(KprobeError::OutOfSites)
+        );
+        assert_eq!(e.p.word(TEXT + 240), 0xe320_f000, "no breakpoint written");
+        for _ in 1..PROBES_PER_ADDRESS {
+            e.k.register(probe(None, None, 0), TEXT + 200).unwrap();
+        }
+        assert_eq!(
+            e.k.register(extra, TEXT + 200),
+            Err(KprobeError::TooManyAtAddress { addr: TEXT + 200 })
+        );
+        assert_eq!(extra.state(), ProbeState::Unregistered);
+    }
+
+    struct Symbols;
+
+    impl SymbolLookup for Symbols {
+        fn lookup(&self, name: &str) -> Option<Range<usize>> {
+            (name == "work").then_some(TEXT + 64..TEXT + 80)
+        }
+    }
+
+    #[test]
+    fn probes_by_symbol_and_offset_check_the_offset() {
+        let e = env();
+        let pr = probe(None, None, 0);
+        assert_eq!(
+            e.k.register_symbol(pr, &Symbols, "nope", 0),
+            Err(KprobeError::UnknownSymbol)
+        );
+        assert_eq!(
+            e.k.register_symbol(pr, &Symbols, "work", 6),
+            Err(KprobeError::MisalignedOffset { offset: 6 })
+        );
+        assert_eq!(
+            e.k.register_symbol(pr, &Symbols, "work", 16),
+            Err(KprobeError::OffsetOutsideSymbol {
+                offset: 16,
+                size: 16
+            })
+        );
+        e.k.register_symbol(pr, &Symbols, "work", 12).unwrap();
+        assert_eq!(pr.addr(), Some(TEXT + 76));
+    }
+
+    #[test]
+    fn probe_operations_from_inside_a_rendezvous_are_refused_and_change_nothing() {
+        let e = env();
+        let a = TEXT + 84;
+        let (p1, p2, p3) = (
+            probe(None, None, 1),
+            probe(None, None, 2),
+            probe(None, None, 3),
+        );
+        e.k.register(p1, a).unwrap();
+        e.k.register(p2, a).unwrap();
+        let results = std::sync::Mutex::new(Vec::new());
+        e.r.run(e.p, RunOn::OneCpu(0), &|_| {
+            let mut r = results.lock().unwrap();
+            r.push(
+                e.k.register(p3, TEXT + 88)
+                    .map_err(|e| std::format!("{e:?}")),
+            );
+            r.push(e.k.unregister(p2).map_err(|e| std::format!("{e:?}")));
+            r.push(e.k.disable(p1).map_err(|e| std::format!("{e:?}")));
+        })
+        .unwrap();
+        let r = results.into_inner().unwrap();
+        assert!(
+            r[0].as_ref()
+                .unwrap_err()
+                .starts_with("Patch(Rendezvous(NestedInCallback"),
+            "{r:?}"
+        );
+        assert!(
+            r[1].as_ref()
+                .unwrap_err()
+                .starts_with("Rendezvous(NestedInCallback"),
+            "{r:?}"
+        );
+        assert!(
+            r[2].as_ref()
+                .unwrap_err()
+                .starts_with("Rendezvous(NestedInCallback"),
+            "{r:?}"
+        );
+        assert_eq!(
+            (p1.state(), p2.state(), p3.state()),
+            (
+                ProbeState::Enabled,
+                ProbeState::Enabled,
+                ProbeState::Unregistered
+            )
+        );
+        assert_eq!(e.p.word(TEXT + 88), 0xe320_f000);
+        let mut n = 0;
+        e.k.list(|_| n += 1);
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn a_step_that_faults_natively_is_reported_not_hidden() {
+        let e = env();
+        let a = TEXT + 92;
+        e.p.set_word(a, 0xe1c2_00d0); // ldrd r0, r1, [r2]
+        e.k.register(probe(None, None, 0), a).unwrap();
+        let mut f = TrapFrame {
+            r: [0, 0, 0x1002, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            cpsr: 0x1f,
+            ..Default::default()
+        };
+        assert_eq!(
+            hit(e.k, a, &mut f),
+            Trap::StepFailed(StepError::AlignmentFault { address: 0x1002 })
+        );
+        assert_eq!(f.pc as usize, a, "the frame stays at the probe");
+    }
+
+    #[test]
+    fn lookup_finds_every_site_among_many_with_collisions() {
+        let e = env();
+        let probes: Vec<_> = (0..8).map(|i| probe(None, None, i)).collect();
+        // Eight addresses in a 16-entry table: some share a first probe position.
+        for (i, p) in probes.iter().enumerate() {
+            e.k.register(p, TEXT + 60 * i).unwrap();
+        }
+        for (i, p) in probes.iter().enumerate() {
+            let mut f = TrapFrame {
+                cpsr: 0x1f,
+                ..Default::default()
+            };
+            assert_eq!(hit(e.k, TEXT + 60 * i, &mut f), Trap::Handled);
+            assert_eq!(p.hits(), 1);
+        }
+        // Remove every other one; the rest stay reachable past the tombstones.
+        for p in probes.iter().step_by(2) {
+            e.k.unregister(p).unwrap();
+        }
+        for (i, p) in probes.iter().enumerate().skip(1).step_by(2) {
+            let mut f = TrapFrame {
+                cpsr: 0x1f,
+                ..Default::default()
+            };
+            assert_eq!(hit(e.k, TEXT + 60 * i, &mut f), Trap::Handled);
+            assert_eq!(p.hits(), 2);
+        }
+    }
+
+    #[test]
+    fn kprobe_errors_read_as_sentences() {
+        let all = [
+            KprobeError::Misaligned { addr: 2 },
+            KprobeError::OutsideText { addr: 4 },
+            KprobeError::NeverProbe {
+                addr: 4,
+                range: (0, 8),
+            },
+            KprobeError::Rejected {
+                addr: 4,
+                word: 0,
+                reason: RejectReason::Exclusive,
+            },
+            KprobeError::StackWrite {
+                addr: 4,
+                bytes: Some(256),
+            },
+            KprobeError::StackWrite {
+                addr: 4,
+                bytes: None,
+            },
+            KprobeError::AlreadyRegistered { addr: 4 },
+            KprobeError::NotRegistered,
+            KprobeError::OutOfSites,
+            KprobeError::TooManyAtAddress { addr: 4 },
+            KprobeError::UnknownSymbol,
+            KprobeError::OffsetOutsideSymbol { offset: 8, size: 4 },
+            KprobeError::MisalignedOffset { offset: 2 },
+            KprobeError::Patch(PatchError::Misaligned { addr: 2 }),
+            KprobeError::Rendezvous(RendezvousError::CallerNotOnline { cpu: 9 }),
+        ];
+        let texts: Vec<_> = all.iter().map(|e| e.to_string()).collect();
+        for (i, t) in texts.iter().enumerate() {
+            assert!(!t.is_empty() && !texts[..i].contains(t), "{t}");
+        }
+    }
+}
