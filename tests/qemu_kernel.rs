@@ -104,6 +104,23 @@ fn demo_mode_boots_every_core_and_exits_cleanly() {
     let b = boot(&kernel("virt"), &["--mode", "demo"]);
     assert_eq!(b.status, 0, "{}", b.tail());
     assert_eq!(b.lines_with("online, MPIDR").len(), 4, "{}", b.tail());
+    let listed = b.lines_with("Enabled");
+    assert_eq!(
+        listed.len(),
+        3,
+        "the demo lists its 3 probes:\n{}",
+        b.tail()
+    );
+    assert!(
+        listed[0].contains(" 4000 "),
+        "4 cores x 1000 hits:\n{}",
+        b.tail()
+    );
+    assert!(
+        listed[1].contains(" 2000 "),
+        "the conditional probe fires half the time:\n{}",
+        b.tail()
+    );
     assert!(
         b.verdict().is_none(),
         "demo mode must not run the test registry:\n{}",

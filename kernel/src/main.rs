@@ -13,6 +13,7 @@ use aarch32_rt as _;
 mod board;
 mod bootargs;
 mod corpus;
+mod demo;
 mod gic;
 mod heap;
 mod mmu;
@@ -70,10 +71,13 @@ pub extern "C" fn kmain() -> ! {
             let failed = corpus::run();
             semihosting::exit(if failed == 0 { 0 } else { 1 })
         }
-        Mode::Demo => {
-            kprintln!("demo: the probe demo arrives with the kprobe issues; platform is up");
-            semihosting::exit(0)
-        }
+        Mode::Demo => match demo::run() {
+            Ok(()) => semihosting::exit(0),
+            Err(e) => {
+                kprintln!("demo failed: {e}");
+                semihosting::exit(1)
+            }
+        },
     }
 }
 

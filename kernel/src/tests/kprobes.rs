@@ -85,17 +85,17 @@ fn addr(f: unsafe extern "C" fn()) -> usize {
     f as *const () as usize
 }
 
-fn add(a: u32, b: u32) -> u32 {
+pub fn add(a: u32, b: u32) -> u32 {
     // SAFETY: kp_add is the AAPCS function above.
     unsafe { kp_add(a, b) }
 }
 
-fn cond(a: u32, b: u32) -> u32 {
+pub fn cond(a: u32, b: u32) -> u32 {
     // SAFETY: kp_cond is the AAPCS function above.
     unsafe { kp_cond(a, b) }
 }
 
-fn push(a: u32) -> u32 {
+pub fn push(a: u32) -> u32 {
     // SAFETY: kp_push is the AAPCS function above.
     unsafe { kp_push(a) }
 }

@@ -2,7 +2,7 @@
 
 pub mod conformance;
 mod emulation;
-mod kprobes;
+pub mod kprobes;
 mod probe_conformance;
 mod rendezvous;
 mod smoke;
