@@ -228,19 +228,20 @@ fn snapshot(base: u32) -> [u8; BUFFER_BYTES as usize] {
     out
 }
 
-fn diff(native: &TrapFrame, stepped: &TrapFrame) -> String {
+/// The registers and CPSR bits in which `other` (labelled `what`) differs from `native`.
+pub fn diff(native: &TrapFrame, other: &TrapFrame, what: &str) -> String {
     let mut s = String::new();
     for n in 0..16 {
-        if native.reg(n) != stepped.reg(n) {
+        if native.reg(n) != other.reg(n) {
             s += &format!(
-                " r{n}: native {:#x} step {:#x};",
+                " r{n}: native {:#x} {what} {:#x};",
                 native.reg(n),
-                stepped.reg(n)
+                other.reg(n)
             );
         }
     }
-    if native.cpsr != stepped.cpsr {
-        s += &format!(" cpsr: native {:#x} step {:#x};", native.cpsr, stepped.cpsr);
+    if native.cpsr != other.cpsr {
+        s += &format!(" cpsr: native {:#x} {what} {:#x};", native.cpsr, other.cpsr);
     }
     s
 }
@@ -365,7 +366,7 @@ impl Lab {
             }
             fill_memory(case, &layout);
             let native = run_native(case.frame(&layout, scenario), case.waits());
-            let mut d = diff(&native, &stepped);
+            let mut d = diff(&native, &stepped, "step");
             if mem.buffer != snapshot(layout.buffer) {
                 d += " stack buffer differs;";
             }

@@ -8,7 +8,7 @@
 //! differs from the kernel's only in what it calls text: the code is the crate's, generic
 //! over the platform, exactly as the kernel's registry runs it.
 
-use super::conformance::{Lab, set_probe_interceptor};
+use super::conformance::{Lab, diff, set_probe_interceptor};
 use crate::platform::PLATFORM;
 use crate::probes::RENDEZVOUS;
 use crate::testing::TestResult;
@@ -88,26 +88,6 @@ fn intercept(frame: &mut TrapFrame) -> bool {
     )
 }
 
-fn diff(native: &TrapFrame, probed: &TrapFrame) -> String {
-    let mut s = String::new();
-    for n in 0..16 {
-        if native.reg(n) != probed.reg(n) {
-            s += &format!(
-                " r{n}: native {:#x} probed {:#x};",
-                native.reg(n),
-                probed.reg(n)
-            );
-        }
-    }
-    if native.cpsr != probed.cpsr {
-        s += &format!(
-            " cpsr: native {:#x} probed {:#x};",
-            native.cpsr, probed.cpsr
-        );
-    }
-    s
-}
-
 pub fn probed_instructions_match_native_execution() -> TestResult {
     let lab = Lab::new();
     let layout = lab.layout();
@@ -168,7 +148,7 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
             );
             let (pre, post) = (PRE.load(Ordering::Relaxed), POST.load(Ordering::Relaxed));
             fired += pre;
-            let mut d = diff(native, &probed);
+            let mut d = diff(native, &probed, "probed");
             if lab.memory() != *native_mem {
                 d += " memory differs;";
             }
