@@ -3,7 +3,7 @@
 //!
 //! # Using it
 //!
-//! ```ignore
+//! ```text
 //! static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
 //! static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, 1024> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
 //! static MY_PROBE: Kprobe = Kprobe::new(Some(on_entry), None, 0);

@@ -45,7 +45,7 @@
 //!
 //! # Wiring it into a kernel
 //!
-//! ```ignore
+//! ```text
 //! static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
 //!
 //! // The kernel's handler for the SGI its `Platform::send_ipi` sends (IRQ context):

@@ -1,50 +1,15 @@
-//! Runs the decoder over A32 words and counts the verdicts: the whole 2^32 space in the
-//! ignored release sweep (`cargo test --release --test decode_sweep -- --ignored
-//! decode_sweep_all_words --nocapture`, run by `.ci/run`), a sample of it in every
-//! `cargo test`, where each sampled word the decoder accepts is also stepped, so an
-//! overflow or a bad shift in the step engine panics in a debug build.
+//! Runs the decoder over a sample of the A32 space in every `cargo test` and counts the
+//! verdicts; each sampled word the decoder accepts is also stepped, so an overflow or a bad
+//! shift in the step engine panics in a debug build. The whole 2^32 space is swept by
+//! `examples/decode_sweep.rs`, which `.ci/run` runs in release.
+
+mod verdicts;
 
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::decode::{Decoded, RejectReason, SimKind, decode};
 use armv7_kprobes::insn::Insn;
 use armv7_kprobes::step::{Access, Barrier, Hint, Memory, MemoryFault, StepError, step};
-use std::time::Instant;
-
-const REASONS: usize = RejectReason::ALL.len();
-const KINDS: usize = SimKind::ALL.len();
-
-/// Verdict counts: every rejection reason, then every simulated kind.
-type Counts = [u64; REASONS + KINDS];
-
-fn slot(d: Decoded) -> usize {
-    match d {
-        Decoded::Rejected(r) => r as usize,
-        Decoded::Simulate(k) => REASONS + k as usize,
-    }
-}
-
-fn count_range(words: impl Iterator<Item = u32>) -> Counts {
-    let mut counts = [0; REASONS + KINDS];
-    for w in words {
-        counts[slot(decode(Insn(w)))] += 1;
-    }
-    counts
-}
-
-fn print_counts(title: &str, counts: &Counts) {
-    let total: u64 = counts.iter().sum();
-    let rejected: u64 = counts[..REASONS].iter().sum();
-    println!(
-        "{title}: {total} words, {rejected} rejected, {} simulated",
-        total - rejected
-    );
-    for (i, r) in RejectReason::ALL.iter().enumerate() {
-        println!("  rejected  {:>11}  {r:?}", counts[i]);
-    }
-    for (i, k) in SimKind::ALL.iter().enumerate() {
-        println!("  simulate  {:>11}  {k:?}", counts[REASONS + i]);
-    }
-}
+use verdicts::{KINDS, REASONS, print_counts, slot};
 
 #[test]
 fn verdict_slots_follow_declaration_order() {
@@ -53,43 +18,6 @@ fn verdict_slots_follow_declaration_order() {
     }
     for (i, k) in SimKind::ALL.iter().enumerate() {
         assert_eq!(slot(Decoded::Simulate(*k)), REASONS + i);
-    }
-}
-
-#[test]
-#[ignore = "all 2^32 words: run in release, from .ci/run"]
-fn decode_sweep_all_words() {
-    let start = Instant::now();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    let parts: Vec<Counts> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    // Interleave 2^24-word blocks so every thread gets a mix of the space.
-                    let blocks = (0..256u32).filter(move |b| b % threads == t);
-                    count_range(blocks.flat_map(|b| (b << 24)..=(b << 24 | 0x00ff_ffff)))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let mut counts = [0; REASONS + KINDS];
-    for p in &parts {
-        for (c, n) in counts.iter_mut().zip(p) {
-            *c += n;
-        }
-    }
-    print_counts("all A32 words", &counts);
-    println!(
-        "  ({threads} threads, {:.1} s)",
-        start.elapsed().as_secs_f64()
-    );
-    assert_eq!(counts.iter().sum::<u64>(), 1 << 32);
-    for (i, k) in SimKind::ALL.iter().enumerate() {
-        assert!(counts[REASONS + i] > 0, "{k:?} never decoded");
-    }
-    for (i, r) in RejectReason::ALL.iter().enumerate() {
-        assert!(counts[i] > 0, "{r:?} never decoded");
     }
 }
 
