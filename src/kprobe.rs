@@ -531,21 +531,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     slot.store(p, Ordering::Relaxed);
                 }
             });
-            if !site.armed.load(Ordering::Relaxed) {
-                let word =
-                    BreakpointWord::for_original(Insn(site.original.load(Ordering::Relaxed)));
-                if let Err(e) = self.patcher().patch(addr, word.word()) {
-                    self.edit_list(site, |list| {
-                        for slot in list {
-                            if slot.load(Ordering::Relaxed) == ptr {
-                                slot.store(core::ptr::null_mut(), Ordering::Relaxed);
-                            }
-                        }
-                    });
-                    probe.state.store(UNREGISTERED, Ordering::Release);
-                    return Err(e.into());
-                }
-                site.armed.store(true, Ordering::Relaxed);
+            if !site.armed.load(Ordering::Relaxed)
+                && let Err(e) = self.set_armed(addr, site, true)
+            {
+                self.unlink(site, ptr);
+                probe.state.store(UNREGISTERED, Ordering::Release);
+                return Err(e);
             }
             return Ok(());
         }
@@ -590,13 +581,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
         self.table[slot].store(index as u32 + 1, Ordering::Release);
         self.live.fetch_add(1, Ordering::Relaxed);
-        let bp = BreakpointWord::for_original(Insn(word));
-        if let Err(e) = self.patcher().patch(addr, bp.word()) {
+        if let Err(e) = self.set_armed(addr, site, true) {
             self.remove_site(slot, site);
             probe.state.store(UNREGISTERED, Ordering::Release);
-            return Err(e.into());
+            return Err(e);
         }
-        site.armed.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -686,13 +675,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             // The last enabled probe goes: the original back first (a rendezvous, so
             // also the quiescent point), then the bookkeeping.
             self.set_armed(addr, site, false)?;
-            self.edit_list(site, |list| {
-                for p in list {
-                    if p.load(Ordering::Relaxed) == ptr {
-                        p.store(core::ptr::null_mut(), Ordering::Relaxed);
-                    }
-                }
-            });
+            self.unlink(site, ptr);
         } else {
             self.synchronize_after(site, ptr)?;
         }
@@ -703,9 +686,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
-    /// Takes `ptr` out of the site's list, then waits for a quiescent point. On failure
-    /// the list is as it was.
-    fn synchronize_after(&self, site: &Site, ptr: *mut Kprobe) -> Result<(), KprobeError> {
+    /// Takes `ptr` out of the site's list; returns where it was.
+    fn unlink(&self, site: &Site, ptr: *mut Kprobe) -> Option<usize> {
         let mut at = None;
         self.edit_list(site, |list| {
             for (i, p) in list.iter().enumerate() {
@@ -715,6 +697,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 }
             }
         });
+        at
+    }
+
+    /// Takes `ptr` out of the site's list, then waits for a quiescent point. On failure
+    /// the list is as it was.
+    fn synchronize_after(&self, site: &Site, ptr: *mut Kprobe) -> Result<(), KprobeError> {
+        let at = self.unlink(site, ptr);
         if let Err(e) = self.synchronize() {
             if let Some(i) = at {
                 self.edit_list(site, |list| list[i].store(ptr, Ordering::Relaxed));
