@@ -1306,7 +1306,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// when the trampoline is to run the original instruction itself and branch back,
     /// non-zero when the frame says where to resume. The frame's mode, mask and state
     /// bits are kept as the trampoline found them (only the flags a handler or the step
-    /// changes go back).
+    /// changes go back); a step into Thumb state sets bit 0 of `pc` instead, which the
+    /// trampoline's final load of PC interworks on.
     ///
     /// # Panics
     ///
@@ -1330,6 +1331,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Some(kind) => self.fire(site, kind, frame, mem, site.direct.load(Ordering::Relaxed)),
             None => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
         };
+        if frame.cpsr & step::psr::T != 0 {
+            // An interworking branch to Thumb: the trampoline's `ldm ... pc` switches
+            // state from bit 0 of the address (the ARMv7 LoadWritePC rule).
+            frame.pc |= 1;
+        }
         frame.cpsr = (frame.cpsr & APSR_BITS) | (entry & !APSR_BITS);
         match fired {
             Fired::Done => 1,

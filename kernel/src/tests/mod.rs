@@ -3,6 +3,7 @@
 pub mod conformance;
 mod emulation;
 pub mod kprobes;
+mod optprobes;
 mod probe_conformance;
 mod rendezvous;
 mod smoke;
@@ -60,6 +61,15 @@ pub const ALL: &[Test] = &[
         run: probe_conformance::probed_instructions_match_native_execution,
     },
     Test {
+        name: "optimized_probes_step_every_case_like_native_execution",
+        run: probe_conformance::optimized_probes_step_every_case_like_native_execution,
+    },
+    Test {
+        name: "optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution",
+        run:
+            probe_conformance::optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution,
+    },
+    Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",
         run: kprobes::every_registration_error_leaves_text_and_registry_unchanged,
     },
@@ -90,6 +100,22 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kprobe_listing_shows_address_state_and_counters",
         run: kprobes::listing_shows_address_state_and_counters,
+    },
+    Test {
+        name: "optimized_probes_run_handlers_through_both_trampoline_variants",
+        run: optprobes::optimized_probes_run_handlers_through_both_trampoline_variants,
+    },
+    Test {
+        name: "optimizing_1000_probes_takes_one_rendezvous",
+        run: optprobes::optimizing_1000_probes_takes_one_rendezvous,
+    },
+    Test {
+        name: "probes_stay_working_breakpoints_when_slots_are_out_of_reach",
+        run: optprobes::probes_stay_working_breakpoints_when_slots_are_out_of_reach,
+    },
+    Test {
+        name: "optimize_churn_on_core0_while_three_cores_call_probed_functions",
+        run: optprobes::optimize_churn_on_core0_while_three_cores_call_probed_functions,
     },
 ];
 
