@@ -1251,13 +1251,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ) -> Fired {
         let original = Insn(site.original.load(Ordering::Relaxed));
         let pc = frame.pc;
-        let probes = site.snapshot();
-        let each = || {
-            probes
-                .iter()
-                .filter_map(|p| live(*p))
-                .filter(|p| p.enabled())
-        };
+        // The probes enabled when the hit starts: the ones whose pre handler runs are the
+        // ones whose post handler runs, even if one is disabled meanwhile.
+        let mut active: [Option<&Kprobe>; PROBES_PER_ADDRESS] = [None; PROBES_PER_ADDRESS];
+        for (slot, p) in active.iter_mut().zip(
+            site.snapshot()
+                .into_iter()
+                .filter_map(live)
+                .filter(|p| p.enabled()),
+        ) {
+            *slot = Some(p);
+        }
+        let each = || active.iter().flatten().copied();
         let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
             kind, original, pc, frame, mem,
         ) {
@@ -1406,6 +1411,8 @@ unsafe extern "C" fn optimized_entry<
 
 #[cfg(test)]
 mod tests {
+    mod optimized;
+
     use super::*;
     use crate::fakes::{FakeCacheOps, FakePlatform};
     use crate::step::{Barrier, Hint, MemoryFault};

@@ -336,3 +336,123 @@ mod arm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Decoded, decode};
+    use std::format;
+
+    static WORDS: [u32; 8] = [0xe320_f000; 8];
+
+    fn layout() -> TemplateLayout {
+        TemplateLayout {
+            size: 32,
+            insn: 8,
+            back: 12,
+            registry: 16,
+            site: 20,
+            callback: 24,
+            pc: 28,
+        }
+    }
+
+    #[test]
+    fn a_layout_must_describe_distinct_aligned_holes_inside_the_template() {
+        assert!(Template::new(&WORDS, layout()).is_ok());
+        let bad = [
+            TemplateLayout {
+                size: 36,
+                ..layout()
+            }, // longer than the words
+            TemplateLayout { pc: 32, ..layout() }, // hole past the end
+            TemplateLayout {
+                site: 16,
+                ..layout()
+            }, // two holes in one word
+            TemplateLayout {
+                callback: 26,
+                ..layout()
+            }, // misaligned hole
+            TemplateLayout {
+                back: 4,
+                ..layout()
+            }, // back not right after insn
+        ];
+        for l in bad {
+            let e = Template::new(&WORDS, l).unwrap_err();
+            assert_eq!(e, BadLayout(l));
+            assert!(format!("{e}").contains("layout is inconsistent"), "{e}");
+        }
+    }
+
+    #[test]
+    fn fill_puts_every_value_in_its_hole_and_branches_back_after_the_probe() {
+        let t = Template::new(&WORDS, layout()).unwrap();
+        let fill = Fill {
+            slot: 0x10_0000,
+            addr: 0x8000,
+            insn: 0xe280_0001,
+            registry: 0x1111,
+            site: 0x2222,
+            callback: 0x3333,
+        };
+        let mut out = [0u32; 8];
+        t.fill(fill, &mut out).unwrap();
+        assert_eq!(&out[..2], &WORDS[..2], "code words are copied unchanged");
+        assert_eq!(out[2], 0xe280_0001);
+        let back = Branch::decode(Insn(out[3]), 0x10_000c).unwrap();
+        assert_eq!(back.target(), 0x8004);
+        assert_eq!(back.cond(), crate::insn::Cond::Al);
+        assert_eq!(&out[4..], &[0x1111, 0x2222, 0x3333, 0x8000]);
+        // A slot whose branch back cannot reach is an error, not a wrong branch.
+        let far = Fill {
+            slot: 0x0800_0000,
+            ..fill
+        };
+        assert!(t.fill(far, &mut out).is_err());
+    }
+
+    #[test]
+    fn only_instructions_that_never_touch_pc_run_directly() {
+        for (word, want) in [
+            (0xe280_0001, Variant::Direct),   // add r0, r0, #1
+            (0x1280_0001, Variant::Direct),   // addne r0, r0, #1
+            (0xe92d_4010, Variant::Direct),   // push {r4, lr}
+            (0xe591_0004, Variant::Direct),   // ldr r0, [r1, #4]
+            (0xe12f_ff1e, Variant::StepOnly), // bx lr
+            (0xea00_0010, Variant::StepOnly), // b
+            (0xeb00_0010, Variant::StepOnly), // bl
+            (0xe8bd_8010, Variant::StepOnly), // pop {r4, pc}
+            (0xe59f_0004, Variant::StepOnly), // ldr r0, [pc, #4]
+            (0xe1a0_000f, Variant::StepOnly), // mov r0, pc
+            (0xe28f_0008, Variant::StepOnly), // adr r0 (add r0, pc, #8)
+            (0xe58d_f000, Variant::StepOnly), // str pc, [sp]
+            (0xe92d_8000, Variant::StepOnly), // push {pc}
+        ] {
+            let Decoded::Simulate(kind) = decode(Insn(word)) else {
+                panic!("{word:#010x} is not supported");
+            };
+            assert_eq!(variant(kind, Insn(word)), want, "{word:#010x}");
+        }
+        assert!(
+            decode::uses_pc(Insn(0xe7f0_00f0)),
+            "rejected words never run out of place"
+        );
+    }
+
+    #[test]
+    fn the_never_run_word_is_undefined() {
+        assert!(matches!(decode(Insn(NEVER_RUN)), Decoded::Rejected(_)));
+    }
+
+    #[test]
+    fn the_template_leaves_room_for_what_a_stepped_instruction_writes() {
+        let t = template();
+        assert!(t.bytes() >= 4 * 6);
+        assert!(
+            t.bytes() <= 4 * 64,
+            "registry buffers hold at most 64 words"
+        );
+    }
+}
