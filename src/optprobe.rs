@@ -34,6 +34,22 @@
 //! has a post handler (post handlers run after the step, so those probes take the step
 //! path). Linux never optimizes a probe with a post handler; here it is optimized and
 //! stepped.
+//!
+//! # When a slot may be reused
+//!
+//! Between the probed `b` and the `cpsid` (three instructions) and after the final
+//! `msr` (one instruction on the step path; `ldm`, the original and the branch back on
+//! the direct path) a CPU runs in the copy with its interrupts as the probed code had
+//! them; everywhere else in the copy they are masked. An interrupt taken in one of those
+//! windows returns to the same place, and the CPU leaves the copy within three
+//! instructions. So after unoptimizing, the registry frees the slot only after one more
+//! rendezvous, which needs every CPU to take an interrupt: a CPU that was in a window
+//! when the branch was removed has left it by then — unless the interrupt that
+//! interrupted it never returns there (a kernel that switches threads from interrupt
+//! context and preempted a thread inside a copy), or interrupts keep landing on it
+//! before it executes three more instructions. A kernel with preemption must treat a
+//! slot as quiescent only once every preempted thread has run again, as Linux does with
+//! its RCU-tasks grace period; the test kernel does not preempt.
 
 use crate::decode::{self, SimKind};
 use crate::frame::TrapFrame;
