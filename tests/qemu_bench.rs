@@ -46,7 +46,11 @@ fn table(b: &Boot) -> Vec<Row> {
 }
 
 fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
-    let found: Vec<&Row> = rows.iter().filter(|r| r.name.starts_with(name)).collect();
+    // The name, possibly followed by a parenthesised remark.
+    let found: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.name == name || r.name.starts_with(&format!("{name} (")))
+        .collect();
     assert_eq!(found.len(), 1, "row {name:?} once in {rows:#?}");
     found[0]
 }
@@ -63,6 +67,10 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         b.tail()
     );
     let rows = table(&b);
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), rows.len(), "every row once: {rows:#?}");
     let unprobed = row(&rows, "unprobed call");
     let breakpoint = row(&rows, "breakpoint probe, empty pre handler");
     let disabled = row(&rows, "disabled probe");
@@ -85,6 +93,7 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
     }
     for op in [
         "register + arm one probe",
+        "register + arm one probe, 10,000 others registered",
         "unregister + disarm one probe",
         "one rendezvous, 1 CPU",
     ] {

@@ -198,6 +198,11 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         measure: register_and_arm,
     },
     Row {
+        name: "register + arm one probe, 10,000 others registered",
+        kind: Kind::Operation,
+        measure: register_and_arm_with_10000_others,
+    },
+    Row {
         name: "unregister + disarm one probe",
         kind: Kind::Operation,
         measure: unregister_and_disarm,
@@ -353,9 +358,13 @@ fn disabled() -> Result<Measurement, String> {
     Ok(m)
 }
 
-/// The breakpoint hit with `others` probes registered on `bench_filler` first (the
-/// measured probe goes into the fuller table last, as a late registration would).
-fn hit_with_others(others: usize) -> Result<Measurement, String> {
+/// Runs `measure` with `others` probes registered on `bench_filler` (the measured probe
+/// then goes into the fuller registry last, as a late registration would), and removes
+/// them again.
+pub fn with_others(
+    others: usize,
+    measure: impl FnOnce() -> Result<Measurement, String>,
+) -> Result<Measurement, String> {
     let mut registered = 0;
     let mut result = Ok(());
     for (i, p) in FILLER[..others].iter().enumerate() {
@@ -365,11 +374,15 @@ fn hit_with_others(others: usize) -> Result<Measurement, String> {
         }
         registered += 1;
     }
-    let m = result.and_then(|()| probed_calls(&HIT, true));
+    let m = result.and_then(|()| measure());
     for p in &FILLER[..registered] {
         KPROBES.unregister(p).map_err(err)?;
     }
     m
+}
+
+fn hit_with_others(others: usize) -> Result<Measurement, String> {
+    with_others(others, || probed_calls(&HIT, true))
 }
 
 fn hit_with_1_other() -> Result<Measurement, String> {
@@ -421,6 +434,10 @@ fn register_and_arm() -> Result<Measurement, String> {
         || KPROBES.register(&BARE, addr(bench_fn)).map_err(err),
         || KPROBES.unregister(&BARE).map_err(err),
     )
+}
+
+fn register_and_arm_with_10000_others() -> Result<Measurement, String> {
+    with_others(FILLER_PROBES, register_and_arm)
 }
 
 fn unregister_and_disarm() -> Result<Measurement, String> {
