@@ -11,7 +11,9 @@
 //! Per-call rows run the function `N` and `2N` times in the same assembly loop and take
 //! the difference, so the loop's entry and the counter reads cancel exactly; the loop's
 //! own three instructions per iteration are measured the same way and subtracted. What is
-//! left is the `blx` and everything the call costs after it.
+//! left is the `blx` and everything the call costs after it. Operations (registering, a
+//! rendezvous) are timed around a Rust closure, an empty closure's count subtracted: exact
+//! up to the one or two instructions the compiler schedules between the counter reads.
 
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, RENDEZVOUS};
@@ -167,9 +169,10 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: breakpoint_empty_pre,
     },
-    // Issue 7 (optimized probes) adds its rows here, each a `Row` of kind `Call` whose
-    // measure registers a probe on `bench_fn`, optimizes it and returns
-    // `calls(bench_fn, HIT_CALLS)`:
+    // Issue 7 (optimized probes) adds its rows here, kind `Call`, each measured by
+    // `probed_calls(&HIT, optimize)` with `optimize` a function that optimizes the
+    // registered probe (bench_fn's `add r0, r0, #1` executes in the trampoline; the
+    // step-path row needs a bench target whose probed word the trampoline steps):
     //   "optimized probe, direct execution, empty pre handler"
     //   "optimized probe, step path, empty pre handler"
     Row {
@@ -207,9 +210,10 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Operation,
         measure: unregister_and_disarm,
     },
-    // Issue 7 adds here, kind `Operation`, one measurement of one batch each (the
-    // rendezvous column is the number of rendezvous the batch took), with the probes
-    // on `bench_filler` words (`filler_site(i)`):
+    // Issue 7 adds here, kind `Operation`, one batch each, the probes registered on
+    // `bench_filler` words (`FILLER[i]` at `filler_site(i)`) and the batch measured with
+    // `operation(1, ok, optimize_batch, unoptimize_batch)` (the rendezvous column is then
+    // the number of rendezvous the batch took):
     //   "optimize 1 probe (one batch)"
     //   "optimize 100 probes (one batch)"
     //   "optimize 1,000 probes (one batch)"
@@ -314,24 +318,31 @@ fn check_result() -> Result<(), String> {
     }
 }
 
-/// Registers `probe` on `bench_fn`, measures calls, checks the count, unregisters.
-fn probed_calls(probe: &'static Kprobe, expect_hits: bool) -> Result<Measurement, String> {
+/// Registers `probe` on `bench_fn`, lets `prepare` turn it into the mechanism the row
+/// measures (nothing to do for a breakpoint), measures calls, checks the result and the
+/// hit count, unregisters.
+fn probed_calls(
+    probe: &'static Kprobe,
+    prepare: impl FnOnce(&'static Kprobe) -> Result<(), String>,
+) -> Result<Measurement, String> {
     KPROBES.register(probe, addr(bench_fn)).map_err(err)?;
-    let m = calls(bench_fn, HIT_CALLS);
+    let measured = prepare(probe).map(|()| calls(bench_fn, HIT_CALLS));
     let checked = check_result();
     let hits = probe.hits();
     KPROBES.unregister(probe).map_err(err)?;
+    let m = measured?;
     checked?;
-    // Each half runs 3n calls (n, then 2n), once with the call and once without.
-    let want = if expect_hits {
-        3 * HIT_CALLS as u64 + 1
-    } else {
-        0
-    };
+    // `calls` makes 3n calls (n, then 2n; its loop-only half makes none), check_result one.
+    let want = 3 * u64::from(HIT_CALLS) + 1;
     if hits != want {
         return Err(format!("the probe counted {hits} hits, expected {want}"));
     }
     Ok(m)
+}
+
+/// A breakpoint probe needs nothing after registration.
+fn breakpoint(_: &'static Kprobe) -> Result<(), String> {
+    Ok(())
 }
 
 fn unprobed() -> Result<Measurement, String> {
@@ -339,11 +350,11 @@ fn unprobed() -> Result<Measurement, String> {
 }
 
 fn breakpoint_empty_pre() -> Result<Measurement, String> {
-    probed_calls(&HIT, true)
+    probed_calls(&HIT, breakpoint)
 }
 
 fn breakpoint_no_handlers() -> Result<Measurement, String> {
-    probed_calls(&BARE, true)
+    probed_calls(&BARE, breakpoint)
 }
 
 fn disabled() -> Result<Measurement, String> {
@@ -382,7 +393,7 @@ pub fn with_others(
 }
 
 fn hit_with_others(others: usize) -> Result<Measurement, String> {
-    with_others(others, || probed_calls(&HIT, true))
+    with_others(others, || probed_calls(&HIT, breakpoint))
 }
 
 fn hit_with_1_other() -> Result<Measurement, String> {
