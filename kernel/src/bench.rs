@@ -11,9 +11,9 @@
 //! Per-call rows run the function `N` and `2N` times in the same assembly loop and take
 //! the difference, so the loop's entry and the counter reads cancel exactly; the loop's
 //! own three instructions per iteration are measured the same way and subtracted. What is
-//! left is the `blx` and everything the call costs after it. Operations (registering, a
-//! rendezvous) are timed around a Rust closure, an empty closure's count subtracted: exact
-//! up to the one or two instructions the compiler schedules between the counter reads.
+//! left is the `blx` and everything the call costs after it. An operation (registering,
+//! a rendezvous) is one call of a closure through the same assembly, minus one call of
+//! an empty closure.
 
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, RENDEZVOUS};
@@ -27,6 +27,8 @@ use armv7_kprobes::insn::Insn;
 use armv7_kprobes::kprobe::Kprobe;
 use armv7_kprobes::step;
 use armv7_kprobes::stop_machine::RunOn;
+use core::cell::Cell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// Probeable words in `bench_filler`, where the "probes registered elsewhere" go.
 const FILLER_WORDS: usize = 10_240;
@@ -260,20 +262,11 @@ fn err(e: impl core::fmt::Display) -> String {
     format!("{e}")
 }
 
-/// Counter ticks spent in `f`.
-#[inline(always)]
-fn ticks(f: impl FnOnce()) -> u64 {
-    let t0 = pmu::cycles();
-    f();
-    let t1 = pmu::cycles();
-    t1.wrapping_sub(t0) as u64
-}
-
 /// Counter ticks of `runner(f, count)`, the counter reads placed by `bench_time`.
 fn timed(f: Target, count: u32, runner: Runner) -> u64 {
     // SAFETY: bench_time calls `runner`, bench_calls or bench_loop, which call only `f`:
     // an AAPCS function of one argument (every `Target` here is one of those declared
-    // above, or `simulate_once`).
+    // above, `simulate_once` or `run_op`).
     u64::from(unsafe { bench_time(f, count, runner) })
 }
 
@@ -408,7 +401,31 @@ fn hit_with_10000_others() -> Result<Measurement, String> {
     hit_with_others(FILLER_PROBES)
 }
 
-/// `reps` rounds of `setup`, then `op` measured, then `teardown`.
+/// The operation `run_op` calls: the address of a `&dyn Fn()` on `op_ticks`'s stack, or 0.
+static CURRENT_OP: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs the current operation: a `Target`, so `bench_time` can place the counter reads.
+extern "C" fn run_op(a: u32) -> u32 {
+    let p = CURRENT_OP.load(Ordering::Acquire) as *const &dyn Fn();
+    // SAFETY: `op_ticks` stores the address of a live `&dyn Fn()` on its own stack for
+    // exactly the duration of the `timed` call that reaches here (one CPU, no reentry).
+    if let Some(op) = unsafe { p.as_ref() } {
+        op();
+    }
+    a
+}
+
+/// Counter ticks of one call of `op`, through `run_op` and `bench_time`: the same
+/// instructions around it whatever `op` is.
+fn op_ticks(op: &dyn Fn()) -> u64 {
+    CURRENT_OP.store(&op as *const &dyn Fn() as usize, Ordering::Release);
+    let t = timed(run_op, 1, bench_calls);
+    CURRENT_OP.store(0, Ordering::Release);
+    t
+}
+
+/// `reps` rounds of `setup`, then `op` measured, then `teardown`. The figure is one call
+/// of `op` minus one call of an empty operation.
 fn operation(
     reps: u32,
     setup: impl Fn() -> Result<(), String>,
@@ -420,15 +437,23 @@ fn operation(
         count: reps,
         rendezvous: 0,
     };
-    let calibration = ticks(|| {});
+    // The least of several: a wall-clock read can be stretched by QEMU switching vCPUs
+    // (under icount they are all equal).
+    let empty = (0..10).map(|_| op_ticks(&|| {})).min().unwrap_or(0);
     for _ in 0..reps {
         setup()?;
         let c0 = RENDEZVOUS.completed();
-        let mut r = Ok(());
-        let t = ticks(|| r = op());
+        let error = Cell::new(None);
+        let t = op_ticks(&|| {
+            if let Err(e) = op() {
+                error.set(Some(e));
+            }
+        });
         m.rendezvous += RENDEZVOUS.completed().wrapping_sub(c0);
-        r?;
-        m.total += t.saturating_sub(calibration);
+        if let Some(e) = error.into_inner() {
+            return Err(e);
+        }
+        m.total += t.saturating_sub(empty);
         teardown()?;
     }
     Ok(m)

@@ -1,6 +1,8 @@
 //! The PMU cycle counter, the benchmark's clock: under `qemu-system-arm -icount shift=0`
 //! QEMU derives it from the instruction count, so it counts guest instructions exactly;
 //! without icount it follows QEMU's virtual clock (host nanoseconds, 1 GHz nominal).
+//! The benchmark reads it (PMCCNTR) from assembly, where the instructions around the read
+//! are fixed (`bench_time` in `bench.rs`).
 
 /// PMCR.E: all counters enabled.
 const PMCR_E: u32 = 1 << 0;
@@ -32,22 +34,4 @@ pub fn start_cycle_counter() {
             options(nostack, nomem, preserves_flags),
         );
     }
-}
-
-/// The cycle counter (32 bits; differences are taken with wrapping arithmetic).
-#[inline(always)]
-pub fn cycles() -> u32 {
-    let c: u32;
-    // SAFETY: ISB then a read of PMCCNTR (c9, c13, 0), readable at PL1. The ISB keeps the
-    // read from moving across the instructions around it; nothing else is affected. Not
-    // `nomem`: the compiler must not move memory accesses of the measured code across it.
-    unsafe {
-        core::arch::asm!(
-            "isb",
-            "mrc p15, 0, {c}, c9, c13, 0",
-            c = out(reg) c,
-            options(nostack, preserves_flags),
-        );
-    }
-    c
 }
