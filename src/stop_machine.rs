@@ -268,8 +268,6 @@ pub struct Rendezvous<C> {
     participating: AtomicU32,
     /// Per-CPU bits: inside the callback.
     in_callback: AtomicU32,
-    /// Rendezvous completed so far (for reports: "this batch took one rendezvous").
-    completed: AtomicU32,
     /// Rung after every store another CPU may be waiting for (a no-op except in loom
     /// models, see `sync::Doorbell`).
     doorbell: Doorbell,
@@ -288,7 +286,6 @@ macro_rules! new_rendezvous {
             initiating: AtomicU32::new(0),
             participating: AtomicU32::new(0),
             in_callback: AtomicU32::new(0),
-            completed: AtomicU32::new(0),
             doorbell: $doorbell,
         }
     };
@@ -356,15 +353,7 @@ impl<C: CacheOps> Rendezvous<C> {
         let cpu = self.enter(platform)?;
         let result = self.initiate(platform, cpu, on, work);
         self.initiating.fetch_and(!bit(cpu), Ordering::Relaxed);
-        if result.is_ok() {
-            self.completed.fetch_add(1, Ordering::Relaxed);
-        }
         result
-    }
-
-    /// How many rendezvous have completed (wrapping), to count what an operation cost.
-    pub fn completed(&self) -> u32 {
-        self.completed.load(Ordering::Relaxed)
     }
 
     /// The kernel's IPI handler calls this on every CPU that receives the crate's IPI.
