@@ -24,7 +24,8 @@ use armv7_kprobes::TrapFrame;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::decode::{self, Decoded};
 use armv7_kprobes::insn::Insn;
-use armv7_kprobes::kprobe::Kprobe;
+use armv7_kprobes::kprobe::{Kprobe, Mechanism};
+use armv7_kprobes::optprobe::Variant;
 use armv7_kprobes::step;
 use armv7_kprobes::stop_machine::RunOn;
 use core::cell::Cell;
@@ -171,12 +172,16 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: breakpoint_empty_pre,
     },
-    // Issue 7 (optimized probes) adds its rows here, kind `Call`, each measured by
-    // `probed_calls(&HIT, optimize)` with `optimize` a function that optimizes the
-    // registered probe (bench_fn's `add r0, r0, #1` executes in the trampoline; the
-    // step-path row needs a bench target whose probed word the trampoline steps):
-    //   "optimized probe, direct execution, empty pre handler"
-    //   "optimized probe, step path, empty pre handler"
+    Row {
+        name: "optimized probe, direct execution, empty pre handler",
+        kind: Kind::Call,
+        measure: optimized_direct,
+    },
+    Row {
+        name: "optimized probe, step path, empty pre and post handlers",
+        kind: Kind::Call,
+        measure: optimized_step,
+    },
     Row {
         name: "disabled probe (registered, then disabled)",
         kind: Kind::Call,
@@ -212,13 +217,21 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Operation,
         measure: unregister_and_disarm,
     },
-    // Issue 7 adds here, kind `Operation`, one batch each, the probes registered on
-    // `bench_filler` words (`FILLER[i]` at `filler_site(i)`) and the batch measured with
-    // `operation(1, ok, optimize_batch, unoptimize_batch)` (the rendezvous column is then
-    // the number of rendezvous the batch took):
-    //   "optimize 1 probe (one batch)"
-    //   "optimize 100 probes (one batch)"
-    //   "optimize 1,000 probes (one batch)"
+    Row {
+        name: "optimize 1 probe (one batch)",
+        kind: Kind::Operation,
+        measure: optimize_1,
+    },
+    Row {
+        name: "optimize 100 probes (one batch)",
+        kind: Kind::Operation,
+        measure: optimize_100,
+    },
+    Row {
+        name: "optimize 1,000 probes (one batch)",
+        kind: Kind::Operation,
+        measure: optimize_1000,
+    },
     // Issue 9 (kretprobes) adds "kretprobe, empty return handler" (kind `Call`) after
     // the breakpoint rows.
     Row {
@@ -474,6 +487,66 @@ fn register_and_arm() -> Result<Measurement, String> {
 
 fn register_and_arm_with_10000_others() -> Result<Measurement, String> {
     with_others(FILLER_PROBES, register_and_arm)
+}
+
+/// Optimizes the registered probe; `variant` is the trampoline it must get.
+fn optimize_as(probe: &'static Kprobe, variant: Variant) -> Result<(), String> {
+    let report = KPROBES.optimize_pending().map_err(err)?;
+    let m = KPROBES.mechanism_of(probe).map_err(err)?;
+    if report.optimized != 1 || m != Mechanism::Optimized(variant) {
+        return Err(format!("not optimized: {report:?}, {m}"));
+    }
+    Ok(())
+}
+
+fn optimized_direct() -> Result<Measurement, String> {
+    probed_calls(&HIT, |p| optimize_as(p, Variant::Direct))
+}
+
+static HIT_POST: Kprobe = Kprobe::new(Some(empty_pre), Some(empty_pre), 0);
+
+fn optimized_step() -> Result<Measurement, String> {
+    // A post handler makes the trampoline hand the instruction to the step.
+    probed_calls(&HIT_POST, |p| optimize_as(p, Variant::Direct))
+}
+
+/// One batch of `n` candidates on filler words, measured once (under icount every run
+/// is the same); the rendezvous column is the batch's rendezvous count.
+fn optimize_batch(n: usize) -> Result<Measurement, String> {
+    operation(
+        1,
+        || {
+            for (i, p) in FILLER[..n].iter().enumerate() {
+                KPROBES.register(p, filler_site(i)).map_err(err)?;
+            }
+            Ok(())
+        },
+        || {
+            let r = KPROBES.optimize_pending().map_err(err)?;
+            if r.optimized != n {
+                return Err(format!("optimized {} of {n}", r.optimized));
+            }
+            Ok(())
+        },
+        || {
+            for p in &FILLER[..n] {
+                KPROBES.unregister(p).map_err(err)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+fn optimize_1() -> Result<Measurement, String> {
+    optimize_batch(1)
+}
+
+fn optimize_100() -> Result<Measurement, String> {
+    optimize_batch(100)
+}
+
+fn optimize_1000() -> Result<Measurement, String> {
+    optimize_batch(1000)
 }
 
 fn unregister_and_disarm() -> Result<Measurement, String> {
