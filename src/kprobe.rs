@@ -139,8 +139,11 @@ impl Kprobe {
         }
     }
 
+    /// Relaxed: a probe's handlers and data never change, and every change of state is
+    /// followed by a rendezvous before the registry relies on it.
+    #[inline(always)]
     fn enabled(&self) -> bool {
-        self.state.load(Ordering::Acquire) == ENABLED
+        self.state.load(Ordering::Relaxed) == ENABLED
     }
 }
 
@@ -437,12 +440,15 @@ impl Site {
 
     /// A consistent copy of the probe list (lock-free; retries while a writer is
     /// mid-update, which it never is for long: writers mask interrupts).
+    #[inline(always)]
     fn snapshot(&self) -> [*const Kprobe; PROBES_PER_ADDRESS] {
         loop {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 0 {
+                // Relaxed: the fence below orders these loads before the second read
+                // of the counter (the seqlock read side).
                 let list = core::array::from_fn(|i| {
-                    self.probes[i].load(Ordering::Acquire) as *const Kprobe
+                    self.probes[i].load(Ordering::Relaxed) as *const Kprobe
                 });
                 core::sync::atomic::fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == s1 {
@@ -490,6 +496,10 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     running: [AtomicBool; MAX_CPUS],
     /// The instruction slots (registry lock only).
     slots: UnsafeCell<Slots>,
+    /// No site below this index is free (registry lock only).
+    first_free_site: AtomicU32,
+    /// 1 + the highest site index in use (registry lock only).
+    sites_in_use: AtomicU32,
 }
 
 /// The registry's slot allocator, made on first use from the platform's region.
@@ -532,6 +542,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
             running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            first_free_site: AtomicU32::new(0),
+            sites_in_use: AtomicU32::new(0),
             slots: UnsafeCell::new(Slots {
                 alloc: None,
                 error: None,
@@ -553,6 +565,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     fn patcher(&self) -> TextPatcher<'static, P, C> {
         TextPatcher::new(self.rendezvous, self.platform)
+    }
+
+    /// Every site that may be in use (the ones above have never been used).
+    fn used_sites(&self) -> &[Site] {
+        &self.sites[..self.sites_in_use.load(Ordering::Relaxed) as usize]
     }
 
     /// The table slot holding `addr`, if any.
@@ -678,13 +695,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
             return Err(KprobeError::OutOfSites);
         }
-        let Some(index) = self
-            .sites
+        let from = self.first_free_site.load(Ordering::Relaxed) as usize;
+        let Some(index) = self.sites[from..]
             .iter()
             .position(|s| s.addr.load(Ordering::Relaxed) == 0)
+            .map(|i| from + i)
         else {
             return Err(KprobeError::OutOfSites);
         };
+        self.first_free_site
+            .store(index as u32 + 1, Ordering::Relaxed);
+        self.sites_in_use
+            .fetch_max(index as u32 + 1, Ordering::Relaxed);
         let site = &self.sites[index];
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(word, Ordering::Relaxed);
@@ -722,6 +744,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     fn remove_site(&self, slot: usize, site: &Site) {
+        let index = self.table[slot].load(Ordering::Relaxed) - 1;
+        self.first_free_site.fetch_min(index, Ordering::Relaxed);
         let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
         self.table[slot].store(
             if next_empty { EMPTY } else { TOMBSTONE },
@@ -733,6 +757,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.armed.store(false, Ordering::Relaxed);
         site.addr.store(0, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);
+        // Scans stop at the highest site in use: lower the mark past free sites.
+        let mut high = self.sites_in_use.load(Ordering::Relaxed) as usize;
+        while high > 0 && self.sites[high - 1].addr.load(Ordering::Relaxed) == 0 {
+            high -= 1;
+        }
+        self.sites_in_use.store(high as u32, Ordering::Relaxed);
     }
 
     /// Registers `probe` at `offset` bytes into the function `name`.
@@ -981,7 +1011,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let template = optprobe::template();
         let mut report = OptimizeReport::default();
         let candidates = || {
-            self.sites.iter().enumerate().filter(|(_, site)| {
+            self.used_sites().iter().enumerate().filter(|(_, site)| {
                 // SAFETY: registry lock held.
                 let opt = unsafe { *site.opt.get() };
                 site.addr.load(Ordering::Relaxed) != 0
@@ -1164,7 +1194,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Calls `each` for every registered probe, by address then registration order.
     pub fn list(&self, mut each: impl FnMut(ProbeInfo)) {
         let _g = self.lock();
-        for site in &self.sites {
+        for site in self.used_sites() {
             let addr = site.addr.load(Ordering::Relaxed);
             if addr == 0 {
                 continue;
@@ -1253,16 +1283,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let pc = frame.pc;
         // The probes enabled when the hit starts: the ones whose pre handler runs are the
         // ones whose post handler runs, even if one is disabled meanwhile.
-        let mut active: [Option<&Kprobe>; PROBES_PER_ADDRESS] = [None; PROBES_PER_ADDRESS];
-        for (slot, p) in active.iter_mut().zip(
-            site.snapshot()
-                .into_iter()
-                .filter_map(live)
-                .filter(|p| p.enabled()),
-        ) {
-            *slot = Some(p);
+        let mut active = [core::ptr::null::<Kprobe>(); PROBES_PER_ADDRESS];
+        let mut n = 0;
+        for p in site.snapshot() {
+            if live(p).is_some_and(Kprobe::enabled) {
+                active[n] = p;
+                n += 1;
+            }
         }
-        let each = || active.iter().flatten().copied();
+        let each = || active[..n].iter().filter_map(|p| live(*p));
         let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
             kind, original, pc, frame, mem,
         ) {
@@ -1270,8 +1299,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Err(_) if direct => Fired::RunInPlace,
             Err(e) => Fired::StepFailed(e),
         };
-        let cpu = self.platform.cpu_id() % MAX_CPUS;
-        if self.running[cpu].swap(true, Ordering::Acquire) {
+        // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
+        // handler of this CPU runs strictly inside it: a plain load and store suffice.
+        let running = &self.running[self.platform.cpu_id() % MAX_CPUS];
+        if running.load(Ordering::Relaxed) {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);
             }
@@ -1281,6 +1312,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 step(frame, mem)
             };
         }
+        running.store(true, Ordering::Relaxed);
         for p in each() {
             p.hits.fetch_add(1, Ordering::Relaxed);
             if let Some(pre) = p.pre {
@@ -1302,7 +1334,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             r
         };
-        self.running[cpu].store(false, Ordering::Release);
+        running.store(false, Ordering::Relaxed);
         result
     }
 
