@@ -91,6 +91,26 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         assert!(r.per_op > unprobed.per_op, "{r:?}");
         assert_eq!(r.rendezvous, 0.0, "a hit runs no rendezvous: {r:?}");
     }
+    let direct = row(
+        &rows,
+        "optimized probe, direct execution, empty pre handler",
+    );
+    let stepped = row(
+        &rows,
+        "optimized probe, step path, empty pre and post handlers",
+    );
+    assert!(
+        unprobed.per_op < direct.per_op && direct.per_op < breakpoint.per_op,
+        "an optimized hit costs more than none and less than a trap: {direct:?}"
+    );
+    assert!(
+        direct.per_op < stepped.per_op,
+        "running the instruction in the trampoline is cheaper than stepping it: {stepped:?}"
+    );
+    for batch in ["1 probe", "100 probes", "1,000 probes"] {
+        let r = row(&rows, &format!("optimize {batch} (one batch)"));
+        assert_eq!(r.rendezvous, 1.0, "one batch, one rendezvous: {r:?}");
+    }
     for op in [
         "register + arm one probe",
         "register + arm one probe, 10,000 others registered",
