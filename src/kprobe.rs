@@ -70,11 +70,6 @@ pub const MAX_SLOTS: usize = 4096;
 /// Longest trampoline template a registry copies, in words.
 const MAX_TEMPLATE_WORDS: usize = 64;
 
-/// CPSR bits a handler may change on the optimized path: N, Z, C, V, Q and GE. The
-/// rest (mode, masks, state) is what the trampoline was entered with.
-#[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
-const APSR_BITS: u32 = 0xf80f_0000;
-
 /// Most bytes below the interrupted SP a probed instruction may write. The kernel's
 /// undefined-instruction entry must leave at least this much room between the
 /// interrupted SP and the frame it builds (the test kernel leaves 256).
@@ -1341,10 +1336,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// The optimized path: a trampoline copy calls this (through
     /// [`optimized_entry`]) with IRQs and FIQs masked and the frame it built. Returns 0
     /// when the trampoline is to run the original instruction itself and branch back,
-    /// non-zero when the frame says where to resume. The frame's mode, mask and state
-    /// bits are kept as the trampoline found them (only the flags a handler or the step
-    /// changes go back); a step into Thumb state sets bit 0 of `pc` instead, which the
-    /// trampoline's final load of PC interworks on.
+    /// non-zero when the frame says where to resume. Of the frame's CPSR the trampoline
+    /// takes back only the flags and GE bits (NZCVQ, GE[3:0]); masks, state and mode stay
+    /// as it was entered with. A step into Thumb state therefore sets bit 0 of `pc`,
+    /// which the trampoline's final load of PC interworks on.
     ///
     /// # Panics
     ///
@@ -1360,7 +1355,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> u32 {
-        let entry = frame.cpsr;
         // SAFETY: an optimized site's kind was written before its trampoline was
         // published by a rendezvous, and is not rewritten while any branch to it exists.
         let kind = unsafe { *site.kind.get() };
@@ -1368,14 +1362,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Some(kind) => self.fire(site, kind, frame, mem, site.direct.load(Ordering::Relaxed)),
             None => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
         };
-        if frame.cpsr & step::psr::T != 0 {
-            // An interworking branch to Thumb: the trampoline's `ldm ... pc` switches
-            // state from bit 0 of the address (the ARMv7 LoadWritePC rule).
-            frame.pc |= 1;
-        }
-        frame.cpsr = (frame.cpsr & APSR_BITS) | (entry & !APSR_BITS);
         match fired {
-            Fired::Done => 1,
+            Fired::Done => {
+                if frame.cpsr & step::psr::T != 0 {
+                    // An interworking branch to Thumb: the trampoline's `ldm ... pc`
+                    // switches state from bit 0 of the address (ARMv7 LoadWritePC).
+                    frame.pc |= 1;
+                }
+                1
+            }
             Fired::RunInPlace => 0,
             Fired::StepFailed(e) => panic!(
                 "optimized probe at {:#x}: the original cannot be stepped: {e}",

@@ -24,10 +24,11 @@
 //! 3. calls the callback (AAPCS: registry, site, frame), which runs the pre handlers and
 //!    either steps the instruction (then returns non-zero) or leaves it to the trampoline
 //!    (returns 0);
-//! 4. non-zero: restores the CPSR flags and masks from the frame and loads r0–r15 from
-//!    it (PC and SP in one `ldm`), resuming wherever the step (or a handler) left `pc`;
-//!    zero: restores the CPSR and r0–r14, executes the original instruction in the
-//!    slot and branches back to the probed address + 4.
+//! 4. non-zero: restores the flags from the frame and the interrupt masks as they were
+//!    on entry, and loads r0–r15 from the frame (PC and SP in one `ldm`), resuming
+//!    wherever the step (or a handler) left `pc`; zero: the same for the CPSR and
+//!    r0–r14, then executes the original instruction in the slot and branches back to
+//!    the probed address + 4.
 //!
 //! Direct execution is only used for instructions that neither read nor write PC (a
 //! copy reads the slot's address as PC) and only when no enabled probe at the address
@@ -245,10 +246,13 @@ mod arm {
     // - the CPSR is read before any instruction that could change the flags (none of
     //   sub/push/mrs/cpsid/mov/bic/str/stm/ldm/add/ldr does);
     // - the callback is an `extern "C"` function: it preserves r4-r11 and SP, and the
-    //   trampoline keeps nothing else live across the call except SP (the frame);
-    // - on the way out, flags and masks come from the frame (`msr cpsr_fsxc`; the
-    //   callback keeps the frame's mode and state bits equal to the entry values, so the
-    //   write changes no mode) and every register is reloaded from the frame; the final
+    //   trampoline keeps only SP (the frame) and r5 (the entry CPSR, reloaded from the
+    //   frame right after r5 itself was saved there) live across the call;
+    // - on the way out the flags and GE bits come from the frame (`msr cpsr_fs`: the
+    //   execution-state bits in those fields are ignored by MSR) and the control byte —
+    //   masks, state, mode — is the one the trampoline was entered with (`msr cpsr_c`,
+    //   same mode, so no banked register changes), then every register is reloaded from
+    //   the frame; the final
     //   `ldm sp` without writeback reads the whole frame before SP moves above it (a
     //   base register in the list is written when the load completes), and on the step
     //   path it loads SP and PC together (the frame's pc is first copied over its lr
@@ -270,6 +274,7 @@ mod arm {
         "    str   r1, [sp, #{off_cpsr}]",
         "    add   r1, sp, #8",
         "    stm   r1, {{r2-r12}}",
+        "    ldr   r5, [sp, #{off_cpsr}]",
         "    ldm   r0, {{r2, r3}}",
         "    stm   sp, {{r2, r3}}",
         "    add   r2, r0, #{gap_and_scratch}",
@@ -285,7 +290,8 @@ mod arm {
         "    cmp   r0, #0",
         "    ldr   r0, [sp, #{off_cpsr}]",
         "    bne   .Lkp_opt_resume",
-        "    msr   cpsr_fsxc, r0",
+        "    msr   cpsr_fs, r0",
+        "    msr   cpsr_c, r5",
         "    ldm   sp, {{r0-r12, sp, lr}}",
         ".Lkp_opt_insn:",
         "    .word 0",
@@ -295,7 +301,8 @@ mod arm {
         "    ldr   lr, [sp, #{off_lr}]",
         "    ldr   r1, [sp, #{off_pc}]",
         "    str   r1, [sp, #{off_lr}]",
-        "    msr   cpsr_fsxc, r0",
+        "    msr   cpsr_fs, r0",
+        "    msr   cpsr_c, r5",
         "    ldm   sp, {{r0-r12, sp, pc}}",
         ".Lkp_opt_registry:",
         "    .word 0",
