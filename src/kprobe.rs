@@ -391,6 +391,8 @@ struct Site {
     /// Even when the probe list is stable, odd while it is being rewritten.
     seq: AtomicU32,
     probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
+    /// 1 + the index of the last non-null entry of `probes` (written with the list).
+    len: AtomicU32,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
@@ -424,6 +426,7 @@ impl Site {
             original: AtomicU32::new(0),
             seq: AtomicU32::new(0),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
+            len: AtomicU32::new(0),
             kind: UnsafeCell::new(None),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
@@ -433,25 +436,43 @@ impl Site {
         }
     }
 
-    /// A consistent copy of the probe list (lock-free; retries while a writer is
-    /// mid-update, which it never is for long: writers mask interrupts).
+    /// The probes of a consistent copy of the list that are enabled, in order, and how
+    /// many (lock-free; retries while a writer is mid-update, which it never is for
+    /// long: writers mask interrupts). Reads only the list's occupied prefix.
     #[inline(always)]
-    fn snapshot(&self) -> [*const Kprobe; PROBES_PER_ADDRESS] {
+    fn enabled_probes(&self) -> ([*const Kprobe; PROBES_PER_ADDRESS], usize) {
+        let mut out = [core::ptr::null::<Kprobe>(); PROBES_PER_ADDRESS];
         loop {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 0 {
                 // Relaxed: the fence below orders these loads before the second read
                 // of the counter (the seqlock read side).
-                let list = core::array::from_fn(|i| {
-                    self.probes[i].load(Ordering::Relaxed) as *const Kprobe
-                });
+                let len = (self.len.load(Ordering::Relaxed) as usize).min(PROBES_PER_ADDRESS);
+                let mut n = 0;
+                for p in &self.probes[..len] {
+                    let p = p.load(Ordering::Relaxed) as *const Kprobe;
+                    if live(p).is_some_and(Kprobe::enabled) {
+                        out[n] = p;
+                        n += 1;
+                    }
+                }
                 core::sync::atomic::fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == s1 {
-                    return list;
+                    return (out, n);
                 }
             }
             core::hint::spin_loop();
         }
+    }
+
+    /// Sets `len` after the list changed (registry lock, inside the write section).
+    fn update_len(&self) {
+        let len = self
+            .probes
+            .iter()
+            .rposition(|p| !p.load(Ordering::Relaxed).is_null())
+            .map_or(0, |i| i + 1);
+        self.len.store(len as u32, Ordering::Relaxed);
     }
 
     fn count(&self) -> usize {
@@ -625,6 +646,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.seq.fetch_add(1, Ordering::AcqRel);
         core::sync::atomic::fence(Ordering::Release);
         edit(&site.probes);
+        site.update_len();
         site.seq.fetch_add(1, Ordering::Release);
         self.platform.restore_interrupts(irq);
     }
@@ -714,6 +736,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // SAFETY: registry lock held.
         unsafe { *site.opt.get() = Opt::Candidate };
         site.probes[0].store(ptr, Ordering::Relaxed);
+        site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
         // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
@@ -749,6 +772,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         for p in &site.probes {
             p.store(core::ptr::null_mut(), Ordering::Relaxed);
         }
+        site.len.store(0, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         site.addr.store(0, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);
@@ -1278,14 +1302,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let pc = frame.pc;
         // The probes enabled when the hit starts: the ones whose pre handler runs are the
         // ones whose post handler runs, even if one is disabled meanwhile.
-        let mut active = [core::ptr::null::<Kprobe>(); PROBES_PER_ADDRESS];
-        let mut n = 0;
-        for p in site.snapshot() {
-            if live(p).is_some_and(Kprobe::enabled) {
-                active[n] = p;
-                n += 1;
-            }
-        }
+        let (active, n) = site.enabled_probes();
         let each = || active[..n].iter().filter_map(|p| live(*p));
         let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
             kind, original, pc, frame, mem,
