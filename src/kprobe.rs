@@ -1,5 +1,6 @@
-//! Breakpoint kprobes: put a handler on (almost) any A32 instruction of the kernel, on
-//! every core, and have the instruction behave afterwards exactly as if it ran in place.
+//! Kernel probes: put a handler on (almost) any A32 instruction of the kernel, on every
+//! core, and have the instruction behave afterwards exactly as if it ran in place — first
+//! as a breakpoint, then, once optimized, as a branch to a trampoline.
 //!
 //! # Using it
 //!
@@ -30,6 +31,17 @@
 //! (unless a pre handler moved `pc`: then execution goes where it says), runs the post
 //! handlers, and returns into the frame. A hit while this CPU is already inside a handler
 //! counts as `missed` for each probe there and is stepped without handlers.
+//!
+//! # Optimized probes
+//! Every registered address is a candidate. [`Kprobes::optimize_pending`] gives each
+//! candidate a slot with a filled copy of the [`crate::optprobe`] trampoline and then,
+//! in one rendezvous, turns all their breakpoints into `b<cond> slot`. The trampoline
+//! calls back into the same hit path as the trap ([`Kprobes::handle_undefined`]), with
+//! interrupts masked and the same frame. Disabling or unregistering the last enabled
+//! probe puts the original back in one rendezvous and frees the slot after one more.
+//! The registry owns the optimize/unoptimize transitions and the callback (they are
+//! registry state under its lock); `optprobe` owns the template and which instructions
+//! may run in it.
 //!
 //! # Safety across CPUs
 //! Arming and disarming write text only through [`TextPatcher`] in a rendezvous. A
@@ -1166,7 +1178,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Lends an instruction slot (e.g. for an emulation copy, see
-    /// [`crate::arch::emulate`]) from the same allocator the trampolines use. It is the
+    /// `arch::emulate`) from the same allocator the trampolines use. It is the
     /// caller's until [`Kprobes::release_slot`].
     pub fn allocate_slot(&self) -> Result<Slot, SlotError> {
         let _g = self.lock();
@@ -1243,7 +1255,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// The trap path: call from the kernel's undefined-instruction handler with the
     /// trapped frame and a [`Memory`] that performs the original's accesses (on the
-    /// target, [`crate::arch::memory::DirectMemory`]). Runs with interrupts masked (as
+    /// target, `arch::memory::DirectMemory`). Runs with interrupts masked (as
     /// an exception handler does).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub fn handle_undefined(

@@ -4,7 +4,7 @@
 //! text it allows to be probed and a writable view of it) and calls the crate from its
 //! undefined-instruction handler and its IPI handler. Everything that is not an
 //! instruction is plain Rust and is tested on the host against the fakes in
-//! [`fakes`] (enabled by the `fakes` feature, and always in this crate's own tests).
+//! `fakes` (enabled by the `fakes` feature, and always in this crate's own tests).
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

@@ -3,7 +3,7 @@
 //! The crate never names a board. Everything it needs from the machine — which CPU it
 //! runs on, how to reach the others, how to mask interrupts, which memory it may probe,
 //! where it may put instruction slots, and how to write text the kernel maps read-only —
-//! comes through [`Platform`]. The test kernel implements it for QEMU; [`crate::fakes`]
+//! comes through [`Platform`]. The test kernel implements it for QEMU; `fakes`
 //! implements it in memory for host tests.
 
 use core::ops::Range;
