@@ -28,7 +28,7 @@
 //! hook. At entry the hook takes an instance from the probe's pool, records the caller's
 //! return address (`lr`) and the stack pointer at entry, runs the entry handler, and
 //! replaces `lr` with the address of the return trampoline (`global_asm!` in
-//! [`crate::arch::kretprobe`], in `.text.noprobe`, never probeable). When the function
+//! `arch::kretprobe`, ARM only, in `.text.noprobe`, never probeable). When the function
 //! returns, the trampoline saves a [`TrapFrame`] on an 8-byte aligned stack and calls
 //! [`Kretprobes::handle_return`], which finds the instance by stack pointer, runs the
 //! return handler with interrupts masked, frees the instance and hands the trampoline the

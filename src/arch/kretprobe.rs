@@ -7,7 +7,9 @@
 //! 1. saves r0/r1 just below S, aligns `sp` down to 8 bytes (the AAPCS wants that at a
 //!    call; a caller's `sp` need not be) and builds a [`TrapFrame`] below: r0–r12, `sp` = S,
 //!    `lr` as the function left it, `cpsr`;
-//! 2. calls [`crate::kretprobe::return_path`] with it, which fills in `pc` (the real return
+//! 2. calls the crate's return path with it, which hands it to
+//!    [`Kretprobes::handle_return`](crate::kretprobe::Kretprobes::handle_return) of the
+//!    table that registered the first return probe: that fills in `pc` (the real return
 //!    address) and runs the return handler;
 //! 3. stores `pc` at S − 4, restores the flags, `lr` and r0–r12 from the frame, points `sp`
 //!    at S − 4 and pops `pc`: `sp` is S again and, as for `bx`, bit 0 of the address picks
