@@ -8,11 +8,12 @@
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, KRETPROBES};
 use crate::testing::TestResult;
+use crate::tests::kprobes::KernelSymbols;
 use crate::{ensure, smp};
 use alloc::format;
 use alloc::vec::Vec;
 use armv7_kprobes::TrapFrame;
-use armv7_kprobes::kprobe::KprobeError;
+use armv7_kprobes::kprobe::{KprobeError, SymbolLookup};
 use armv7_kprobes::kretprobe::{
     Kretprobe, KretprobeError, KretprobeInstance, KretprobePool, Kretprobes, OnEntry,
 };
@@ -508,14 +509,25 @@ pub fn kretprobe_errors_leave_probe_and_text_unchanged() -> TestResult {
     Ok(())
 }
 
-pub fn the_benchmark_probe_follows_every_call() -> TestResult {
-    KRETPROBES
-        .register(&KPROBES, &BENCH, add_addr())
-        .map_err(e)?;
-    let wrong = (0..1000u32).filter(|&i| add(i, 1) != i + 1).count();
-    let counts = (BENCH.hits(), BENCH.missed(), BENCH.outstanding());
-    KRETPROBES.unregister(&KPROBES, &BENCH).map_err(e)?;
-    ensure!(wrong == 0, "{wrong} wrong results");
-    ensure!(counts == (1000, 0, 0), "hits/missed/outstanding {counts:?}");
+pub fn the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf() -> TestResult {
+    // kr_add returns with `pop {r4, pc}`; the kprobe tests' kp_add is a leaf that
+    // returns with `bx lr` (as the benchmark's target does).
+    let leaf = KernelSymbols
+        .lookup("kp_add")
+        .ok_or("no kp_add symbol")?
+        .start;
+    let targets: [(usize, fn(u32, u32) -> u32); 2] =
+        [(add_addr(), add), (leaf, crate::tests::kprobes::add)];
+    for (at, f) in targets {
+        KRETPROBES.register(&KPROBES, &BENCH, at).map_err(e)?;
+        let wrong = (0..1000u32).filter(|&i| f(i, 1) != i + 1).count();
+        let counts = (BENCH.hits(), BENCH.missed(), BENCH.outstanding());
+        KRETPROBES.unregister(&KPROBES, &BENCH).map_err(e)?;
+        ensure!(wrong == 0, "{at:#x}: {wrong} wrong results");
+        ensure!(
+            counts == (1000, 0, 0),
+            "{at:#x}: hits/missed/outstanding {counts:?}"
+        );
+    }
     Ok(())
 }

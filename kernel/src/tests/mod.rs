@@ -121,8 +121,8 @@ pub const ALL: &[Test] = &[
         run: kretprobes::unregistering_while_other_cores_are_inside_loses_no_return,
     },
     Test {
-        name: "kretprobe_benchmark_probe_follows_every_call",
-        run: kretprobes::the_benchmark_probe_follows_every_call,
+        name: "kretprobe_follows_every_call_with_a_frame_and_in_a_leaf",
+        run: kretprobes::the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf,
     },
 ];
 
