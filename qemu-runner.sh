@@ -9,7 +9,10 @@
 #       --smp N                     CPUs (default 4)
 #       --icount                    deterministic instruction counting (-icount shift=0)
 #       --timeout SECONDS           kill a hung guest (default 300)
-#       --mode tests|demo           what the kernel runs (default tests)
+#       --mode tests|demo|bench     what the kernel runs (default tests); bench boots
+#                                   twice and prints one table: the instruction rows
+#                                   (mode bench-insn: -icount shift=0, -smp 1), then the
+#                                   4-CPU rows (mode bench-smp: -smp 4, no icount)
 #       --corpus FILE               run an instruction corpus (format: src/corpus.rs)
 #       --inject fail|hang          prove the harness notices a failure / a hang
 #       --gdb                       wait for gdb-multiarch on :1234 (-s -S)
@@ -99,16 +102,36 @@ case "$board" in
         machine=(-M vexpress-a15 -audiodev none,id=snd0 -global pl041.audiodev=snd0) ;;
     *) die "unknown board $board (virt or vexpress-a15)" ;;
 esac
-case "$mode" in tests) mode_n=0 ;; demo) mode_n=1 ;; corpus) mode_n=2 ;; *) die "unknown mode $mode" ;; esac
+# The benchmark: two boots of the same kernel, one table. Boot 1 prints the table's
+# header and rows last; boot 2's rows (and its note) are appended to them.
+if [ "$mode" = bench ]; then
+    out1="$(mktemp)" out2="$(mktemp)"
+    trap 'rm -f "$out1" "$out2"' EXIT
+    "$0" "$elf" --board "$board" --mode bench-insn --timeout "$timeout_s" >"$out1" 2>&1 \
+        || { s=$?; cat "$out1"; exit "$s"; }
+    "$0" "$elf" --board "$board" --mode bench-smp --timeout "$timeout_s" >"$out2" 2>&1 \
+        || { s=$?; cat "$out1" "$out2"; exit "$s"; }
+    cat "$out1"
+    sed -n '/^| /,$p' "$out2"
+    exit 0
+fi
+case "$mode" in
+    tests) mode_n=0 ;; demo) mode_n=1 ;; corpus) mode_n=2 ;;
+    bench-insn) mode_n=3; icount=1; smp=1 ;;   # guest instructions need one CPU + icount
+    bench-smp) mode_n=4; icount=0; smp=4 ;;
+    *) die "unknown mode $mode" ;;
+esac
 case "$inject" in "") inject_n=0 ;; fail) inject_n=1 ;; hang) inject_n=2 ;; *) die "unknown injection $inject" ;; esac
 
-# Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection.
+# Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection,
+# CPUs (so the kernel waits only for those).
 args=$((ram + 0x0f000000))
 bootargs=()
 word() { bootargs+=(-device "loader,addr=$(printf '0x%x' "$1"),data=$2,data-len=4"); }
 word "$args" 0x4b505242
 word $((args + 4)) "$mode_n"
 word $((args + 8)) "$inject_n"
+word $((args + 12)) "$smp"
 
 extra=()
 if [ -n "$corpus" ]; then

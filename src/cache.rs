@@ -41,6 +41,10 @@ pub trait CacheOps: Sync {
     /// ICIMVAU: invalidates the instruction-cache line holding `addr` to PoU.
     fn invalidate_icache_line_to_pou(&self, addr: usize);
 
+    /// ICIALLU: invalidates this CPU's whole instruction cache to PoU (used when
+    /// maintenance is not broadcast, so slot words another CPU wrote are fetched anew).
+    fn invalidate_icache_all_local(&self);
+
     /// BPIALLIS: invalidates all branch predictors in the inner shareable domain
     /// (Multiprocessing Extensions; used when maintenance is broadcast).
     fn invalidate_branch_predictors_inner_shareable(&self);
@@ -73,6 +77,10 @@ impl<C: CacheOps + ?Sized> CacheOps for &C {
 
     fn invalidate_icache_line_to_pou(&self, addr: usize) {
         (**self).invalidate_icache_line_to_pou(addr)
+    }
+
+    fn invalidate_icache_all_local(&self) {
+        (**self).invalidate_icache_all_local()
     }
 
     fn invalidate_branch_predictors_inner_shareable(&self) {

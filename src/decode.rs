@@ -1421,6 +1421,26 @@ pub fn is_branch(insn: Insn) -> bool {
     }
 }
 
+/// Whether a supported instruction reads or writes PC in any way: a register field that
+/// names r15 (as operand, base, offset, stored value or destination), r15 in an LDM/STM
+/// list, or a branch. Such an instruction behaves differently when a copy of it runs
+/// anywhere but its own address, so the optimized-probe trampoline never executes it
+/// directly. Rejected words say `true` (nothing may run them out of place).
+pub fn uses_pc(insn: Insn) -> bool {
+    let w = insn.word();
+    let c = classify(insn);
+    let (Decoded::Simulate(kind), Some(entry)) = (c.decoded, c.entry) else {
+        return true;
+    };
+    kind.is_branch()
+        || (kind == SimKind::LoadStoreMultiple && w & (1 << 15) != 0)
+        || entry
+            .regs
+            .iter()
+            .zip(REG_FIELDS)
+            .any(|(rule, lsb)| *rule != RegRule::NotRegister && field(w, lsb) == 15)
+}
+
 /// How many bytes below the stack pointer an instruction may write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StackUse {

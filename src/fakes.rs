@@ -199,6 +199,8 @@ pub enum CacheOp {
     DsbIsh,
     /// ICIMVAU of the line holding the address.
     Icimvau(usize),
+    /// ICIALLU.
+    Iciallu,
     /// BPIALLIS.
     Bpiallis,
     /// BPIALL.
@@ -261,6 +263,10 @@ impl CacheOps for FakeCacheOps {
 
     fn invalidate_icache_line_to_pou(&self, addr: usize) {
         self.record(CacheOp::Icimvau(addr));
+    }
+
+    fn invalidate_icache_all_local(&self) {
+        self.record(CacheOp::Iciallu);
     }
 
     fn invalidate_branch_predictors_inner_shareable(&self) {

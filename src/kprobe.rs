@@ -43,9 +43,11 @@
 use crate::cache::CacheOps;
 use crate::decode::{self, Decoded, RejectReason, SimKind, StackUse};
 use crate::frame::TrapFrame;
-use crate::insn::{BreakpointWord, Insn};
-use crate::patch::{PatchError, TextPatcher};
+use crate::insn::{Branch, BranchKind, BreakpointWord, Insn};
+use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
+use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{MAX_CPUS, Platform};
+use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
 use crate::step::{self, Memory, StepError};
 use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
@@ -60,6 +62,18 @@ pub type Handler = fn(probe: &Kprobe, frame: &mut TrapFrame);
 
 /// Most probes one address can carry.
 pub const PROBES_PER_ADDRESS: usize = 8;
+
+/// Most instruction slots a registry carves from the platform's slot region (each the
+/// size of the optimized-probe trampoline).
+pub const MAX_SLOTS: usize = 4096;
+
+/// Longest trampoline template a registry copies, in words.
+const MAX_TEMPLATE_WORDS: usize = 64;
+
+/// CPSR bits a handler may change on the optimized path: N, Z, C, V, Q and GE. The
+/// rest (mode, masks, state) is what the trampoline was entered with.
+#[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+const APSR_BITS: u32 = 0xf80f_0000;
 
 /// Most bytes below the interrupted SP a probed instruction may write. The kernel's
 /// undefined-instruction entry must leave at least this much room between the
@@ -125,8 +139,11 @@ impl Kprobe {
         }
     }
 
+    /// Relaxed: a probe's handlers and data never change, and every change of state is
+    /// followed by a rendezvous before the registry relies on it.
+    #[inline(always)]
     fn enabled(&self) -> bool {
-        self.state.load(Ordering::Acquire) == ENABLED
+        self.state.load(Ordering::Relaxed) == ENABLED
     }
 }
 
@@ -155,6 +172,70 @@ pub struct ProbeInfo {
     pub missed: u64,
     /// The probe's data cookie.
     pub data: usize,
+    /// How its address is probed in text (shared by every probe at the address).
+    pub mechanism: Mechanism,
+}
+
+/// How a probed address is implemented in text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// A breakpoint, waiting to be optimized by [`Kprobes::optimize_pending`].
+    Breakpoint,
+    /// A breakpoint that stays one: optimizing it was tried and is not possible.
+    NotOptimized(NotOptimized),
+    /// `b<cond>` to a trampoline, which runs the original itself
+    /// ([`Variant::Direct`], when no enabled probe there has a post handler) or returns
+    /// to where the step left `pc`.
+    Optimized(Variant),
+    /// Nothing: every probe at the address is disabled and the original is in text.
+    Disarmed,
+}
+
+/// Why a probed address stays a breakpoint probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotOptimized {
+    /// No free slot lies within branch range (both ways) of the address.
+    OutOfRange,
+    /// Every slot is in use or waiting for a quiescent point (retried by the next
+    /// [`Kprobes::optimize_pending`]).
+    NoSlot,
+    /// The platform's slot region cannot hold a trampoline.
+    SlotRegion(SlotError),
+}
+
+impl fmt::Display for NotOptimized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotOptimized::OutOfRange => {
+                write!(f, "no instruction slot within branch range of the address")
+            }
+            NotOptimized::NoSlot => write!(f, "no free instruction slot"),
+            NotOptimized::SlotRegion(e) => write!(f, "slot region unusable: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mechanism::Breakpoint => write!(f, "breakpoint (optimization pending)"),
+            Mechanism::NotOptimized(why) => write!(f, "breakpoint (not optimized: {why})"),
+            Mechanism::Optimized(Variant::Direct) => write!(f, "optimized (direct execution)"),
+            Mechanism::Optimized(Variant::StepOnly) => write!(f, "optimized (stepped)"),
+            Mechanism::Disarmed => write!(f, "disarmed"),
+        }
+    }
+}
+
+/// What one [`Kprobes::optimize_pending`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OptimizeReport {
+    /// Addresses whose breakpoint became a branch to a trampoline.
+    pub optimized: usize,
+    /// Candidates that stay breakpoints (the listing says why).
+    pub not_optimized: usize,
+    /// Rendezvous it ran: 1 when anything was optimized, else 0.
+    pub rendezvous: usize,
 }
 
 /// Why a probe operation failed. The probe, the registry and the text are exactly as
@@ -317,8 +398,28 @@ struct Site {
     probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
-    /// Whether the breakpoint is in text (registry lock only).
+    /// Whether the probe is in text, as breakpoint or branch (registry lock only).
     armed: AtomicBool,
+    /// Whether a trampoline may run the original itself ([`Variant::Direct`]); written
+    /// before the site is published.
+    direct: AtomicBool,
+    /// Optimization state (registry lock only).
+    opt: UnsafeCell<Opt>,
+    /// While a batch is being optimized: the next site in it (index + 1, 0 ends it) and
+    /// the branch word to write here (registry lock; read by the batch's rendezvous).
+    batch_next: AtomicU32,
+    batch_word: AtomicU32,
+}
+
+/// Where a site is on the way to an optimized probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Opt {
+    /// A breakpoint (when armed) that the next optimize pass tries.
+    Candidate,
+    /// A breakpoint that stays one.
+    Failed(NotOptimized),
+    /// A branch to this slot (when armed).
+    Optimized(Slot, Variant),
 }
 
 impl Site {
@@ -330,17 +431,24 @@ impl Site {
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
             kind: UnsafeCell::new(None),
             armed: AtomicBool::new(false),
+            direct: AtomicBool::new(false),
+            opt: UnsafeCell::new(Opt::Candidate),
+            batch_next: AtomicU32::new(0),
+            batch_word: AtomicU32::new(0),
         }
     }
 
     /// A consistent copy of the probe list (lock-free; retries while a writer is
     /// mid-update, which it never is for long: writers mask interrupts).
+    #[inline(always)]
     fn snapshot(&self) -> [*const Kprobe; PROBES_PER_ADDRESS] {
         loop {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 0 {
+                // Relaxed: the fence below orders these loads before the second read
+                // of the counter (the seqlock read side).
                 let list = core::array::from_fn(|i| {
-                    self.probes[i].load(Ordering::Acquire) as *const Kprobe
+                    self.probes[i].load(Ordering::Relaxed) as *const Kprobe
                 });
                 core::sync::atomic::fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == s1 {
@@ -386,13 +494,29 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
     table: [AtomicU32; N],
     running: [AtomicBool; MAX_CPUS],
+    /// The instruction slots (registry lock only).
+    slots: UnsafeCell<Slots>,
+    /// No site below this index is free (registry lock only).
+    first_free_site: AtomicU32,
+    /// 1 + the highest site index in use (registry lock only).
+    sites_in_use: AtomicU32,
 }
 
-// SAFETY: the only non-Sync field is Site::kind (UnsafeCell). It is written only under
-// the registry lock while the site is unpublished (not in the table, so no trap handler
-// can reach it), and read by trap handlers only after an Acquire load of the table entry
-// that published it. A site leaves the table only after a rendezvous proved no handler
-// still uses it.
+/// The registry's slot allocator, made on first use from the platform's region.
+struct Slots {
+    alloc: Option<SlotAllocator<MAX_SLOTS>>,
+    /// Why the region could not be used, once that is known.
+    error: Option<SlotError>,
+    /// Slots lent out by [`Kprobes::allocate_slot`] (one bit per slot).
+    lent: [u32; MAX_SLOTS / 32],
+}
+
+// SAFETY: the non-Sync fields are UnsafeCells. Site::kind is written only under the
+// registry lock while the site is unpublished (not in the table, so no trap handler can
+// reach it), and read by trap handlers and trampolines only after the table entry (or
+// the rendezvous that published the branch) made it visible. A site leaves the table
+// only after a rendezvous proved no handler still uses it. Site::opt and
+// Kprobes::slots are touched only with the registry lock held.
 unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
 
 struct LockGuard<'a>(&'a AtomicBool);
@@ -418,6 +542,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
             running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            first_free_site: AtomicU32::new(0),
+            sites_in_use: AtomicU32::new(0),
+            slots: UnsafeCell::new(Slots {
+                alloc: None,
+                error: None,
+                lent: [0; MAX_SLOTS / 32],
+            }),
         }
     }
 
@@ -434,6 +565,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     fn patcher(&self) -> TextPatcher<'static, P, C> {
         TextPatcher::new(self.rendezvous, self.platform)
+    }
+
+    /// Every site that may be in use (the ones above have never been used).
+    fn used_sites(&self) -> &[Site] {
+        &self.sites[..self.sites_in_use.load(Ordering::Relaxed) as usize]
     }
 
     /// The table slot holding `addr`, if any.
@@ -559,18 +695,29 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
             return Err(KprobeError::OutOfSites);
         }
-        let Some(index) = self
-            .sites
+        let from = self.first_free_site.load(Ordering::Relaxed) as usize;
+        let Some(index) = self.sites[from..]
             .iter()
             .position(|s| s.addr.load(Ordering::Relaxed) == 0)
+            .map(|i| from + i)
         else {
             return Err(KprobeError::OutOfSites);
         };
+        self.first_free_site
+            .store(index as u32 + 1, Ordering::Relaxed);
+        self.sites_in_use
+            .fetch_max(index as u32 + 1, Ordering::Relaxed);
         let site = &self.sites[index];
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(word, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl).
         unsafe { *site.kind.get() = Some(kind) };
+        site.direct.store(
+            optprobe::variant(kind, Insn(word)) == Variant::Direct,
+            Ordering::Relaxed,
+        );
+        // SAFETY: registry lock held.
+        unsafe { *site.opt.get() = Opt::Candidate };
         site.probes[0].store(ptr, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
@@ -597,6 +744,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     fn remove_site(&self, slot: usize, site: &Site) {
+        let index = self.table[slot].load(Ordering::Relaxed) - 1;
+        self.first_free_site.fetch_min(index, Ordering::Relaxed);
         let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
         self.table[slot].store(
             if next_empty { EMPTY } else { TOMBSTONE },
@@ -608,6 +757,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.armed.store(false, Ordering::Relaxed);
         site.addr.store(0, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);
+        // Scans stop at the highest site in use: lower the mark past free sites.
+        let mut high = self.sites_in_use.load(Ordering::Relaxed) as usize;
+        while high > 0 && self.sites[high - 1].addr.load(Ordering::Relaxed) == 0 {
+            high -= 1;
+        }
+        self.sites_in_use.store(high as u32, Ordering::Relaxed);
     }
 
     /// Registers `probe` at `offset` bytes into the function `name`.
@@ -674,7 +829,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if site.armed.load(Ordering::Relaxed) && !others_enabled {
             // The last enabled probe goes: the original back first (a rendezvous, so
             // also the quiescent point), then the bookkeeping.
-            self.set_armed(addr, site, false)?;
+            self.disarm(addr, site)?;
             self.unlink(site, ptr);
         } else {
             self.synchronize_after(site, ptr)?;
@@ -729,7 +884,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let result = if site.any_enabled() {
             self.synchronize()
         } else {
-            self.set_armed(addr, site, false)
+            self.disarm(addr, site)
         };
         if result.is_err() {
             probe.state.store(ENABLED, Ordering::Release);
@@ -755,14 +910,296 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
+    /// How `site` is probed in text now (registry lock held).
+    fn mechanism(&self, site: &Site) -> Mechanism {
+        if !site.armed.load(Ordering::Relaxed) {
+            return Mechanism::Disarmed;
+        }
+        // SAFETY: registry lock held.
+        match unsafe { *site.opt.get() } {
+            Opt::Candidate => Mechanism::Breakpoint,
+            Opt::Failed(why) => Mechanism::NotOptimized(why),
+            Opt::Optimized(_, variant) => Mechanism::Optimized(variant),
+        }
+    }
+
+    /// How the address `probe` is registered at is probed in text now.
+    pub fn mechanism_of(&self, probe: &'static Kprobe) -> Result<Mechanism, KprobeError> {
+        let _g = self.lock();
+        if probe.state.load(Ordering::Acquire) == UNREGISTERED {
+            return Err(KprobeError::NotRegistered);
+        }
+        let (_, site) = self
+            .find(probe.addr.load(Ordering::Relaxed))
+            .ok_or(KprobeError::NotRegistered)?;
+        Ok(self.mechanism(site))
+    }
+
+    /// Takes the probe out of text: the original word back (from a breakpoint or from a
+    /// branch, in one rendezvous, which is also the quiescent point for the handlers).
+    /// An optimized site's slot goes dirty and is reclaimed after one more rendezvous, so
+    /// a CPU still on its way through the trampoline finishes there first.
+    fn disarm(&self, addr: usize, site: &Site) -> Result<(), KprobeError> {
+        self.set_armed(addr, site, false)?;
+        // SAFETY: registry lock held.
+        let opt = unsafe { &mut *site.opt.get() };
+        if let Opt::Optimized(slot, _) = *opt {
+            *opt = Opt::Candidate;
+            // SAFETY: registry lock held.
+            let slots = unsafe { &mut *self.slots.get() };
+            if let Some(alloc) = slots.alloc.as_mut() {
+                // The slot came from this allocator and is in use: this cannot fail.
+                let _ = alloc.release(slot);
+            }
+            // A failed reclaim leaves the slot dirty until the next one.
+            let _ = self.reclaim_locked();
+        }
+        Ok(())
+    }
+
+    /// The slot allocator, made on first use (registry lock held).
+    #[allow(clippy::mut_from_ref)] // the registry lock serializes every caller
+    fn allocator(&self, template: &Template) -> Result<&mut SlotAllocator<MAX_SLOTS>, SlotError> {
+        // SAFETY: registry lock held; no other reference to `slots` is live.
+        let slots = unsafe { &mut *self.slots.get() };
+        if let Some(e) = slots.error {
+            return Err(e);
+        }
+        if slots.alloc.is_none() {
+            let size = template
+                .bytes()
+                .max(step::EMULATION_SLOT_BYTES)
+                .next_multiple_of(8);
+            match SlotAllocator::new(self.platform.slot_region(), size) {
+                Ok(a) => slots.alloc = Some(a),
+                Err(e) => {
+                    slots.error = Some(e);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(slots.alloc.as_mut().expect("made above"))
+    }
+
+    /// Frees every dirty slot after a rendezvous (registry lock held).
+    fn reclaim_locked(&self) -> Result<usize, KprobeError> {
+        // SAFETY: registry lock held.
+        let slots = unsafe { &mut *self.slots.get() };
+        let Some(alloc) = slots.alloc.as_mut() else {
+            return Ok(0);
+        };
+        if alloc.counts().dirty == 0 {
+            return Ok(0);
+        }
+        let ticket = alloc.begin_quiescence();
+        self.synchronize()?;
+        // The ticket is the newest (the lock serializes begin and complete).
+        Ok(alloc.complete_quiescence(ticket).unwrap_or(0))
+    }
+
+    /// Optimizes every candidate: for each armed breakpoint probe not yet optimized,
+    /// a slot within branch range gets a filled trampoline copy, and then ONE rendezvous
+    /// rewrites all their breakpoints into `b<cond> slot` (the original's condition, so
+    /// a failing condition skips the instruction exactly as natively). A candidate that
+    /// cannot be optimized stays a working breakpoint probe and
+    /// [`Kprobes::list`] says why. Call it from thread context — after a batch of
+    /// registrations, from a timer, whenever suits the kernel.
+    ///
+    /// On error (the rendezvous was refused) nothing changed: text, slots, listing.
+    pub fn optimize_pending(&self) -> Result<OptimizeReport, KprobeError> {
+        let _g = self.lock();
+        let template = optprobe::template();
+        let mut report = OptimizeReport::default();
+        let candidates = || {
+            self.used_sites().iter().enumerate().filter(|(_, site)| {
+                // SAFETY: registry lock held.
+                let opt = unsafe { *site.opt.get() };
+                site.addr.load(Ordering::Relaxed) != 0
+                    && site.armed.load(Ordering::Relaxed)
+                    && matches!(opt, Opt::Candidate | Opt::Failed(NotOptimized::NoSlot))
+            })
+        };
+        let alloc = match self.allocator(&template) {
+            Ok(a) => a,
+            Err(e) => {
+                for (_, site) in candidates() {
+                    // SAFETY: registry lock held.
+                    unsafe { *site.opt.get() = Opt::Failed(NotOptimized::SlotRegion(e)) };
+                    report.not_optimized += 1;
+                }
+                return Ok(report);
+            }
+        };
+        let patcher = self.patcher();
+        let back = template.layout().back as usize;
+        let mut words = [0u32; MAX_TEMPLATE_WORDS];
+        let words = &mut words[..template.bytes() / 4];
+        let mut head = 0u32;
+        for (index, site) in candidates() {
+            let addr = site.addr.load(Ordering::Relaxed);
+            let original = site.original.load(Ordering::Relaxed);
+            let (from, to) = (addr as u32, addr.wrapping_add(4) as u32);
+            let slot = match alloc.allocate_where(|s| {
+                SlotAllocator::<MAX_SLOTS>::reachable(addr, s)
+                    && BranchKind::B.reach((s.addr() + back) as u32, to).is_ok()
+            }) {
+                Ok(s) => s,
+                Err(e) => {
+                    let why = if e == SlotError::Exhausted {
+                        NotOptimized::NoSlot
+                    } else {
+                        NotOptimized::OutOfRange
+                    };
+                    // SAFETY: registry lock held.
+                    unsafe { *site.opt.get() = Opt::Failed(why) };
+                    report.not_optimized += 1;
+                    continue;
+                }
+            };
+            let variant = if site.direct.load(Ordering::Relaxed) {
+                Variant::Direct
+            } else {
+                Variant::StepOnly
+            };
+            let fill = Fill {
+                slot: slot.addr() as u32,
+                addr: from,
+                insn: if variant == Variant::Direct {
+                    original
+                } else {
+                    NEVER_RUN
+                },
+                registry: self as *const Self as usize as u32,
+                site: site as *const Site as usize as u32,
+                callback: Self::callback_address() as u32,
+            };
+            let branch = template
+                .fill(fill, words)
+                .and_then(|()| Branch::replacing(Insn(original), from, slot.addr() as u32));
+            let written = branch.map_err(|_| None).and_then(|b| {
+                patcher
+                    .write_unpublished(slot.addr(), words)
+                    .map(|()| b)
+                    .map_err(Some)
+            });
+            match written {
+                Ok(b) => {
+                    site.batch_word.store(b.word(), Ordering::Relaxed);
+                    site.batch_next.store(head, Ordering::Relaxed);
+                    head = index as u32 + 1;
+                    // SAFETY: registry lock held.
+                    unsafe { *site.opt.get() = Opt::Optimized(slot, variant) };
+                    report.optimized += 1;
+                }
+                Err(e) => {
+                    // Never published: free at once.
+                    let _ = alloc.release_unused(slot);
+                    if let Some(e) = e {
+                        self.abandon_batch(alloc, head);
+                        return Err(e.into());
+                    }
+                    // SAFETY: registry lock held.
+                    unsafe { *site.opt.get() = Opt::Failed(NotOptimized::OutOfRange) };
+                    report.not_optimized += 1;
+                }
+            }
+        }
+        if head == 0 {
+            return Ok(report);
+        }
+        if let Err(e) = patcher.patch_distinct(&Batch {
+            registry: self,
+            head,
+        }) {
+            self.abandon_batch(alloc, head);
+            return Err(e.into());
+        }
+        report.rendezvous = 1;
+        Ok(report)
+    }
+
+    /// Undoes a batch that was never published: its sites are candidates again and their
+    /// slots free.
+    fn abandon_batch(&self, alloc: &mut SlotAllocator<MAX_SLOTS>, head: u32) {
+        let mut i = head;
+        while i != 0 {
+            let site = &self.sites[i as usize - 1];
+            // SAFETY: registry lock held.
+            let opt = unsafe { &mut *site.opt.get() };
+            if let Opt::Optimized(slot, _) = *opt {
+                let _ = alloc.release_unused(slot);
+            }
+            *opt = Opt::Candidate;
+            i = site.batch_next.load(Ordering::Relaxed);
+        }
+    }
+
+    /// The address trampolines call: [`optimized_entry`] for this registry type.
+    fn callback_address() -> usize {
+        #[cfg(target_arch = "arm")]
+        {
+            optimized_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            0
+        }
+    }
+
+    /// Lends an instruction slot (e.g. for an emulation copy, see
+    /// [`crate::arch::emulate`]) from the same allocator the trampolines use. It is the
+    /// caller's until [`Kprobes::release_slot`].
+    pub fn allocate_slot(&self) -> Result<Slot, SlotError> {
+        let _g = self.lock();
+        let alloc = self.allocator(&optprobe::template())?;
+        let slot = alloc.allocate()?;
+        // SAFETY: registry lock held.
+        let slots = unsafe { &mut *self.slots.get() };
+        slots.lent[slot.index() / 32] |= 1 << (slot.index() % 32);
+        Ok(slot)
+    }
+
+    /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until the next
+    /// [`Kprobes::reclaim_slots`] (or any unoptimize). Slots the registry uses itself
+    /// cannot be released here.
+    pub fn release_slot(&self, slot: Slot) -> Result<(), SlotError> {
+        let _g = self.lock();
+        // SAFETY: registry lock held.
+        let slots = unsafe { &mut *self.slots.get() };
+        let (word, bit) = (slot.index() / 32, 1u32 << (slot.index() % 32));
+        let lent = slots.lent.get(word).is_some_and(|w| w & bit != 0);
+        let alloc = slots.alloc.as_mut().filter(|_| lent);
+        alloc.ok_or(SlotError::NotInUse(slot))?.release(slot)?;
+        slots.lent[word] &= !bit;
+        Ok(())
+    }
+
+    /// Runs a rendezvous (a quiescent point: every CPU has since left any slot it was
+    /// in) and frees every dirty slot. Returns how many.
+    pub fn reclaim_slots(&self) -> Result<usize, KprobeError> {
+        let _g = self.lock();
+        self.reclaim_locked()
+    }
+
+    /// How many slots are free, in use and dirty (`None` before the first use).
+    pub fn slot_counts(&self) -> Option<SlotCounts> {
+        let _g = self.lock();
+        // SAFETY: registry lock held.
+        unsafe { &*self.slots.get() }
+            .alloc
+            .as_ref()
+            .map(|a| a.counts())
+    }
+
     /// Calls `each` for every registered probe, by address then registration order.
     pub fn list(&self, mut each: impl FnMut(ProbeInfo)) {
         let _g = self.lock();
-        for site in &self.sites {
+        for site in self.used_sites() {
             let addr = site.addr.load(Ordering::Relaxed);
             if addr == 0 {
                 continue;
             }
+            let mechanism = self.mechanism(site);
             for p in site
                 .probes
                 .iter()
@@ -774,6 +1211,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     hits: p.hits(),
                     missed: p.missed(),
                     data: p.data(),
+                    mechanism,
                 });
             }
         }
@@ -823,49 +1261,190 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
-        let probes = site.snapshot();
-        let each = || {
-            probes
-                .iter()
-                .filter_map(|p| live(*p))
-                .filter(|p| p.enabled())
+        match self.fire(site, kind, frame, mem, false) {
+            Fired::Done | Fired::RunInPlace => Trap::Handled,
+            Fired::StepFailed(e) => Trap::StepFailed(e),
+        }
+    }
+
+    /// A hit, after the condition passed: handlers and the step, or a `missed` count
+    /// when this CPU is already inside a handler. With `direct`, an instruction that
+    /// needs no post handler (or whose step fails) is left for the trampoline to run.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn fire(
+        &self,
+        site: &Site,
+        kind: SimKind,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> Fired {
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        let pc = frame.pc;
+        // The probes enabled when the hit starts: the ones whose pre handler runs are the
+        // ones whose post handler runs, even if one is disabled meanwhile.
+        let mut active = [core::ptr::null::<Kprobe>(); PROBES_PER_ADDRESS];
+        let mut n = 0;
+        for p in site.snapshot() {
+            if live(p).is_some_and(Kprobe::enabled) {
+                active[n] = p;
+                n += 1;
+            }
+        }
+        let each = || active[..n].iter().filter_map(|p| live(*p));
+        let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
+            kind, original, pc, frame, mem,
+        ) {
+            Ok(()) => Fired::Done,
+            Err(_) if direct => Fired::RunInPlace,
+            Err(e) => Fired::StepFailed(e),
         };
-        let cpu = self.platform.cpu_id() % MAX_CPUS;
-        if self.running[cpu].swap(true, Ordering::Acquire) {
+        // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
+        // handler of this CPU runs strictly inside it: a plain load and store suffice.
+        let running = &self.running[self.platform.cpu_id() % MAX_CPUS];
+        if running.load(Ordering::Relaxed) {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);
             }
-            return match step::simulate(kind, original, frame.pc, frame, mem) {
-                Ok(()) => Trap::Handled,
-                Err(e) => Trap::StepFailed(e),
+            return if direct {
+                Fired::RunInPlace
+            } else {
+                step(frame, mem)
             };
         }
+        running.store(true, Ordering::Relaxed);
         for p in each() {
             p.hits.fetch_add(1, Ordering::Relaxed);
             if let Some(pre) = p.pre {
                 pre(p, frame);
             }
         }
-        let mut result = Trap::Handled;
-        if frame.pc as usize == pc {
-            match step::simulate(kind, original, frame.pc, frame, mem) {
-                Ok(()) => {
-                    for p in each() {
-                        if let Some(post) = p.post {
-                            post(p, frame);
-                        }
+        let result = if frame.pc != pc {
+            Fired::Done
+        } else if direct && each().all(|p| p.post.is_none()) {
+            Fired::RunInPlace
+        } else {
+            let r = step(frame, mem);
+            if r == Fired::Done {
+                for p in each() {
+                    if let Some(post) = p.post {
+                        post(p, frame);
                     }
                 }
-                Err(e) => result = Trap::StepFailed(e),
             }
-        }
-        self.running[cpu].store(false, Ordering::Release);
+            r
+        };
+        running.store(false, Ordering::Relaxed);
         result
     }
+
+    /// The optimized path: a trampoline copy calls this (through
+    /// [`optimized_entry`]) with IRQs and FIQs masked and the frame it built. Returns 0
+    /// when the trampoline is to run the original instruction itself and branch back,
+    /// non-zero when the frame says where to resume. The frame's mode, mask and state
+    /// bits are kept as the trampoline found them (only the flags a handler or the step
+    /// changes go back); a step into Thumb state sets bit 0 of `pc` instead, which the
+    /// trampoline's final load of PC interworks on.
+    ///
+    /// # Panics
+    ///
+    /// When the original reads or writes PC and cannot be stepped (an UNPREDICTABLE
+    /// branch target, or a misaligned load to PC): natively that would be UNPREDICTABLE
+    /// too, and there is no instruction to fall back to. Instructions that do not touch
+    /// PC run natively in the trampoline instead, and fault exactly as they would have.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    fn optimized_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> u32 {
+        let entry = frame.cpsr;
+        // SAFETY: an optimized site's kind was written before its trampoline was
+        // published by a rendezvous, and is not rewritten while any branch to it exists.
+        let kind = unsafe { *site.kind.get() };
+        let fired = match kind {
+            Some(kind) => self.fire(site, kind, frame, mem, site.direct.load(Ordering::Relaxed)),
+            None => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
+        };
+        if frame.cpsr & step::psr::T != 0 {
+            // An interworking branch to Thumb: the trampoline's `ldm ... pc` switches
+            // state from bit 0 of the address (the ARMv7 LoadWritePC rule).
+            frame.pc |= 1;
+        }
+        frame.cpsr = (frame.cpsr & APSR_BITS) | (entry & !APSR_BITS);
+        match fired {
+            Fired::Done => 1,
+            Fired::RunInPlace => 0,
+            Fired::StepFailed(e) => panic!(
+                "optimized probe at {:#x}: the original cannot be stepped: {e}",
+                frame.pc
+            ),
+        }
+    }
+}
+
+/// What [`Kprobes::fire`] left to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fired {
+    /// The frame says where to resume.
+    Done,
+    /// The trampoline runs the original itself (optimized direct path only).
+    RunInPlace,
+    /// The step failed; handlers ran.
+    StepFailed(StepError),
+}
+
+/// The branch words of one optimize batch: a list threaded through the sites.
+struct Batch<'a, P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
+    registry: &'a Kprobes<P, C, N>,
+    head: u32,
+}
+
+impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+        let mut i = self.head;
+        while i != 0 {
+            let site = &self.registry.sites[i as usize - 1];
+            f(
+                site.addr.load(Ordering::Relaxed),
+                site.batch_word.load(Ordering::Relaxed),
+            );
+            i = site.batch_next.load(Ordering::Relaxed);
+        }
+    }
+}
+
+/// The callback every trampoline copy calls (its address is a hole in the template).
+///
+/// # Safety
+///
+/// Called only by a trampoline copy that [`Kprobes::optimize_pending`] filled: `registry`
+/// is the `'static` registry that made it, `site` one of its sites, and `frame` the
+/// frame the copy built on its own stack, valid and unaliased for the call.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+unsafe extern "C" fn optimized_entry<
+    P: Platform + 'static,
+    C: CacheOps + 'static,
+    const N: usize,
+>(
+    registry: *const Kprobes<P, C, N>,
+    site: *const Site,
+    frame: *mut TrapFrame,
+) -> u32 {
+    // SAFETY: the caller's contract: both pointers come from 'static values, and the
+    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
+    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
+    registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }
 
 #[cfg(test)]
 mod tests {
+    mod optimized;
+
     use super::*;
     use crate::fakes::{FakeCacheOps, FakePlatform};
     use crate::step::{Barrier, Hint, MemoryFault};

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod insn;
 pub mod kprobe;
 pub mod kretprobe;
+pub mod optprobe;
 pub mod patch;
 pub mod platform;
 pub mod slots;

@@ -21,7 +21,9 @@
 //! Where it is not, they run on **every** CPU: each CPU stores the same words (the
 //! stores are idempotent, so concurrent identical stores are harmless) and maintains
 //! its own caches, with BPIALL instead of BPIALLIS, which only the Multiprocessing
-//! Extensions define.
+//! Extensions define, and also invalidates its whole instruction cache (ICIALLU), so
+//! slot words written beforehand on one CPU ([`TextPatcher::write_unpublished`]) are
+//! fetched anew everywhere once a branch to them is published.
 //!
 //! # Rules the callback keeps
 //!
@@ -82,6 +84,11 @@ pub enum PatchError {
     },
     /// The rendezvous (or the patch lock) refused to start.
     Rendezvous(RendezvousError),
+    /// [`TextPatcher::write_unpublished`] was given a word outside the slot region.
+    NotSlotMemory {
+        /// The address given.
+        addr: usize,
+    },
 }
 
 impl fmt::Display for PatchError {
@@ -103,6 +110,9 @@ impl fmt::Display for PatchError {
                  change (only B <-> B with the same condition, B <-> NOP)"
             ),
             PatchError::Rendezvous(e) => write!(f, "text patch not started: {e}"),
+            PatchError::NotSlotMemory { addr } => {
+                write!(f, "address {addr:#x} is not in the instruction-slot region")
+            }
         }
     }
 }
@@ -176,13 +186,76 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
         } else {
             RunOn::AllCpus
         };
+        self.publish(on, &words)
+    }
+
+    /// [`TextPatcher::patch_batch`] for the crate's own batches, whose addresses are
+    /// distinct by construction (probe sites): every address is checked, duplicates are
+    /// not looked for, and the words come from `source` (read once on each CPU that runs
+    /// the write), so a batch needs no buffer.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(crate) fn patch_distinct(&self, source: &dyn WordSource) -> Result<(), PatchError> {
+        let mut bad = None;
+        let mut any = false;
+        source.each(&mut |addr, _| {
+            any = true;
+            if bad.is_none() {
+                bad = self.check_address(addr).err();
+            }
+        });
+        if let Some(e) = bad {
+            return Err(e);
+        }
+        if !any {
+            return Ok(());
+        }
+        let on = if self.broadcast {
+            RunOn::OneCpu(self.platform.cpu_id())
+        } else {
+            RunOn::AllCpus
+        };
+        self.publish(on, source)
+    }
+
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn publish(&self, on: RunOn, source: &dyn WordSource) -> Result<(), PatchError> {
         let work = WordWrite {
             cache: self.rendezvous.cache_ops(),
             platform: self.platform,
-            words,
+            words: source,
             broadcast: self.broadcast,
         };
         self.rendezvous.run_work(self.platform, on, &work)?;
+        Ok(())
+    }
+
+    /// Writes `words` from `addr` on, in the platform's slot region, where no CPU is
+    /// executing or can start executing (a slot no text branches to yet), with the
+    /// code-write maintenance on the calling CPU and no rendezvous. Other CPUs see the
+    /// words once a later [`TextPatcher::patch_batch`] publishes a branch to them: where
+    /// maintenance is broadcast, this CPU's maintenance already reached them; where it is
+    /// not, every CPU invalidates its whole instruction cache in that rendezvous.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn write_unpublished(&self, addr: usize, words: &[u32]) -> Result<(), PatchError> {
+        let region = self.platform.slot_region();
+        for i in 0..words.len() {
+            let a = addr.wrapping_add(4 * i);
+            if !a.is_multiple_of(4) {
+                return Err(PatchError::Misaligned { addr: a });
+            }
+            if !holds_word(region.clone(), a) {
+                return Err(PatchError::NotSlotMemory { addr: a });
+            }
+        }
+        let run = Consecutive { addr, words };
+        write_and_maintain(
+            self.rendezvous.cache_ops(),
+            self.platform,
+            &run,
+            self.broadcast,
+        );
         Ok(())
     }
 
@@ -210,7 +283,7 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
         write_and_maintain(
             self.rendezvous.cache_ops(),
             self.platform,
-            &[(addr, word)],
+            &&[(addr, word)][..],
             true,
         );
         Ok(())
@@ -245,10 +318,41 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
 }
 
 /// The rendezvous work of [`TextPatcher::patch_batch`].
+/// Words to write, as `(executable address, word)` pairs: a slice, or a list the
+/// caller walks (the probe registry's batch).
+pub(crate) trait WordSource: Sync {
+    /// Calls `f` on every pair, in the same order every time.
+    fn each(&self, f: &mut dyn FnMut(usize, u32));
+}
+
+impl WordSource for &[(usize, u32)] {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+        for &(addr, word) in self.iter() {
+            f(addr, word);
+        }
+    }
+}
+
+/// Consecutive words from `addr` on.
+struct Consecutive<'a> {
+    addr: usize,
+    words: &'a [u32],
+}
+
+impl WordSource for Consecutive<'_> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+        for (i, &word) in self.words.iter().enumerate() {
+            f(self.addr + 4 * i, word);
+        }
+    }
+}
+
 struct WordWrite<'a, P: ?Sized, C> {
     cache: &'a C,
     platform: &'a P,
-    words: &'a [(usize, u32)],
+    words: &'a dyn WordSource,
     broadcast: bool,
 }
 
@@ -273,25 +377,26 @@ fn holds_word(region: Range<usize>, addr: usize) -> bool {
 fn write_and_maintain<P: Platform + ?Sized, C: CacheOps>(
     cache: &C,
     platform: &P,
-    words: &[(usize, u32)],
+    words: &dyn WordSource,
     broadcast: bool,
 ) {
-    for &(addr, word) in words {
+    words.each(&mut |addr, word| {
         // SAFETY: every address was checked aligned and inside text or slot memory
-        // before the rendezvous, so `text_alias` gives a valid, aligned, writable view
+        // before the rendezvous (or by `write_unpublished`), so `text_alias` gives a valid, aligned, writable view
         // (Platform contract). Concurrent accesses are this same atomic store of the
         // same word by other CPUs (non-broadcast mode), atomic loads, and instruction
         // fetches.
         unsafe { cache.store_text_word(addr, platform.text_alias(addr), word) };
         cache.clean_dcache_line_to_pou(addr);
-    }
+    });
     cache.dsb_ish();
-    for &(addr, _) in words {
-        cache.invalidate_icache_line_to_pou(addr);
-    }
+    words.each(&mut |addr, _| cache.invalidate_icache_line_to_pou(addr));
     if broadcast {
         cache.invalidate_branch_predictors_inner_shareable();
     } else {
+        // Slot words written earlier by another CPU (`write_unpublished`) may be stale
+        // in this CPU's instruction cache: its line maintenance did not reach here.
+        cache.invalidate_icache_all_local();
         cache.invalidate_branch_predictors_local();
     }
     cache.dsb_ish();

@@ -126,6 +126,10 @@ pub struct SlotAllocator<const N: usize> {
     epoch: u32,
     /// Epoch of the newest ticket not yet completed.
     open_ticket: Option<u32>,
+    /// No slot below this index is free (so a scan starts here).
+    first_free: usize,
+    /// How many slots are in each state (kept as states change).
+    counts: SlotCounts,
     states: [State; N],
 }
 
@@ -151,6 +155,12 @@ impl<const N: usize> SlotAllocator<N> {
             count,
             epoch: 0,
             open_ticket: None,
+            first_free: 0,
+            counts: SlotCounts {
+                free: count,
+                in_use: 0,
+                dirty: 0,
+            },
             states: [State::Free; N],
         })
     }
@@ -200,15 +210,27 @@ impl<const N: usize> SlotAllocator<N> {
     /// `OutOfRange { from: 0 }` when `accept` refused every free slot.
     pub fn allocate_where(&mut self, accept: impl Fn(Slot) -> bool) -> Result<Slot, SlotError> {
         let mut any_free = false;
-        for i in 0..self.count {
+        for i in self.first_free..self.count {
             if self.states[i] == State::Free {
+                if !any_free {
+                    // The lowest free slot: nothing below it is free.
+                    self.first_free = i;
+                }
                 any_free = true;
                 let s = self.slot(i);
                 if accept(s) {
                     self.states[i] = State::InUse;
+                    if self.first_free == i {
+                        self.first_free = i + 1;
+                    }
+                    self.counts.free -= 1;
+                    self.counts.in_use += 1;
                     return Ok(s);
                 }
             }
+        }
+        if !any_free {
+            self.first_free = self.count;
         }
         Err(if any_free {
             SlotError::OutOfRange { from: 0 }
@@ -231,6 +253,8 @@ impl<const N: usize> SlotAllocator<N> {
     pub fn release(&mut self, slot: Slot) -> Result<(), SlotError> {
         let i = self.check_in_use(slot)?;
         self.states[i] = State::Dirty(self.epoch);
+        self.counts.in_use -= 1;
+        self.counts.dirty += 1;
         Ok(())
     }
 
@@ -238,6 +262,9 @@ impl<const N: usize> SlotAllocator<N> {
     pub fn release_unused(&mut self, slot: Slot) -> Result<(), SlotError> {
         let i = self.check_in_use(slot)?;
         self.states[i] = State::Free;
+        self.first_free = self.first_free.min(i);
+        self.counts.in_use -= 1;
+        self.counts.free += 1;
         Ok(())
     }
 
@@ -258,29 +285,27 @@ impl<const N: usize> SlotAllocator<N> {
         }
         self.open_ticket = None;
         let mut freed = 0;
-        for st in &mut self.states[..self.count] {
+        if self.counts.dirty == 0 {
+            return Ok(0);
+        }
+        for (i, st) in self.states[..self.count].iter_mut().enumerate() {
             // Epochs wrap; a dirty stamp is covered when it is not newer than the ticket.
             if let State::Dirty(e) = *st
                 && ticket.epoch.wrapping_sub(e) < u32::MAX / 2
             {
                 *st = State::Free;
+                self.first_free = self.first_free.min(i);
                 freed += 1;
             }
         }
+        self.counts.dirty -= freed;
+        self.counts.free += freed;
         Ok(freed)
     }
 
     /// How many slots are free, in use and dirty.
     pub fn counts(&self) -> SlotCounts {
-        let mut c = SlotCounts::default();
-        for st in &self.states[..self.count] {
-            match st {
-                State::Free => c.free += 1,
-                State::InUse => c.in_use += 1,
-                State::Dirty(_) => c.dirty += 1,
-            }
-        }
-        c
+        self.counts
     }
 }
 
@@ -560,6 +585,17 @@ mod tests {
                 }
                 let c = a.counts();
                 prop_assert_eq!((c.in_use, c.dirty, c.free), (in_use.len(), dirty.len(), 32 - in_use.len() - dirty.len()));
+                // The running counts and the scan start agree with the states themselves.
+                let mut recount = SlotCounts::default();
+                for st in &a.states {
+                    match st {
+                        State::Free => recount.free += 1,
+                        State::InUse => recount.in_use += 1,
+                        State::Dirty(_) => recount.dirty += 1,
+                    }
+                }
+                prop_assert_eq!(recount, c);
+                prop_assert!(a.states[..a.first_free].iter().all(|s| *s != State::Free));
             }
             let seen: HashSet<_> = in_use.iter().map(|s| s.index()).collect();
             prop_assert_eq!(seen.len(), in_use.len());

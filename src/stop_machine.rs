@@ -316,6 +316,13 @@ impl<C: CacheOps> Rendezvous<C> {
         &self.cache
     }
 
+    /// Rendezvous completed since this one was built (wrapping at 2^29), so a benchmark
+    /// or a diagnostic can count how many an operation took. Refused calls do not
+    /// count. Read it while no rendezvous is running (a running one already counts).
+    pub fn completed(&self) -> u32 {
+        generation(self.state.load(Ordering::Acquire))
+    }
+
     /// Runs `callback` while every online CPU is in the rendezvous with IRQs and FIQs
     /// masked: on `on`'s CPU, or on every online CPU (each gets its own index). Returns
     /// once every CPU has acknowledged EXIT, after which none touches the callback or

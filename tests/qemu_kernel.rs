@@ -111,13 +111,32 @@ fn demo_mode_boots_every_core_and_exits_cleanly() {
         "the demo lists its 3 probes:\n{}",
         b.tail()
     );
-    assert!(
-        listed[0].contains(" 4000 "),
-        "4 cores x 1000 hits:\n{}",
+    let row = |mechanism: &str| {
+        let rows: Vec<&str> = listed
+            .iter()
+            .copied()
+            .filter(|l| l.contains(mechanism))
+            .collect();
+        assert_eq!(rows.len(), 1, "one {mechanism} probe:\n{}", b.tail());
+        rows[0]
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // Columns: address, state, hits, missed, probe, mechanism.
+    let add = row("optimized (direct execution)");
+    assert_eq!(
+        (add[2].as_str(), add[3].as_str()),
+        ("4000", "4000"),
+        "kp_add: 4 cores x 1000 hits, and 4000 missed calls from the pop handler:\n{}",
         b.tail()
     );
-    assert!(
-        listed[1].contains(" 2000 "),
+    let pop = row("optimized (stepped)");
+    assert_eq!(pop[2], "4000", "4 cores x 1000 pops:\n{}", b.tail());
+    let cond = row("breakpoint");
+    assert_eq!(
+        cond[2],
+        "2000",
         "the conditional probe fires half the time:\n{}",
         b.tail()
     );

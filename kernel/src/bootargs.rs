@@ -1,6 +1,6 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
-//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject]`, and a packed corpus at
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus]`, and a packed corpus at
 //! [`CORPUS`] in corpus mode. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
 
@@ -22,6 +22,10 @@ pub enum Mode {
     Demo,
     /// Run the user corpus the runner loaded at [`CORPUS`].
     Corpus,
+    /// The probe-cost benchmark rows counted in guest instructions (one CPU, icount).
+    BenchInstructions,
+    /// The benchmark rows that need every CPU (no icount: wall-clock time).
+    BenchSmp,
 }
 
 /// A deliberate fault, for proving that the harness notices.
@@ -46,6 +50,8 @@ pub fn mode() -> Mode {
     match (word(0) == MAGIC, word(1)) {
         (true, 1) => Mode::Demo,
         (true, 2) => Mode::Corpus,
+        (true, 3) => Mode::BenchInstructions,
+        (true, 4) => Mode::BenchSmp,
         _ => Mode::Tests,
     }
 }
@@ -56,5 +62,14 @@ pub fn inject() -> Inject {
         (true, 1) => Inject::FailingTest,
         (true, 2) => Inject::Hang,
         _ => Inject::None,
+    }
+}
+
+/// The CPUs QEMU was given (`-smp`), so boot waits only for those; all of them when the
+/// runner did not say.
+pub fn cpus() -> usize {
+    match (word(0) == MAGIC, word(3) as usize) {
+        (true, n @ 1..=crate::smp::MAX_CORES) => n,
+        _ => crate::smp::MAX_CORES,
     }
 }

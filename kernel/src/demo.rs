@@ -14,22 +14,31 @@ fn on_add(_: &Kprobe, f: &mut TrapFrame) {
     LAST_SUM_ARGS.store(f.r[0] + f.r[1], Ordering::Relaxed);
 }
 
+fn on_pop(_: &Kprobe, _: &mut TrapFrame) {
+    // A handler that calls a probed function: that inner hit counts as missed.
+    let _ = add(1, 2);
+}
+
 static ADD_ENTRY: Kprobe = Kprobe::new(Some(on_add), None, 1);
 static COND_ADD: Kprobe = Kprobe::new(None, None, 2);
-static PUSH_ENTRY: Kprobe = Kprobe::new(None, None, 3);
-
-fn register() -> Result<(), KprobeError> {
-    KPROBES.register_symbol(&ADD_ENTRY, &KernelSymbols, "kp_add", 0)?;
-    // `addne r0, r0, r1`: fires only when its condition passes.
-    KPROBES.register_symbol(&COND_ADD, &KernelSymbols, "kp_cond", 4)?;
-    KPROBES.register_symbol(&PUSH_ENTRY, &KernelSymbols, "kp_push", 0)?;
-    Ok(())
-}
+static PUSH_RETURN: Kprobe = Kprobe::new(Some(on_pop), None, 3);
 
 /// Registers probes, runs work on every core, prints the listing, unregisters.
 pub fn run() -> Result<(), KprobeError> {
-    kprintln!("demo: registering 3 breakpoint probes (kp_add, kp_cond+4 conditional, kp_push)");
-    register()?;
+    kprintln!(
+        "demo: probing kp_add (entry) and kp_push+12 (`pop {{r4, pc}}`), then optimizing them"
+    );
+    KPROBES.register_symbol(&ADD_ENTRY, &KernelSymbols, "kp_add", 0)?;
+    KPROBES.register_symbol(&PUSH_RETURN, &KernelSymbols, "kp_push", 12)?;
+    let report = KPROBES.optimize_pending()?;
+    kprintln!(
+        "demo: {} optimized in {} rendezvous: kp_add runs in its trampoline, the pop is stepped",
+        report.optimized,
+        report.rendezvous
+    );
+    // `addne r0, r0, r1`: fires only when its condition passes; left a breakpoint.
+    KPROBES.register_symbol(&COND_ADD, &KernelSymbols, "kp_cond", 4)?;
+    kprintln!("demo: probing kp_cond+4 (`addne`, conditional) with a breakpoint");
     smp::on_each_cpu(&|cpu| {
         for i in 0..1000u32 {
             let _ = add(i, cpu as u32);
@@ -39,30 +48,35 @@ pub fn run() -> Result<(), KprobeError> {
     });
     kprintln!("demo: 4 cores each called kp_add, kp_cond and kp_push 1000 times");
     kprintln!(
-        "  {:>10}  {:>8}  {:>8}  {:>6}  {}",
+        "  {:>10}  {:>8}  {:>8}  {:>6}  {:>5}  {}",
         "address",
         "state",
         "hits",
         "missed",
-        "probe"
+        "probe",
+        "mechanism"
     );
     KPROBES.list(|p| {
         kprintln!(
-            "  {:#010x}  {:>8?}  {:>8}  {:>6}  {}",
+            "  {:#010x}  {:>8?}  {:>8}  {:>6}  {:>5}  {}",
             p.addr,
             p.state,
             p.hits,
             p.missed,
-            p.data
+            p.data,
+            p.mechanism
         );
     });
     kprintln!(
         "demo: last kp_add arguments summed to {}",
         LAST_SUM_ARGS.load(Ordering::Relaxed)
     );
-    for p in [&ADD_ENTRY, &COND_ADD, &PUSH_ENTRY] {
+    for p in [&ADD_ENTRY, &COND_ADD, &PUSH_RETURN] {
         KPROBES.unregister(p)?;
     }
-    kprintln!("demo: probes removed, text restored; optimized probes arrive with issue 7");
+    kprintln!(
+        "demo: probes removed, text restored, slots free again: {:?}",
+        KPROBES.slot_counts()
+    );
     Ok(())
 }

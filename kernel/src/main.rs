@@ -10,6 +10,7 @@ extern crate alloc;
 // Reset, vectors, per-mode stacks and the default exception glue come from aarch32-rt.
 use aarch32_rt as _;
 
+mod bench;
 mod board;
 mod bootargs;
 mod corpus;
@@ -18,6 +19,7 @@ mod gic;
 mod heap;
 mod mmu;
 mod platform;
+mod pmu;
 mod probes;
 mod semihosting;
 mod smp;
@@ -70,6 +72,18 @@ pub extern "C" fn kmain() -> ! {
         Mode::Corpus => {
             let failed = corpus::run();
             semihosting::exit(if failed == 0 { 0 } else { 1 })
+        }
+        Mode::BenchInstructions | Mode::BenchSmp => {
+            let result = if bootargs::mode() == Mode::BenchSmp {
+                bench::run_smp()
+            } else {
+                bench::run_instructions()
+            };
+            if let Err(e) = result {
+                kprintln!("bench failed: {e}");
+                semihosting::exit(1)
+            }
+            semihosting::exit(0)
         }
         Mode::Demo => match demo::run() {
             Ok(()) => semihosting::exit(0),

@@ -91,8 +91,8 @@ fn psci_cpu_on(target_mpidr: u32, entry: u32) -> i32 {
     ret
 }
 
-/// Releases the secondaries and waits (up to 2 s) until they check in. Returns the
-/// online mask.
+/// Releases the secondaries and waits (up to 2 s) until the cores QEMU was given check
+/// in. Returns the online mask.
 pub fn start_secondaries() -> u32 {
     SECONDARY_RELEASE.store(RELEASE_MAGIC, Ordering::Release);
     let addr = &SECONDARY_RELEASE as *const AtomicU32 as usize;
@@ -114,7 +114,9 @@ pub fn start_secondaries() -> u32 {
         }
     }
     let deadline = timer::now_ns() + 2_000_000_000;
-    while online_mask().count_ones() < MAX_CORES as u32 && timer::now_ns() < deadline {
+    // Under -icount the 2 s are 2e9 guest instructions: wait only for cores that exist.
+    let expected = crate::bootargs::cpus() as u32;
+    while online_mask().count_ones() < expected && timer::now_ns() < deadline {
         core::hint::spin_loop();
     }
     online_mask()

@@ -79,6 +79,17 @@ impl CacheOps for ArmCacheOps {
     }
 
     #[inline(always)]
+    fn invalidate_icache_all_local(&self) {
+        // SAFETY: ICIALLU (MCR c7, c5, 0; the register value is ignored, zero by
+        // convention) drops this CPU's whole instruction cache; the next fetches refill
+        // from PoU. The I-cache is never dirty, so nothing is lost.
+        unsafe {
+            asm!("mcr p15, 0, {z}, c7, c5, 0", z = in(reg) 0u32,
+                 options(nostack, preserves_flags));
+        }
+    }
+
+    #[inline(always)]
     fn invalidate_branch_predictors_inner_shareable(&self) {
         // SAFETY: BPIALLIS (MCR c7, c1, 6; the register value is ignored, zero by
         // convention) forgets predictions on every CPU of the inner shareable domain;

@@ -54,17 +54,20 @@ fn with_idle_cpus<R>(
     })
 }
 
-/// The single-word sequence, then the rendezvous's own exit ISB.
+/// The sequence for one word; `bp` is BPIALLIS (broadcast) or BPIALL (local, which is
+/// preceded by ICIALLU: slot words another CPU wrote must not be stale here).
 fn one_word_sequence(addr: usize, word: u32, bp: CacheOp) -> Vec<CacheOp> {
-    vec![
+    let mut ops = vec![
         CacheOp::Store { addr, word },
         CacheOp::Dccmvau(addr),
         CacheOp::DsbIsh,
         CacheOp::Icimvau(addr),
-        bp,
-        CacheOp::DsbIsh,
-        CacheOp::Isb,
-    ]
+    ];
+    if bp == CacheOp::Bpiall {
+        ops.push(CacheOp::Iciallu);
+    }
+    ops.extend([bp, CacheOp::DsbIsh, CacheOp::Isb]);
+    ops
 }
 
 fn with_exit_isb(mut ops: Vec<CacheOp>) -> Vec<CacheOp> {
@@ -429,6 +432,64 @@ fn concurrent_patchers_are_serialized_and_every_word_ends_as_written() {
 }
 
 #[test]
+fn unpublished_slot_words_are_written_and_maintained_here_without_a_rendezvous() {
+    for broadcast in [true, false] {
+        let fake = fake(4);
+        let rv = Rendezvous::new(FakeCacheOps::new(broadcast));
+        let patcher = TextPatcher::new(&rv, &fake);
+        FakePlatform::become_cpu(0);
+        let words = [NOP, MOV_R0_R1, BREAKPOINT];
+        patcher.write_unpublished(SLOTS + 8, &words).unwrap();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(fake.word(SLOTS + 8 + 4 * i), *w);
+        }
+        assert!(fake.take_ipis().is_empty(), "no CPU was stopped");
+        let log = rv.cache_ops().log(0);
+        let mut want: Vec<CacheOp> = Vec::new();
+        for (i, &word) in words.iter().enumerate() {
+            let addr = SLOTS + 8 + 4 * i;
+            want.extend([CacheOp::Store { addr, word }, CacheOp::Dccmvau(addr)]);
+        }
+        want.push(CacheOp::DsbIsh);
+        want.extend((0..3).map(|i| CacheOp::Icimvau(SLOTS + 8 + 4 * i)));
+        if broadcast {
+            want.push(CacheOp::Bpiallis);
+        } else {
+            want.extend([CacheOp::Iciallu, CacheOp::Bpiall]);
+        }
+        want.extend([CacheOp::DsbIsh, CacheOp::Isb]);
+        assert_eq!(log, want, "broadcast {broadcast}");
+        for cpu in 1..4 {
+            assert!(rv.cache_ops().log(cpu).is_empty());
+        }
+    }
+}
+
+#[test]
+fn unpublished_words_outside_the_slot_region_are_refused_and_nothing_written() {
+    let fake = fake(1);
+    let rv = Rendezvous::new(FakeCacheOps::new(true));
+    let patcher = TextPatcher::new(&rv, &fake);
+    FakePlatform::become_cpu(0);
+    // Text is not slot memory; neither is the word past the region's end.
+    assert_eq!(
+        patcher.write_unpublished(TEXT, &[NOP]),
+        Err(PatchError::NotSlotMemory { addr: TEXT })
+    );
+    let last = SLOTS + 4 * (SLOT_WORDS - 1);
+    assert_eq!(
+        patcher.write_unpublished(last, &[NOP, NOP]),
+        Err(PatchError::NotSlotMemory { addr: last + 4 })
+    );
+    assert_eq!(
+        patcher.write_unpublished(SLOTS + 2, &[NOP]),
+        Err(PatchError::Misaligned { addr: SLOTS + 2 })
+    );
+    assert!(rv.cache_ops().log(0).is_empty(), "nothing was written");
+    assert_eq!(fake.word(last), 0);
+}
+
+#[test]
 fn every_patch_error_names_its_cause() {
     let cases = [
         (
@@ -450,6 +511,10 @@ fn every_patch_error_names_its_cause() {
                 new: BREAKPOINT,
             },
             "0xe320f000 -> 0xe7f001f8 at 0x8000 is not a live-modifiable",
+        ),
+        (
+            PatchError::NotSlotMemory { addr: 0x8000 },
+            "0x8000 is not in the instruction-slot region",
         ),
         (
             PatchError::Rendezvous(RendezvousError::InterruptsMasked { cpu: 1 }),

@@ -118,6 +118,7 @@ impl CacheOps for NoCacheOps {
     fn clean_dcache_line_to_pou(&self, _: usize) {}
     fn dsb_ish(&self) {}
     fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    fn invalidate_icache_all_local(&self) {}
     fn invalidate_branch_predictors_inner_shareable(&self) {}
     fn invalidate_branch_predictors_local(&self) {}
     fn isb(&self) {}

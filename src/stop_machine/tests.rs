@@ -261,6 +261,25 @@ fn caller_not_online_is_refused() {
 }
 
 #[test]
+fn completed_counts_finished_rendezvous_and_not_refused_ones() {
+    within_deadline(|| {
+        let fake = fake(1);
+        let rv = rendezvous();
+        FakePlatform::become_cpu(0);
+        assert_eq!(rv.completed(), 0);
+        for n in 1..=3 {
+            rv.run(&fake, RunOn::OneCpu(0), &|_| {}).unwrap();
+            assert_eq!(rv.completed(), n);
+        }
+        assert_eq!(
+            rv.run(&fake, RunOn::OneCpu(5), &|_| {}),
+            Err(RendezvousError::TargetNotOnline { target: 5 })
+        );
+        assert_eq!(rv.completed(), 3, "a refused call is not a rendezvous");
+    });
+}
+
+#[test]
 fn offline_target_is_refused() {
     within_deadline(|| {
         let fake = fake(2);

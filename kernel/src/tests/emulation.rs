@@ -2,13 +2,14 @@
 //! from a real instruction slot, in all 16 flag scenarios, and must match both the step
 //! engine's simulation and native execution in the conformance lab.
 //!
-//! Slots come from the crate's allocator over the kernel's slot region and are written
-//! through the text alias, as a kprobe's would be. A handful of slots serves thousands of
-//! cases, so each one is released, reclaimed after a quiescence ticket and rewritten many
-//! times — which also proves the code-write sequence makes the new words visible.
+//! Slots are lent by the kernel's probe registry — the same allocator its optimized-probe
+//! trampolines come from — and written through the text alias, as a trampoline's would
+//! be. Each case's slot is released and reclaimed after a rendezvous every few cases, so
+//! slots are rewritten many times — which also proves the code-write sequence makes the
+//! new words visible.
 
 use super::conformance::Lab;
-use crate::platform::PLATFORM;
+use crate::probes::KPROBES;
 use crate::testing::TestResult;
 use crate::{ensure, text};
 use alloc::format;
@@ -17,11 +18,11 @@ use alloc::vec::Vec;
 use armv7_kprobes::arch::emulate::{self, EMULATION_SLOT_BYTES};
 use armv7_kprobes::conformance::{self, Case, CaseMemory, FLAG_SCENARIOS};
 use armv7_kprobes::insn::Insn;
-use armv7_kprobes::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
-use armv7_kprobes::{Platform, TrapFrame, step};
+use armv7_kprobes::slots::Slot;
+use armv7_kprobes::{TrapFrame, step};
 
-/// Slots the test recycles through (few, so reclaiming after quiescence runs often).
-const SLOTS: usize = 8;
+/// Cases between two reclaims of the released slots.
+const RECLAIM_EVERY: usize = 8;
 /// Mismatch lines printed at most.
 const REPORTED: usize = 20;
 
@@ -57,27 +58,10 @@ fn install(slot: Slot, words: &[u32]) -> TestResult {
     Ok(())
 }
 
-/// A free slot, reclaiming released ones when none is left. Only this core ever enters
-/// these slots, and it has returned from every one it released, so it is itself the
-/// quiescent point the ticket waits for.
-fn allocate(slots: &mut SlotAllocator<SLOTS>, reclaimed: &mut usize) -> Result<Slot, String> {
-    match slots.allocate() {
-        Err(SlotError::Exhausted) => {
-            let ticket = slots.begin_quiescence();
-            *reclaimed += slots
-                .complete_quiescence(ticket)
-                .map_err(|e| format!("{e}"))?;
-            slots.allocate().map_err(|e| format!("{e}"))
-        }
-        other => other.map_err(|e| format!("{e}")),
-    }
-}
-
 pub fn slot_emulation_matches_simulation_and_native_execution() -> TestResult {
     let lab = Lab::new();
     let layout = lab.layout();
-    let mut slots = SlotAllocator::<SLOTS>::new(PLATFORM.slot_region(), EMULATION_SLOT_BYTES)
-        .map_err(|e| format!("{e}"))?;
+    let before = KPROBES.slot_counts();
     let (mut cases, mut runs, mut failures, mut reclaimed) = (0usize, 0usize, 0usize, 0usize);
     let mut reports: Vec<String> = Vec::new();
     for case in conformance::cases().filter(Case::runs) {
@@ -85,7 +69,7 @@ pub fn slot_emulation_matches_simulation_and_native_execution() -> TestResult {
             continue;
         };
         cases += 1;
-        let slot = allocate(&mut slots, &mut reclaimed)?;
+        let slot = KPROBES.allocate_slot().map_err(|e| format!("{e}"))?;
         install(slot, &e.slot_words())?;
         for scenario in 0..FLAG_SCENARIOS.len() {
             runs += 1;
@@ -117,33 +101,30 @@ pub fn slot_emulation_matches_simulation_and_native_execution() -> TestResult {
                 }
             }
         }
-        slots.release(slot).map_err(|e| format!("{e}"))?;
+        KPROBES.release_slot(slot).map_err(|e| format!("{e}"))?;
+        if cases.is_multiple_of(RECLAIM_EVERY) {
+            reclaimed += KPROBES.reclaim_slots().map_err(|e| format!("{e}"))?;
+        }
     }
     drop(lab);
-    let ticket = slots.begin_quiescence();
-    reclaimed += slots
-        .complete_quiescence(ticket)
-        .map_err(|e| format!("{e}"))?;
-    let counts = slots.counts();
+    reclaimed += KPROBES.reclaim_slots().map_err(|e| format!("{e}"))?;
+    let counts = KPROBES.slot_counts().ok_or("no slot was ever allocated")?;
     crate::kprintln!(
         "\n     emulation: {cases} cases, {} scenarios each, {runs} slot runs: {} passed, \
-         {failures} failed; {} slots of {EMULATION_SLOT_BYTES} bytes, {reclaimed} reclaimed",
+         {failures} failed; {EMULATION_SLOT_BYTES}-byte copies in the registry's slots \
+         ({} free of {}), {reclaimed} reclaimed",
         FLAG_SCENARIOS.len(),
         runs - failures,
-        slots.capacity()
+        counts.free,
+        counts.free + counts.in_use + counts.dirty
     );
     for r in &reports {
         crate::kprintln!("     mismatch {r}");
     }
     ensure!(failures == 0, "{failures} mismatches (first ones above)");
     ensure!(
-        counts
-            == SlotCounts {
-                free: slots.capacity(),
-                in_use: 0,
-                dirty: 0
-            },
-        "slots not all free at the end: {counts:?}"
+        before.is_none_or(|b| b == counts) && counts.in_use == 0 && counts.dirty == 0,
+        "slots not all free at the end: {counts:?} (before: {before:?})"
     );
     ensure!(
         reclaimed == cases,

@@ -107,13 +107,13 @@ fn per_cpu(i: usize, a: u32) -> u32 {
     unsafe { core::mem::transmute::<usize, extern "C" fn(u32) -> u32>(f)(a) }
 }
 
-fn a_add() -> usize {
+pub fn a_add() -> usize {
     kp_add as *const () as usize
 }
-fn a_cond() -> usize {
+pub fn a_cond() -> usize {
     kp_cond as *const () as usize
 }
-fn a_push() -> usize {
+pub fn a_push() -> usize {
     kp_push as *const () as usize
 }
 
@@ -137,7 +137,7 @@ impl SymbolLookup for KernelSymbols {
     }
 }
 
-fn text_snapshot() -> Vec<u32> {
+pub fn text_snapshot() -> Vec<u32> {
     let t = PLATFORM.kernel_text();
     (t.start..t.end)
         .step_by(4)
@@ -146,7 +146,7 @@ fn text_snapshot() -> Vec<u32> {
         .collect()
 }
 
-fn word(a: usize) -> u32 {
+pub fn word(a: usize) -> u32 {
     // SAFETY: `a` is a kernel text address, mapped readable.
     unsafe { core::ptr::read_volatile(a as *const u32) }
 }

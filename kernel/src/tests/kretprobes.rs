@@ -13,10 +13,11 @@ use crate::{ensure, smp};
 use alloc::format;
 use alloc::vec::Vec;
 use armv7_kprobes::TrapFrame;
-use armv7_kprobes::kprobe::{KprobeError, SymbolLookup};
+use armv7_kprobes::kprobe::{KprobeError, Mechanism, SymbolLookup};
 use armv7_kprobes::kretprobe::{
     Kretprobe, KretprobeError, KretprobeInstance, KretprobePool, Kretprobes, OnEntry,
 };
+use armv7_kprobes::optprobe::Variant;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 // SAFETY: each is an AAPCS function (arguments in r0/r1, result in r0, r4 and sp
@@ -529,5 +530,58 @@ pub fn the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf() -> Te
             "{at:#x}: hits/missed/outstanding {counts:?}"
         );
     }
+    Ok(())
+}
+
+/// The mechanism the kprobe registry lists for `addr`.
+fn mechanism_at(addr: usize) -> Option<Mechanism> {
+    let mut found = None;
+    KPROBES.list(|i| {
+        if i.addr == addr {
+            found = Some(i.mechanism);
+        }
+    });
+    found
+}
+
+pub fn optimized_entry_probes_follow_recursion_and_tail_calls() -> TestResult {
+    reset_levels();
+    TAIL_ORDER.store(0, Ordering::Relaxed);
+    let (deep, tail, leaf) = (
+        kr_recurse as *const () as usize,
+        kr_tail as *const () as usize,
+        kr_leaf as *const () as usize,
+    );
+    KRETPROBES.register(&KPROBES, &DEEP, deep).map_err(e)?;
+    KRETPROBES.register(&KPROBES, &TAIL, tail).map_err(e)?;
+    KRETPROBES.register(&KPROBES, &LEAF, leaf).map_err(e)?;
+    let report = KPROBES.optimize_pending().map_err(|x| format!("{x}"))?;
+    let mechanisms = [mechanism_at(deep), mechanism_at(tail), mechanism_at(leaf)];
+    let r = recurse(49);
+    // SAFETY: kr_tail is the AAPCS function above.
+    let t = unsafe { kr_tail(5) };
+    let counts = (DEEP.hits(), TAIL.hits(), LEAF.hits());
+    for p in [&DEEP, &TAIL, &LEAF] {
+        KRETPROBES.unregister(&KPROBES, p).map_err(e)?;
+    }
+    ensure!(report.optimized == 3, "optimize report {report:?}");
+    ensure!(
+        mechanisms
+            .iter()
+            .all(|m| *m == Some(Mechanism::Optimized(Variant::Direct))),
+        "entry probes are {mechanisms:?}"
+    );
+    ensure!(r == 49 && t == 12, "results {r} {t}");
+    let got = levels();
+    ensure!(
+        got == (0..50).collect::<Vec<u32>>(),
+        "levels reported {got:?} (innermost first expected)"
+    );
+    ensure!(counts == (50, 1, 1), "hits {counts:?}");
+    let order = TAIL_ORDER.load(Ordering::Relaxed);
+    ensure!(
+        order == 21,
+        "return handlers ran as {order} (leaf 2, then tail 1)"
+    );
     Ok(())
 }

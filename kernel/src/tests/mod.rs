@@ -4,6 +4,7 @@ pub mod conformance;
 mod emulation;
 pub mod kprobes;
 pub mod kretprobes;
+mod optprobes;
 mod probe_conformance;
 mod rendezvous;
 mod smoke;
@@ -61,6 +62,15 @@ pub const ALL: &[Test] = &[
         run: probe_conformance::probed_instructions_match_native_execution,
     },
     Test {
+        name: "optimized_probes_step_every_case_like_native_execution",
+        run: probe_conformance::optimized_probes_step_every_case_like_native_execution,
+    },
+    Test {
+        name: "optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution",
+        run:
+            probe_conformance::optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution,
+    },
+    Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",
         run: kprobes::every_registration_error_leaves_text_and_registry_unchanged,
     },
@@ -93,6 +103,22 @@ pub const ALL: &[Test] = &[
         run: kprobes::listing_shows_address_state_and_counters,
     },
     Test {
+        name: "optimized_probes_run_handlers_through_both_trampoline_variants",
+        run: optprobes::optimized_probes_run_handlers_through_both_trampoline_variants,
+    },
+    Test {
+        name: "optimizing_1000_probes_takes_one_rendezvous",
+        run: optprobes::optimizing_1000_probes_takes_one_rendezvous,
+    },
+    Test {
+        name: "probes_stay_working_breakpoints_when_slots_are_out_of_reach",
+        run: optprobes::probes_stay_working_breakpoints_when_slots_are_out_of_reach,
+    },
+    Test {
+        name: "optimize_churn_on_core0_while_three_cores_call_probed_functions",
+        run: optprobes::optimize_churn_on_core0_while_three_cores_call_probed_functions,
+    },
+    Test {
         name: "kretprobe_errors_leave_probe_and_text_unchanged",
         run: kretprobes::kretprobe_errors_leave_probe_and_text_unchanged,
     },
@@ -123,6 +149,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_follows_every_call_with_a_frame_and_in_a_leaf",
         run: kretprobes::the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf,
+    },
+    Test {
+        name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
+        run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
     },
 ];
 

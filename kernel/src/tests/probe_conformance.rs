@@ -1,12 +1,15 @@
-//! The conformance suite a second time, through real breakpoint probes: each case's
-//! instruction gets a probe (breakpoint written through the rendezvous), runs in every
-//! flag scenario, and must end exactly as its native run did — registers, flags, landing
-//! address, buffer, literal window — with the pre and post handlers having run exactly
-//! when the instruction's condition passed.
+//! The conformance suite again, through real probes: each case's instruction gets a probe
+//! (written through the rendezvous), runs in every flag scenario, and must end exactly as
+//! its native run did — registers, flags, landing address, buffer, literal window — with
+//! the handlers having run exactly when the instruction's condition passed. Three ways:
+//! a breakpoint probe; an optimized probe with a post handler (the trampoline's step
+//! path for every instruction); an optimized probe with only a pre handler (the
+//! trampoline runs every PC-free instruction itself, and steps the rest).
 //!
 //! The lab is not kernel text, so it gets a registry of its own over a platform that
-//! differs from the kernel's only in what it calls text: the code is the crate's, generic
-//! over the platform, exactly as the kernel's registry runs it.
+//! differs from the kernel's only in what it calls text and where its slots are (in the
+//! lab too, read-write-execute): the code is the crate's, generic over the platform,
+//! exactly as the kernel's registry runs it.
 
 use super::conformance::{Lab, diff, set_probe_interceptor};
 use crate::platform::PLATFORM;
@@ -19,8 +22,9 @@ use alloc::vec::Vec;
 use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::conformance::{self, FLAG_SCENARIOS};
-use armv7_kprobes::insn::{BreakpointWord, Insn};
-use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Trap};
+use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
+use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, Trap};
+use armv7_kprobes::optprobe::Variant;
 use armv7_kprobes::{CpuSet, InterruptState, Platform, TrapFrame};
 use core::ops::Range;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -58,12 +62,16 @@ impl Platform for LabPlatform {
         &[]
     }
     fn slot_region(&self) -> Range<usize> {
-        0..0
+        let lab = crate::mmu::lab_region();
+        lab.start + LAB_SLOTS.start..lab.start + LAB_SLOTS.end
     }
     fn text_alias(&self, addr: usize) -> *mut u32 {
         addr as *mut u32
     }
 }
+
+/// Where in the lab the trampolines go (clear of the code area and the stack buffer).
+const LAB_SLOTS: Range<usize> = 0x1_0000..0x2_0000;
 
 static LAB_PLATFORM: LabPlatform = LabPlatform;
 static LAB_KPROBES: Kprobes<LabPlatform, ArmCacheOps, 4> = Kprobes::new(&LAB_PLATFORM, &RENDEZVOUS);
@@ -79,6 +87,30 @@ fn count_post(_: &Kprobe, _: &mut TrapFrame) {
 }
 
 static LAB_PROBE: Kprobe = Kprobe::new(Some(count_pre), Some(count_post), 0);
+static LAB_PRE_ONLY: Kprobe = Kprobe::new(Some(count_pre), None, 0);
+
+/// How the probed cases run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Through {
+    /// A breakpoint probe with pre and post handlers.
+    Breakpoint,
+    /// An optimized probe with pre and post handlers: always the step path.
+    OptimizedStep,
+    /// An optimized probe with a pre handler: direct execution where allowed.
+    OptimizedDirect,
+}
+
+pub fn probed_instructions_match_native_execution() -> TestResult {
+    run_through(Through::Breakpoint)
+}
+
+pub fn optimized_probes_step_every_case_like_native_execution() -> TestResult {
+    run_through(Through::OptimizedStep)
+}
+
+pub fn optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution() -> TestResult {
+    run_through(Through::OptimizedDirect)
+}
 
 /// The lab's trap hook hands breakpoint traps here first.
 fn intercept(frame: &mut TrapFrame) -> bool {
@@ -88,7 +120,13 @@ fn intercept(frame: &mut TrapFrame) -> bool {
     )
 }
 
-pub fn probed_instructions_match_native_execution() -> TestResult {
+fn run_through(through: Through) -> TestResult {
+    let (probe, with_post) = match through {
+        Through::OptimizedDirect => (&LAB_PRE_ONLY, false),
+        _ => (&LAB_PROBE, true),
+    };
+    let mut variants = [0usize; 2];
+    let mut not_a_stack = 0usize;
     let lab = Lab::new();
     let layout = lab.layout();
     let a = layout.insn as usize;
@@ -118,7 +156,16 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
         if natives.len() != FLAG_SCENARIOS.len() {
             continue;
         }
-        match LAB_KPROBES.register(&LAB_PROBE, a) {
+        // An optimized probe's trampoline saves its frame on the interrupted stack, as
+        // any code on that stack may: a case whose SP is not a stack (a seeded operand
+        // value) can only be probed by a breakpoint, whose trap runs on its own stack.
+        let sp = case.frame(&layout, 0).sp;
+        let stack = layout.buffer..=layout.buffer + conformance::BUFFER_BYTES;
+        if through != Through::Breakpoint && !(sp.is_multiple_of(4) && stack.contains(&sp)) {
+            not_a_stack += 1;
+            continue;
+        }
+        match LAB_KPROBES.register(probe, a) {
             Ok(()) => {}
             Err(KprobeError::StackWrite { .. }) => {
                 unprobeable += 1; // the kernel's trap entry cannot leave room for it
@@ -131,10 +178,37 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
             }
         }
         cases += 1;
+        if through != Through::Breakpoint {
+            match LAB_KPROBES.optimize_pending() {
+                Ok(r) if r.optimized == 1 => {}
+                other => {
+                    mismatches += 1;
+                    report(format!("{:#010x}: optimize: {other:?}", case.word));
+                }
+            }
+        }
         let armed = lab.word();
-        if armed != BreakpointWord::for_original(Insn(case.word)).word() {
+        let mechanism = LAB_KPROBES.mechanism_of(probe);
+        let good = match (through, mechanism) {
+            (Through::Breakpoint, Ok(Mechanism::Breakpoint)) => {
+                armed == BreakpointWord::for_original(Insn(case.word)).word()
+            }
+            (Through::Breakpoint, _) => false,
+            (_, Ok(Mechanism::Optimized(v))) => {
+                variants[(v == Variant::Direct) as usize] += 1;
+                Branch::decode(Insn(armed), a as u32).is_some_and(|b| {
+                    b.cond() == Insn(case.word).replacement_cond()
+                        && LAB_PLATFORM.slot_region().contains(&(b.target() as usize))
+                })
+            }
+            _ => false,
+        };
+        if !good {
             mismatches += 1;
-            report(format!("{:#010x}: armed word is {armed:#010x}", case.word));
+            report(format!(
+                "{:#010x}: armed word is {armed:#010x}, mechanism {mechanism:?}",
+                case.word
+            ));
         }
         for (scenario, (native, native_mem)) in natives.iter().enumerate() {
             runs += 1;
@@ -146,14 +220,17 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
                     .cond()
                     .passes(case.frame(&layout, scenario).cpsr),
             );
+            let expect_post = if with_post { expect } else { 0 };
             let (pre, post) = (PRE.load(Ordering::Relaxed), POST.load(Ordering::Relaxed));
             fired += pre;
             let mut d = diff(native, &probed, "probed");
             if lab.memory() != *native_mem {
                 d += " memory differs;";
             }
-            if (pre, post) != (expect, expect) {
-                d += &format!(" handlers ran pre {pre} post {post} times, expected {expect};");
+            if (pre, post) != (expect, expect_post) {
+                d += &format!(
+                    " handlers ran pre {pre} post {post} times, expected {expect} {expect_post};"
+                );
             }
             if !d.is_empty() {
                 mismatches += 1;
@@ -163,7 +240,7 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
                 ));
             }
         }
-        if let Err(e) = LAB_KPROBES.unregister(&LAB_PROBE) {
+        if let Err(e) = LAB_KPROBES.unregister(probe) {
             set_probe_interceptor(None);
             return Err(format!("unregister failed: {e}"));
         }
@@ -179,10 +256,14 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
     set_probe_interceptor(None);
     drop(lab);
     kprintln!(
-        "\n     probed conformance: {cases} cases, {} scenarios each, {runs} runs: {} passed, \
-         {mismatches} failed; handlers fired {fired} times; {unprobeable} cases refused (stack use)",
+        "\n     probed conformance ({through:?}): {cases} cases, {} scenarios each, {runs} runs: \
+         {} passed, {mismatches} failed; handlers fired {fired} times; {unprobeable} cases \
+         refused (stack use); {not_a_stack} not run (SP not a stack); trampolines: {} \
+         direct, {} step-only",
         FLAG_SCENARIOS.len(),
-        runs.saturating_sub(mismatches)
+        runs.saturating_sub(mismatches),
+        variants[1],
+        variants[0]
     );
     for r in &reports {
         kprintln!("     mismatch {r}");
@@ -192,5 +273,18 @@ pub fn probed_instructions_match_native_execution() -> TestResult {
         "{mismatches} mismatches (first ones above)"
     );
     ensure!(cases >= 5000, "only {cases} probed cases");
+    let slots = LAB_KPROBES.slot_counts();
+    ensure!(
+        slots.is_none_or(|c| c.in_use == 0 && c.dirty == 0),
+        "lab slots not all free: {slots:?}"
+    );
+    if through == Through::OptimizedDirect {
+        ensure!(
+            variants[1] > 4000 && variants[0] > 100,
+            "direct {} step-only {}: both variants must be exercised",
+            variants[1],
+            variants[0]
+        );
+    }
     Ok(())
 }

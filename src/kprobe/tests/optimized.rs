@@ -1,0 +1,471 @@
+//! Optimized probes against the fakes: batching, the slot contents, the callback's
+//! decisions, unoptimize with reclaim, and every way a candidate stays a breakpoint.
+
+use super::*;
+use crate::optprobe::{self, Variant};
+
+const SLOTS: usize = 0x10_0000;
+
+/// A registry whose platform has room for `slots` trampolines at `slot_base`.
+fn opt_env(slot_base: usize, slots: usize) -> Env {
+    FakePlatform::become_cpu(0);
+    let words = slots * optprobe::template().bytes().next_multiple_of(8) / 4;
+    let p: &'static FakePlatform =
+        Box::leak(Box::new(FakePlatform::new(TEXT, 128, slot_base, words, 1)));
+    let r: &'static Rendezvous<FakeCacheOps> =
+        Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
+    let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
+    Env { p, r, k }
+}
+
+/// Where the optimized probe at `addr` branches to.
+fn slot_of(e: &Env, addr: usize) -> usize {
+    Branch::decode(Insn(e.p.word(addr)), addr as u32)
+        .unwrap_or_else(|| panic!("{:#010x} at {addr:#x} is no branch", e.p.word(addr)))
+        .target() as usize
+}
+
+const B_SELF: u32 = 0xeaff_fffe; // b . (reads and writes PC)
+
+#[test]
+fn one_batch_turns_every_candidate_into_a_branch_in_one_rendezvous() {
+    let e = opt_env(SLOTS, 8);
+    let (a, c, b) = (TEXT + 8, TEXT + 12, TEXT + 16);
+    e.p.set_word(a, ADD_R0_R0_1);
+    e.p.set_word(c, ADDNE_R0_R0_1);
+    e.p.set_word(b, B_SELF);
+    let ps = [
+        probe(None, None, 0),
+        probe(None, None, 1),
+        probe(None, None, 2),
+    ];
+    for (p, addr) in ps.iter().zip([a, c, b]) {
+        e.k.register(p, addr).unwrap();
+        assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Breakpoint));
+    }
+    let before = e.r.completed();
+    let report = e.k.optimize_pending().unwrap();
+    assert_eq!(
+        report,
+        OptimizeReport {
+            optimized: 3,
+            not_optimized: 0,
+            rendezvous: 1
+        }
+    );
+    assert_eq!(e.r.completed().wrapping_sub(before), 1, "one rendezvous");
+    let t = optprobe::template();
+    let l = t.layout();
+    for (addr, original, variant) in [
+        (a, ADD_R0_R0_1, Variant::Direct),
+        (c, ADDNE_R0_R0_1, Variant::Direct),
+        (b, B_SELF, Variant::StepOnly),
+    ] {
+        let branch = Branch::decode(Insn(e.p.word(addr)), addr as u32).unwrap();
+        assert_eq!(
+            branch.cond(),
+            Insn(original).cond(),
+            "condition kept at {addr:#x}"
+        );
+        let slot = branch.target() as usize;
+        assert!((SLOTS..SLOTS + 8 * 256).contains(&slot));
+        let hole = |off: u32| e.p.word(slot + off as usize);
+        let insn = if variant == Variant::Direct {
+            original
+        } else {
+            optprobe::NEVER_RUN
+        };
+        assert_eq!(hole(l.insn), insn);
+        assert_eq!(hole(l.pc), addr as u32);
+        assert_eq!(
+            Branch::decode(Insn(hole(l.back)), slot as u32 + l.back).map(|b| b.target()),
+            Some(addr as u32 + 4),
+            "the branch back lands after the probe"
+        );
+    }
+    let mut listed = Vec::new();
+    e.k.list(|i| listed.push((i.addr, i.mechanism)));
+    listed.sort_by_key(|x| x.0);
+    assert_eq!(
+        listed,
+        [
+            (a, Mechanism::Optimized(Variant::Direct)),
+            (c, Mechanism::Optimized(Variant::Direct)),
+            (b, Mechanism::Optimized(Variant::StepOnly)),
+        ]
+    );
+    assert_eq!(e.k.slot_counts().unwrap().in_use, 3);
+    // Nothing left to do: no rendezvous.
+    let again = e.k.optimize_pending().unwrap();
+    assert_eq!(again, OptimizeReport::default());
+    assert_eq!(e.r.completed().wrapping_sub(before), 1);
+}
+
+fn optimized_hit(e: &Env, addr: usize, frame: &mut TrapFrame) -> u32 {
+    let (_, site) = e.k.find(addr).expect("site");
+    frame.pc = addr as u32;
+    e.k.optimized_hit(site, frame, &mut Mem::default())
+}
+
+fn bump_r1(_: &Kprobe, f: &mut TrapFrame) {
+    f.r[1] += 1;
+}
+
+fn set_pc(_: &Kprobe, f: &mut TrapFrame) {
+    f.pc = 0x9000;
+}
+
+fn set_flags_and_mode(_: &Kprobe, f: &mut TrapFrame) {
+    f.cpsr = 0xffff_ffff;
+}
+
+#[test]
+fn the_callback_leaves_pc_free_instructions_to_the_trampoline_and_steps_the_rest() {
+    let e = opt_env(SLOTS, 8);
+    let (a, b) = (TEXT + 8, TEXT + 16);
+    e.p.set_word(a, ADD_R0_R0_1);
+    e.p.set_word(b, B_SELF);
+    let pre = probe(Some(bump_r1), None, 0);
+    e.k.register(pre, a).unwrap();
+    let branch = probe(Some(bump_r1), None, 0);
+    e.k.register(branch, b).unwrap();
+    e.k.optimize_pending().unwrap();
+    let mut f = TrapFrame {
+        r: [41, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        cpsr: 0x6000_01d3,
+        ..Default::default()
+    };
+    // Pre handler only: the trampoline runs the instruction (0), the frame holds the
+    // handler's change and is not stepped.
+    assert_eq!(optimized_hit(&e, a, &mut f), 0);
+    assert_eq!((f.r[0], f.r[1], f.pc), (41, 2, a as u32));
+    assert_eq!(pre.hits(), 1);
+    // A post handler at the same address: the callback steps it (1).
+    let post = probe(None, Some(record_post_42), 0);
+    e.k.register(post, a).unwrap();
+    f.r[0] = 41;
+    assert_eq!(optimized_hit(&e, a, &mut f), 1);
+    assert_eq!((f.r[0], f.pc), (42, a as u32 + 4));
+    assert_eq!((pre.hits(), post.hits()), (2, 1));
+    // A branch is always stepped: `b .` resumes at itself.
+    assert_eq!(optimized_hit(&e, b, &mut f), 1);
+    assert_eq!(f.pc, b as u32);
+    // A handler that moves pc: no step, resume where it says.
+    let mover = probe(Some(set_pc), None, 0);
+    e.k.register(mover, TEXT + 20).unwrap();
+    e.k.optimize_pending().unwrap();
+    assert_eq!(optimized_hit(&e, TEXT + 20, &mut f), 1);
+    assert_eq!(f.pc, 0x9000);
+    // A handler can change the flags, never the mode, masks or state bits.
+    let flags = probe(Some(set_flags_and_mode), None, 0);
+    e.k.register(flags, TEXT + 24).unwrap();
+    e.k.optimize_pending().unwrap();
+    f.cpsr = 0x0000_01d3;
+    assert_eq!(optimized_hit(&e, TEXT + 24, &mut f), 0);
+    assert_eq!(f.cpsr, 0xf80f_01d3);
+}
+
+fn record_post_42(_: &Kprobe, f: &mut TrapFrame) {
+    assert_eq!(f.r[0], 42, "post sees the step");
+}
+
+static REENTERED: AtomicU32 = AtomicU32::new(0);
+
+fn reenter_optimized(_: &Kprobe, _: &mut TrapFrame) {
+    let e = REENTER_ENV.with(|c| c.get()).unwrap();
+    let mut inner = TrapFrame {
+        r: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        cpsr: 0x1d3,
+        ..Default::default()
+    };
+    REENTERED.store(optimized_hit(e, TEXT + 12, &mut inner), Ordering::Relaxed);
+}
+
+std::thread_local! {
+    static REENTER_ENV: core::cell::Cell<Option<&'static Env>> = const { core::cell::Cell::new(None) };
+}
+
+#[test]
+fn a_reentrant_optimized_hit_counts_missed_and_leaves_the_instruction_to_the_trampoline() {
+    let e: &'static Env = Box::leak(Box::new(opt_env(SLOTS, 8)));
+    REENTER_ENV.with(|c| c.set(Some(e)));
+    e.p.set_word(TEXT + 8, ADD_R0_R0_1);
+    e.p.set_word(TEXT + 12, ADD_R0_R0_1);
+    let outer = probe(Some(reenter_optimized), None, 0);
+    let inner = probe(Some(bump_r1), None, 0);
+    e.k.register(outer, TEXT + 8).unwrap();
+    e.k.register(inner, TEXT + 12).unwrap();
+    e.k.optimize_pending().unwrap();
+    let mut f = TrapFrame {
+        cpsr: 0x1d3,
+        ..Default::default()
+    };
+    REENTERED.store(99, Ordering::Relaxed);
+    assert_eq!(optimized_hit(e, TEXT + 8, &mut f), 0);
+    assert_eq!(
+        REENTERED.load(Ordering::Relaxed),
+        0,
+        "inner hit runs in place"
+    );
+    assert_eq!((outer.hits(), inner.hits(), inner.missed()), (1, 0, 1));
+}
+
+#[test]
+fn a_step_into_thumb_sets_bit_0_of_pc_and_keeps_the_arm_state_bit() {
+    let e = opt_env(SLOTS, 8);
+    let a = TEXT + 8;
+    e.p.set_word(a, 0xe12f_ff10); // bx r0
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    assert_eq!(
+        e.k.mechanism_of(p),
+        Ok(Mechanism::Optimized(Variant::StepOnly))
+    );
+    let mut f = TrapFrame {
+        r: [0x9001, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        cpsr: 0x1d3,
+        ..Default::default()
+    };
+    assert_eq!(optimized_hit(&e, a, &mut f), 1);
+    assert_eq!((f.pc, f.cpsr), (0x9001, 0x1d3));
+}
+
+#[test]
+fn disable_and_unregister_unoptimize_and_the_slot_is_reclaimed() {
+    let e = opt_env(SLOTS, 1);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADDNE_R0_R0_1);
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let slot = slot_of(&e, a);
+    e.k.disable(p).unwrap();
+    assert_eq!(e.p.word(a), ADDNE_R0_R0_1, "disable: original back");
+    assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Disarmed));
+    let c = e.k.slot_counts().unwrap();
+    assert_eq!(
+        (c.free, c.in_use, c.dirty),
+        (1, 0, 0),
+        "reclaimed after a rendezvous"
+    );
+    e.k.enable(p).unwrap();
+    assert_eq!(e.p.word(a), 0x17f0_01f8, "enable: a breakpoint again");
+    assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Breakpoint));
+    e.k.optimize_pending().unwrap();
+    assert_eq!(slot_of(&e, a), slot, "the one slot is reused");
+    // A second probe at an optimized address changes no text.
+    let q = probe(None, None, 1);
+    e.k.register(q, a).unwrap();
+    assert_eq!(slot_of(&e, a), slot);
+    e.k.unregister(p).unwrap();
+    assert_eq!(slot_of(&e, a), slot, "still optimized for q");
+    e.k.unregister(q).unwrap();
+    assert_eq!(e.p.word(a), ADDNE_R0_R0_1);
+    let c = e.k.slot_counts().unwrap();
+    assert_eq!((c.free, c.in_use, c.dirty), (1, 0, 0));
+    assert_eq!(e.k.sites(), 0);
+}
+
+#[test]
+fn slots_out_of_reach_leave_a_working_breakpoint_probe_that_says_why() {
+    // 64 MiB above text: no `b` reaches.
+    let e = opt_env(TEXT + 0x0400_0000, 4);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    let before = e.r.completed();
+    let report = e.k.optimize_pending().unwrap();
+    assert_eq!(
+        (report.optimized, report.not_optimized, report.rendezvous),
+        (0, 1, 0)
+    );
+    assert_eq!(e.r.completed(), before, "no rendezvous for nothing");
+    let m = e.k.mechanism_of(p).unwrap();
+    assert_eq!(m, Mechanism::NotOptimized(NotOptimized::OutOfRange));
+    assert!(std::format!("{m}").contains("branch range"), "{m}");
+    assert_eq!(e.p.word(a), 0xe7f0_01f8);
+    let mut f = TrapFrame {
+        r: [41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        cpsr: 0x1d3,
+        ..Default::default()
+    };
+    assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+    assert_eq!((f.r[0], p.hits()), (42, 1));
+    // Not retried: out of reach stays out of reach.
+    assert_eq!(e.k.optimize_pending().unwrap().not_optimized, 0);
+    e.k.unregister(p).unwrap();
+    assert_eq!(e.p.word(a), ADD_R0_R0_1);
+}
+
+#[test]
+fn without_a_free_slot_a_probe_waits_and_is_optimized_once_one_is_free() {
+    let e = opt_env(SLOTS, 1);
+    let (a, b) = (TEXT + 8, TEXT + 12);
+    e.p.set_word(a, ADD_R0_R0_1);
+    e.p.set_word(b, ADD_R0_R0_1);
+    let (p, q) = (probe(None, None, 0), probe(None, None, 1));
+    e.k.register(p, a).unwrap();
+    e.k.register(q, b).unwrap();
+    let report = e.k.optimize_pending().unwrap();
+    assert_eq!((report.optimized, report.not_optimized), (1, 1));
+    let waiting = [p, q]
+        .into_iter()
+        .find(|x| e.k.mechanism_of(x) == Ok(Mechanism::NotOptimized(NotOptimized::NoSlot)))
+        .expect("one probe has no slot");
+    let optimized = if core::ptr::eq(waiting, p) { q } else { p };
+    e.k.unregister(optimized).unwrap();
+    assert_eq!(e.k.optimize_pending().unwrap().optimized, 1, "retried");
+    assert_eq!(
+        e.k.mechanism_of(waiting),
+        Ok(Mechanism::Optimized(Variant::Direct))
+    );
+    e.k.unregister(waiting).unwrap();
+}
+
+#[test]
+fn an_unusable_slot_region_is_reported_for_every_candidate() {
+    // env() gives the platform 16 words of slot memory: less than one trampoline.
+    let e = env();
+    e.p.set_word(TEXT + 8, ADD_R0_R0_1);
+    let p = probe(None, None, 0);
+    e.k.register(p, TEXT + 8).unwrap();
+    let report = e.k.optimize_pending().unwrap();
+    assert_eq!((report.optimized, report.not_optimized), (0, 1));
+    let m = e.k.mechanism_of(p).unwrap();
+    assert!(
+        matches!(
+            m,
+            Mechanism::NotOptimized(NotOptimized::SlotRegion(SlotError::BadGeometry { .. }))
+        ),
+        "{m:?}"
+    );
+    assert!(std::format!("{m}").contains("slot region unusable"), "{m}");
+    assert_eq!(e.k.allocate_slot().map(|_| ()), Err(m_err(m)));
+}
+
+fn m_err(m: Mechanism) -> SlotError {
+    match m {
+        Mechanism::NotOptimized(NotOptimized::SlotRegion(e)) => e,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn optimizing_inside_a_rendezvous_is_refused_and_changes_nothing() {
+    let e = opt_env(SLOTS, 4);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    let result = std::sync::Mutex::new(None);
+    e.r.run(e.p, RunOn::OneCpu(0), &|_| {
+        *result.lock().unwrap() = Some(e.k.optimize_pending());
+    })
+    .unwrap();
+    let r = result.into_inner().unwrap().unwrap();
+    assert!(
+        matches!(r, Err(KprobeError::Patch(PatchError::Rendezvous(_)))),
+        "{r:?}"
+    );
+    assert_eq!(e.p.word(a), 0xe7f0_01f8, "still the breakpoint");
+    assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Breakpoint));
+    let c = e.k.slot_counts().unwrap();
+    assert_eq!(
+        (c.in_use, c.dirty),
+        (0, 0),
+        "the prepared slot is free again"
+    );
+    assert_eq!(
+        e.k.optimize_pending().unwrap().optimized,
+        1,
+        "works afterwards"
+    );
+}
+
+#[test]
+fn lent_slots_come_from_the_same_allocator_and_only_they_can_be_released() {
+    let e = opt_env(SLOTS, 3);
+    e.p.set_word(TEXT + 8, ADD_R0_R0_1);
+    let p = probe(None, None, 0);
+    e.k.register(p, TEXT + 8).unwrap();
+    e.k.optimize_pending().unwrap();
+    let lent = e.k.allocate_slot().unwrap();
+    assert!(lent.addr() >= SLOTS && lent.addr() != slot_of(&e, TEXT + 8));
+    assert_eq!(e.k.slot_counts().unwrap().in_use, 2);
+    // The trampoline's slot is not the caller's to release.
+    let (_, site) = e.k.find(TEXT + 8).unwrap();
+    // SAFETY: test-only peek under no concurrent registry use.
+    let Opt::Optimized(theirs, _) = (unsafe { *site.opt.get() }) else {
+        panic!("not optimized")
+    };
+    assert_eq!(e.k.release_slot(theirs), Err(SlotError::NotInUse(theirs)));
+    e.k.release_slot(lent).unwrap();
+    assert_eq!(
+        e.k.release_slot(lent),
+        Err(SlotError::NotInUse(lent)),
+        "twice"
+    );
+    assert_eq!(e.k.slot_counts().unwrap().dirty, 1);
+    assert_eq!(e.k.reclaim_slots(), Ok(1));
+    assert_eq!(e.k.slot_counts().unwrap().dirty, 0);
+    e.k.unregister(p).unwrap();
+}
+
+#[test]
+fn mechanisms_read_as_sentences() {
+    for (m, text) in [
+        (Mechanism::Breakpoint, "breakpoint (optimization pending)"),
+        (
+            Mechanism::NotOptimized(NotOptimized::NoSlot),
+            "not optimized: no free instruction slot",
+        ),
+        (
+            Mechanism::Optimized(Variant::Direct),
+            "optimized (direct execution)",
+        ),
+        (
+            Mechanism::Optimized(Variant::StepOnly),
+            "optimized (stepped)",
+        ),
+        (Mechanism::Disarmed, "disarmed"),
+    ] {
+        assert!(std::format!("{m}").contains(text), "{m}");
+    }
+}
+
+static PAIRS: AtomicU32 = AtomicU32::new(0);
+
+fn pre_then_disabled_elsewhere(p: &Kprobe, _: &mut TrapFrame) {
+    PAIRS.fetch_add(1, Ordering::Relaxed);
+    // What another CPU's `disable` does first, while this hit is in its pre handler.
+    p.state.store(DISABLED, Ordering::Release);
+}
+
+fn post_pairs(_: &Kprobe, _: &mut TrapFrame) {
+    PAIRS.fetch_add(10, Ordering::Relaxed);
+}
+
+#[test]
+fn a_probe_disabled_during_a_hit_still_gets_its_post_handler() {
+    for optimized in [false, true] {
+        let e = opt_env(SLOTS, 2);
+        e.p.set_word(TEXT + 8, ADD_R0_R0_1);
+        let p = probe(Some(pre_then_disabled_elsewhere), Some(post_pairs), 0);
+        e.k.register(p, TEXT + 8).unwrap();
+        let mut f = TrapFrame {
+            cpsr: 0x1d3,
+            ..Default::default()
+        };
+        PAIRS.store(0, Ordering::Relaxed);
+        if optimized {
+            e.k.optimize_pending().unwrap();
+            assert_eq!(optimized_hit(&e, TEXT + 8, &mut f), 1);
+        } else {
+            assert_eq!(hit(e.k, TEXT + 8, &mut f), Trap::Handled);
+        }
+        assert_eq!(PAIRS.load(Ordering::Relaxed), 11, "optimized: {optimized}");
+        assert_eq!(f.r[0], 1, "stepped once");
+    }
+}

@@ -1,0 +1,146 @@
+//! The probe-cost benchmark on QEMU: one command prints one table with every row, the
+//! figures are sane (a probed call costs more than an unprobed one, a disabled probe
+//! costs nothing), and the instruction rows are identical from one boot to the next.
+//! How fast probes are is the benchmark's to report, not a test's to assert.
+
+mod common;
+
+use common::{Boot, boot, kernel};
+
+/// One table line: `| row | unit | n | per op | over unprobed | rendezvous per op |`.
+#[derive(Debug)]
+struct Row {
+    name: String,
+    unit: String,
+    count: u32,
+    per_op: f64,
+    over: Option<f64>,
+    rendezvous: f64,
+}
+
+fn number(s: &str) -> f64 {
+    s.trim_start_matches('+')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+fn table(b: &Boot) -> Vec<Row> {
+    b.stdout
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| row |"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            let [name, unit, count, per_op, over, rendezvous] = cells[..] else {
+                panic!("a table line without 6 cells: {l}\n{}", b.tail());
+            };
+            Row {
+                name: name.to_string(),
+                unit: unit.to_string(),
+                count: count.parse().unwrap(),
+                per_op: number(per_op),
+                over: (over != "-").then(|| number(over)),
+                rendezvous: number(rendezvous),
+            }
+        })
+        .collect()
+}
+
+fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
+    // The name, possibly followed by a parenthesised remark.
+    let found: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.name == name || r.name.starts_with(&format!("{name} (")))
+        .collect();
+    assert_eq!(found.len(), 1, "row {name:?} once in {rows:#?}");
+    found[0]
+}
+
+#[test]
+fn bench_prints_one_table_with_every_row_and_sane_figures() {
+    let b = boot(&kernel("virt"), &["--mode", "bench"]);
+    assert_eq!(b.status, 0, "{}", b.tail());
+    assert!(b.stdout.contains("| row | unit |"), "header:\n{}", b.tail());
+    assert!(
+        b.stdout
+            .contains("checked to count one per guest instruction"),
+        "{}",
+        b.tail()
+    );
+    let rows = table(&b);
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), rows.len(), "every row once: {rows:#?}");
+    let unprobed = row(&rows, "unprobed call");
+    let breakpoint = row(&rows, "breakpoint probe, empty pre handler");
+    let disabled = row(&rows, "disabled probe");
+    assert_eq!(unprobed.per_op, 3.0, "blx + add + bx lr: {unprobed:?}");
+    assert_eq!(unprobed.over, Some(0.0));
+    assert!(breakpoint.per_op > unprobed.per_op, "{breakpoint:?}");
+    assert_eq!(
+        breakpoint.over,
+        Some(breakpoint.per_op - unprobed.per_op),
+        "overhead is the difference"
+    );
+    assert_eq!(
+        disabled.per_op, unprobed.per_op,
+        "a disabled probe's word is back"
+    );
+    for others in ["1 other probe", "100 other probes", "10,000 other probes"] {
+        let r = row(&rows, &format!("breakpoint hit, {others} registered"));
+        assert!(r.per_op > unprobed.per_op, "{r:?}");
+        assert_eq!(r.rendezvous, 0.0, "a hit runs no rendezvous: {r:?}");
+    }
+    for op in [
+        "register + arm one probe",
+        "register + arm one probe, 10,000 others registered",
+        "unregister + disarm one probe",
+        "one rendezvous, 1 CPU",
+    ] {
+        let r = row(&rows, op);
+        assert_eq!(r.rendezvous, 1.0, "{r:?}");
+        assert!(r.per_op > 0.0 && r.over.is_none(), "{r:?}");
+    }
+    for r in rows.iter().filter(|r| r.name.starts_with("breakdown:")) {
+        assert!(
+            r.per_op > 0.0 && r.per_op < breakpoint.per_op,
+            "a part costs less than the whole: {r:?}"
+        );
+    }
+    let smp = row(&rows, "one rendezvous, 4 CPUs");
+    assert_eq!(smp.unit, "ns wall", "labelled as not instructions: {smp:?}");
+    assert!(smp.per_op > 0.0 && smp.rendezvous == 1.0, "{smp:?}");
+    assert!(
+        rows.iter()
+            .filter(|r| r.name != smp.name)
+            .all(|r| r.unit == "insn" && r.count > 0),
+        "{rows:#?}"
+    );
+    assert!(
+        b.stdout.contains("not instructions"),
+        "the wall-clock row is explained:\n{}",
+        b.tail()
+    );
+}
+
+#[test]
+fn bench_instruction_rows_are_identical_from_boot_to_boot() {
+    let elf = kernel("virt");
+    let first = boot(&elf, &["--mode", "bench-insn"]);
+    let second = boot(&elf, &["--mode", "bench-insn"]);
+    assert_eq!(first.status, 0, "{}", first.tail());
+    assert_eq!(second.status, 0, "{}", second.tail());
+    let lines = |b: &Boot| -> Vec<String> {
+        b.stdout
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .map(String::from)
+            .collect()
+    };
+    assert!(lines(&first).len() > 5, "{}", first.tail());
+    assert_eq!(
+        lines(&first),
+        lines(&second),
+        "icount figures must not vary"
+    );
+}
