@@ -517,8 +517,8 @@ pub fn the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf() -> Te
         .lookup("kp_add")
         .ok_or("no kp_add symbol")?
         .start;
-    let targets: [(usize, fn(u32, u32) -> u32); 2] =
-        [(add_addr(), add), (leaf, crate::tests::kprobes::add)];
+    type Call = fn(u32, u32) -> u32;
+    let targets: [(usize, Call); 2] = [(add_addr(), add), (leaf, crate::tests::kprobes::add)];
     for (at, f) in targets {
         KRETPROBES.register(&KPROBES, &BENCH, at).map_err(e)?;
         let wrong = (0..1000u32).filter(|&i| f(i, 1) != i + 1).count();
