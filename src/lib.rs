@@ -17,6 +17,7 @@ pub mod decode;
 pub mod frame;
 pub mod insn;
 pub mod kprobe;
+pub mod kretprobe;
 pub mod optprobe;
 pub mod patch;
 pub mod platform;

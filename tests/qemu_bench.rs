@@ -86,6 +86,13 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         disabled.per_op, unprobed.per_op,
         "a disabled probe's word is back"
     );
+    let kretprobe = row(&rows, "kretprobe, empty return handler");
+    let kretprobe_opt = row(&rows, "kretprobe, empty return handler, optimized entry");
+    assert!(
+        kretprobe.per_op > breakpoint.per_op && kretprobe_opt.per_op < kretprobe.per_op,
+        "a return probe costs its entry probe and the return path: {kretprobe:?} {kretprobe_opt:?}"
+    );
+    assert_eq!(kretprobe.rendezvous, 0.0, "{kretprobe:?}");
     for others in ["1 other probe", "100 other probes", "10,000 other probes"] {
         let r = row(&rows, &format!("breakpoint hit, {others} registered"));
         assert!(r.per_op > unprobed.per_op, "{r:?}");

@@ -16,7 +16,8 @@
 //! an empty closure.
 
 use crate::platform::PLATFORM;
-use crate::probes::{KPROBES, RENDEZVOUS};
+use crate::probes::{KPROBES, KRETPROBES, RENDEZVOUS};
+use crate::tests::kretprobes;
 use crate::{kprintln, pmu, smp, trap};
 use alloc::format;
 use alloc::string::String;
@@ -232,8 +233,16 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Operation,
         measure: optimize_1000,
     },
-    // Issue 9 (kretprobes) adds "kretprobe, empty return handler" (kind `Call`) after
-    // the breakpoint rows.
+    Row {
+        name: "kretprobe, empty return handler (breakpoint entry + return trampoline)",
+        kind: Kind::Call,
+        measure: kretprobe_breakpoint_entry,
+    },
+    Row {
+        name: "kretprobe, empty return handler, optimized entry",
+        kind: Kind::Call,
+        measure: kretprobe_optimized_entry,
+    },
     Row {
         name: "one rendezvous, 1 CPU",
         kind: Kind::Operation,
@@ -373,6 +382,48 @@ fn disabled() -> Result<Measurement, String> {
         return Err(format!("a disabled probe counted {hits} hits"));
     }
     Ok(m)
+}
+
+/// Registers the return probe [`kretprobes::BENCH`] (no entry handler, an empty return
+/// handler) on `bench_fn`, optimizes its entry probe when `optimize` says so, and
+/// measures calls: entry hit, trampoline and return path per call.
+fn kretprobe_calls(optimize: bool) -> Result<Measurement, String> {
+    let probe = &kretprobes::BENCH;
+    KRETPROBES
+        .register(&KPROBES, probe, addr(bench_fn))
+        .map_err(err)?;
+    let prepared = if optimize {
+        KPROBES.optimize_pending().map_err(err).and_then(|r| {
+            if r.optimized == 1 {
+                Ok(())
+            } else {
+                Err(format!("the entry probe was not optimized: {r:?}"))
+            }
+        })
+    } else {
+        Ok(())
+    };
+    let measured = prepared.map(|()| calls(bench_fn, HIT_CALLS));
+    let checked = check_result();
+    let (hits, missed) = (probe.hits(), probe.missed());
+    KRETPROBES.unregister(&KPROBES, probe).map_err(err)?;
+    let m = measured?;
+    checked?;
+    let want = 3 * u64::from(HIT_CALLS) + 1;
+    if (hits, missed) != (want, 0) {
+        return Err(format!(
+            "the return probe followed {hits} calls and missed {missed}, expected {want} and 0"
+        ));
+    }
+    Ok(m)
+}
+
+fn kretprobe_breakpoint_entry() -> Result<Measurement, String> {
+    kretprobe_calls(false)
+}
+
+fn kretprobe_optimized_entry() -> Result<Measurement, String> {
+    kretprobe_calls(true)
 }
 
 /// Runs `measure` with `others` probes registered on `bench_filler` (the measured probe

@@ -7,6 +7,7 @@ use armv7_kprobes::TrapFrame;
 use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::kprobe::{Kprobes, Trap};
+use armv7_kprobes::kretprobe::Kretprobes;
 use armv7_kprobes::stop_machine::Rendezvous;
 
 /// The machine's one rendezvous.
@@ -18,6 +19,9 @@ pub const TABLE: usize = 32 * 1024;
 /// The kernel's probe registry.
 pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
     Kprobes::new(&PLATFORM, &RENDEZVOUS);
+
+/// The kernel's return probes: the table the crate's return trampoline consults.
+pub static KRETPROBES: Kretprobes = Kretprobes::new(&PLATFORM);
 
 fn on_ipi(_sgi: u32, _from: usize) {
     RENDEZVOUS.ipi_entry(&PLATFORM);

@@ -5,4 +5,5 @@
 
 pub mod cache;
 pub mod emulate;
+pub mod kretprobe;
 pub mod memory;

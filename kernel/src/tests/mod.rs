@@ -3,6 +3,7 @@
 pub mod conformance;
 mod emulation;
 pub mod kprobes;
+pub mod kretprobes;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
@@ -116,6 +117,42 @@ pub const ALL: &[Test] = &[
     Test {
         name: "optimize_churn_on_core0_while_three_cores_call_probed_functions",
         run: optprobes::optimize_churn_on_core0_while_three_cores_call_probed_functions,
+    },
+    Test {
+        name: "kretprobe_errors_leave_probe_and_text_unchanged",
+        run: kretprobes::kretprobe_errors_leave_probe_and_text_unchanged,
+    },
+    Test {
+        name: "kretprobe_sees_arguments_and_result_and_changes_it",
+        run: kretprobes::return_handler_sees_arguments_and_result_and_changes_it,
+    },
+    Test {
+        name: "kretprobe_recursion_50_deep_reports_every_level",
+        run: kretprobes::recursion_50_deep_returns_correctly_and_reports_every_level,
+    },
+    Test {
+        name: "kretprobe_pool_exhaustion_counts_missed",
+        run: kretprobes::an_exhausted_pool_counts_missed_and_the_calls_still_return,
+    },
+    Test {
+        name: "kretprobe_tail_call_returns_through_both_probes",
+        run: kretprobes::a_tail_call_between_probed_functions_returns_through_both,
+    },
+    Test {
+        name: "kretprobe_four_cores_count_exactly",
+        run: kretprobes::four_cores_calling_a_probed_recursion_count_exactly,
+    },
+    Test {
+        name: "kretprobe_unregister_while_cores_are_inside_loses_no_return",
+        run: kretprobes::unregistering_while_other_cores_are_inside_loses_no_return,
+    },
+    Test {
+        name: "kretprobe_follows_every_call_with_a_frame_and_in_a_leaf",
+        run: kretprobes::the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf,
+    },
+    Test {
+        name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
+        run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
     },
 ];
 

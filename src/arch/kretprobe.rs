@@ -1,0 +1,95 @@
+//! The return trampoline: where a followed call returns instead of to its caller, so the
+//! return handler can run before the caller gets its result.
+//!
+//! The entry hook ([`crate::kretprobe`]) replaces the probed function's `lr` with
+//! [`trampoline_address`]. The function returns here with its result in r0/r1 and `sp` as
+//! at entry (S). The trampoline:
+//! 1. saves r0/r1 just below S, aligns `sp` down to 8 bytes (the AAPCS wants that at a
+//!    call; a caller's `sp` need not be) and builds a [`TrapFrame`] below: r0–r12, `sp` = S,
+//!    `lr` as the function left it, `cpsr`;
+//! 2. calls the crate's return path with it, which hands it to
+//!    [`Kretprobes::handle_return`](crate::kretprobe::Kretprobes::handle_return) of the
+//!    table that registered the first return probe: that fills in `pc` (the real return
+//!    address) and runs the return handler;
+//! 3. stores `pc` at S − 4, restores the flags, `lr` and r0–r12 from the frame, points `sp`
+//!    at S − 4 and pops `pc`: `sp` is S again and, as for `bx`, bit 0 of the address picks
+//!    Thumb or A32 state.
+//!
+//! Everything below S is free stack (the AAPCS has no red zone), and `sp` always stays
+//! below what the trampoline still needs, so an interrupt taken on the same stack at any
+//! point cannot overwrite it. The code lives in `.text.noprobe`, which kernels must cover
+//! with [`crate::Platform::never_probe`]: a breakpoint here would trap on every return.
+
+use crate::frame::TrapFrame;
+
+/// Bytes the trampoline reserves: the frame and one word holding S − 4, rounded to 8.
+const FRAME_ALLOC: usize = TrapFrame::SIZE + 4;
+const OFF_EXIT_SP: usize = TrapFrame::SIZE;
+const _: () = assert!(FRAME_ALLOC.is_multiple_of(8));
+
+// SAFETY (the whole trampoline): it is entered only as the return of a function whose
+// `lr` the entry hook replaced, so at entry r0-r3/r12/lr/flags are dead to the function
+// and live only as its results, sp is the caller's sp, and the caller expects r4-r11 and
+// sp preserved. It touches memory only below S (free stack), keeps sp 8-byte aligned
+// across the Rust call (AAPCS), which preserves r4-r11 and sp itself, restores r0-r12 and
+// lr from the frame, sp to S, and branches to the real return address with interworking
+// (`ldr pc` = BXWritePC on ARMv7). It is never probed: `.text.noprobe`.
+core::arch::global_asm!(
+    ".pushsection .text.noprobe.kretprobe_trampoline, \"ax\", %progbits",
+    ".arm",
+    ".global armv7_kprobes_kretprobe_trampoline",
+    ".type armv7_kprobes_kretprobe_trampoline, %function",
+    ".p2align 2",
+    "armv7_kprobes_kretprobe_trampoline:",
+    "    push    {{r0, r1}}",             // [S-8] = r0, [S-4] = r1: the result
+    "    mov     r0, sp",                 // r0 = S - 8
+    "    bic     sp, sp, #7",             // AAPCS: 8-byte aligned for the call
+    "    sub     sp, sp, #{alloc}",       // the frame, below everything above
+    "    add     r1, sp, #8",
+    "    stmia   r1, {{r2-r12}}",         // frame.r2..r12
+    "    ldmia   r0, {{r2, r3}}",         // the result words
+    "    stmia   sp, {{r2, r3}}",         // frame.r0, frame.r1
+    "    add     r2, r0, #8",             // S
+    "    str     r2, [sp, #{off_sp}]",    // frame.sp = S (= sp at entry)
+    "    add     r2, r0, #4",             // S - 4: where the return address will wait
+    "    str     r2, [sp, #{off_exit}]",
+    "    str     lr, [sp, #{off_lr}]",    // frame.lr as the function left it
+    "    mrs     r3, cpsr",
+    "    str     r3, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
+    "    mov     r0, sp",
+    "    bl      armv7_kprobes_kretprobe_return", // Rust: fn(&mut TrapFrame), sets pc
+    "    ldr     r0, [sp, #{off_exit}]",  // S - 4
+    "    ldr     r1, [sp, #{off_pc}]",
+    "    str     r1, [r0]",               // [S-4] = the real return address
+    "    ldr     r1, [sp, #{off_cpsr}]",
+    "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
+    "    ldr     lr, [sp, #{off_lr}]",
+    "    ldmia   sp, {{r0-r12}}",         // no writeback: sp still the frame
+    "    ldr     sp, [sp, #{off_exit}]",  // sp = S - 4, the address on top
+    "    pop     {{pc}}",                 // pc = [S-4] (interworking), sp = S
+    ".size armv7_kprobes_kretprobe_trampoline, . - armv7_kprobes_kretprobe_trampoline",
+    ".popsection",
+    alloc = const FRAME_ALLOC,
+    off_exit = const OFF_EXIT_SP,
+    off_sp = const TrapFrame::OFFSET_SP,
+    off_lr = const TrapFrame::OFFSET_LR,
+    off_pc = const TrapFrame::OFFSET_PC,
+    off_cpsr = const TrapFrame::OFFSET_CPSR,
+);
+
+unsafe extern "C" {
+    /// The trampoline above; never called, only returned to.
+    fn armv7_kprobes_kretprobe_trampoline();
+}
+
+/// The trampoline's address (A32, bit 0 clear).
+pub fn trampoline_address() -> usize {
+    armv7_kprobes_kretprobe_trampoline as *const () as usize
+}
+
+/// Called by the trampoline with the frame it saved.
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".text.noprobe.kretprobe_return")]
+extern "C" fn armv7_kprobes_kretprobe_return(frame: &mut TrapFrame) {
+    crate::kretprobe::return_path(frame);
+}
