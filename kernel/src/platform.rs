@@ -36,6 +36,8 @@ impl QemuPlatform {
 }
 
 impl Platform for QemuPlatform {
+    // On the probe hit and return paths: never probeable (a probe here would recurse).
+    #[unsafe(link_section = ".text.noprobe.platform")]
     fn cpu_id(&self) -> usize {
         smp::cpu_id()
     }
@@ -48,6 +50,8 @@ impl Platform for QemuPlatform {
         gic::send_sgi(SGI_KPROBES, targets.bits());
     }
 
+    // On the probe hit and return paths: never probeable (a probe here would recurse).
+    #[unsafe(link_section = ".text.noprobe.platform")]
     fn mask_interrupts(&self) -> InterruptState {
         let cpsr: u32;
         // SAFETY: reads CPSR then sets I and F; changes only this core's masking.
@@ -58,6 +62,8 @@ impl Platform for QemuPlatform {
         InterruptState(cpsr & 0xc0)
     }
 
+    // On the probe hit and return paths: never probeable (a probe here would recurse).
+    #[unsafe(link_section = ".text.noprobe.platform")]
     fn restore_interrupts(&self, previous: InterruptState) {
         // SAFETY: re-enables exactly the masks that were clear before the matching
         // mask_interrupts; nothing else in CPSR changes.
@@ -71,6 +77,8 @@ impl Platform for QemuPlatform {
         }
     }
 
+    // On the probe hit and return paths: never probeable (a probe here would recurse).
+    #[unsafe(link_section = ".text.noprobe.platform")]
     fn interrupts_masked(&self) -> bool {
         let cpsr: u32;
         // SAFETY: reads CPSR; no side effects.

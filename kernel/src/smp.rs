@@ -51,6 +51,7 @@ core::arch::global_asm!(
 );
 
 /// The calling core's index (MPIDR.Aff0; both boards number cores 0..n in cluster 0).
+#[inline(always)]
 pub fn cpu_id() -> usize {
     (aarch32_cpu::register::Mpidr::read().0 & 0xff) as usize
 }
