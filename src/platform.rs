@@ -114,8 +114,11 @@ pub trait Platform: Sync {
     /// and trampolines, anything the kernel runs while patching.
     fn never_probe(&self) -> &[Range<usize>];
 
-    /// Executable memory the crate may carve instruction slots from. It should lie
-    /// within ±32 MiB of [`Platform::kernel_text`] so a `b` can reach it.
+    /// Executable memory the crate may carve instruction slots from (trampolines of
+    /// optimized probes, lent slots). It should lie within ±32 MiB of
+    /// [`Platform::kernel_text`] so a `b` can reach it; a probe out of reach stays a
+    /// breakpoint probe. The registry built on this platform owns the whole region: give
+    /// each registry a region of its own.
     fn slot_region(&self) -> Range<usize>;
 
     /// A writable view of the word at executable address `addr` (inside
