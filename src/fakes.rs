@@ -18,11 +18,13 @@ extern crate std;
 
 use crate::cache::CacheOps;
 use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+use crate::step::{Barrier, Hint, Memory, MemoryFault};
 use crate::stop_machine::Rendezvous;
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::boxed::Box;
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::vec::Vec;
 
@@ -370,4 +372,44 @@ mod tests {
         );
         assert!(c.log(1).is_empty());
     }
+}
+
+/// Byte-addressed memory for stepped instructions in host tests: every address reads 0
+/// until written, nothing faults, barriers and hints do nothing.
+#[derive(Clone, Debug, Default)]
+pub struct FakeMemory(pub HashMap<u32, u8>);
+
+impl Memory for FakeMemory {
+    fn read_u8(&mut self, a: u32) -> Result<u8, MemoryFault> {
+        Ok(*self.0.get(&a).unwrap_or(&0))
+    }
+    fn read_u16(&mut self, a: u32) -> Result<u16, MemoryFault> {
+        Ok(u16::from_le_bytes([self.read_u8(a)?, self.read_u8(a + 1)?]))
+    }
+    fn read_u32(&mut self, a: u32) -> Result<u32, MemoryFault> {
+        Ok(u32::from_le_bytes([
+            self.read_u8(a)?,
+            self.read_u8(a + 1)?,
+            self.read_u8(a + 2)?,
+            self.read_u8(a + 3)?,
+        ]))
+    }
+    fn write_u8(&mut self, a: u32, v: u8) -> Result<(), MemoryFault> {
+        self.0.insert(a, v);
+        Ok(())
+    }
+    fn write_u16(&mut self, a: u32, v: u16) -> Result<(), MemoryFault> {
+        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+            self.0.insert(a + i as u32, b);
+        }
+        Ok(())
+    }
+    fn write_u32(&mut self, a: u32, v: u32) -> Result<(), MemoryFault> {
+        for (i, b) in v.to_le_bytes().into_iter().enumerate() {
+            self.0.insert(a + i as u32, b);
+        }
+        Ok(())
+    }
+    fn barrier(&mut self, _: Barrier) {}
+    fn hint(&mut self, _: Hint) {}
 }

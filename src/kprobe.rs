@@ -1471,9 +1471,7 @@ mod tests {
 
     use super::*;
     use crate::fakes::{FakeCacheOps, FakePlatform};
-    use crate::step::{Barrier, Hint, MemoryFault};
     use std::boxed::Box;
-    use std::collections::HashMap;
     use std::sync::atomic::AtomicU32;
     use std::vec::Vec;
 
@@ -1502,43 +1500,7 @@ mod tests {
         Box::leak(Box::new(Kprobe::new(pre, post, data)))
     }
 
-    #[derive(Default)]
-    struct Mem(HashMap<u32, u8>);
-
-    impl Memory for Mem {
-        fn read_u8(&mut self, a: u32) -> Result<u8, MemoryFault> {
-            Ok(*self.0.get(&a).unwrap_or(&0))
-        }
-        fn read_u16(&mut self, a: u32) -> Result<u16, MemoryFault> {
-            Ok(u16::from_le_bytes([self.read_u8(a)?, self.read_u8(a + 1)?]))
-        }
-        fn read_u32(&mut self, a: u32) -> Result<u32, MemoryFault> {
-            Ok(u32::from_le_bytes([
-                self.read_u8(a)?,
-                self.read_u8(a + 1)?,
-                self.read_u8(a + 2)?,
-                self.read_u8(a + 3)?,
-            ]))
-        }
-        fn write_u8(&mut self, a: u32, v: u8) -> Result<(), MemoryFault> {
-            self.0.insert(a, v);
-            Ok(())
-        }
-        fn write_u16(&mut self, a: u32, v: u16) -> Result<(), MemoryFault> {
-            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-                self.0.insert(a + i as u32, b);
-            }
-            Ok(())
-        }
-        fn write_u32(&mut self, a: u32, v: u32) -> Result<(), MemoryFault> {
-            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-                self.0.insert(a + i as u32, b);
-            }
-            Ok(())
-        }
-        fn barrier(&mut self, _: Barrier) {}
-        fn hint(&mut self, _: Hint) {}
-    }
+    type Mem = crate::fakes::FakeMemory;
 
     const ADD_R0_R0_1: u32 = 0xe280_0001; // add r0, r0, #1
     const ADDNE_R0_R0_1: u32 = 0x1280_0001; // addne r0, r0, #1

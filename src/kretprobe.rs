@@ -774,10 +774,9 @@ mod tests {
     use crate::decode::RejectReason;
     use crate::fakes::{FakeCacheOps, FakePlatform};
     use crate::kprobe::Trap;
-    use crate::step::{Barrier, Hint, Memory, MemoryFault};
+    use crate::step::Memory;
     use crate::stop_machine::Rendezvous;
     use std::boxed::Box;
-    use std::collections::HashMap;
     use std::sync::Mutex;
     use std::vec::Vec;
 
@@ -819,44 +818,7 @@ mod tests {
         Box::leak(Box::new(Kretprobe::new(entry, ret, pool, data)))
     }
 
-    /// Stack memory for the stepped `push`.
-    #[derive(Default)]
-    struct Mem(HashMap<u32, u8>);
-
-    impl Memory for Mem {
-        fn read_u8(&mut self, a: u32) -> Result<u8, MemoryFault> {
-            Ok(*self.0.get(&a).unwrap_or(&0))
-        }
-        fn read_u16(&mut self, a: u32) -> Result<u16, MemoryFault> {
-            Ok(u16::from_le_bytes([self.read_u8(a)?, self.read_u8(a + 1)?]))
-        }
-        fn read_u32(&mut self, a: u32) -> Result<u32, MemoryFault> {
-            Ok(u32::from_le_bytes([
-                self.read_u8(a)?,
-                self.read_u8(a + 1)?,
-                self.read_u8(a + 2)?,
-                self.read_u8(a + 3)?,
-            ]))
-        }
-        fn write_u8(&mut self, a: u32, v: u8) -> Result<(), MemoryFault> {
-            self.0.insert(a, v);
-            Ok(())
-        }
-        fn write_u16(&mut self, a: u32, v: u16) -> Result<(), MemoryFault> {
-            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-                self.0.insert(a + i as u32, b);
-            }
-            Ok(())
-        }
-        fn write_u32(&mut self, a: u32, v: u32) -> Result<(), MemoryFault> {
-            for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-                self.0.insert(a + i as u32, b);
-            }
-            Ok(())
-        }
-        fn barrier(&mut self, _: Barrier) {}
-        fn hint(&mut self, _: Hint) {}
-    }
+    type Mem = crate::fakes::FakeMemory;
 
     /// A call of the function at `addr` with `sp`, `lr` and two arguments: the entry
     /// breakpoint's trap, as the kernel's undefined-instruction handler runs it. Returns
