@@ -107,6 +107,10 @@ pub const ALL: &[Test] = &[
         run: optprobes::optimized_probes_run_handlers_through_both_trampoline_variants,
     },
     Test {
+        name: "a_handler_changes_only_the_flags_through_an_optimized_probe",
+        run: optprobes::a_handler_changes_only_the_flags_through_an_optimized_probe,
+    },
+    Test {
         name: "optimizing_1000_probes_takes_one_rendezvous",
         run: optprobes::optimizing_1000_probes_takes_one_rendezvous,
     },

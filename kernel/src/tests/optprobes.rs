@@ -437,3 +437,49 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
     );
     Ok(())
 }
+
+/// Sets Z (so the probed `addne` is skipped) and tries to change what a handler may not:
+/// the mode (to IRQ), the I and F masks and the T bit.
+fn set_z_and_meddle(_: &Kprobe, f: &mut TrapFrame) {
+    f.cpsr = (f.cpsr | (1 << 30) | 0xe0) & !0x1f | 0x12;
+}
+
+static MEDDLER: Kprobe = Kprobe::new(Some(set_z_and_meddle), None, 0);
+
+fn cpsr_now() -> u32 {
+    let cpsr: u32;
+    // SAFETY: reads CPSR; no side effects.
+    unsafe {
+        core::arch::asm!("mrs {c}, cpsr", c = out(reg) cpsr, options(nomem, nostack, preserves_flags))
+    };
+    cpsr
+}
+
+pub fn a_handler_changes_only_the_flags_through_an_optimized_probe() -> TestResult {
+    KPROBES.register(&MEDDLER, a_cond() + 4).map_err(e)?;
+    let run = || -> TestResult {
+        KPROBES.optimize_pending().map_err(e)?;
+        ensure!(
+            KPROBES.mechanism_of(&MEDDLER).map_err(e)? == Mechanism::Optimized(Variant::Direct),
+            "not optimized"
+        );
+        let before = cpsr_now();
+        // kp_cond(3, 5): `cmp r0, #0` clears Z, the handler sets it, so `addne` (run in
+        // the slot with the handler's flags) is skipped: the result is 3, not 8.
+        let r = cond(3, 5);
+        let after = cpsr_now();
+        ensure!(
+            r == 3,
+            "cond(3, 5) = {r}: the handler's Z flag was not honoured"
+        );
+        ensure!(
+            after & 0xff == before & 0xff,
+            "mode/mask/state changed by a handler: {before:#x} -> {after:#x}"
+        );
+        ensure!(MEDDLER.hits() == 1, "hits {}", MEDDLER.hits());
+        Ok(())
+    };
+    let r = run();
+    KPROBES.unregister(&MEDDLER).map_err(e)?;
+    r
+}
