@@ -60,6 +60,7 @@ use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
 use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
+use crate::spin_lock::{SpinLock, SpinLockGuard};
 use crate::step::{self, Memory, StepError};
 use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
@@ -516,7 +517,7 @@ const TOMBSTONE: u32 = u32::MAX;
 pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
     platform: &'static P,
     rendezvous: &'static Rendezvous<C>,
-    lock: AtomicBool,
+    lock: SpinLock,
     live: AtomicU32,
     sites: [Site; N],
     /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
@@ -547,14 +548,6 @@ struct Slots {
 // Kprobes::slots are touched only with the registry lock held.
 unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
 
-struct LockGuard<'a>(&'a AtomicBool);
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 fn hash(addr: usize, n: usize) -> usize {
     ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
 }
@@ -565,7 +558,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Kprobes {
             platform,
             rendezvous,
-            lock: AtomicBool::new(false),
+            lock: SpinLock::new(),
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
@@ -580,15 +573,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
     }
 
-    fn lock(&self) -> LockGuard<'_> {
-        while self
-            .lock
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            core::hint::spin_loop();
-        }
-        LockGuard(&self.lock)
+    fn lock(&self) -> SpinLockGuard<'_> {
+        self.lock.lock()
     }
 
     fn patcher(&self) -> TextPatcher<'static, P, C> {
@@ -1104,36 +1090,30 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 site: site as *const Site as usize as u32,
                 callback: Self::callback_address() as u32,
             };
-            let branch = template
+            let encoded = template
                 .fill(fill, words)
                 .and_then(|()| Branch::replacing(Insn(original), from, slot.addr() as u32));
-            let written = branch.map_err(|_| None).and_then(|b| {
-                patcher
-                    .write_unpublished(slot.addr(), words)
-                    .map(|()| b)
-                    .map_err(Some)
-            });
-            match written {
-                Ok(b) => {
-                    site.batch_word.store(b.word(), Ordering::Relaxed);
-                    site.batch_next.store(head, Ordering::Relaxed);
-                    head = index as u32 + 1;
-                    // SAFETY: registry lock held.
-                    unsafe { *site.opt.get() = Opt::Optimized(slot, variant) };
-                    report.optimized += 1;
-                }
-                Err(e) => {
-                    // Never published: free at once.
-                    let _ = alloc.release_unused(slot);
-                    if let Some(e) = e {
-                        self.abandon_batch(alloc, head);
-                        return Err(e.into());
-                    }
-                    // SAFETY: registry lock held.
-                    unsafe { *site.opt.get() = Opt::Failed(NotOptimized::OutOfRange) };
-                    report.not_optimized += 1;
-                }
+            let Ok(branch) = encoded else {
+                // The slot was chosen with the encoder's own reach rule both ways, so this
+                // is not expected; if it happens the slot was never used and the probe
+                // stays a breakpoint.
+                let _ = alloc.release_unused(slot);
+                // SAFETY: registry lock held.
+                unsafe { *site.opt.get() = Opt::Failed(NotOptimized::OutOfRange) };
+                report.not_optimized += 1;
+                continue;
+            };
+            if let Err(e) = patcher.write_unpublished(slot.addr(), words) {
+                let _ = alloc.release_unused(slot);
+                self.abandon_batch(alloc, head);
+                return Err(e.into());
             }
+            site.batch_word.store(branch.word(), Ordering::Relaxed);
+            site.batch_next.store(head, Ordering::Relaxed);
+            head = index as u32 + 1;
+            // SAFETY: registry lock held.
+            unsafe { *site.opt.get() = Opt::Optimized(slot, variant) };
+            report.optimized += 1;
         }
         if head == 0 {
             return Ok(report);

@@ -71,6 +71,7 @@ use crate::cache::CacheOps;
 use crate::frame::TrapFrame;
 use crate::kprobe::{Kprobe, KprobeError, Kprobes};
 use crate::platform::{MAX_CPUS, Platform};
+use crate::spin_lock::{SpinLock, SpinLockGuard};
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -443,7 +444,7 @@ pub const HOST_TRAMPOLINE: usize = 0xffff_0f00;
 /// the user owns, like [`Kprobes`].
 pub struct Kretprobes {
     platform: &'static dyn Platform,
-    lock: AtomicBool,
+    lock: SpinLock,
     probes: [AtomicPtr<Kretprobe>; MAX_KRETPROBES],
     /// Table entries at or above this index have never been used.
     used: AtomicUsize,
@@ -451,20 +452,12 @@ pub struct Kretprobes {
     in_return_handler: [AtomicBool; MAX_CPUS],
 }
 
-struct LockGuard<'a>(&'a AtomicBool);
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
 impl Kretprobes {
     /// An empty table on `platform`.
     pub const fn new(platform: &'static dyn Platform) -> Kretprobes {
         Kretprobes {
             platform,
-            lock: AtomicBool::new(false),
+            lock: SpinLock::new(),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_KRETPROBES],
             used: AtomicUsize::new(0),
             stamp: AtomicU64::new(0),
@@ -477,15 +470,8 @@ impl Kretprobes {
         trampoline()
     }
 
-    fn lock(&self) -> LockGuard<'_> {
-        while self
-            .lock
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            core::hint::spin_loop();
-        }
-        LockGuard(&self.lock)
+    fn lock(&self) -> SpinLockGuard<'_> {
+        self.lock.lock()
     }
 
     fn used(&self) -> &[AtomicPtr<Kretprobe>] {

@@ -22,6 +22,7 @@ pub mod optprobe;
 pub mod patch;
 pub mod platform;
 pub mod slots;
+mod spin_lock;
 pub mod step;
 pub mod stop_machine;
 mod sync;

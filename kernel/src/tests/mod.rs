@@ -9,7 +9,57 @@ mod probe_conformance;
 mod rendezvous;
 mod smoke;
 
+use crate::platform::PLATFORM;
 use crate::testing::Test;
+use armv7_kprobes::{CpuSet, InterruptState, Platform};
+use core::ops::Range;
+
+/// The kernel's platform with its memory map replaced, for a test's own probe registry:
+/// CPUs, IPIs and interrupt masking are the kernel's; what counts as text, what is never
+/// probed, where slots go and how text is written are the test's.
+pub struct TestPlatform {
+    /// Text that may be probed.
+    pub text: fn() -> Range<usize>,
+    /// Never-probe ranges.
+    pub never_probe: fn() -> &'static [Range<usize>],
+    /// Slot memory.
+    pub slots: fn() -> Range<usize>,
+    /// The writable view of a text or slot word.
+    pub alias: fn(usize) -> *mut u32,
+}
+
+impl Platform for TestPlatform {
+    fn cpu_id(&self) -> usize {
+        PLATFORM.cpu_id()
+    }
+    fn online_cpus(&self) -> CpuSet {
+        PLATFORM.online_cpus()
+    }
+    fn send_ipi(&self, targets: CpuSet) {
+        PLATFORM.send_ipi(targets)
+    }
+    fn mask_interrupts(&self) -> InterruptState {
+        PLATFORM.mask_interrupts()
+    }
+    fn restore_interrupts(&self, previous: InterruptState) {
+        PLATFORM.restore_interrupts(previous)
+    }
+    fn interrupts_masked(&self) -> bool {
+        PLATFORM.interrupts_masked()
+    }
+    fn kernel_text(&self) -> Range<usize> {
+        (self.text)()
+    }
+    fn never_probe(&self) -> &[Range<usize>] {
+        (self.never_probe)()
+    }
+    fn slot_region(&self) -> Range<usize> {
+        (self.slots)()
+    }
+    fn text_alias(&self, addr: usize) -> *mut u32 {
+        (self.alias)(addr)
+    }
+}
 
 /// Every in-kernel test.
 pub const ALL: &[Test] = &[

@@ -3,8 +3,9 @@
 //! optimized in one rendezvous, slots out of reach leave working breakpoint probes, and
 //! core 0 churns optimize/unoptimize while three cores call the probed functions.
 
+use super::TestPlatform;
 use super::kprobes::{a_add, a_cond, a_push, add, cond, push, text_snapshot, word};
-use crate::platform::{PLATFORM, QemuPlatform};
+use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, RENDEZVOUS};
 use crate::testing::TestResult;
 use crate::{ensure, kprint, smp, trap};
@@ -16,8 +17,7 @@ use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, NotOptimized, Trap};
 use armv7_kprobes::optprobe::Variant;
-use armv7_kprobes::{CpuSet, InterruptState, Platform, TrapFrame};
-use core::ops::Range;
+use armv7_kprobes::{Platform, TrapFrame};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 // A ladder of 1,024 `add r0, r0, #1`: 1,024 probeable words in one function.
@@ -226,44 +226,17 @@ pub fn optimizing_1000_probes_takes_one_rendezvous() -> TestResult {
 
 /// The kernel's platform with a slot region 128 MiB above RAM's start: out of reach of
 /// every `b` in kernel text (never mapped executable; it is never written either).
-struct FarPlatform;
-
-impl Platform for FarPlatform {
-    fn cpu_id(&self) -> usize {
-        PLATFORM.cpu_id()
-    }
-    fn online_cpus(&self) -> CpuSet {
-        PLATFORM.online_cpus()
-    }
-    fn send_ipi(&self, targets: CpuSet) {
-        PLATFORM.send_ipi(targets)
-    }
-    fn mask_interrupts(&self) -> InterruptState {
-        PLATFORM.mask_interrupts()
-    }
-    fn restore_interrupts(&self, previous: InterruptState) {
-        PLATFORM.restore_interrupts(previous)
-    }
-    fn interrupts_masked(&self) -> bool {
-        PLATFORM.interrupts_masked()
-    }
-    fn kernel_text(&self) -> Range<usize> {
-        PLATFORM.kernel_text()
-    }
-    fn never_probe(&self) -> &[Range<usize>] {
-        PLATFORM.never_probe()
-    }
-    fn slot_region(&self) -> Range<usize> {
+static FAR_PLATFORM: TestPlatform = TestPlatform {
+    text: || PLATFORM.kernel_text(),
+    never_probe: || PLATFORM.never_probe(),
+    slots: || {
         let far = crate::board::BOARD.ram_base + 128 * 1024 * 1024;
         far..far + 64 * 1024
-    }
-    fn text_alias(&self, addr: usize) -> *mut u32 {
-        <QemuPlatform as Platform>::text_alias(&PLATFORM, addr)
-    }
-}
-
-static FAR_PLATFORM: FarPlatform = FarPlatform;
-static FAR_KPROBES: Kprobes<FarPlatform, ArmCacheOps, 8> = Kprobes::new(&FAR_PLATFORM, &RENDEZVOUS);
+    },
+    alias: |addr| PLATFORM.text_alias(addr),
+};
+static FAR_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 8> =
+    Kprobes::new(&FAR_PLATFORM, &RENDEZVOUS);
 static FAR: Kprobe = Kprobe::new(Some(double_r1), None, 0);
 
 fn far_hook(frame: &mut TrapFrame) -> bool {

@@ -11,8 +11,8 @@
 //! lab too, read-write-execute): the code is the crate's, generic over the platform,
 //! exactly as the kernel's registry runs it.
 
+use super::TestPlatform;
 use super::conformance::{Lab, diff, set_probe_interceptor};
-use crate::platform::PLATFORM;
 use crate::probes::RENDEZVOUS;
 use crate::testing::TestResult;
 use crate::{ensure, kprintln};
@@ -25,56 +25,31 @@ use armv7_kprobes::conformance::{self, FLAG_SCENARIOS};
 use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, Trap};
 use armv7_kprobes::optprobe::Variant;
-use armv7_kprobes::{CpuSet, InterruptState, Platform, TrapFrame};
+use armv7_kprobes::{Platform, TrapFrame};
 use core::ops::Range;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-/// The kernel's platform, except that "text" is the lab's one instruction word (mapped
-/// read-write-execute, so it is its own alias).
-struct LabPlatform;
-
 static LAB_TEXT: AtomicUsize = AtomicUsize::new(0);
-
-impl Platform for LabPlatform {
-    fn cpu_id(&self) -> usize {
-        PLATFORM.cpu_id()
-    }
-    fn online_cpus(&self) -> CpuSet {
-        PLATFORM.online_cpus()
-    }
-    fn send_ipi(&self, targets: CpuSet) {
-        PLATFORM.send_ipi(targets)
-    }
-    fn mask_interrupts(&self) -> InterruptState {
-        PLATFORM.mask_interrupts()
-    }
-    fn restore_interrupts(&self, previous: InterruptState) {
-        PLATFORM.restore_interrupts(previous)
-    }
-    fn interrupts_masked(&self) -> bool {
-        PLATFORM.interrupts_masked()
-    }
-    fn kernel_text(&self) -> Range<usize> {
-        let a = LAB_TEXT.load(Ordering::Relaxed);
-        a..a + 4
-    }
-    fn never_probe(&self) -> &[Range<usize>] {
-        &[]
-    }
-    fn slot_region(&self) -> Range<usize> {
-        let lab = crate::mmu::lab_region();
-        lab.start + LAB_SLOTS.start..lab.start + LAB_SLOTS.end
-    }
-    fn text_alias(&self, addr: usize) -> *mut u32 {
-        addr as *mut u32
-    }
-}
 
 /// Where in the lab the trampolines go (clear of the code area and the stack buffer).
 const LAB_SLOTS: Range<usize> = 0x1_0000..0x2_0000;
 
-static LAB_PLATFORM: LabPlatform = LabPlatform;
-static LAB_KPROBES: Kprobes<LabPlatform, ArmCacheOps, 4> = Kprobes::new(&LAB_PLATFORM, &RENDEZVOUS);
+/// The kernel's platform, except that "text" is the lab's one instruction word and the
+/// slots are in the lab too (mapped read-write-execute, so the lab is its own alias).
+static LAB_PLATFORM: TestPlatform = TestPlatform {
+    text: || {
+        let a = LAB_TEXT.load(Ordering::Relaxed);
+        a..a + 4
+    },
+    never_probe: || &[],
+    slots: || {
+        let lab = crate::mmu::lab_region();
+        lab.start + LAB_SLOTS.start..lab.start + LAB_SLOTS.end
+    },
+    alias: |addr| addr as *mut u32,
+};
+static LAB_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 4> =
+    Kprobes::new(&LAB_PLATFORM, &RENDEZVOUS);
 static PRE: AtomicU32 = AtomicU32::new(0);
 static POST: AtomicU32 = AtomicU32::new(0);
 
