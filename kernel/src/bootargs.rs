@@ -1,7 +1,8 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
-//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus]`, and a packed corpus at
-//! [`CORPUS`] in corpus mode. Without the magic (plain
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length]`, the test
+//! filter's bytes at [`FILTER`] (`--only`), and a packed corpus at [`CORPUS`] in corpus
+//! mode. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
 
 use crate::board::BOOTARGS;
@@ -10,6 +11,10 @@ use crate::board::BOOTARGS;
 pub const CORPUS: usize = BOOTARGS + 0x1000;
 /// Bytes available there (up to the end of the mapped RAM).
 pub const CORPUS_BYTES: usize = 0x00ff_f000;
+/// Where the runner puts the test filter's bytes (`--only SUBSTRING`).
+const FILTER: usize = BOOTARGS + 0x40;
+/// The longest filter the runner passes.
+pub const FILTER_MAX: usize = 64;
 
 const MAGIC: u32 = 0x4b50_5242; // "KPRB"
 
@@ -72,4 +77,19 @@ pub fn cpus() -> usize {
         (true, n @ 1..=crate::smp::MAX_CORES) => n,
         _ => crate::smp::MAX_CORES,
     }
+}
+
+/// The test filter (`--only SUBSTRING`): only tests whose name contains it run. `None`
+/// when the runner gave none (or a filter that is not ASCII text of at most
+/// [`FILTER_MAX`] bytes, which the runner refuses to pass).
+pub fn filter() -> Option<&'static str> {
+    let len = match (word(0) == MAGIC, word(4) as usize) {
+        (true, n @ 1..=FILTER_MAX) => n,
+        _ => return None,
+    };
+    // SAFETY: FILTER..FILTER + FILTER_MAX lies in the boot-argument area, RAM the image
+    // never uses and nothing writes after boot (link.ld asserts it), mapped read-only
+    // for the kernel's lifetime in practice: a shared 'static view of it is sound.
+    let bytes = unsafe { core::slice::from_raw_parts(FILTER as *const u8, len) };
+    core::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
 }

@@ -62,7 +62,17 @@ pub extern "C" fn kmain() -> ! {
     }
     match bootargs::mode() {
         Mode::Tests => {
-            let mut all: Vec<testing::Test> = tests::ALL.to_vec();
+            let mut all: Vec<testing::Test> = match bootargs::filter() {
+                Some(only) => {
+                    kprintln!("running only the tests whose name contains {only:?}");
+                    tests::ALL
+                        .iter()
+                        .filter(|t| t.name.contains(only))
+                        .copied()
+                        .collect()
+                }
+                None => tests::ALL.to_vec(),
+            };
             if bootargs::inject() == Inject::FailingTest {
                 all.push(tests::INJECTED_FAILURE);
             }

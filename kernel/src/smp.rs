@@ -61,6 +61,17 @@ pub fn online_mask() -> u32 {
     ONLINE.load(Ordering::Acquire)
 }
 
+/// The online cores, lowest first (tests use the cores the kernel has, not four).
+pub fn online_cpus() -> impl Iterator<Item = usize> {
+    let mask = online_mask();
+    (0..MAX_CORES).filter(move |c| mask & (1 << c) != 0)
+}
+
+/// How many cores are online.
+pub fn online_count() -> usize {
+    online_mask().count_ones() as usize
+}
+
 /// The MPIDR core `cpu` reported when it checked in.
 pub fn mpidr(cpu: usize) -> u32 {
     MPIDR[cpu].load(Ordering::Acquire)

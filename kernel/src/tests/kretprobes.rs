@@ -335,7 +335,7 @@ pub fn four_cores_calling_a_probed_recursion_count_exactly() -> TestResult {
         SMP_PROBE.missed(),
     );
     let in_flight = KRETPROBES.unregister(&KPROBES, &SMP_PROBE).map_err(e)?;
-    ensure!(cores == 4, "{cores} cores online");
+    ensure!(cores >= 2, "only {cores} core online");
     ensure!(
         wrong_results.load(Ordering::Relaxed) == 0 && WRONG.load(Ordering::Relaxed) == 0,
         "{} wrong results, {} wrong return values seen",
@@ -368,13 +368,15 @@ pub fn unregistering_while_other_cores_are_inside_loses_no_return() -> TestResul
     let go = AtomicU32::new(0);
     let results = [const { AtomicU32::new(0) }; 4];
     let (in_flight, outstanding_after) = (AtomicU32::new(99), AtomicU32::new(99));
+    let others = smp::online_count() - 1;
+    ensure!(others >= 1, "no other core online");
     let failure = AtomicU32::new(0);
     KRETPROBES
         .register(&KPROBES, &WAIT_PROBE, kr_wait as *const () as usize)
         .map_err(e)?;
     smp::on_each_cpu(&|cpu| {
         if cpu == 0 {
-            while WAIT_PROBE.outstanding() < 3 {
+            while WAIT_PROBE.outstanding() < others {
                 core::hint::spin_loop();
             }
             match KRETPROBES.unregister(&KPROBES, &WAIT_PROBE) {
@@ -391,15 +393,18 @@ pub fn unregistering_while_other_cores_are_inside_loses_no_return() -> TestResul
     outstanding_after.store(WAIT_PROBE.outstanding() as u32, Ordering::Relaxed);
     ensure!(failure.load(Ordering::Relaxed) == 0, "unregister failed");
     ensure!(
-        in_flight.load(Ordering::Relaxed) == 3,
-        "unregister reported {} calls in flight",
+        in_flight.load(Ordering::Relaxed) as usize == others,
+        "unregister reported {} calls in flight, want {others}",
         in_flight.load(Ordering::Relaxed)
     );
-    let got: Vec<u32> = results[1..]
-        .iter()
-        .map(|r| r.load(Ordering::Relaxed))
+    let got: Vec<u32> = smp::online_cpus()
+        .skip(1)
+        .map(|c| results[c].load(Ordering::Relaxed))
         .collect();
-    ensure!(got == [7, 7, 7], "the waiting calls returned {got:?}");
+    ensure!(
+        got.iter().all(|&r| r == 7),
+        "the waiting calls returned {got:?}"
+    );
     ensure!(
         outstanding_after.load(Ordering::Relaxed) == 0,
         "instances leaked"
