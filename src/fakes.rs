@@ -8,8 +8,9 @@
 //! [`crate::stop_machine::Rendezvous::ipi_entry`]. A thread-CPU cannot be interrupted,
 //! so [`FakePlatform::send_ipi`] also sets a pending bit per target, and a thread that
 //! stands for an idle CPU polls it with [`FakePlatform::take_pending_ipi`] and calls
-//! `ipi_entry` itself — the same call at the point where the interrupt would have been
-//! taken.
+//! `ipi_entry_at` itself — the same call at the point where the interrupt would have been
+//! taken, with the pc a test says the CPU was interrupted at
+//! ([`FakePlatform::set_interrupted_pc`]; 0, outside every slot, unless set).
 //!
 //! [`FakeCacheOps`] stands for the cache-maintenance instructions: it performs the text
 //! store and records every operation in a log per CPU.
@@ -21,7 +22,7 @@ use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
 use crate::step::{Barrier, Hint, Memory, MemoryFault};
 use crate::stop_machine::Rendezvous;
 use core::ops::Range;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::boxed::Box;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ pub struct FakePlatform {
     never_probe: Vec<Range<usize>>,
     ipis: Mutex<Vec<CpuSet>>,
     pending_ipis: AtomicU32,
+    interrupted_pc: [AtomicUsize; MAX_CPUS],
 }
 
 impl FakePlatform {
@@ -66,6 +68,7 @@ impl FakePlatform {
             never_probe: Vec::new(),
             ipis: Mutex::new(Vec::new()),
             pending_ipis: AtomicU32::new(0),
+            interrupted_pc: [const { AtomicUsize::new(0) }; MAX_CPUS],
         }
     }
 
@@ -93,6 +96,17 @@ impl FakePlatform {
         unsafe { (*(self.text_alias(addr) as *const AtomicU32)).store(value, Ordering::SeqCst) }
     }
 
+    /// The pc thread-CPU `cpu` reports to `ipi_entry_at` from now on, as if every IPI
+    /// interrupted it there (e.g. inside a trampoline slot).
+    pub fn set_interrupted_pc(&self, cpu: usize, pc: usize) {
+        self.interrupted_pc[cpu % MAX_CPUS].store(pc, Ordering::SeqCst);
+    }
+
+    /// The pc thread-CPU `cpu` reports when it takes an IPI.
+    pub fn interrupted_pc(&self, cpu: usize) -> usize {
+        self.interrupted_pc[cpu % MAX_CPUS].load(Ordering::SeqCst)
+    }
+
     /// IPIs sent so far, oldest first, and forgets them.
     pub fn take_ipis(&self) -> Vec<CpuSet> {
         core::mem::take(&mut *self.ipis.lock().unwrap())
@@ -116,7 +130,7 @@ impl FakePlatform {
         FakePlatform::become_cpu(cpu);
         let mut joined = 0;
         while !stop.load(Ordering::SeqCst) {
-            if self.take_pending_ipi() && rendezvous.ipi_entry(self) {
+            if self.take_pending_ipi() && rendezvous.ipi_entry_at(self, self.interrupted_pc(cpu)) {
                 joined += 1;
             } else {
                 std::thread::yield_now();

@@ -24,6 +24,19 @@
 //! in each rendezvous exactly once however many ways it gets there: the IPI, a stale
 //! IPI arriving later, or the polling below.
 //!
+//! # Where each CPU was: the observation
+//!
+//! Each participant records where it was when it joined, and
+//! [`Rendezvous::run_observed`] hands the initiator that record ([`Observation`]): the
+//! initiator itself and a CPU that joined while waiting for the initiator lock with
+//! interrupts enabled are in the crate's own code ([`Interrupted::InCrate`]); a CPU
+//! whose kernel called [`Rendezvous::ipi_entry_at`] was interrupted at the pc it passed
+//! ([`Interrupted::At`]); [`Rendezvous::ipi_entry`] and a CPU that joined while waiting
+//! with interrupts masked (it may be a handler running on top of anything) record
+//! [`Interrupted::Unknown`]. The probe registry frees an instruction slot only after a
+//! rendezvous in which no CPU may be inside it (see `optprobe`): taking the IPI alone
+//! proves nothing, because an interrupt can land in a slot again and again.
+//!
 //! # Why none of the seed's failures can happen
 //!
 //! - **Nested rendezvous** (a patch helper that starts a rendezvous from a callback):
@@ -48,9 +61,10 @@
 //! ```text
 //! static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
 //!
-//! // The kernel's handler for the SGI its `Platform::send_ipi` sends (IRQ context):
-//! fn kprobes_sgi(_sgi: u32, _from: usize) {
-//!     RENDEZVOUS.ipi_entry(&PLATFORM);
+//! // The kernel's handler for the SGI its `Platform::send_ipi` sends (IRQ context),
+//! // with the pc the interrupt will return to (lr_irq - 4 at the IRQ vector):
+//! fn kprobes_sgi(_sgi: u32, _from: usize, interrupted_pc: usize) {
+//!     RENDEZVOUS.ipi_entry_at(&PLATFORM, interrupted_pc);
 //! }
 //!
 //! // Thread context, interrupts enabled:
@@ -78,8 +92,8 @@
 //! range.
 
 use crate::cache::CacheOps;
-use crate::platform::{CpuSet, InterruptState, Platform};
-use crate::sync::{AtomicPtr, AtomicU32, Doorbell, Ordering};
+use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicUsize, Doorbell, Ordering};
 use core::fmt;
 
 /// Where the callback of a rendezvous runs.
@@ -99,6 +113,91 @@ impl RunOn {
             RunOn::OneCpu(chosen) => chosen == cpu,
             RunOn::AllCpus => true,
         }
+    }
+}
+
+/// Where a participant was when it joined a rendezvous.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupted {
+    /// In the crate's own code, in thread context: the initiator, or a CPU that joined
+    /// while waiting for the initiator lock with interrupts enabled. In no slot.
+    InCrate,
+    /// Interrupted by the IPI; resumes at this pc ([`Rendezvous::ipi_entry_at`]).
+    At(usize),
+    /// Anywhere, for all the crate knows: the kernel did not pass the pc
+    /// ([`Rendezvous::ipi_entry`]), or the CPU joined while waiting with interrupts
+    /// masked (possibly a handler running on top of a trampoline).
+    Unknown,
+}
+
+// `Interrupted` in one word (pcs are at least 2-aligned: the two top odd values are
+// free).
+const AT_IN_CRATE: usize = usize::MAX;
+const AT_UNKNOWN: usize = usize::MAX - 2;
+
+impl Interrupted {
+    #[inline(always)]
+    const fn encode(self) -> usize {
+        match self {
+            Interrupted::InCrate => AT_IN_CRATE,
+            Interrupted::Unknown => AT_UNKNOWN,
+            // An odd pc at the top of the address space would alias a tag: keep the
+            // conservative meaning.
+            Interrupted::At(pc) if pc >= AT_UNKNOWN => AT_UNKNOWN,
+            Interrupted::At(pc) => pc,
+        }
+    }
+
+    #[inline(always)]
+    const fn decode(word: usize) -> Interrupted {
+        match word {
+            AT_IN_CRATE => Interrupted::InCrate,
+            AT_UNKNOWN => Interrupted::Unknown,
+            pc => Interrupted::At(pc),
+        }
+    }
+}
+
+/// Where every participant of one rendezvous was when it joined
+/// ([`Rendezvous::run_observed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    participants: CpuSet,
+    at: [usize; MAX_CPUS],
+}
+
+impl Observation {
+    /// The CPUs that took part.
+    pub fn participants(&self) -> CpuSet {
+        self.participants
+    }
+
+    /// Where `cpu` was when it joined (`None` if it did not take part).
+    pub fn at(&self, cpu: usize) -> Option<Interrupted> {
+        self.participants
+            .contains(cpu)
+            .then(|| Interrupted::decode(self.at[cpu]))
+    }
+
+    /// Whether some participant may have been inside `range` (an interrupted pc in it,
+    /// or a participant whose pc is unknown). A CPU that was in the range and is not a
+    /// participant is the caller's to rule out (it was not online).
+    pub fn may_be_in(&self, range: core::ops::Range<usize>) -> bool {
+        self.participants
+            .iter()
+            .any(|cpu| match Interrupted::decode(self.at[cpu]) {
+                Interrupted::InCrate => false,
+                Interrupted::At(pc) => range.contains(&pc),
+                Interrupted::Unknown => true,
+            })
+    }
+
+    /// Whether some participant's pc is unknown (then [`Observation::may_be_in`] is
+    /// true of every range).
+    pub fn any_unknown(&self) -> bool {
+        self.participants
+            .iter()
+            .any(|cpu| self.at[cpu] == AT_UNKNOWN)
     }
 }
 
@@ -268,13 +367,16 @@ pub struct Rendezvous<C> {
     participating: AtomicU32,
     /// Per-CPU bits: inside the callback.
     in_callback: AtomicU32,
+    /// Per CPU: where it was when it joined the current (or last) rendezvous,
+    /// `Interrupted::encode`d; written before its PREPARE acknowledgement.
+    joined_at: [AtomicUsize; MAX_CPUS],
     /// Rung after every store another CPU may be waiting for (a no-op except in loom
     /// models, see `sync::Doorbell`).
     doorbell: Doorbell,
 }
 
 macro_rules! new_rendezvous {
-    ($cache:expr, $doorbell:expr) => {
+    ($cache:expr, $doorbell:expr, $joined:expr) => {
         Rendezvous {
             cache: $cache,
             owner: AtomicU32::new(NO_OWNER),
@@ -286,6 +388,7 @@ macro_rules! new_rendezvous {
             initiating: AtomicU32::new(0),
             participating: AtomicU32::new(0),
             in_callback: AtomicU32::new(0),
+            joined_at: $joined,
             doorbell: $doorbell,
         }
     };
@@ -295,20 +398,32 @@ impl<C: CacheOps> Rendezvous<C> {
     /// An idle rendezvous issuing its barriers and maintenance through `cache`.
     #[cfg(not(all(test, loom)))]
     pub const fn new(cache: C) -> Self {
-        new_rendezvous!(cache, Doorbell::new())
+        new_rendezvous!(
+            cache,
+            Doorbell::new(),
+            [const { AtomicUsize::new(AT_UNKNOWN) }; MAX_CPUS]
+        )
     }
 
     /// An idle rendezvous (loom's atomics cannot be built in a `const fn`).
     #[cfg(all(test, loom))]
     pub fn new(cache: C) -> Self {
-        new_rendezvous!(cache, Doorbell::new())
+        new_rendezvous!(
+            cache,
+            Doorbell::new(),
+            core::array::from_fn(|_| AtomicUsize::new(AT_UNKNOWN))
+        )
     }
 
     /// An idle rendezvous whose waiting CPUs block instead of spinning (loom models
     /// with three CPUs, see `sync::Doorbell`).
     #[cfg(all(test, loom))]
     pub(crate) fn with_blocking_waits(cache: C) -> Self {
-        new_rendezvous!(cache, Doorbell::blocking())
+        new_rendezvous!(
+            cache,
+            Doorbell::blocking(),
+            core::array::from_fn(|_| AtomicUsize::new(AT_UNKNOWN))
+        )
     }
 
     /// The cache maintenance and barriers this rendezvous was built with.
@@ -339,6 +454,21 @@ impl<C: CacheOps> Rendezvous<C> {
         callback: &(dyn Fn(usize) + Sync),
     ) -> Result<(), RendezvousError> {
         self.run_work(platform, on, &CallbackWork(callback))
+            .map(|_| ())
+    }
+
+    /// [`Rendezvous::run`], returning where every participant was when it joined (see
+    /// the module docs): after it returns, a CPU that was not observed inside some
+    /// code and cannot enter it any more is not in it.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn run_observed<P: Platform + ?Sized>(
+        &self,
+        platform: &P,
+        on: RunOn,
+        callback: &(dyn Fn(usize) + Sync),
+    ) -> Result<Observation, RendezvousError> {
+        self.run_work(platform, on, &CallbackWork(callback))
     }
 
     /// [`Rendezvous::run`] for the crate's own work.
@@ -349,20 +479,41 @@ impl<C: CacheOps> Rendezvous<C> {
         platform: &P,
         on: RunOn,
         work: &dyn RendezvousWork,
-    ) -> Result<(), RendezvousError> {
+    ) -> Result<Observation, RendezvousError> {
         let cpu = self.enter(platform)?;
         let result = self.initiate(platform, cpu, on, work);
         self.initiating.fetch_and(!bit(cpu), Ordering::Relaxed);
         result
     }
 
-    /// The kernel's IPI handler calls this on every CPU that receives the crate's IPI.
-    /// Takes part in the rendezvous this CPU is invited to, if any, and returns whether
-    /// it did. A late or duplicate IPI finds no invitation and returns `false` at once.
+    /// The kernel's IPI handler calls this (or, better, [`Rendezvous::ipi_entry_at`])
+    /// on every CPU that receives the crate's IPI. Takes part in the rendezvous this
+    /// CPU is invited to, if any, and returns whether it did. A late or duplicate IPI
+    /// finds no invitation and returns `false` at once.
+    ///
+    /// The crate does not learn where the CPU was interrupted, so the rendezvous proves
+    /// nothing about instruction slots ([`Interrupted::Unknown`]): a kernel that only
+    /// calls this never gets a dirty slot back (optimized probes then run out of slots
+    /// and stay breakpoints).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn ipi_entry<P: Platform + ?Sized>(&self, platform: &P) -> bool {
-        self.try_join(platform, platform.cpu_id())
+        self.try_join(platform, platform.cpu_id(), Interrupted::Unknown)
+    }
+
+    /// [`Rendezvous::ipi_entry`] for a kernel that knows where the IPI interrupted this
+    /// CPU: `interrupted_pc` is where the interrupted context resumes (on ARMv7, `lr_irq
+    /// - 4` at the IRQ vector, in either instruction set).
+    ///
+    /// The kernel's contract: no other context of this CPU will resume inside the
+    /// platform's slot region — no nested exception under this one (a fault handler
+    /// that re-enabled interrupts on top of trampoline code), no thread preempted
+    /// there. A kernel that cannot promise that for some interrupt calls
+    /// [`Rendezvous::ipi_entry`] for it instead.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn ipi_entry_at<P: Platform + ?Sized>(&self, platform: &P, interrupted_pc: usize) -> bool {
+        self.try_join(platform, platform.cpu_id(), Interrupted::At(interrupted_pc))
     }
 
     /// Takes the initiator lock on this CPU without starting a rendezvous, so what the
@@ -377,7 +528,13 @@ impl<C: CacheOps> Rendezvous<C> {
         platform: &P,
     ) -> Result<ExclusiveSection<'_, C>, RendezvousError> {
         let cpu = self.enter(platform)?;
-        self.lock(platform, cpu);
+        // A masked caller may be a handler on top of anything, a trampoline included.
+        let at = if platform.interrupts_masked() {
+            Interrupted::Unknown
+        } else {
+            Interrupted::InCrate
+        };
+        self.lock(platform, cpu, at);
         Ok(ExclusiveSection {
             rendezvous: self,
             cpu,
@@ -416,12 +573,12 @@ impl<C: CacheOps> Rendezvous<C> {
         cpu: usize,
         on: RunOn,
         work: &dyn RendezvousWork,
-    ) -> Result<(), RendezvousError> {
+    ) -> Result<Observation, RendezvousError> {
         if platform.interrupts_masked() {
             return Err(RendezvousError::InterruptsMasked { cpu });
         }
         check_target(on, platform.online_cpus())?;
-        self.lock(platform, cpu);
+        self.lock(platform, cpu, Interrupted::InCrate);
         let result = self.lead(platform, cpu, on, work);
         // Release: the next initiator sees this rendezvous fully finished.
         self.owner.store(NO_OWNER, Ordering::Release);
@@ -430,9 +587,9 @@ impl<C: CacheOps> Rendezvous<C> {
     }
 
     /// Takes the initiator lock, joining any rendezvous this CPU is invited to while
-    /// it waits (the holder may be waiting for this very CPU).
+    /// it waits (the holder may be waiting for this very CPU), as being `at`.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize) {
+    fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize, at: Interrupted) {
         loop {
             let ticket = self.doorbell.ticket();
             // Test before test-and-set: waiting CPUs only read the line until it is
@@ -450,7 +607,7 @@ impl<C: CacheOps> Rendezvous<C> {
             {
                 return;
             }
-            if !self.try_join(platform, cpu) {
+            if !self.try_join(platform, cpu, at) {
                 self.doorbell.wait(ticket);
             }
         }
@@ -464,7 +621,7 @@ impl<C: CacheOps> Rendezvous<C> {
         cpu: usize,
         on: RunOn,
         work: &dyn RendezvousWork,
-    ) -> Result<(), RendezvousError> {
+    ) -> Result<Observation, RendezvousError> {
         // The set may have changed while we waited for the lock.
         let participants = platform.online_cpus();
         if !participants.contains(cpu) {
@@ -493,18 +650,31 @@ impl<C: CacheOps> Rendezvous<C> {
             platform.send_ipi(others);
         }
 
-        self.take_part(platform, cpu, generation, participants);
+        self.take_part(
+            platform,
+            cpu,
+            generation,
+            participants,
+            Interrupted::InCrate,
+        );
 
         // The last acknowledger of EXIT returns the state to idle; after that no CPU
         // reads `job` or any other field of this rendezvous.
         self.wait_for(encode(generation, IDLE));
         self.job.store(core::ptr::null_mut(), Ordering::Relaxed);
-        Ok(())
+        // Every participant wrote its word before acknowledging PREPARE; the acquire in
+        // `wait_for` above saw the last acknowledgement, so all are visible. The lock is
+        // still held: no later rendezvous has overwritten them.
+        let mut at = [AT_UNKNOWN; MAX_CPUS];
+        for c in participants.iter() {
+            at[c] = self.joined_at[c].load(Ordering::Relaxed);
+        }
+        Ok(Observation { participants, at })
     }
 
     /// Joins the rendezvous this CPU is invited to, if any.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn try_join<P: Platform + ?Sized>(&self, platform: &P, cpu: usize) -> bool {
+    fn try_join<P: Platform + ?Sized>(&self, platform: &P, cpu: usize, at: Interrupted) -> bool {
         let me = bit(cpu);
         // A cheap look first so spinning CPUs do not keep writing the line.
         if self.invited.load(Ordering::Relaxed) & me == 0 {
@@ -520,7 +690,7 @@ impl<C: CacheOps> Rendezvous<C> {
         let state = self.state.load(Ordering::Acquire);
         debug_assert_eq!(state & PHASE_MASK, PREPARE);
         let participants = CpuSet::from_bits(self.participants.load(Ordering::Relaxed));
-        self.take_part(platform, cpu, generation(state), participants);
+        self.take_part(platform, cpu, generation(state), participants, at);
         true
     }
 
@@ -532,9 +702,14 @@ impl<C: CacheOps> Rendezvous<C> {
         cpu: usize,
         generation: u32,
         participants: CpuSet,
+        at: Interrupted,
     ) {
         let me = bit(cpu);
         self.participating.fetch_or(me, Ordering::Relaxed);
+        // Published to the initiator by this CPU's PREPARE acknowledgement (AcqRel).
+        if let Some(word) = self.joined_at.get(cpu) {
+            word.store(at.encode(), Ordering::Relaxed);
+        }
         let count = participants.len() as u32;
         let mut saved: Option<InterruptState> = None;
         for phase in PREPARE..=EXIT {

@@ -7,10 +7,10 @@
 //! `--cfg loom` keeps using `core`.
 
 #[cfg(all(test, loom))]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 /// One iteration of a busy-wait loop.
 ///

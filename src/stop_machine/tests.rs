@@ -619,3 +619,68 @@ fn stress_concurrent_initiators_are_serialized() {
         }
     });
 }
+
+#[test]
+fn a_rendezvous_observes_where_every_participant_joined() {
+    within_deadline(|| {
+        let fake = fake(3);
+        let rv = rendezvous();
+        let stop = AtomicBool::new(false);
+        let observed = thread::scope(|s| {
+            // CPU 1's kernel passes the pc it was interrupted at; CPU 2's does not.
+            for cpu in [1usize, 2] {
+                let (fake, rv, stop) = (&fake, &rv, &stop);
+                s.spawn(move || {
+                    FakePlatform::become_cpu(cpu);
+                    while !stop.load(SeqCst) {
+                        let joined = fake.take_pending_ipi()
+                            && if cpu == 1 {
+                                rv.ipi_entry_at(fake, 0x10_0040)
+                            } else {
+                                rv.ipi_entry(fake)
+                            };
+                        if !joined {
+                            thread::yield_now();
+                        }
+                    }
+                });
+            }
+            let _stop = SetOnDrop(&stop);
+            FakePlatform::become_cpu(0);
+            rv.run_observed(&fake, RunOn::AllCpus, &|_| {}).unwrap()
+        });
+        assert_eq!(observed.participants(), CpuSet::first(3));
+        assert_eq!(observed.at(0), Some(Interrupted::InCrate), "the initiator");
+        assert_eq!(observed.at(1), Some(Interrupted::At(0x10_0040)));
+        assert_eq!(observed.at(2), Some(Interrupted::Unknown));
+        assert_eq!(observed.at(3), None, "not a participant");
+        assert!(observed.any_unknown());
+        // CPU 2 could be anywhere: every range may hold a CPU.
+        assert!(observed.may_be_in(0x20_0000..0x20_0100));
+    });
+}
+
+#[test]
+fn an_observation_says_which_ranges_may_hold_a_cpu() {
+    let mut at = [AT_UNKNOWN; MAX_CPUS];
+    at[0] = Interrupted::InCrate.encode();
+    at[1] = Interrupted::At(0x1000).encode();
+    let o = Observation {
+        participants: CpuSet::first(2),
+        at,
+    };
+    assert!(!o.any_unknown(), "CPUs 2.. are not participants");
+    assert!(o.may_be_in(0x1000..0x1004));
+    assert!(o.may_be_in(0x0f00..0x1001));
+    assert!(!o.may_be_in(0x1004..0x2000), "the range ends are exclusive");
+    assert!(!o.may_be_in(0x0f00..0x1000));
+    // A pc that would alias a tag keeps the conservative meaning.
+    assert_eq!(
+        Interrupted::decode(Interrupted::At(usize::MAX).encode()),
+        Interrupted::Unknown
+    );
+    assert_eq!(
+        Interrupted::decode(Interrupted::At(0x4000_0000).encode()),
+        Interrupted::At(0x4000_0000)
+    );
+}

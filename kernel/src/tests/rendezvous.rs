@@ -15,9 +15,13 @@ pub fn rendezvous_runs_callbacks_exactly_once_on_one_or_all_cores() -> TestResul
     let cpus: alloc::vec::Vec<usize> = smp::online_cpus().collect();
     for i in 0..N {
         RENDEZVOUS
-            .run(&PLATFORM, RunOn::OneCpu(cpus[i as usize % cpus.len()]), &|_| {
-                ran.fetch_add(1, Ordering::Relaxed);
-            })
+            .run(
+                &PLATFORM,
+                RunOn::OneCpu(cpus[i as usize % cpus.len()]),
+                &|_| {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                },
+            )
             .map_err(|e| alloc::format!("one-cpu rendezvous {i}: {e}"))?;
         RENDEZVOUS
             .run(&PLATFORM, RunOn::AllCpus, &|cpu| {
