@@ -24,7 +24,9 @@ pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
 pub static KRETPROBES: Kretprobes = Kretprobes::new(&PLATFORM);
 
 fn on_ipi(_sgi: u32, _from: usize) {
-    RENDEZVOUS.ipi_entry(&PLATFORM);
+    // Where this core resumes after the IPI: the rendezvous must know whether it may be
+    // inside a trampoline slot. Sound here: IRQs never nest and no thread is preempted.
+    RENDEZVOUS.ipi_entry_at(&PLATFORM, gic::interrupted_pc());
 }
 
 /// Routes the crate's IPI to the rendezvous. Core 0, before the secondaries start.

@@ -171,8 +171,48 @@ extern "C" fn _prefetch_abort_handler(addr: usize) -> ! {
     fatal("prefetch abort", addr)
 }
 
-/// aarch32-rt calls this on an IRQ (in SYS mode).
+// The IRQ entry: aarch32-rt's default entry, plus one thing it does not tell the Rust
+// handler: the pc the interrupted context resumes at (lr_irq - 4), which the crate's
+// rendezvous needs to know whether this CPU may be inside an instruction slot.
+//
+// SAFETY (the whole entry): reached only from the vector table on an IRQ, in IRQ mode
+// with IRQs masked. Like aarch32-rt's `_asm_default_irq_handler` (this kernel is
+// soft-float: there is no FPU context to save) it stores the return state on the SYS
+// stack (`srsfd`, so the IRQ stack is never used and a nested IRQ cannot overwrite
+// lr_irq in use), switches to SYS mode, saves lr_sys and the caller-saved registers on
+// an 8-byte aligned stack and calls the Rust handler with r0 = the return pc (read back
+// from the words `srsfd` stored: sp + 24 (six saved registers) + the alignment amount
+// (in lr) + 4 (lr_sys)). It then restores every register it saved and returns with
+// `rfefd`, which reloads PC and CPSR together. The handler never re-enables IRQs.
+core::arch::global_asm!(
+    ".pushsection .text.noprobe.irq_entry, \"ax\", %progbits",
+    ".arm",
+    ".global _asm_irq_handler",
+    ".type _asm_irq_handler, %function",
+    ".p2align 2",
+    "_asm_irq_handler:",
+    "    sub     lr, lr, #4",          // the resume pc
+    "    srsfd   sp!, #0x1f",          // SYS stack: [pc, spsr_irq]
+    "    cps     #0x1f",               // SYS mode, IRQs still masked
+    "    push    {{lr}}",              // lr_sys
+    "    and     lr, sp, #7",          // AAPCS: 8-byte aligned from here
+    "    sub     sp, sp, lr",
+    "    push    {{r0-r3, r12, lr}}",  // lr = the alignment amount
+    "    add     r0, sp, lr",
+    "    ldr     r0, [r0, #28]",       // the resume pc stored by srsfd
+    "    bl      _irq_handler",
+    "    pop     {{r0-r3, r12, lr}}",
+    "    add     sp, sp, lr",
+    "    pop     {{lr}}",
+    "    rfefd   sp!",                 // pc and cpsr together
+    ".size _asm_irq_handler, . - _asm_irq_handler",
+    ".popsection",
+);
+
+/// Called by the IRQ entry above (SYS mode, IRQs masked) with the pc the interrupted
+/// context resumes at.
 #[unsafe(no_mangle)]
-extern "C" fn _irq_handler() {
-    crate::gic::handle_irq();
+#[unsafe(link_section = ".text.noprobe.irq_rust")]
+extern "C" fn _irq_handler(interrupted_pc: usize) {
+    crate::gic::handle_irq(interrupted_pc);
 }
