@@ -522,7 +522,14 @@ impl<C: CacheOps> Rendezvous<C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub(crate) fn poll<P: Platform + ?Sized>(&self, platform: &P) -> bool {
-        self.try_join(platform, platform.cpu_id())
+        // Thread context with interrupts enabled is in no trampoline (they call the
+        // crate with interrupts masked); a masked caller might be anywhere.
+        let at = if platform.interrupts_masked() {
+            Interrupted::Unknown
+        } else {
+            Interrupted::InCrate
+        };
+        self.try_join(platform, platform.cpu_id(), at)
     }
 
     /// Takes the initiator lock on this CPU without starting a rendezvous, so what the
