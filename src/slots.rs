@@ -10,8 +10,17 @@
 //! every CPU has since taken an interrupt outside any trampoline), every slot released
 //! before the ticket is Free again. Slots released after the ticket wait for the next.
 //!
+//! "Every CPU has since passed a quiescent point" is the caller's claim, and taking an
+//! interrupt is not enough for it: a CPU interrupted inside a slot comes back to it.
+//! [`SlotAllocator::complete_quiescence_where`] therefore keeps dirty every slot the
+//! caller says a CPU may still be in (the registry asks the rendezvous' observation of
+//! where each CPU was); those are covered by the next ticket. A release can carry a tag
+//! (the registry's site index) that is handed back when the slot is finally free.
+//!
 //! The allocator is plain data (`&mut self`): the probe registry's lock serializes it.
-//! Its capacity is a const parameter so it needs no heap.
+//! Its capacity is a const parameter so it needs no heap; a large one lives in place in
+//! a `static` ([`SlotAllocator::empty`], then [`SlotAllocator::init`]), never on a
+//! stack.
 
 use crate::insn::BranchKind;
 use core::fmt;
@@ -131,12 +140,36 @@ pub struct SlotAllocator<const N: usize> {
     /// How many slots are in each state (kept as states change).
     counts: SlotCounts,
     states: [State; N],
+    /// Per slot: the tag of its last `release_tagged` (0 for a plain release).
+    tags: [u32; N],
 }
 
 impl<const N: usize> SlotAllocator<N> {
-    /// Slots of `slot_size` bytes over `region` (at most `N` of them; the rest of the
-    /// region is left unused).
-    pub fn new(region: Range<usize>, slot_size: usize) -> Result<Self, SlotError> {
+    /// An allocator without slots (every allocation says [`SlotError::Exhausted`]) until
+    /// [`SlotAllocator::init`]: for a `static`, so a large `N` never passes through a
+    /// stack.
+    pub const fn empty() -> Self {
+        SlotAllocator {
+            base: 0,
+            slot_size: 0,
+            count: 0,
+            epoch: 0,
+            open_ticket: None,
+            first_free: 0,
+            counts: SlotCounts {
+                free: 0,
+                in_use: 0,
+                dirty: 0,
+            },
+            states: [State::Free; N],
+            tags: [0; N],
+        }
+    }
+
+    /// Makes this allocator, in place, one of slots of `slot_size` bytes over `region`
+    /// (at most `N` of them; the rest of the region is left unused). Every slot is free
+    /// afterwards. On error it is unchanged.
+    pub fn init(&mut self, region: Range<usize>, slot_size: usize) -> Result<(), SlotError> {
         let bad = SlotError::BadGeometry {
             start: region.start,
             end: region.end,
@@ -149,20 +182,34 @@ impl<const N: usize> SlotAllocator<N> {
         if count == 0 {
             return Err(bad);
         }
-        Ok(SlotAllocator {
-            base: region.start,
-            slot_size,
-            count,
-            epoch: 0,
-            open_ticket: None,
-            first_free: 0,
-            counts: SlotCounts {
-                free: count,
-                in_use: 0,
-                dirty: 0,
-            },
-            states: [State::Free; N],
-        })
+        self.base = region.start;
+        self.slot_size = slot_size;
+        self.count = count;
+        self.epoch = 0;
+        self.open_ticket = None;
+        self.first_free = 0;
+        self.counts = SlotCounts {
+            free: count,
+            in_use: 0,
+            dirty: 0,
+        };
+        self.states.fill(State::Free);
+        self.tags.fill(0);
+        Ok(())
+    }
+
+    /// Slots of `slot_size` bytes over `region`, returned by value: for a small `N`
+    /// (the value holds 12 bytes per slot); make a large allocator in place with
+    /// [`SlotAllocator::empty`] and [`SlotAllocator::init`].
+    pub fn new(region: Range<usize>, slot_size: usize) -> Result<Self, SlotError> {
+        let mut a = Self::empty();
+        a.init(region, slot_size)?;
+        Ok(a)
+    }
+
+    /// The bytes of `slot`: what a CPU executing it has its pc in.
+    pub fn range(&self, slot: Slot) -> Range<usize> {
+        slot.addr..slot.addr + self.slot_size
     }
 
     /// Number of slots.
@@ -251,7 +298,14 @@ impl<const N: usize> SlotAllocator<N> {
     /// Gives `slot` back. It is dirty until a quiescence ticket taken after this call
     /// completes.
     pub fn release(&mut self, slot: Slot) -> Result<(), SlotError> {
+        self.release_tagged(slot, 0)
+    }
+
+    /// [`SlotAllocator::release`], remembering `tag` until the slot is free again
+    /// ([`SlotAllocator::complete_quiescence_where`] hands it back).
+    pub fn release_tagged(&mut self, slot: Slot, tag: u32) -> Result<(), SlotError> {
         let i = self.check_in_use(slot)?;
+        self.tags[i] = tag;
         self.states[i] = State::Dirty(self.epoch);
         self.counts.in_use -= 1;
         self.counts.dirty += 1;
@@ -280,6 +334,19 @@ impl<const N: usize> SlotAllocator<N> {
     /// Every CPU has passed a quiescent point since `ticket` was taken: the slots released
     /// before it become free. Returns how many.
     pub fn complete_quiescence(&mut self, ticket: QuiescenceTicket) -> Result<usize, SlotError> {
+        self.complete_quiescence_where(ticket, |_| false, |_, _| {})
+    }
+
+    /// [`SlotAllocator::complete_quiescence`] for slots no CPU may still be in: a slot
+    /// released before `ticket` whose bytes `maybe_occupied` says a CPU may be executing
+    /// stays dirty (the next ticket covers it); every other one becomes free and
+    /// `freed(slot, tag)` is called for it. Returns how many were freed.
+    pub fn complete_quiescence_where(
+        &mut self,
+        ticket: QuiescenceTicket,
+        maybe_occupied: impl Fn(Range<usize>) -> bool,
+        mut freed_slot: impl FnMut(Slot, u32),
+    ) -> Result<usize, SlotError> {
         if self.open_ticket != Some(ticket.epoch) {
             return Err(SlotError::StaleTicket);
         }
@@ -288,14 +355,19 @@ impl<const N: usize> SlotAllocator<N> {
         if self.counts.dirty == 0 {
             return Ok(0);
         }
-        for (i, st) in self.states[..self.count].iter_mut().enumerate() {
+        for i in 0..self.count {
             // Epochs wrap; a dirty stamp is covered when it is not newer than the ticket.
-            if let State::Dirty(e) = *st
+            if let State::Dirty(e) = self.states[i]
                 && ticket.epoch.wrapping_sub(e) < u32::MAX / 2
             {
-                *st = State::Free;
+                let slot = self.slot(i);
+                if maybe_occupied(self.range(slot)) {
+                    continue;
+                }
+                self.states[i] = State::Free;
                 self.first_free = self.first_free.min(i);
                 freed += 1;
+                freed_slot(slot, core::mem::take(&mut self.tags[i]));
             }
         }
         self.counts.dirty -= freed;
@@ -391,6 +463,64 @@ mod tests {
         );
         assert_eq!(a.complete_quiescence(t), Ok(1));
         assert_eq!(a.allocate(), Ok(s));
+    }
+
+    #[test]
+    fn a_slot_a_cpu_may_be_in_stays_dirty_until_a_later_ticket_finds_it_empty() {
+        let mut a = SlotAllocator::<2>::new(0x1000..0x1080, 64).unwrap();
+        let (s0, s1) = (a.allocate().unwrap(), a.allocate().unwrap());
+        a.release_tagged(s0, 7).unwrap();
+        a.release_tagged(s1, 9).unwrap();
+        // A CPU was observed at s1 + 8: s1 stays dirty, s0 is free with its tag.
+        let pc = s1.addr() + 8;
+        let mut freed = Vec::new();
+        let t = a.begin_quiescence();
+        let n = a.complete_quiescence_where(t, |r| r.contains(&pc), |s, tag| freed.push((s, tag)));
+        assert_eq!((n, freed.as_slice()), (Ok(1), &[(s0, 7)][..]));
+        assert_eq!(a.counts().dirty, 1);
+        assert_eq!(a.allocate(), Ok(s0), "the free one is reused");
+        assert_eq!(
+            a.allocate(),
+            Err(SlotError::Exhausted),
+            "the occupied one is not"
+        );
+        // The next ticket covers it; the CPU has left.
+        freed.clear();
+        let t = a.begin_quiescence();
+        let n = a.complete_quiescence_where(t, |_| false, |s, tag| freed.push((s, tag)));
+        assert_eq!((n, freed.as_slice()), (Ok(1), &[(s1, 9)][..]));
+        assert_eq!(a.range(s1), 0x1040..0x1080);
+    }
+
+    #[test]
+    fn an_allocator_made_in_place_starts_empty_and_init_resets_it() {
+        static mut BIG: SlotAllocator<4096> = SlotAllocator::empty();
+        // SAFETY: only this test touches BIG.
+        let a = unsafe { &mut *core::ptr::addr_of_mut!(BIG) };
+        assert_eq!(a.capacity(), 0);
+        assert_eq!(a.allocate(), Err(SlotError::Exhausted));
+        a.init(0x10_0000..0x18_0000, 256).unwrap();
+        assert_eq!(a.capacity(), 2048);
+        let s = a.allocate().unwrap();
+        a.release(s).unwrap();
+        assert_eq!(
+            a.init(0x10_0001..0x18_0000, 256),
+            Err(SlotError::BadGeometry {
+                start: 0x10_0001,
+                end: 0x18_0000,
+                slot_size: 256
+            })
+        );
+        assert_eq!(a.counts().dirty, 1, "a failed init changes nothing");
+        a.init(0x10_0000..0x10_1000, 256).unwrap();
+        assert_eq!(
+            a.counts(),
+            SlotCounts {
+                free: 16,
+                in_use: 0,
+                dirty: 0
+            }
+        );
     }
 
     #[test]

@@ -191,20 +191,20 @@ core::arch::global_asm!(
     ".type _asm_irq_handler, %function",
     ".p2align 2",
     "_asm_irq_handler:",
-    "    sub     lr, lr, #4",          // the resume pc
-    "    srsfd   sp!, #0x1f",          // SYS stack: [pc, spsr_irq]
-    "    cps     #0x1f",               // SYS mode, IRQs still masked
-    "    push    {{lr}}",              // lr_sys
-    "    and     lr, sp, #7",          // AAPCS: 8-byte aligned from here
+    "    sub     lr, lr, #4", // the resume pc
+    "    srsfd   sp!, #0x1f", // SYS stack: [pc, spsr_irq]
+    "    cps     #0x1f",      // SYS mode, IRQs still masked
+    "    push    {{lr}}",     // lr_sys
+    "    and     lr, sp, #7", // AAPCS: 8-byte aligned from here
     "    sub     sp, sp, lr",
-    "    push    {{r0-r3, r12, lr}}",  // lr = the alignment amount
+    "    push    {{r0-r3, r12, lr}}", // lr = the alignment amount
     "    add     r0, sp, lr",
-    "    ldr     r0, [r0, #28]",       // the resume pc stored by srsfd
+    "    ldr     r0, [r0, #28]", // the resume pc stored by srsfd
     "    bl      _irq_handler",
     "    pop     {{r0-r3, r12, lr}}",
     "    add     sp, sp, lr",
     "    pop     {{lr}}",
-    "    rfefd   sp!",                 // pc and cpsr together
+    "    rfefd   sp!", // pc and cpsr together
     ".size _asm_irq_handler, . - _asm_irq_handler",
     ".popsection",
 );
