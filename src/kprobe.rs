@@ -471,6 +471,10 @@ enum Opt {
     Failed(NotOptimized),
     /// A branch to this slot (when armed).
     Optimized(Slot, Variant),
+    /// Unregistered (out of the lookup table, no probes), but a dirty slot still names
+    /// it: a CPU may yet run that trampoline, which calls the callback with this site,
+    /// so it keeps describing its address until the last such slot is free.
+    Retired,
 }
 
 impl Site {
@@ -577,6 +581,9 @@ struct Locked<const N: usize> {
     first_free_site: usize,
     /// 1 + the highest site index in use.
     sites_in_use: usize,
+    /// Per site: how many dirty slots name it (their trampolines call the callback
+    /// with it). A site is free again only when this is 0.
+    pins: [u16; N],
 }
 
 /// The registry lock held: the guard derefs to what it protects.
@@ -584,7 +591,11 @@ type Guard<'a, const N: usize> = SpinLockGuard<'a, Locked<N>>;
 
 /// The registry's slot allocator, made on first use from the platform's region.
 struct Slots {
-    alloc: Option<SlotAllocator<MAX_SLOTS>>,
+    /// Lives here, in the registry's `static`, and is configured in place on first use
+    /// (`made`): it is MAX_SLOTS * 12 bytes, far too big for any stack.
+    alloc: SlotAllocator<MAX_SLOTS>,
+    /// Whether `alloc` has been configured from the platform's region.
+    made: bool,
     /// Why the region could not be used, once that is known.
     error: Option<SlotError>,
     /// Slots lent out by [`Kprobes::allocate_slot`] (one bit per slot).
@@ -599,6 +610,13 @@ struct Slots {
 // lock guards lives inside it (`Locked`).
 unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
 
+impl Slots {
+    /// The allocator, once configured.
+    fn get(&mut self) -> Option<&mut SlotAllocator<MAX_SLOTS>> {
+        self.made.then_some(&mut self.alloc)
+    }
+}
+
 fn hash(addr: usize, n: usize) -> usize {
     ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
 }
@@ -612,12 +630,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             locked: SpinLock::new(Locked {
                 opt: [Opt::Candidate; N],
                 slots: Slots {
-                    alloc: None,
+                    alloc: SlotAllocator::empty(),
+                    made: false,
                     error: None,
                     lent: [0; MAX_SLOTS / 32],
                 },
                 first_free_site: 0,
                 sites_in_use: 0,
+                pins: [0; N],
             }),
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
@@ -831,7 +851,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     fn remove_site(&self, g: &mut Guard<'_, N>, slot: usize, site: &Site) {
         let index = self.table[slot].load(Ordering::Relaxed) as usize - 1;
-        g.first_free_site = g.first_free_site.min(index);
         let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
         self.table[slot].store(
             if next_empty { EMPTY } else { TOMBSTONE },
@@ -842,14 +861,36 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
         site.len.store(0, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
-        site.addr.store(0, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);
+        if g.pins[index] > 0 {
+            // A dirty slot's trampoline names this site: it keeps its address, original
+            // and kind (and stays taken) until reclaim frees the last such slot.
+            g.opt[index] = Opt::Retired;
+            return;
+        }
+        let Locked {
+            first_free_site,
+            sites_in_use,
+            ..
+        } = &mut **g;
+        Self::free_site(&self.sites, index, first_free_site, sites_in_use);
+    }
+
+    /// Makes site `index` (out of the table, no slot naming it) free for reuse.
+    fn free_site(
+        sites: &[Site; N],
+        index: usize,
+        first_free_site: &mut usize,
+        sites_in_use: &mut usize,
+    ) {
+        sites[index].addr.store(0, Ordering::Release);
+        *first_free_site = (*first_free_site).min(index);
         // Scans stop at the highest site in use: lower the mark past free sites.
-        let mut high = g.sites_in_use;
-        while high > 0 && self.sites[high - 1].addr.load(Ordering::Relaxed) == 0 {
+        let mut high = *sites_in_use;
+        while high > 0 && sites[high - 1].addr.load(Ordering::Relaxed) == 0 {
             high -= 1;
         }
-        g.sites_in_use = high;
+        *sites_in_use = high;
     }
 
     /// Registers `probe` at `offset` bytes into the function `name`.
@@ -1006,6 +1047,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Opt::Candidate => Mechanism::Breakpoint,
             Opt::Failed(why) => Mechanism::NotOptimized(why),
             Opt::Optimized(_, variant) => Mechanism::Optimized(variant),
+            Opt::Retired => Mechanism::Disarmed,
         }
     }
 
@@ -1023,16 +1065,19 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// Takes the probe out of text: the original word back (from a breakpoint or from a
     /// branch, in one rendezvous, which is also the quiescent point for the handlers).
-    /// An optimized site's slot goes dirty and is reclaimed after one more rendezvous, so
-    /// a CPU still on its way through the trampoline finishes there first.
+    /// An optimized site's slot goes dirty, naming the site (which therefore outlives
+    /// an unregister until the slot is free), and a reclaim is tried at once: it frees
+    /// the slot only if its rendezvous saw no CPU inside it (see `optprobe`).
     fn disarm(&self, g: &mut Guard<'_, N>, addr: usize, site: &Site) -> Result<(), KprobeError> {
         self.set_armed(addr, site, false)?;
         let index = self.index_of(site);
         if let Opt::Optimized(slot, _) = g.opt[index] {
             g.opt[index] = Opt::Candidate;
-            if let Some(alloc) = g.slots.alloc.as_mut() {
+            if let Some(alloc) = g.slots.get() {
                 // The slot came from this allocator and is in use: this cannot fail.
-                let _ = alloc.release(slot);
+                if alloc.release_tagged(slot, index as u32 + 1).is_ok() {
+                    g.pins[index] += 1;
+                }
             }
             // A failed reclaim leaves the slot dirty until the next one.
             let _ = self.reclaim_locked(g);
@@ -1049,34 +1094,60 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if let Some(e) = slots.error {
             return Err(e);
         }
-        if slots.alloc.is_none() {
+        if !slots.made {
             let size = template
                 .bytes()
                 .max(step::EMULATION_SLOT_BYTES)
                 .next_multiple_of(8);
-            match SlotAllocator::new(self.platform.slot_region(), size) {
-                Ok(a) => slots.alloc = Some(a),
-                Err(e) => {
-                    slots.error = Some(e);
-                    return Err(e);
-                }
+            // In place: the allocator never passes through this stack frame.
+            if let Err(e) = slots.alloc.init(self.platform.slot_region(), size) {
+                slots.error = Some(e);
+                return Err(e);
             }
+            slots.made = true;
         }
-        Ok(slots.alloc.as_mut().expect("made above"))
+        Ok(&mut slots.alloc)
     }
 
-    /// Frees every dirty slot after a rendezvous (registry lock held).
+    /// Runs a rendezvous and frees every dirty slot released before it in which it saw
+    /// no CPU (registry lock held); a site retired while slots named it is freed with
+    /// the last of them. Slots a CPU may still be in stay dirty for a later reclaim.
     fn reclaim_locked(&self, g: &mut Guard<'_, N>) -> Result<usize, KprobeError> {
-        let Some(alloc) = g.slots.alloc.as_mut() else {
+        let Locked {
+            opt,
+            slots,
+            first_free_site,
+            sites_in_use,
+            pins,
+        } = &mut **g;
+        let Some(alloc) = slots.get() else {
             return Ok(0);
         };
         if alloc.counts().dirty == 0 {
             return Ok(0);
         }
         let ticket = alloc.begin_quiescence();
-        self.synchronize()?;
+        let me = self.platform.cpu_id();
+        let seen = self
+            .rendezvous
+            .run_observed(self.platform, RunOn::OneCpu(me), &|_| {})
+            .map_err(KprobeError::Rendezvous)?;
         // The ticket is the newest (the lock serializes begin and complete).
-        Ok(alloc.complete_quiescence(ticket).unwrap_or(0))
+        let freed = alloc.complete_quiescence_where(
+            ticket,
+            |bytes| seen.may_be_in(bytes),
+            |_, tag| {
+                let Some(index) = (tag as usize).checked_sub(1) else {
+                    return; // a lent slot
+                };
+                pins[index] -= 1;
+                if pins[index] == 0 && opt[index] == Opt::Retired {
+                    opt[index] = Opt::Candidate;
+                    Self::free_site(&self.sites, index, first_free_site, sites_in_use);
+                }
+            },
+        );
+        Ok(freed.unwrap_or(0))
     }
 
     /// Optimizes every candidate: for each armed breakpoint probe not yet optimized,
@@ -1247,7 +1318,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let slots = &mut g.slots;
         let (word, bit) = (slot.index() / 32, 1u32 << (slot.index() % 32));
         let lent = slots.lent.get(word).is_some_and(|w| w & bit != 0);
-        let alloc = slots.alloc.as_mut().filter(|_| lent);
+        let alloc = slots.get().filter(|_| lent);
         alloc.ok_or(SlotError::NotInUse(slot))?.release(slot)?;
         slots.lent[word] &= !bit;
         Ok(())
@@ -1262,7 +1333,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// How many slots are free, in use and dirty (`None` before the first use).
     pub fn slot_counts(&self) -> Result<Option<SlotCounts>, KprobeError> {
-        Ok(self.lock()?.slots.alloc.as_ref().map(|a| a.counts()))
+        Ok(self.lock()?.slots.get().map(|a| a.counts()))
     }
 
     /// Calls `each` for every registered probe, by address then registration order.

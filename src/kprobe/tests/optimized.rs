@@ -8,10 +8,16 @@ const SLOTS: usize = 0x10_0000;
 
 /// A registry whose platform has room for `slots` trampolines at `slot_base`.
 fn opt_env(slot_base: usize, slots: usize) -> Env {
+    opt_env_on(slot_base, slots, 1)
+}
+
+/// [`opt_env`] with CPUs `0..cpus` online.
+fn opt_env_on(slot_base: usize, slots: usize, cpus: usize) -> Env {
     FakePlatform::become_cpu(0);
     let words = slots * optprobe::template().bytes().next_multiple_of(8) / 4;
-    let p: &'static FakePlatform =
-        Box::leak(Box::new(FakePlatform::new(TEXT, 128, slot_base, words, 1)));
+    let p: &'static FakePlatform = Box::leak(Box::new(FakePlatform::new(
+        TEXT, 128, slot_base, words, cpus,
+    )));
     let r: &'static Rendezvous<FakeCacheOps> =
         Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
     let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
@@ -487,4 +493,109 @@ fn a_probe_disabled_during_a_hit_still_gets_its_post_handler() {
         assert_eq!(PAIRS.load(Ordering::Relaxed), 11, "optimized: {optimized}");
         assert_eq!(f.r[0], 1, "stepped once");
     }
+}
+
+/// Stops the IPI-serving CPU thread even when an assertion fails.
+struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_slot_a_cpu_was_seen_in_stays_dirty_and_its_site_taken_until_a_rendezvous_sees_it_empty() {
+    let e = opt_env_on(SLOTS, 2, 2);
+    let (a, b) = (TEXT + 8, TEXT + 12);
+    e.p.set_word(a, ADD_R0_R0_1);
+    e.p.set_word(b, ADD_R0_R0_1);
+    let (p, q, again) = (
+        probe(None, None, 0),
+        probe(None, None, 1),
+        probe(None, None, 2),
+    );
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| e.p.serve_ipis_until(1, e.r, &stop));
+        let _stop = StopOnDrop(&stop);
+        FakePlatform::become_cpu(0);
+        e.k.register(p, a).unwrap();
+        e.k.optimize_pending().unwrap();
+        let slot = slot_of(&e, a);
+        let site_a = e.k.find(a).unwrap().1 as *const Site;
+        // CPU 1 takes every IPI inside the trampoline's entry window (before its
+        // `cpsid`): interrupted there, it comes back there.
+        e.p.set_interrupted_pc(1, slot + 4);
+        e.k.unregister(p).unwrap();
+        assert_eq!(e.p.word(a), ADD_R0_R0_1, "the original is back at once");
+        let c = e.k.slot_counts().unwrap().unwrap();
+        assert_eq!(
+            (c.in_use, c.dirty),
+            (0, 1),
+            "the slot CPU 1 is in stays dirty"
+        );
+        assert_eq!(e.k.sites(), 0, "the address is no longer probed");
+        // Neither the slot nor the site its trampoline names is reused meanwhile.
+        e.k.register(q, b).unwrap();
+        assert!(
+            !core::ptr::eq(e.k.find(b).unwrap().1, site_a),
+            "the retired site was reused"
+        );
+        assert_eq!(e.k.optimize_pending().unwrap().optimized, 1);
+        assert_ne!(slot_of(&e, b), slot, "the dirty slot was reused");
+        // Seen there again: still dirty (another rendezvous proves nothing).
+        assert_eq!(e.k.reclaim_slots(), Ok(0));
+        // CPU 1 has left the slot: the next rendezvous sees it outside, and frees the
+        // slot and the site with it.
+        e.p.set_interrupted_pc(1, TEXT + 0x40);
+        assert_eq!(e.k.reclaim_slots(), Ok(1));
+        e.k.register(again, a).unwrap();
+        assert!(
+            core::ptr::eq(e.k.find(a).unwrap().1, site_a),
+            "the freed site is the lowest free one again"
+        );
+        assert_eq!(e.k.optimize_pending().unwrap().optimized, 1);
+        assert_eq!(slot_of(&e, a), slot, "and so is the freed slot");
+        e.k.unregister(again).unwrap();
+        e.k.unregister(q).unwrap();
+        let c = e.k.slot_counts().unwrap().unwrap();
+        assert_eq!((c.free, c.in_use, c.dirty), (2, 0, 0));
+    });
+}
+
+#[test]
+fn a_cpu_whose_kernel_does_not_say_where_it_was_keeps_every_dirty_slot_dirty() {
+    let e = opt_env_on(SLOTS, 1, 2);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let p = probe(None, None, 0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // CPU 1's kernel calls the pc-less `ipi_entry`.
+        s.spawn(|| {
+            FakePlatform::become_cpu(1);
+            while !stop.load(Ordering::SeqCst) {
+                if !(e.p.take_pending_ipi() && e.r.ipi_entry(e.p)) {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let _stop = StopOnDrop(&stop);
+        FakePlatform::become_cpu(0);
+        e.k.register(p, a).unwrap();
+        e.k.optimize_pending().unwrap();
+        e.k.unregister(p).unwrap();
+        assert_eq!(e.k.reclaim_slots(), Ok(0));
+        let c = e.k.slot_counts().unwrap().unwrap();
+        assert_eq!((c.free, c.dirty), (0, 1));
+        e.k.register(p, a).unwrap();
+        let r = e.k.optimize_pending().unwrap();
+        assert_eq!((r.optimized, r.not_optimized), (0, 1), "no slot comes back");
+        assert_eq!(
+            e.k.mechanism_of(p),
+            Ok(Mechanism::NotOptimized(NotOptimized::NoSlot))
+        );
+        e.k.unregister(p).unwrap();
+    });
 }
