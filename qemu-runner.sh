@@ -15,8 +15,11 @@
 #                                   4-CPU rows (mode bench-smp: -smp 4, no icount)
 #       --corpus FILE               run an instruction corpus (format: src/corpus.rs)
 #       --inject fail|hang          prove the harness notices a failure / a hang
-#       --only SUBSTRING            run only the kernel tests whose name contains it
-#                                   (ASCII, at most 64 bytes; verdict line unchanged)
+#       --only SUB[,SUB...]         run only the kernel tests whose name contains one
+#                                   of them (ASCII, at most 64 bytes; verdict line
+#                                   unchanged)
+#       --rounds N                  rounds of the churn and stress tests (default: each
+#                                   test's own, e.g. 10000)
 #       --gdb                       wait for gdb-multiarch on :1234 (-s -S)
 #       --mttcg                     one host thread per vCPU (default: QEMU's round-robin
 #                                   TCG, see below)
@@ -63,7 +66,7 @@ setup() {
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-board="" smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only=""
+board="" smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --setup) setup; exit 0 ;;
@@ -75,6 +78,7 @@ while [ $# -gt 0 ]; do
         --corpus) corpus="${2:?--corpus needs a file}"; mode=corpus; shift 2 ;;
         --inject) inject="${2:?--inject needs a value}"; shift 2 ;;
         --only) only="${2:?--only needs a substring}"; shift 2 ;;
+        --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
         --gdb) gdb=1; shift ;;
         --mttcg) mttcg=1; shift ;;
         -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
@@ -127,7 +131,8 @@ esac
 case "$inject" in "") inject_n=0 ;; fail) inject_n=1 ;; hang) inject_n=2 ;; *) die "unknown injection $inject" ;; esac
 
 # Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection,
-# CPUs (so the kernel waits only for those), the test filter's length; its bytes at +0x40.
+# CPUs (so the kernel waits only for those), the test filter's length (its bytes at
+# +0x40), the stress tests' rounds (0: their own).
 args=$((ram + 0x0f000000))
 bootargs=()
 word() { bootargs+=(-device "loader,addr=$(printf '0x%x' "$1"),data=$2,data-len=4"); }
@@ -136,6 +141,8 @@ word $((args + 4)) "$mode_n"
 word $((args + 8)) "$inject_n"
 word $((args + 12)) "$smp"
 word $((args + 16)) "${#only}"
+case "$rounds" in ''|*[!0-9]*) die "--rounds: a number" ;; esac
+word $((args + 20)) "$rounds"
 if [ -n "$only" ]; then
     [ "${#only}" -le 64 ] || die "--only: at most 64 bytes"
     LC_ALL=C; case "$only" in *[![:print:]]*) die "--only: printable ASCII only" ;; esac

@@ -1,6 +1,6 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
-//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length]`, the test
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length, rounds]`, the test
 //! filter's bytes at [`FILTER`] (`--only`), and a packed corpus at [`CORPUS`] in corpus
 //! mode. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
@@ -92,4 +92,13 @@ pub fn filter() -> Option<&'static str> {
     // for the kernel's lifetime in practice: a shared 'static view of it is sound.
     let bytes = unsafe { core::slice::from_raw_parts(FILTER as *const u8, len) };
     core::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
+}
+
+/// The rounds a churn or stress test runs (`--rounds N`): `default` unless the runner
+/// asked for another number (e.g. fewer, for boots under multi-threaded TCG).
+pub fn rounds(default: u32) -> u32 {
+    match (word(0) == MAGIC, word(5)) {
+        (true, n @ 1..) => n,
+        _ => default,
+    }
 }

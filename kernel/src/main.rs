@@ -67,7 +67,7 @@ pub extern "C" fn kmain() -> ! {
                     kprintln!("running only the tests whose name contains {only:?}");
                     tests::ALL
                         .iter()
-                        .filter(|t| t.name.contains(only))
+                        .filter(|t| only.split(',').any(|o| t.name.contains(o)))
                         .copied()
                         .collect()
                 }

@@ -506,6 +506,7 @@ const ROUNDS: u32 = 10_000;
 
 pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
     let before = text_snapshot();
+    let rounds = crate::bootargs::rounds(ROUNDS);
     let stop = AtomicBool::new(false);
     let (wrong, calls) = (AtomicU32::new(0), AtomicU32::new(0));
     let sites = [a_add(), a_cond() + 4, a_push()];
@@ -516,7 +517,7 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
             // SAFETY: only core 0 touches `failure`.
             let failure =
                 unsafe { &*(failure_ref as *const core::cell::Cell<Option<KprobeError>>) };
-            for round in 0..ROUNDS {
+            for round in 0..rounds {
                 let i = round as usize % 3;
                 let (p, a) = (&CHURN[i], sites[i]);
                 let r = KPROBES
@@ -566,7 +567,8 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
         "text differs from the original after churn"
     );
     crate::kprint!(
-        "\n     churn: {ROUNDS} rounds (4 text changes each) while 3 cores made {} calls ",
+        "\n     churn: {rounds} rounds (4 text changes each) while {} cores made {} calls ",
+        smp::online_count() - 1,
         calls.load(Ordering::Relaxed)
     );
     Ok(())

@@ -7,6 +7,7 @@ pub mod kretprobes;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
+mod safety_slots;
 mod smoke;
 
 use crate::platform::PLATFORM;
@@ -207,6 +208,18 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    Test {
+        name: "slots_a_cpu_inside_a_slot_keeps_it_dirty_until_seen_outside",
+        run: safety_slots::a_cpu_inside_a_slot_keeps_it_dirty_until_a_rendezvous_sees_it_outside,
+    },
+    Test {
+        name: "slots_alternation_while_other_cores_call_gives_only_right_results",
+        run: safety_slots::slot_alternation_while_other_cores_call_gives_only_right_results,
+    },
+    Test {
+        name: "stack_high_water_marks_per_entry_point_stay_within_budget",
+        run: safety_slots::stack_high_water_marks_per_entry_point_stay_within_budget,
     },
 ];
 
