@@ -38,19 +38,63 @@
 //!
 //! # When a slot may be reused
 //!
-//! Between the probed `b` and the `cpsid` (three instructions) and after the final
-//! `msr` (one instruction on the step path; `ldm`, the original and the branch back on
-//! the direct path) a CPU runs in the copy with its interrupts as the probed code had
-//! them; everywhere else in the copy they are masked. An interrupt taken in one of those
-//! windows returns to the same place, and the CPU leaves the copy within three
-//! instructions. So after unoptimizing, the registry frees the slot only after one more
-//! rendezvous, which needs every CPU to take an interrupt: a CPU that was in a window
-//! when the branch was removed has left it by then — unless the interrupt that
-//! interrupted it never returns there (a kernel that switches threads from interrupt
-//! context and preempted a thread inside a copy), or interrupts keep landing on it
-//! before it executes three more instructions. A kernel with preemption must treat a
-//! slot as quiescent only once every preempted thread has run again, as Linux does with
-//! its RCU-tasks grace period; the test kernel does not preempt.
+//! A copy runs with its interrupts as the probed code had them in three windows: the
+//! three instructions between the probed `b` and the `cpsid`, the step path's final
+//! `ldm` (one instruction), and the direct path's `ldm`, original and branch back
+//! (three); everywhere else interrupts and FIQs are masked. An interrupt taken in a
+//! window returns into the copy — and a CPU that returns with the next interrupt already
+//! pending takes it before executing anything, so it can be found at the same slot pc
+//! rendezvous after rendezvous (seen under QEMU's multi-threaded TCG: 9 in a row).
+//! "Every CPU took an interrupt since" therefore proves nothing. The rule instead:
+//!
+//! **A slot, the `Site` its literals name and everything that site points to are
+//! freed, rewritten or reused only after a rendezvous, begun after the branch to the
+//! slot was removed, in which no CPU was observed inside the slot.**
+//!
+//! Why that is enough (the argument, for a kernel that keeps the contract of
+//! [`Rendezvous::ipi_entry_at`](crate::stop_machine::Rendezvous::ipi_entry_at)):
+//!
+//! 1. After the rendezvous that wrote the original back (every CPU executed an ISB in
+//!    it), no CPU can newly enter the slot: its only entry was that branch.
+//! 2. A CPU is inside a copy only between entering it and its last instruction there;
+//!    in the masked part it takes no interrupt, so it cannot join a rendezvous by IPI
+//!    until it reaches a window, and it cannot join one by polling (thread-context
+//!    entry points refuse masked callers; a masked caller that polls is recorded as
+//!    [`Interrupted::Unknown`](crate::stop_machine::Interrupted)).
+//! 3. So in a later rendezvous every CPU is either the initiator or a lock waiter in
+//!    thread context (in no slot), or was interrupted by the IPI at a pc the kernel
+//!    passes, which lies in the slot if and only if the CPU is in it (no other context
+//!    of that CPU resumes in a slot: the contract). A slot no recorded pc lies in, with
+//!    no unknown participant, holds no CPU — and by 1 never will again.
+//! 4. The registry ([`Kprobes::reclaim_slots`](crate::kprobe::Kprobes::reclaim_slots),
+//!    also run after every unoptimize) asks the rendezvous'
+//!    [`Observation`](crate::stop_machine::Observation) whether a CPU may be in each
+//!    dirty slot released before that rendezvous; a slot someone may be in stays dirty and is retried by a later
+//!    reclaim (the CPU has had time to leave; no retry is back to back).
+//! 5. A dirty slot is tagged with its site; an unregistered site stays reserved —
+//!    address, original, decode, out of the lookup table, without probes — while any
+//!    dirty slot names it, so a CPU still in the copy's entry window calls back into a
+//!    site that describes the same instruction and runs it correctly (no handler). The
+//!    site becomes free with the last such slot.
+//!
+//! A kernel that calls only
+//! [`Rendezvous::ipi_entry`](crate::stop_machine::Rendezvous::ipi_entry) passes no pc: its rendezvous prove
+//! nothing, and dirty slots are never reused (probes then stay breakpoints once slots
+//! run out). A kernel that switches threads from interrupt context, or lets an
+//! exception handler re-enable interrupts on top of slot code, must pass the pc of any
+//! context that will resume in the slot region, or call `ipi_entry`: it is the
+//! RCU-tasks problem Linux solves for its trampolines.
+//!
+//! # Stack
+//!
+//! A hit on an optimized probe uses the probed code's own stack: SP moves down
+//! [`STACK_GAP`] (256) bytes, then the 8-byte aligned frame (72 bytes) and the scratch
+//! pair (8), so the callback starts about 336 bytes below the probed code's SP; the
+//! registry's hit path and an empty handler bring the high-water mark to 544 bytes
+//! (direct execution) and 784 bytes (step path), measured on the test kernel
+//! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
+//! probed code's stack must have that much room below its SP; a breakpoint probe's
+//! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
 
 use crate::decode::{self, SimKind};
 use crate::frame::TrapFrame;
