@@ -1,0 +1,70 @@
+//! The stress tests that prove slot reuse sound, under true parallelism: QEMU's
+//! multi-threaded TCG with two vCPUs (one per host core here), where a CPU can be
+//! interrupted inside a trampoline and found there rendezvous after rendezvous — which
+//! round-robin TCG never shows. Probe churn, optimize churn and slot alternation must
+//! give no wrong result on either board.
+
+mod common;
+
+use common::{BOARDS, boot, kernel};
+
+/// Rounds per stress test in these boots: each boot takes seconds, not minutes (under
+/// multi-threaded TCG a rendezvous waits for the host to schedule every vCPU). The full
+/// 10,000-round runs are `./qemu-runner.sh KERNEL --mttcg --smp 2 --only churn`.
+const ROUNDS: &str = "300";
+
+fn parallel_stress(board: &str) {
+    let b = boot(
+        &kernel(board),
+        &[
+            "--mttcg",
+            "--smp",
+            "2",
+            "--rounds",
+            ROUNDS,
+            "--only",
+            "churn,alternation",
+            "--timeout",
+            "600",
+        ],
+    );
+    let failures = b.failures();
+    assert!(
+        failures.is_empty(),
+        "{board}: under multi-threaded TCG:\n{}\n{}",
+        failures.join("\n"),
+        b.tail()
+    );
+    assert_eq!(
+        b.verdict(),
+        Some((3, 0)),
+        "{board}: probe churn, optimize churn and slot alternation must run and pass:\n{}",
+        b.tail()
+    );
+    for what in ["churn: ", "optimize churn: ", "slot alternation: "] {
+        assert!(
+            b.lines_with(what)
+                .iter()
+                .any(|l| l.contains(&format!("{ROUNDS} rounds"))),
+            "{board}: no {what:?} line for {ROUNDS} rounds:\n{}",
+            b.tail()
+        );
+    }
+    assert_eq!(
+        b.status,
+        0,
+        "{board}: exit status {}:\n{}",
+        b.status,
+        b.tail()
+    );
+}
+
+#[test]
+fn virt_stress_tests_under_parallel_vcpus_give_only_right_results() {
+    parallel_stress(BOARDS[0]);
+}
+
+#[test]
+fn vexpress_a15_stress_tests_under_parallel_vcpus_give_only_right_results() {
+    parallel_stress(BOARDS[1]);
+}
