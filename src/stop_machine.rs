@@ -92,6 +92,7 @@
 //! range.
 
 use crate::cache::CacheOps;
+use crate::claims::SlotRegionClaims;
 use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
 use crate::sync::{AtomicPtr, AtomicU32, AtomicUsize, Doorbell, Ordering};
 use core::fmt;
@@ -373,6 +374,9 @@ pub struct Rendezvous<C> {
     /// Rung after every store another CPU may be waiting for (a no-op except in loom
     /// models, see `sync::Doorbell`).
     doorbell: Doorbell,
+    /// The slot regions this machine's probe registries own.
+    #[cfg_attr(all(test, loom), allow(dead_code))] // the registries are not in loom builds
+    slot_claims: SlotRegionClaims,
 }
 
 macro_rules! new_rendezvous {
@@ -390,6 +394,7 @@ macro_rules! new_rendezvous {
             in_callback: AtomicU32::new(0),
             joined_at: $joined,
             doorbell: $doorbell,
+            slot_claims: SlotRegionClaims::new(),
         }
     };
 }
@@ -514,6 +519,20 @@ impl<C: CacheOps> Rendezvous<C> {
     #[inline(never)]
     pub fn ipi_entry_at<P: Platform + ?Sized>(&self, platform: &P, interrupted_pc: usize) -> bool {
         self.try_join(platform, platform.cpu_id(), Interrupted::At(interrupted_pc))
+    }
+
+    /// Whether `cpu` is invited to a rendezvous it has not joined yet: its IPI is on the
+    /// way or pending behind masked interrupts. For diagnostics and tests (e.g. to make
+    /// a handler call in exactly while a rendezvous waits for its CPU).
+    pub fn invitation_pending(&self, cpu: usize) -> bool {
+        self.invited.load(Ordering::Acquire) & bit(cpu) != 0
+    }
+
+    /// The slot regions claimed by the probe registries that patch through this
+    /// rendezvous (one machine, one rendezvous: they all share it).
+    #[cfg_attr(all(test, loom), allow(dead_code))]
+    pub(crate) fn slot_claims(&self) -> &SlotRegionClaims {
+        &self.slot_claims
     }
 
     /// Joins the rendezvous this CPU is invited to, if any, without waiting for an IPI:
