@@ -1479,9 +1479,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(slot)
     }
 
-    /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until the next
-    /// [`Kprobes::reclaim_slots`] (or any unoptimize). Slots the registry uses itself
-    /// cannot be released here.
+    /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until a later
+    /// [`Kprobes::reclaim_slots`] (or any unoptimize) sees no CPU in it. Slots the
+    /// registry uses itself cannot be released here.
     pub fn release_slot(&self, slot: Slot) -> Result<(), KprobeError> {
         let mut g = self.lock()?;
         let slots = &mut g.slots;
@@ -1493,8 +1493,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
-    /// Runs a rendezvous (a quiescent point: every CPU has since left any slot it was
-    /// in) and frees every dirty slot. Returns how many.
+    /// Runs a rendezvous and frees every dirty slot no CPU was seen in during it (see
+    /// [`crate::optprobe`], "When a slot may be reused"); a slot some CPU may still be
+    /// in stays dirty for a later call. Returns how many were freed.
     pub fn reclaim_slots(&self) -> Result<usize, KprobeError> {
         let mut g = self.lock()?;
         self.reclaim_locked(&mut g)

@@ -6,9 +6,9 @@
 //! exists because a CPU may still be executing in a slot after its probe was
 //! unoptimized: a release is stamped with the current *epoch*; a quiescence ticket taken
 //! later bumps the epoch, and when the integrator's quiescent point for that ticket has
-//! completed (for the crate: a rendezvous that started after the ticket was taken, so
-//! every CPU has since taken an interrupt outside any trampoline), every slot released
-//! before the ticket is Free again. Slots released after the ticket wait for the next.
+//! completed (for the crate: a rendezvous that started after the ticket was taken),
+//! every slot released before the ticket is Free again — except those a CPU may still
+//! be in (below). Slots released after the ticket wait for the next.
 //!
 //! "Every CPU has since passed a quiescent point" is the caller's claim, and taking an
 //! interrupt is not enough for it: a CPU interrupted inside a slot comes back to it.

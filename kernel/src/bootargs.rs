@@ -87,9 +87,10 @@ pub fn filter() -> Option<&'static str> {
         (true, n @ 1..=FILTER_MAX) => n,
         _ => return None,
     };
-    // SAFETY: FILTER..FILTER + FILTER_MAX lies in the boot-argument area, RAM the image
-    // never uses and nothing writes after boot (link.ld asserts it), mapped read-only
-    // for the kernel's lifetime in practice: a shared 'static view of it is sound.
+    // SAFETY: FILTER..FILTER + FILTER_MAX lies in the boot-argument area: RAM the image
+    // never uses (link.ld asserts it), mapped for the kernel's lifetime, written only by
+    // QEMU's loader before boot and never by the kernel, so a shared 'static view of
+    // those bytes is sound.
     let bytes = unsafe { core::slice::from_raw_parts(FILTER as *const u8, len) };
     core::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
 }
