@@ -11,7 +11,7 @@ use common::{BOARDS, boot, kernel};
 /// Rounds per stress test in these boots: each boot takes seconds, not minutes (under
 /// multi-threaded TCG a rendezvous waits for the host to schedule every vCPU). The full
 /// 10,000-round runs are `./qemu-runner.sh KERNEL --mttcg --smp 2 --only churn`.
-const ROUNDS: &str = "300";
+const ROUNDS: &str = "1000";
 
 fn parallel_stress(board: &str) {
     let b = boot(

@@ -437,7 +437,7 @@ static ALT_A: Kprobe = Kprobe::new(Some(empty), None, 0);
 static ALT_B: Kprobe = Kprobe::new(Some(empty), Some(empty), 0);
 
 /// Rounds of the slot-alternation stress test.
-const ALT_ROUNDS: u32 = 2_000;
+const ALT_ROUNDS: u32 = 5_000;
 
 /// Two probes whose trampolines land in the same slot — one direct, one stepped —
 /// alternately optimized and unoptimized on core 0 while every other core calls both
@@ -487,7 +487,7 @@ pub fn slot_alternation_while_other_cores_call_gives_only_right_results() -> Tes
     let wrong = wrong.load(Ordering::Relaxed);
     let shared = shared.load(Ordering::Relaxed);
     kprint!(
-        "\n     slot alternation: {rounds} rounds, the two trampolines shared a slot {shared} times, \
+        "\n     slot alternation: {rounds} rounds, {shared} times in a slot the other probe used, \
          other cores made {} calls, {wrong} wrong ",
         calls.load(Ordering::Relaxed)
     );
@@ -503,27 +503,39 @@ pub fn slot_alternation_while_other_cores_call_gives_only_right_results() -> Tes
     Ok(())
 }
 
-/// Core 0's part: A optimized, A unoptimized, B optimized, B unoptimized, ...
+/// Core 0's part. A starts optimized; each round arms the other probe as a breakpoint,
+/// unoptimizes the optimized one (its slot goes dirty and a reclaim is tried at once)
+/// and optimizes the armed one, which takes the lowest free slot: the one just freed,
+/// if no CPU was seen in it. So a slot is rewritten for the other probe right after the
+/// reclaim that freed it — the order that punishes a reclaim freeing too early.
 fn alternate(a: usize, b: usize, rounds: u32, shared: &AtomicU32) -> TestResult {
     KPROBES.register(&ALT_A, a).map_err(e)?;
     KPROBES.register(&ALT_B, b).map_err(e)?;
     KPROBES.disable(&ALT_B).map_err(e)?;
-    let mut last: Option<u32> = None;
+    KPROBES.optimize_pending().map_err(e)?;
+    let slot_of = |at: usize| Branch::decode(Insn(word(at)), at as u32).map(|br| br.target());
+    // Slots each probe's trampoline has occupied so far: a round whose probe lands in a
+    // slot the other one used is a reuse across probes.
+    let mut used: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+    let first = slot_of(a).ok_or_else(|| format!("{a:#x} was not optimized"))?;
+    used[0].push(first);
     for round in 0..rounds {
-        let (on, at) = if round % 2 == 0 {
-            (&ALT_A, a)
+        let (on, off, at, me) = if round % 2 == 0 {
+            (&ALT_B, &ALT_A, b, 1)
         } else {
-            (&ALT_B, b)
+            (&ALT_A, &ALT_B, a, 0)
         };
         KPROBES.enable(on).map_err(e)?;
+        KPROBES.disable(off).map_err(e)?;
         KPROBES.optimize_pending().map_err(e)?;
-        let slot = Branch::decode(Insn(word(at)), at as u32).map(|br| br.target());
-        ensure!(slot.is_some(), "round {round}: {at:#x} was not optimized");
-        if slot == last {
+        let slot =
+            slot_of(at).ok_or_else(|| format!("round {round}: {at:#x} was not optimized"))?;
+        if used[1 - me].contains(&slot) {
             shared.fetch_add(1, Ordering::Relaxed);
         }
-        last = slot;
-        KPROBES.disable(on).map_err(e)?;
+        if !used[me].contains(&slot) {
+            used[me].push(slot);
+        }
     }
     Ok(())
 }
