@@ -65,11 +65,17 @@ pub extern "C" fn kmain() -> ! {
             let mut all: Vec<testing::Test> = match bootargs::filter() {
                 Some(only) => {
                     kprintln!("running only the tests whose name contains {only:?}");
-                    tests::ALL
+                    let chosen: Vec<testing::Test> = tests::ALL
                         .iter()
-                        .filter(|t| only.split(',').any(|o| t.name.contains(o)))
+                        .filter(|t| only.split(',').any(|o| !o.is_empty() && t.name.contains(o)))
                         .copied()
-                        .collect()
+                        .collect();
+                    if chosen.is_empty() {
+                        // A filter that selects nothing must not pass as a clean run.
+                        kprintln!("no test name contains {only:?}");
+                        semihosting::exit(1)
+                    }
+                    chosen
                 }
                 None => tests::ALL.to_vec(),
             };
