@@ -523,6 +523,8 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
     table: [AtomicU32; N],
     running: [AtomicBool; MAX_CPUS],
+    /// Per CPU: the frame of the step in progress, for `fixup_fault`.
+    stepping: fault::Stepping,
     /// The instruction slots (registry lock only).
     slots: UnsafeCell<Slots>,
     /// No site below this index is free (registry lock only).
@@ -563,6 +565,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
             running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            stepping: fault::Stepping::new(),
             first_free_site: AtomicU32::new(0),
             sites_in_use: AtomicU32::new(0),
             slots: UnsafeCell::new(Slots {
@@ -983,10 +986,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(e);
         }
         if slots.alloc.is_none() {
-            let size = template
-                .bytes()
-                .max(step::EMULATION_SLOT_BYTES)
-                .next_multiple_of(8);
+            let size = fault::slot_bytes(template);
             match SlotAllocator::new(self.platform.slot_region(), size) {
                 Ok(a) => slots.alloc = Some(a),
                 Err(e) => {
@@ -1296,16 +1296,22 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // ones whose post handler runs, even if one is disabled meanwhile.
         let (active, n) = site.enabled_probes();
         let each = || active[..n].iter().filter_map(|p| live(*p));
-        let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
-            kind, original, pc, frame, mem,
-        ) {
-            Ok(()) => Fired::Done,
-            Err(_) if direct => Fired::RunInPlace,
-            Err(e) => Fired::StepFailed(e),
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        // The step, recorded for `fixup_fault` while it runs (`missed`: inside a handler
+        // of an outer hit, whose running flag a fixup must leave set).
+        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
+            let outer = self.stepping.begin(cpu, frame, missed);
+            let stepped = step::simulate(kind, original, pc, frame, mem);
+            self.stepping.end(cpu, outer);
+            match stepped {
+                Ok(()) => Fired::Done,
+                Err(_) if direct => Fired::RunInPlace,
+                Err(e) => Fired::StepFailed(e),
+            }
         };
         // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
         // handler of this CPU runs strictly inside it: a plain load and store suffice.
-        let running = &self.running[self.platform.cpu_id() % MAX_CPUS];
+        let running = &self.running[cpu];
         if running.load(Ordering::Relaxed) {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);
@@ -1313,7 +1319,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return if direct {
                 Fired::RunInPlace
             } else {
-                step(frame, mem)
+                step(frame, mem, true)
             };
         }
         running.store(true, Ordering::Relaxed);
@@ -1328,7 +1334,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         } else if direct && each().all(|p| p.post.is_none()) {
             Fired::RunInPlace
         } else {
-            let r = step(frame, mem);
+            let r = step(frame, mem, false);
             if r == Fired::Done {
                 for p in each() {
                     if let Some(post) = p.post {
@@ -1339,6 +1345,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             r
         };
         running.store(false, Ordering::Relaxed);
+        if result == Fired::Done {
+            select_state_from_pc(frame);
+        }
         result
     }
 
@@ -1386,6 +1395,19 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 frame.pc
             ),
         }
+    }
+}
+
+/// A handler that redirects to an address with bit 0 set asks for Thumb state, as a
+/// `bx` to it would: both hit paths resume with CPSR.T set, bit 0 cleared and the IT
+/// bits cleared (no IT block is in progress at a branch target), so a breakpoint probe and
+/// an optimized one behave alike. A pc with bit 0 clear leaves the state as the frame has
+/// it (a step already interworked through its own result).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn select_state_from_pc(frame: &mut TrapFrame) {
+    if frame.pc & 1 != 0 {
+        frame.pc &= !1;
+        frame.cpsr = frame.cpsr & !step::psr::IT | step::psr::T;
     }
 }
 
@@ -1445,8 +1467,12 @@ unsafe extern "C" fn optimized_entry<
     registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }
 
+mod fault;
+pub use fault::FaultFixup;
+
 #[cfg(test)]
 mod tests {
+    mod fault;
     mod optimized;
 
     use super::*;

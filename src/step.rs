@@ -200,6 +200,8 @@ pub mod psr {
     pub const E: u32 = 1 << 9;
     /// Thumb state.
     pub const T: u32 = 1 << 5;
+    /// The If-Then state, IT\[1:0\] (bits 26:25) and IT\[7:2\] (bits 15:10).
+    pub const IT: u32 = 0x0600_fc00;
     /// What MRS returns of the CPSR in a privileged mode: the execution-state bits (IT, J,
     /// T) read as zero.
     pub const MRS_MASK: u32 = 0xf8ff_03df;
