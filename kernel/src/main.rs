@@ -10,6 +10,7 @@ extern crate alloc;
 // Reset, vectors, per-mode stacks and the default exception glue come from aarch32-rt.
 use aarch32_rt as _;
 
+mod abort;
 mod bench;
 mod board;
 mod bootargs;

@@ -7,6 +7,7 @@ pub mod kretprobes;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
+mod safety_step;
 mod smoke;
 
 use crate::platform::PLATFORM;
@@ -207,6 +208,34 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    Test {
+        name: "a_stepped_load_that_aborts_is_seen_at_the_breakpoint_probe",
+        run: safety_step::a_stepped_load_that_aborts_is_seen_at_the_breakpoint_probe,
+    },
+    Test {
+        name: "a_stepped_load_that_aborts_is_seen_at_the_optimized_probe",
+        run: safety_step::a_stepped_load_that_aborts_is_seen_at_the_optimized_probe,
+    },
+    Test {
+        name: "an_original_that_aborts_in_its_slot_is_seen_at_the_probe",
+        run: safety_step::an_original_that_aborts_in_its_slot_is_seen_at_the_probe,
+    },
+    Test {
+        name: "unaligned_loads_and_stores_are_stepped_as_the_cpu_makes_them",
+        run: safety_step::unaligned_loads_and_stores_are_stepped_as_the_cpu_makes_them,
+    },
+    Test {
+        name: "a_redirect_to_thumb_works_through_both_probe_kinds",
+        run: safety_step::a_redirect_to_thumb_works_through_both_probe_kinds,
+    },
+    Test {
+        name: "a_probed_wfi_wakes_for_a_rendezvous_on_both_paths",
+        run: safety_step::a_probed_wfi_wakes_for_a_rendezvous_on_both_paths,
+    },
+    Test {
+        name: "a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths",
+        run: safety_step::a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths,
     },
 ];
 
