@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{BOARDS, assert_all_passed, boot, kernel, temp_file, test_boot};
+use common::{BOARDS, assert_all_passed, boot, checked_kernel, kernel, temp_file, test_boot};
 
 #[test]
 fn virt_boots_four_cores_and_every_kernel_test_passes() {
@@ -14,6 +14,18 @@ fn virt_boots_four_cores_and_every_kernel_test_passes() {
 #[test]
 fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
     assert_all_passed(BOARDS[1], test_boot(BOARDS[1]));
+}
+
+/// The whole suite once more, built with debug assertions and overflow checks: undefined
+/// behaviour the compiler can check (a misaligned pointer read in a step, an overflow)
+/// panics there instead of passing unnoticed. One board: the checks are the same on both.
+#[test]
+fn virt_debug_assertion_build_passes_every_kernel_test() {
+    let b = boot(&checked_kernel(BOARDS[0]), &["--smp", "4"]);
+    assert_all_passed(BOARDS[0], &b);
+    let (passed, _) = b.verdict().expect("verdict");
+    let (release, _) = test_boot(BOARDS[0]).verdict().expect("release verdict");
+    assert_eq!(passed, release, "the checked build runs the same tests");
 }
 
 /// The numbers of the conformance summary line:
