@@ -365,6 +365,15 @@ impl<C: CacheOps> Rendezvous<C> {
         self.try_join(platform, platform.cpu_id())
     }
 
+    /// Joins the rendezvous this CPU is invited to, if any, without waiting for an IPI:
+    /// for code that spins in thread context (the registry locks), so that a waiter
+    /// never keeps a rendezvous from gathering. Returns whether it took part.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(crate) fn poll<P: Platform + ?Sized>(&self, platform: &P) -> bool {
+        self.try_join(platform, platform.cpu_id())
+    }
+
     /// Takes the initiator lock on this CPU without starting a rendezvous, so what the
     /// caller does until it drops the section is serialized with every rendezvous and
     /// every other exclusive section. The other CPUs keep running. Unlike
