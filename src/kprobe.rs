@@ -1428,7 +1428,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// When the original reads or writes PC and cannot be stepped (an UNPREDICTABLE
     /// branch target, or a misaligned load to PC): natively that would be UNPREDICTABLE
     /// too, and there is no instruction to fall back to. Instructions that do not touch
-    /// PC run natively in the trampoline instead, and fault exactly as they would have.
+    /// PC run natively in the trampoline instead; an abort there has pc in the slot, which
+    /// [`Kprobes::fixup_fault`] moves to the probed instruction.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
     fn optimized_hit(
@@ -1531,7 +1532,7 @@ unsafe extern "C" fn optimized_entry<
     registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }
 
-mod fault;
+pub mod fault;
 pub use fault::FaultFixup;
 
 #[cfg(test)]

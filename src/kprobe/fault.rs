@@ -34,7 +34,7 @@
 //! # The three places a stepped access can run
 //!
 //! - the breakpoint path: the step engine's access, through
-//!   [`DirectMemory`](crate::arch::memory::DirectMemory), from
+//!   `arch::memory::DirectMemory` (ARM builds), from
 //!   [`Kprobes::handle_undefined`];
 //! - an optimized probe's step path: the same, from the trampoline's callback;
 //! - an optimized probe's direct path: the original instruction itself, in the slot,
@@ -166,7 +166,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// running in an optimized probe's slot), rewrites `frame` into the probed
     /// instruction's context — `pc` = the probed address, the registers it ran with —
     /// clears this CPU's per-hit state, and says what it found; `None` (frame untouched)
-    /// when the abort is not a probe's. See the [module docs](self) for what the kernel
+    /// when the abort is not a probe's. See the [module docs](crate::kprobe::fault) for what the kernel
     /// does next and what happens to the abandoned handler stack.
     ///
     /// Runs in the abort handler with interrupts masked; takes no lock.
