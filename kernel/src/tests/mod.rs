@@ -237,6 +237,10 @@ pub const ALL: &[Test] = &[
         name: "a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths",
         run: safety_step::a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths,
     },
+    Test {
+        name: "aborts_that_are_not_a_probes_stay_where_they_happened",
+        run: safety_step::aborts_that_are_not_a_probes_stay_where_they_happened,
+    },
 ];
 
 /// Added by the runner's `--inject fail`, to prove a failing test fails the run.

@@ -22,6 +22,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 // SAFETY: each is an AAPCS function (arguments r0/r1, result r0, r4-r11 and sp preserved:
 // ss_load saves r4-r11 and lr and restores them with its pop). ss_load records its sp in
 // ss_sp_seen (a word-sized static below) before filling r2-r12 and lr with known values.
+// ss_call_in_svc runs f(arg) in SVC mode on SVC's own stack with IRQs masked, keeps SVC's
+// banked lr, and returns to SYS mode (r4 carries the entry CPSR across the call).
 core::arch::global_asm!(
     ".pushsection .text.ss_targets, \"ax\", %progbits",
     ".arm",
@@ -50,6 +52,27 @@ core::arch::global_asm!(
     "ss_load_site:",
     "    ldr   r0, [r1]", // the probe site
     "    pop   {{r4-r11, pc}}",
+    ".global ss_call_in_svc",
+    "ss_call_in_svc:", // u32 ss_call_in_svc(f, arg) = f(arg), run in SVC mode, IRQs masked
+    "    push  {{r4, lr}}",
+    "    mrs   r4, cpsr",
+    "    cpsid i",
+    "    cps   #0x13",
+    "    push  {{lr}}", // SVC's banked lr, restored before leaving SVC mode
+    "    mov   r2, r0",
+    "    mov   r0, r1",
+    "    blx   r2",
+    "    pop   {{lr}}",
+    "    cps   #0x1f",
+    "    msr   cpsr_c, r4", // IRQ masking as on entry
+    "    pop   {{r4, pc}}",
+    ".global ss_plain_load",
+    "ss_plain_load:", // never probed
+    "    ldr   r0, [r0]",
+    "    bx    lr",
+    ".global ss_jump",
+    "ss_jump:", // probed: the step branches to r0
+    "    bx    r0",
     ".global ss_ldr",
     "ss_ldr:",
     "    ldr   r0, [r0]",
@@ -96,7 +119,10 @@ core::arch::global_asm!(
 
 unsafe extern "C" {
     fn ss_load(addr: u32) -> u32;
+    fn ss_call_in_svc(f: unsafe extern "C" fn(u32) -> u32, arg: u32) -> u32;
     fn ss_load_site();
+    fn ss_plain_load(addr: u32) -> u32;
+    fn ss_jump(to: u32) -> u32;
     fn ss_ldr(addr: u32) -> u32;
     fn ss_ldrh(addr: u32) -> u32;
     fn ss_ldrsh(addr: u32) -> u32;
@@ -212,6 +238,85 @@ fn place(probe: &'static Kprobe, optimize: bool, want: Mechanism) -> TestResult 
     Ok(())
 }
 
+/// Calls `ss_load(address)` in SYS mode (the test's own), or in SVC mode with IRQs
+/// masked through `ss_call_in_svc` (a probed instruction in another mode than the one
+/// the undefined-instruction handler runs in).
+fn load(address: u32, svc: bool) -> u32 {
+    if svc {
+        // SAFETY: ss_call_in_svc calls the AAPCS function ss_load with the argument on
+        // the SVC stack and comes back to SYS mode with IRQ masking as it was.
+        unsafe { ss_call_in_svc(ss_load, address) }
+    } else {
+        // SAFETY: ss_load is the AAPCS function above.
+        unsafe { ss_load(address) }
+    }
+}
+
+/// One aborting call (the hook skips the load) and one good call, in SYS or SVC mode.
+fn abort_once(svc: bool, in_slot: bool) -> TestResult {
+    take_seen();
+    let got = load(UNMAPPED, svc);
+    let seen = take_seen();
+    let sp = ss_sp_seen.load(Ordering::Relaxed);
+    static VALUE: AtomicU32 = AtomicU32::new(0x1234_5678);
+    let again = load(VALUE.as_ptr() as u32, svc);
+    let mode = if svc { "SVC" } else { "SYS" };
+    let site = addr(ss_load_site) as u32;
+    let f = seen.frame;
+    ensure!(
+        got == SKIPPED,
+        "{mode}: the fixed-up load returned {got:#x}"
+    );
+    ensure!(
+        seen.count == 1 && seen.kind == Some(Abort::Data),
+        "{mode}: {} aborts seen, {:?}",
+        seen.count,
+        seen.kind
+    );
+    ensure!(
+        f.pc == site,
+        "{mode}: abort at {:#x}, probe at {site:#x}",
+        f.pc
+    );
+    ensure!(
+        seen.far == UNMAPPED,
+        "{mode}: fault address {:#x}",
+        seen.far
+    );
+    let fixup_ok = match seen.fixup {
+        Some(FaultFixup::InSlot { addr }) => in_slot && addr == site as usize,
+        Some(FaultFixup::Stepped { addr, .. }) => !in_slot && addr == site as usize,
+        None => false,
+    };
+    ensure!(
+        fixup_ok,
+        "{mode}: fixup {:?} (in slot: {in_slot})",
+        seen.fixup
+    );
+    let regs = [
+        0, UNMAPPED, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
+    ];
+    ensure!(f.r == regs, "{mode}: registers {:x?}", f.r);
+    ensure!(f.lr == 0xee, "{mode}: lr {:#x}", f.lr);
+    ensure!(f.sp == sp, "{mode}: sp {:#x}, the function's {sp:#x}", f.sp);
+    // The probed code's mode, masks and state: SYS as the test runs, or SVC, IRQs masked.
+    let want = if svc {
+        cpsr() & !0x1f | 0x13 | 0x80
+    } else {
+        cpsr()
+    };
+    ensure!(
+        f.cpsr & 0x1ff == want & 0x1ff,
+        "{mode}: cpsr {:#x} (mode, masks, state), want {want:#x}",
+        f.cpsr
+    );
+    ensure!(
+        again == 0x1234_5678,
+        "{mode}: the next call loaded {again:#x}"
+    );
+    Ok(())
+}
+
 fn abort_at_the_probe(
     probe: &'static Kprobe,
     optimize: bool,
@@ -224,63 +329,15 @@ fn abort_at_the_probe(
     );
     place(probe, optimize, want)?;
     abort::set_abort_hook(Some(skip_hook));
-    take_seen();
-    // SAFETY: ss_load is the AAPCS function above; the load aborts and the hook skips it.
-    let got = unsafe { ss_load(UNMAPPED) };
-    let seen = take_seen();
-    let sp = ss_sp_seen.load(Ordering::Relaxed);
-    static VALUE: AtomicU32 = AtomicU32::new(0x1234_5678);
-    // SAFETY: as above, with a mapped, aligned word.
-    let again = unsafe { ss_load(VALUE.as_ptr() as u32) };
+    let result = abort_once(false, in_slot).and_then(|()| abort_once(true, in_slot));
     abort::set_abort_hook(None);
     let (hits, missed) = (probe.hits(), probe.missed());
     KPROBES.unregister(probe).map_err(err)?;
-    let site = addr(ss_load_site) as u32;
-    let f = seen.frame;
-    ensure!(got == SKIPPED, "the fixed-up load returned {got:#x}");
+    result?;
     ensure!(
-        seen.count == 1 && seen.kind == Some(Abort::Data),
-        "{} aborts seen, {:?}",
-        seen.count,
-        seen.kind
-    );
-    ensure!(f.pc == site, "abort at {:#x}, probe at {site:#x}", f.pc);
-    ensure!(seen.far == UNMAPPED, "fault address {:#x}", seen.far);
-    let want_fixup = if in_slot {
-        FaultFixup::InSlot {
-            addr: site as usize,
-        }
-    } else {
-        FaultFixup::Stepped {
-            addr: site as usize,
-            stepped_frame: 0,
-        }
-    };
-    let same_kind = match (seen.fixup, want_fixup) {
-        (Some(FaultFixup::Stepped { addr, .. }), FaultFixup::Stepped { addr: w, .. }) => addr == w,
-        (a, b) => a == Some(b),
-    };
-    ensure!(
-        same_kind,
-        "fixup {:?}, wanted like {want_fixup:?}",
-        seen.fixup
-    );
-    let regs = [
-        0, UNMAPPED, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
-    ];
-    ensure!(f.r == regs, "registers {:x?}", f.r);
-    ensure!(f.lr == 0xee, "lr {:#x}", f.lr);
-    ensure!(f.sp == sp, "sp {:#x}, the function's {sp:#x}", f.sp);
-    ensure!(
-        f.cpsr & 0x1ff == cpsr() & 0x1ff,
-        "cpsr {:#x} (mode, masks, state), ours {:#x}",
-        f.cpsr,
-        cpsr()
-    );
-    ensure!(again == 0x1234_5678, "the next call loaded {again:#x}");
-    ensure!(
-        (hits, missed) == (2, 0),
-        "after the abort: {hits} hits, {missed} missed (want 2, 0)"
+        (hits, missed) == (4, 0),
+        "after the aborts: {hits} hits, {missed} missed (want 4, 0: every hit after an \
+         abort counts as a hit)"
     );
     Ok(())
 }
@@ -308,6 +365,90 @@ pub fn an_original_that_aborts_in_its_slot_is_seen_at_the_probe() -> TestResult 
         Mechanism::Optimized(Variant::Direct),
         true,
     )
+}
+
+/// For aborts the crate does not claim: a data abort is skipped, a prefetch abort at
+/// UNMAPPED returns to lr; r0 = SKIPPED either way.
+fn not_ours_hook(kind: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) -> bool {
+    if smp::cpu_id() != 0 {
+        return false;
+    }
+    // SAFETY: see SeenCell.
+    let seen = unsafe { &mut *SEEN.0.get() };
+    seen.kind = Some(kind);
+    seen.frame = *frame;
+    seen.fixup = fixup;
+    seen.far = abort::fault_registers(kind).0;
+    seen.count += 1;
+    match kind {
+        Abort::Data => frame.pc += 4,
+        Abort::Prefetch => frame.pc = frame.lr,
+    }
+    frame.r[0] = SKIPPED;
+    true
+}
+
+static JUMP: Kprobe = Kprobe::new(Some(nothing), None, 0);
+
+/// The abort entries on their own, and the crate leaving alone what is not a probe's: a
+/// data abort in unprobed code, and the prefetch abort of a probed branch to an unmapped
+/// address (taken at the target, after the step, as natively).
+pub fn aborts_that_are_not_a_probes_stay_where_they_happened() -> TestResult {
+    ensure!(
+        !mmu::readable(UNMAPPED as usize),
+        "{UNMAPPED:#x} is mapped on this board"
+    );
+    abort::set_abort_hook(Some(not_ours_hook));
+    take_seen();
+    // SAFETY: an AAPCS function whose load aborts; the hook skips it.
+    let plain = unsafe { ss_plain_load(UNMAPPED) };
+    let data = take_seen();
+    let jump_at = ss_jump as *const () as usize;
+    let registered = KPROBES.register(&JUMP, jump_at).map_err(err);
+    // SAFETY: ss_jump branches to UNMAPPED; the hook returns to lr, the caller.
+    let jumped = registered.is_ok().then(|| unsafe { ss_jump(UNMAPPED) });
+    let prefetch = take_seen();
+    abort::set_abort_hook(None);
+    let hits = JUMP.hits();
+    if registered.is_ok() {
+        KPROBES.unregister(&JUMP).map_err(err)?;
+    }
+    registered?;
+    let plain_at = ss_plain_load as *const () as u32;
+    ensure!(plain == SKIPPED, "data abort: returned {plain:#x}");
+    ensure!(
+        data.count == 1
+            && data.kind == Some(Abort::Data)
+            && data.fixup.is_none()
+            && data.frame.pc == plain_at
+            && data.frame.r[0] == UNMAPPED
+            && data.far == UNMAPPED,
+        "data abort: {} seen, {:?}, fixup {:?}, pc {:#x} (want {plain_at:#x}), far {:#x}",
+        data.count,
+        data.kind,
+        data.fixup,
+        data.frame.pc,
+        data.far
+    );
+    ensure!(
+        jumped == Some(SKIPPED),
+        "prefetch abort: returned {jumped:x?}"
+    );
+    ensure!(
+        prefetch.count == 1
+            && prefetch.kind == Some(Abort::Prefetch)
+            && prefetch.fixup.is_none()
+            && prefetch.frame.pc == UNMAPPED
+            && prefetch.far == UNMAPPED
+            && hits == 1,
+        "prefetch abort: {} seen, {:?}, fixup {:?}, pc {:#x}, far {:#x}, {hits} hits",
+        prefetch.count,
+        prefetch.kind,
+        prefetch.fixup,
+        prefetch.frame.pc,
+        prefetch.far
+    );
+    Ok(())
 }
 
 static UNALIGNED_BP: [Kprobe; 5] = [const { Kprobe::new(Some(nothing), None, 0) }; 5];
