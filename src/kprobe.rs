@@ -71,6 +71,20 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsiz
 /// A pre or post handler: the probe that fired and the interrupted CPU's registers,
 /// which it may change (a pre handler that changes `pc` redirects execution and the
 /// original instruction is not stepped).
+///
+/// # Handler context
+///
+/// A handler runs on the CPU that hit the probe, as an atomic section: **IRQ and FIQ
+/// masked**, on both paths (breakpoint and optimized), on the trap's stack or on the
+/// interrupted stack below the frame. So a handler
+///
+/// - may read and change the frame, count, record into per-CPU or lock-free buffers,
+///   and call probed functions (those hits count as `missed` and are not handled);
+/// - must not wait for another CPU: no spin lock another CPU may hold with IRQs
+///   enabled, no heap allocator or console that locks, no IPI it waits on — that CPU
+///   may be parked in a rendezvous waiting for this one;
+/// - cannot change probes: every registry and return-probe call from a handler returns
+///   [`KprobeError::InterruptsMasked`] at once, always (never a hang).
 pub type Handler = fn(probe: &Kprobe, frame: &mut TrapFrame);
 
 /// Most probes one address can carry.
@@ -334,6 +348,15 @@ pub enum KprobeError {
     },
     /// An instruction slot could not be lent or given back.
     Slot(SlotError),
+    /// The word at the address is already a probe of another registry over the same
+    /// text (a breakpoint word, or a branch into an instruction slot region). One text
+    /// has one registry: register every probe of this text with the same one.
+    ForeignProbe {
+        /// The address given.
+        addr: usize,
+        /// The word there.
+        word: u32,
+    },
 }
 
 impl fmt::Display for KprobeError {
@@ -388,6 +411,10 @@ impl fmt::Display for KprobeError {
                  listing callback)"
             ),
             KprobeError::Slot(e) => write!(f, "instruction slot: {e}"),
+            KprobeError::ForeignProbe { addr, word } => write!(
+                f,
+                "{word:#010x} at {addr:#x} is another registry's probe (one registry per text)"
+            ),
         }
     }
 }
@@ -607,7 +634,84 @@ fn hash(addr: usize, n: usize) -> usize {
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
     /// An empty registry patching through `rendezvous` on `platform`.
+    ///
+    /// `N` is the size of the lookup table (the registry holds up to `N / 2` probed
+    /// addresses). Two entries is the least:
+    ///
+    /// ```
+    /// # use armv7_kprobes::{cache::CacheOps, kprobe::Kprobes, stop_machine::Rendezvous};
+    /// # use armv7_kprobes::{CpuSet, InterruptState, Platform};
+    /// # struct P;
+    /// # impl Platform for P {
+    /// #     fn cpu_id(&self) -> usize { 0 }
+    /// #     fn online_cpus(&self) -> CpuSet { CpuSet::single(0) }
+    /// #     fn send_ipi(&self, _: CpuSet) {}
+    /// #     fn mask_interrupts(&self) -> InterruptState { InterruptState(0) }
+    /// #     fn restore_interrupts(&self, _: InterruptState) {}
+    /// #     fn interrupts_masked(&self) -> bool { false }
+    /// #     fn kernel_text(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn never_probe(&self) -> &[core::ops::Range<usize>] { &[] }
+    /// #     fn slot_region(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn text_alias(&self, a: usize) -> *mut u32 { a as *mut u32 }
+    /// # }
+    /// # struct C;
+    /// # impl CacheOps for C {
+    /// #     fn maintenance_is_broadcast(&self) -> bool { true }
+    /// #     unsafe fn store_text_word(&self, _: usize, _: *mut u32, _: u32) {}
+    /// #     fn clean_dcache_line_to_pou(&self, _: usize) {}
+    /// #     fn dsb_ish(&self) {}
+    /// #     fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    /// #     fn invalidate_icache_all_local(&self) {}
+    /// #     fn invalidate_branch_predictors_inner_shareable(&self) {}
+    /// #     fn invalidate_branch_predictors_local(&self) {}
+    /// #     fn isb(&self) {}
+    /// # }
+    /// # static PLATFORM: P = P;
+    /// # static RENDEZVOUS: Rendezvous<C> = Rendezvous::new(C);
+    /// static KPROBES: Kprobes<P, C, 2> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+    /// ```
+    ///
+    /// and `N < 2` does not compile:
+    ///
+    /// ```compile_fail
+    /// # use armv7_kprobes::{cache::CacheOps, kprobe::Kprobes, stop_machine::Rendezvous};
+    /// # use armv7_kprobes::{CpuSet, InterruptState, Platform};
+    /// # struct P;
+    /// # impl Platform for P {
+    /// #     fn cpu_id(&self) -> usize { 0 }
+    /// #     fn online_cpus(&self) -> CpuSet { CpuSet::single(0) }
+    /// #     fn send_ipi(&self, _: CpuSet) {}
+    /// #     fn mask_interrupts(&self) -> InterruptState { InterruptState(0) }
+    /// #     fn restore_interrupts(&self, _: InterruptState) {}
+    /// #     fn interrupts_masked(&self) -> bool { false }
+    /// #     fn kernel_text(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn never_probe(&self) -> &[core::ops::Range<usize>] { &[] }
+    /// #     fn slot_region(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn text_alias(&self, a: usize) -> *mut u32 { a as *mut u32 }
+    /// # }
+    /// # struct C;
+    /// # impl CacheOps for C {
+    /// #     fn maintenance_is_broadcast(&self) -> bool { true }
+    /// #     unsafe fn store_text_word(&self, _: usize, _: *mut u32, _: u32) {}
+    /// #     fn clean_dcache_line_to_pou(&self, _: usize) {}
+    /// #     fn dsb_ish(&self) {}
+    /// #     fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    /// #     fn invalidate_icache_all_local(&self) {}
+    /// #     fn invalidate_branch_predictors_inner_shareable(&self) {}
+    /// #     fn invalidate_branch_predictors_local(&self) {}
+    /// #     fn isb(&self) {}
+    /// # }
+    /// # static PLATFORM: P = P;
+    /// # static RENDEZVOUS: Rendezvous<C> = Rendezvous::new(C);
+    /// static KPROBES: Kprobes<P, C, 1> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+    /// ```
     pub const fn new(platform: &'static P, rendezvous: &'static Rendezvous<C>) -> Self {
+        const {
+            assert!(
+                N >= 2,
+                "a Kprobes registry needs a lookup table of N >= 2 entries"
+            )
+        };
         Kprobes {
             platform,
             rendezvous,
@@ -713,6 +817,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
+    /// Whether `word` at `addr` is a probe of another registry over the same text: a
+    /// breakpoint word, or a branch into a slot region (this registry's or one another
+    /// registry of this machine claimed). Taking it for the original would save the
+    /// probe as "the instruction" and break the text for good once both unregister.
+    fn is_foreign_probe(&self, addr: usize, word: u32) -> bool {
+        if BreakpointWord::is_breakpoint(Insn(word)) {
+            return true;
+        }
+        match Branch::decode(Insn(word), addr as u32) {
+            Some(b @ (Branch::B { .. } | Branch::Bl { .. })) => {
+                let target = b.target() as usize;
+                self.platform.slot_region().contains(&target)
+                    || self.rendezvous.slot_claims().contains(target)
+            }
+            _ => false,
+        }
+    }
+
     /// Rewrites a site's probe list while holding the registry lock, with interrupts
     /// masked so no trap handler on this CPU can spin on the odd counter.
     fn edit_list(&self, site: &Site, edit: impl FnOnce(&[AtomicPtr<Kprobe>; PROBES_PER_ADDRESS])) {
@@ -726,6 +848,20 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Registers `probe` at `addr`, enabled, and arms the address on every CPU.
+    ///
+    /// Call it from thread context with IRQs enabled. `addr` must be the address of an
+    /// instruction: the word there is decoded, but a literal-pool word (data in text)
+    /// that happens to decode as an instruction cannot be told apart and is accepted —
+    /// probing it would corrupt the data it holds. [`Kprobes::register_symbol`] keeps
+    /// the address inside a symbol.
+    ///
+    /// # Errors
+    ///
+    /// Every [`KprobeError`] says why; the probe, the registry and the text are then as
+    /// they were. Called with IRQs masked (from a probe handler, an exception handler,
+    /// with interrupts off) it returns [`KprobeError::InterruptsMasked`] at once, and
+    /// from an interrupt handler that interrupted a registry call on this CPU
+    /// [`KprobeError::Reentered`]: it never waits where waiting could deadlock.
     pub fn register(&self, probe: &'static Kprobe, addr: usize) -> Result<(), KprobeError> {
         self.check_address(addr)?;
         let mut g = self.lock()?;
@@ -768,6 +904,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Ok(());
         }
         let word = self.read_text(addr);
+        if self.is_foreign_probe(addr, word) {
+            return Err(KprobeError::ForeignProbe { addr, word });
+        }
         let kind = match decode::decode(Insn(word)) {
             Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
             Decoded::Simulate(kind) => kind,
@@ -855,7 +994,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         g.sites_in_use = high;
     }
 
-    /// Registers `probe` at `offset` bytes into the function `name`.
+    /// Registers `probe` at `offset` bytes into the function `name`: the whole
+    /// instruction at the offset must lie inside the symbol's size.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::UnknownSymbol`], [`KprobeError::MisalignedOffset`],
+    /// [`KprobeError::OffsetOutsideSymbol`], and every error of [`Kprobes::register`].
     pub fn register_symbol(
         &self,
         probe: &'static Kprobe,
@@ -867,7 +1012,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if !offset.is_multiple_of(4) {
             return Err(KprobeError::MisalignedOffset { offset });
         }
-        if offset >= range.len() {
+        if offset.checked_add(4).is_none_or(|end| end > range.len()) {
             return Err(KprobeError::OffsetOutsideSymbol {
                 offset,
                 size: range.len(),
@@ -1054,7 +1199,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
         if slots.alloc.is_none() {
             let size = fault::slot_bytes(template);
-            match SlotAllocator::new(self.platform.slot_region(), size) {
+            let region = self.platform.slot_region();
+            let made = SlotAllocator::new(region.clone(), size).and_then(|a| {
+                self.rendezvous
+                    .slot_claims()
+                    .claim(region)
+                    .map(|()| a)
+                    .map_err(SlotError::Claimed)
+            });
+            match made {
                 Ok(a) => slots.alloc = Some(a),
                 Err(e) => {
                     slots.error = Some(e);
@@ -1265,7 +1418,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(self.lock()?.slots.alloc.as_ref().map(|a| a.counts()))
     }
 
-    /// Calls `each` for every registered probe, by address then registration order.
+    /// Calls `each` for every registered probe: addresses in the registry's storage order
+    /// (not sorted; sort the rows by `addr` if you need), the probes of one address in
+    /// registration order. `each` runs with the registry lock held: a registry call from
+    /// it returns [`KprobeError::Reentered`].
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); nothing is listed then.
     pub fn list(&self, mut each: impl FnMut(ProbeInfo)) -> Result<(), KprobeError> {
         let g = self.lock()?;
         for site in self.used_sites(&g) {
@@ -1336,7 +1497,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
-        match self.fire(site, kind, frame, mem, false) {
+        // The exception masked IRQs only: handlers run with FIQs masked too, as on the
+        // optimized path (whose trampoline masks both).
+        let interrupts = self.platform.mask_interrupts();
+        let fired = self.fire(site, kind, frame, mem, false);
+        self.platform.restore_interrupts(interrupts);
+        match fired {
             Fired::Done | Fired::RunInPlace => Trap::Handled,
             Fired::StepFailed(e) => Trap::StepFailed(e),
         }
@@ -1904,11 +2070,80 @@ mod tests {
         assert_eq!(extra.state(), ProbeState::Unregistered);
     }
 
+    #[test]
+    fn registry_calls_with_irqs_masked_or_from_inside_the_registry_are_refused_at_once() {
+        let e = env();
+        let (a, b) = (TEXT + 84, TEXT + 88);
+        let (p1, p2) = (probe(None, None, 1), probe(None, None, 2));
+        e.k.register(p1, a).unwrap();
+        let masked = KprobeError::InterruptsMasked { cpu: 0 };
+        let irq = e.p.mask_interrupts();
+        assert_eq!(e.k.register(p2, b), Err(masked));
+        assert_eq!(e.k.register_symbol(p2, &Symbols, "work", 0), Err(masked));
+        assert_eq!(e.k.unregister(p1), Err(masked));
+        assert_eq!(e.k.disable(p1), Err(masked));
+        assert_eq!(e.k.enable(p1), Err(masked));
+        assert_eq!(e.k.mechanism_of(p1), Err(masked));
+        assert_eq!(e.k.optimize_pending(), Err(masked));
+        assert_eq!(e.k.list(|_| {}), Err(masked));
+        assert_eq!(e.k.slot_counts(), Err(masked));
+        assert_eq!(e.k.allocate_slot().map(|_| ()), Err(masked));
+        assert_eq!(e.k.reclaim_slots(), Err(masked));
+        e.p.restore_interrupts(irq);
+        assert!(
+            masked.to_string().contains("IRQs masked on CPU 0"),
+            "{masked}"
+        );
+
+        // From the listing callback (the lock is held by this CPU): refused, not a hang.
+        let mut inner = None;
+        e.k.list(|_| inner = Some(e.k.register(p2, b))).unwrap();
+        assert_eq!(inner, Some(Err(KprobeError::Reentered { cpu: 0 })));
+        assert_eq!(p2.state(), ProbeState::Unregistered);
+        assert_eq!(e.p.word(b), 0xe320_f000, "nothing written");
+
+        // Another CPU holds the lock: a masked caller is refused at once (it would
+        // spin where it cannot answer that CPU's rendezvous), an unmasked one waits.
+        let (held, release) = (
+            std::sync::Barrier::new(2),
+            std::sync::atomic::AtomicBool::new(false),
+        );
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                FakePlatform::become_cpu(1);
+                e.k.list(|_| {
+                    held.wait();
+                    while !release.load(Ordering::Acquire) {
+                        std::thread::yield_now();
+                    }
+                })
+                .unwrap();
+            });
+            held.wait();
+            let irq = e.p.mask_interrupts();
+            assert_eq!(
+                e.k.register(p2, b),
+                Err(masked),
+                "refused while cpu 1 holds it"
+            );
+            e.p.restore_interrupts(irq);
+            release.store(true, Ordering::Release);
+            e.k.register(p2, b).unwrap();
+        });
+        e.k.unregister(p2).unwrap();
+        e.k.unregister(p1).unwrap();
+    }
+
     struct Symbols;
 
     impl SymbolLookup for Symbols {
         fn lookup(&self, name: &str) -> Option<Range<usize>> {
-            (name == "work").then_some(TEXT + 64..TEXT + 80)
+            match name {
+                "work" => Some(TEXT + 64..TEXT + 80),
+                // 14 bytes: the word at offset 12 would run past its end.
+                "short" => Some(TEXT + 64..TEXT + 78),
+                _ => None,
+            }
         }
     }
 
@@ -1930,6 +2165,14 @@ mod tests {
                 offset: 16,
                 size: 16
             })
+        );
+        assert_eq!(
+            e.k.register_symbol(pr, &Symbols, "short", 12),
+            Err(KprobeError::OffsetOutsideSymbol {
+                offset: 12,
+                size: 14
+            }),
+            "the whole instruction must lie inside the symbol"
         );
         e.k.register_symbol(pr, &Symbols, "work", 12).unwrap();
         assert_eq!(pr.addr(), Some(TEXT + 76));
@@ -2053,6 +2296,18 @@ mod tests {
             KprobeError::MisalignedOffset { offset: 2 },
             KprobeError::Patch(PatchError::Misaligned { addr: 2 }),
             KprobeError::Rendezvous(RendezvousError::CallerNotOnline { cpu: 9 }),
+            KprobeError::InterruptsMasked { cpu: 1 },
+            KprobeError::Reentered { cpu: 1 },
+            KprobeError::Slot(SlotError::Exhausted),
+            KprobeError::Slot(SlotError::Claimed(crate::claims::ClaimError::Full)),
+            KprobeError::Slot(SlotError::Claimed(crate::claims::ClaimError::Overlaps {
+                start: 0x1000,
+                end: 0x2000,
+            })),
+            KprobeError::ForeignProbe {
+                addr: 4,
+                word: 0xe7f0_01f8,
+            },
         ];
         let texts: Vec<_> = all.iter().map(|e| e.to_string()).collect();
         for (i, t) in texts.iter().enumerate() {

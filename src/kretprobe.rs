@@ -586,7 +586,16 @@ impl Kretprobes {
     /// Unregisters `probe`: its entry breakpoint leaves text, and when this returns
     /// neither of its handlers is running or will run again. Returns the number of calls
     /// still in flight; they return to their callers through the trampoline, which frees
-    /// their instances.
+    /// their instances. A followed call that returns while the unregistration is under
+    /// way (after the probe stopped following, before this returns) returns to its
+    /// caller without running the return handler, and is not in the returned count.
+    ///
+    /// # Errors
+    ///
+    /// [`KretprobeError::NotRegistered`], [`KretprobeError::OtherTable`], and the
+    /// registry's errors as [`KretprobeError::Kprobe`] — among them
+    /// [`KprobeError::InterruptsMasked`] at once when called with IRQs masked (e.g. from
+    /// a handler). The probe is then as it was.
     pub fn unregister<P: Platform, C: CacheOps, const N: usize>(
         &self,
         kprobes: &Kprobes<P, C, N>,
@@ -1200,6 +1209,12 @@ mod tests {
             }))
         );
         e.p.set_word(TEXT + 32, before[8]);
+        // With IRQs masked (from a handler): refused before any lock is taken.
+        let irq = e.p.mask_interrupts();
+        let masked = KretprobeError::Kprobe(KprobeError::InterruptsMasked { cpu: 0 });
+        assert_eq!(e.t.register(e.k, rp, F), Err(masked));
+        assert_eq!(e.t.unregister(e.k, rp), Err(masked));
+        e.p.restore_interrupts(irq);
         assert_eq!((rp.is_registered(), e.t.len(), rp.hits()), (false, 0, 0));
         assert_eq!(e.t.unregister(e.k, rp), Err(KretprobeError::NotRegistered));
         e.t.register(e.k, rp, F).unwrap();

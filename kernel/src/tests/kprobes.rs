@@ -99,8 +99,13 @@ pub fn push(a: u32) -> u32 {
     unsafe { kp_push(a) }
 }
 
+/// The address of the i-th of the four `add r0, r0, #1; bx lr` functions.
+pub fn a_per_cpu(i: usize) -> usize {
+    addr(kp_per_cpu) + 8 * i
+}
+
 /// The i-th of the four `add r0, r0, #1; bx lr` functions.
-fn per_cpu(i: usize, a: u32) -> u32 {
+pub fn per_cpu(i: usize, a: u32) -> u32 {
     let f = addr(kp_per_cpu) + 8 * i;
     // SAFETY: kp_per_cpu + 8i (i < 4) is the start of one of the four AAPCS functions.
     unsafe { core::mem::transmute::<usize, extern "C" fn(u32) -> u32>(f)(a) }

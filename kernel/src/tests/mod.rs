@@ -7,6 +7,7 @@ pub mod kretprobes;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
+mod safety_locks;
 mod safety_step;
 mod smoke;
 
@@ -208,6 +209,18 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    Test {
+        name: "registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_not_hung",
+        run: safety_locks::registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_not_hung,
+    },
+    Test {
+        name: "a_second_registry_over_the_same_text_cannot_take_the_first_ones_probes",
+        run: safety_locks::a_second_registry_over_the_same_text_cannot_take_the_first_ones_probes,
+    },
+    Test {
+        name: "handlers_run_with_irq_and_fiq_masked_on_both_paths",
+        run: safety_locks::handlers_run_with_irq_and_fiq_masked_on_both_paths,
     },
     Test {
         name: "a_stepped_load_that_aborts_is_seen_at_the_breakpoint_probe",

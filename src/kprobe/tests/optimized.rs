@@ -488,3 +488,119 @@ fn a_probe_disabled_during_a_hit_still_gets_its_post_handler() {
         assert_eq!(f.r[0], 1, "stepped once");
     }
 }
+
+/// The fake machine of `inner` with another slot region: a second registry over the
+/// same text whose slots lie elsewhere.
+struct OtherSlots {
+    inner: &'static FakePlatform,
+    slots: core::ops::Range<usize>,
+}
+
+impl Platform for OtherSlots {
+    fn cpu_id(&self) -> usize {
+        self.inner.cpu_id()
+    }
+    fn online_cpus(&self) -> crate::platform::CpuSet {
+        self.inner.online_cpus()
+    }
+    fn send_ipi(&self, targets: crate::platform::CpuSet) {
+        self.inner.send_ipi(targets)
+    }
+    fn mask_interrupts(&self) -> crate::platform::InterruptState {
+        self.inner.mask_interrupts()
+    }
+    fn restore_interrupts(&self, previous: crate::platform::InterruptState) {
+        self.inner.restore_interrupts(previous)
+    }
+    fn interrupts_masked(&self) -> bool {
+        self.inner.interrupts_masked()
+    }
+    fn kernel_text(&self) -> core::ops::Range<usize> {
+        self.inner.kernel_text()
+    }
+    fn never_probe(&self) -> &[core::ops::Range<usize>] {
+        self.inner.never_probe()
+    }
+    fn slot_region(&self) -> core::ops::Range<usize> {
+        self.slots.clone()
+    }
+    fn text_alias(&self, addr: usize) -> *mut u32 {
+        self.inner.text_alias(addr)
+    }
+}
+
+#[test]
+fn a_second_registry_over_the_same_text_refuses_the_first_ones_probes_and_slots() {
+    let e = opt_env(SLOTS, 4);
+    let (a, c, d) = (TEXT + 8, TEXT + 12, TEXT + 16);
+    for addr in [a, c, d] {
+        e.p.set_word(addr, ADD_R0_R0_1);
+    }
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let branch = e.p.word(a);
+    let p2 = probe(None, None, 0);
+    e.k.register(p2, c).unwrap();
+
+    // Same platform (so the same slot region), same rendezvous: a second registry.
+    let second: &'static Reg = Box::leak(Box::new(Kprobes::new(e.p, e.r)));
+    let q = probe(None, None, 1);
+    assert_eq!(
+        second.register(q, a),
+        Err(KprobeError::ForeignProbe {
+            addr: a,
+            word: branch
+        }),
+        "a branch into the first registry's slots is not an instruction"
+    );
+    assert_eq!(
+        second.register(q, c),
+        Err(KprobeError::ForeignProbe {
+            addr: c,
+            word: 0xe7f0_01f8
+        }),
+        "a breakpoint word is not an instruction"
+    );
+    assert!(
+        std::format!("{}", second.register(q, c).unwrap_err()).contains("one registry per text")
+    );
+    // Its own probe elsewhere works as a breakpoint, but it cannot take the slots.
+    second.register(q, d).unwrap();
+    let r = second.optimize_pending().unwrap();
+    assert_eq!((r.optimized, r.not_optimized), (0, 1));
+    let m = second.mechanism_of(q).unwrap();
+    assert!(
+        matches!(
+            m,
+            Mechanism::NotOptimized(NotOptimized::SlotRegion(SlotError::Claimed(
+                crate::claims::ClaimError::Overlaps { .. }
+            )))
+        ),
+        "{m:?}"
+    );
+    assert!(std::format!("{m}").contains("another registry owns"), "{m}");
+
+    // A third registry whose own slots lie elsewhere still knows the first one's region.
+    let elsewhere: &'static OtherSlots = Box::leak(Box::new(OtherSlots {
+        inner: e.p,
+        slots: 0x20_0000..0x20_1000,
+    }));
+    let third: &'static Kprobes<OtherSlots, FakeCacheOps, 16> =
+        Box::leak(Box::new(Kprobes::new(elsewhere, e.r)));
+    assert_eq!(
+        third.register(probe(None, None, 2), a),
+        Err(KprobeError::ForeignProbe {
+            addr: a,
+            word: branch
+        })
+    );
+
+    // Everything unregisters to the exact original text.
+    second.unregister(q).unwrap();
+    e.k.unregister(p).unwrap();
+    e.k.unregister(p2).unwrap();
+    for addr in [a, c, d] {
+        assert_eq!(e.p.word(addr), ADD_R0_R0_1, "{addr:#x}");
+    }
+}
