@@ -1526,7 +1526,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // ones whose post handler runs, even if one is disabled meanwhile.
         let (active, n) = site.enabled_probes();
         let each = || active[..n].iter().filter_map(|p| live(*p));
+        // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
+        // handler of this CPU runs strictly inside it: a plain load and store suffice.
         let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
         // The step, recorded for `fixup_fault` while it runs (`missed`: inside a handler
         // of an outer hit, whose running flag a fixup must leave set).
         let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
@@ -1539,9 +1542,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 Err(e) => Fired::StepFailed(e),
             }
         };
-        // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
-        // handler of this CPU runs strictly inside it: a plain load and store suffice.
-        let running = &self.running[cpu];
         if running.load(Ordering::Relaxed) {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);

@@ -52,7 +52,7 @@ use crate::frame::TrapFrame;
 use crate::optprobe::{self, Template};
 use crate::platform::Platform;
 use crate::step;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering, compiler_fence};
+use core::sync::atomic::{AtomicUsize, Ordering, compiler_fence};
 
 /// What [`Kprobes::fixup_fault`] recognised; the frame now describes the probed
 /// instruction at `addr`.
@@ -83,42 +83,32 @@ impl FaultFixup {
     }
 }
 
-/// One CPU's step in progress: the frame it steps from (null when none) and whether it is
-/// a `missed` hit inside an outer hit's handler (whose reentrancy flag must stay set).
-struct Record {
-    frame: AtomicPtr<TrapFrame>,
-    missed: AtomicBool,
-}
-
-/// Per CPU, the step in progress (only that CPU reads or writes its record, with
-/// interrupts masked: Relaxed accesses and compiler fences suffice).
-pub(super) struct Stepping([Record; MAX_CPUS]);
+/// Per CPU, the step in progress: the address of the frame it steps from (null when
+/// none), with bit 0 set when it is a `missed` hit inside an outer hit's handler (whose
+/// reentrancy flag a fixup must leave set). Only that CPU reads or writes its word, with
+/// interrupts masked: Relaxed accesses and compiler fences suffice.
+pub(super) struct Stepping([AtomicUsize; MAX_CPUS]);
 
 /// The record a step replaced, put back when it ends.
-pub(super) struct Outer(*mut TrapFrame, bool);
+pub(super) struct Outer(usize);
+
+const MISSED: usize = 1;
+const _: () = assert!(core::mem::align_of::<TrapFrame>() > MISSED);
 
 impl Stepping {
     pub(super) const fn new() -> Stepping {
-        Stepping(
-            [const {
-                Record {
-                    frame: AtomicPtr::new(core::ptr::null_mut()),
-                    missed: AtomicBool::new(false),
-                }
-            }; MAX_CPUS],
-        )
+        Stepping([const { AtomicUsize::new(0) }; MAX_CPUS])
     }
 
     /// Records that `cpu` is about to step from `frame`.
     #[inline(always)]
     pub(super) fn begin(&self, cpu: usize, frame: &mut TrapFrame, missed: bool) -> Outer {
         let r = &self.0[cpu];
-        let outer = Outer(
-            r.frame.load(Ordering::Relaxed),
-            r.missed.load(Ordering::Relaxed),
+        let outer = Outer(r.load(Ordering::Relaxed));
+        r.store(
+            frame as *mut TrapFrame as usize | usize::from(missed),
+            Ordering::Relaxed,
         );
-        r.missed.store(missed, Ordering::Relaxed);
-        r.frame.store(frame, Ordering::Relaxed);
         // The record is written before any access of the step (an abort handler on this
         // CPU reads it).
         compiler_fence(Ordering::SeqCst);
@@ -129,9 +119,7 @@ impl Stepping {
     #[inline(always)]
     pub(super) fn end(&self, cpu: usize, outer: Outer) {
         compiler_fence(Ordering::SeqCst);
-        let r = &self.0[cpu];
-        r.frame.store(outer.0, Ordering::Relaxed);
-        r.missed.store(outer.1, Ordering::Relaxed);
+        self.0[cpu].store(outer.0, Ordering::Relaxed);
     }
 }
 
@@ -174,9 +162,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     pub fn fixup_fault(&self, frame: &mut TrapFrame) -> Option<FaultFixup> {
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let record = &self.stepping.0[cpu];
-        let stepped = record.frame.load(Ordering::Relaxed);
+        let recorded = record.load(Ordering::Relaxed);
+        let stepped = (recorded & !MISSED) as *const TrapFrame;
         if !stepped.is_null() && stepped_access(frame.pc) {
-            let missed = record.missed.load(Ordering::Relaxed);
             // SAFETY: a non-null record points at the frame the step on this CPU runs
             // from (set by `begin` from a live `&mut TrapFrame`, reset by `end` before
             // that borrow ends). The step was interrupted by this abort and never
@@ -184,9 +172,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             // alive — on the stack above the aborted code — and nothing else uses it;
             // the step engine writes it only after a step completes.
             *frame = unsafe { *stepped };
-            record.frame.store(core::ptr::null_mut(), Ordering::Relaxed);
-            record.missed.store(false, Ordering::Relaxed);
-            if !missed {
+            record.store(0, Ordering::Relaxed);
+            if recorded & MISSED == 0 {
                 self.running[cpu].store(false, Ordering::Relaxed);
             }
             return Some(FaultFixup::Stepped {
