@@ -159,7 +159,8 @@ fn usr_or_sys(cpsr: u32) -> bool {
 }
 
 /// Asks the crate whether the abort belongs to a probed instruction and, if so, moves
-/// the frame there. On the breakpoint path the step ran in SYS mode on the stack our
+/// the frame there. Only the kernel's registry is asked: a kernel with several registries
+/// asks each (at most one has a step in progress on this CPU or owns the slot). On the breakpoint path the step ran in SYS mode on the stack our
 /// undefined-instruction entry chose; when the probed code ran in another mode, the SYS
 /// stack pointer to go back to is the one that entry saved next to the frame the step
 /// ran from (the abandoned handler stack below it is given up).
