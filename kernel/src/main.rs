@@ -43,7 +43,7 @@ pub extern "C" fn kmain() -> ! {
     probes::init();
     gic::init_distributor();
     gic::init_cpu();
-    smp::check_in();
+    smp::come_online();
     // SAFETY: the GIC and the IRQ entry are ready on this core.
     unsafe { aarch32_cpu::interrupt::enable() };
     kprintln!("armv7-kprobes test kernel on {}", board::BOARD.name);

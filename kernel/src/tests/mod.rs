@@ -2,6 +2,8 @@
 
 pub mod conformance;
 mod emulation;
+#[cfg(feature = "board-virt")]
+mod hotplug;
 pub mod kprobes;
 pub mod kretprobes;
 mod optprobes;
@@ -207,6 +209,13 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
+    // host test `virt_hotplug_test_ran_1000_cycles` checks that this one ran.
+    #[cfg(feature = "board-virt")]
+    Test {
+        name: "hotplug_cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes",
+        run: hotplug::cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes,
     },
 ];
 
