@@ -55,6 +55,10 @@
 //!
 //! // Thread context, interrupts enabled:
 //! RENDEZVOUS.run(&PLATFORM, RunOn::AllCpus, &|cpu| { /* idempotent, per-CPU work */ })?;
+//!
+//! // A CPU coming online / going offline (IRQs masked; see `hotplug`):
+//! RENDEZVOUS.cpu_online(&PLATFORM, || mark_online(cpu))?;
+//! RENDEZVOUS.cpu_offline(&PLATFORM, || mark_offline(cpu))?;
 //! ```
 //!
 //! The kernel's contract: every CPU in [`Platform::online_cpus`] answers the IPI (its

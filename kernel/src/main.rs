@@ -62,6 +62,10 @@ pub extern "C" fn kmain() -> ! {
     }
     match bootargs::mode() {
         Mode::Tests => {
+            #[cfg(feature = "board-vexpress-a15")]
+            kprintln!(
+                "hotplug test: does not apply on vexpress-a15 (no PSCI: secondaries are parked, never powered off); it runs on virt"
+            );
             let mut all: Vec<testing::Test> = tests::ALL.to_vec();
             if bootargs::inject() == Inject::FailingTest {
                 all.push(tests::INJECTED_FAILURE);
