@@ -44,6 +44,8 @@ fn hot(a: u32) -> u32 {
 const CYCLES: u32 = 1000;
 /// Calls of each probed function per visit of a core.
 const CALLS_PER_VISIT: u32 = 20;
+/// Spins with interrupts masked before going offline (each yields the vCPU under TCG).
+const TEARDOWN_SPINS: u32 = 200;
 /// Longer than this without progress is a hang.
 const STALL_NS: u64 = 20_000_000_000;
 
@@ -79,6 +81,15 @@ fn visit(cpu: usize) {
             WRONG.fetch_add(1, Ordering::Relaxed);
         }
         CALLS.fetch_add(1, Ordering::Relaxed);
+        core::hint::spin_loop();
+    }
+    // Shut down as a kernel does: interrupts masked first, then some teardown, then the
+    // hook (`smp::go_offline`). A rendezvous core 0 starts meanwhile counts this core
+    // and waits for it: the hook's wait for the lock must answer it before the core
+    // leaves the online set (without the hook, that rendezvous would wait forever).
+    // SAFETY: masks IRQ and FIQ on this core only; it powers off with them masked.
+    unsafe { core::arch::asm!("cpsid if", options(nostack, preserves_flags)) };
+    for _ in 0..TEARDOWN_SPINS {
         core::hint::spin_loop();
     }
 }
