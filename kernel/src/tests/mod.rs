@@ -6,6 +6,7 @@ mod emulation;
 mod hotplug;
 pub mod kprobes;
 pub mod kretprobes;
+mod never_probe;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
@@ -209,6 +210,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    Test {
+        name: "compiler_builtins_on_the_hit_path_cannot_be_probed",
+        run: never_probe::compiler_builtins_cannot_be_probed,
     },
     // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
     // host test `virt_hotplug_test_ran_1000_cycles` checks that this one ran.
