@@ -28,7 +28,8 @@
 //! reaches it finds no invitation.
 //!
 //! The closures run under the initiator lock: one that starts a rendezvous or changes
-//! probes gets [`RendezvousError::AlreadyInRendezvous`] back rather than a deadlock. A
+//! probes gets a [`RendezvousError`] back (this CPU already holds the lock, or is not
+//! online yet) rather than a deadlock. A
 //! CPU should go offline with no probed function on its stack: the return probe of a
 //! call that never returns keeps its instance (it is never freed).
 //!
