@@ -29,9 +29,9 @@
 //!
 //! The closures run under the initiator lock: one that starts a rendezvous or changes
 //! probes gets a [`RendezvousError`] back (this CPU already holds the lock, or is not
-//! online yet) rather than a deadlock. A
-//! CPU should go offline with no probed function on its stack: the return probe of a
-//! call that never returns keeps its instance (it is never freed).
+//! online yet) rather than a deadlock. A CPU should go offline with no probed function
+//! on its stack: the return probe of a call that never returns keeps its instance (it
+//! is never freed).
 //!
 //! A CPU that stops answering without `cpu_offline` (a crash, a power cut) leaves every
 //! later rendezvous waiting for it: the crate cannot tell a slow CPU from a dead one.
