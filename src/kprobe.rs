@@ -60,7 +60,7 @@ use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
 use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
-use crate::spin_lock::{SpinLock, SpinLockGuard};
+use crate::spin_lock::{LockRefused, SpinLock, SpinLockGuard};
 use crate::step::{self, Memory, StepError};
 use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
@@ -71,6 +71,20 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsiz
 /// A pre or post handler: the probe that fired and the interrupted CPU's registers,
 /// which it may change (a pre handler that changes `pc` redirects execution and the
 /// original instruction is not stepped).
+///
+/// # Handler context
+///
+/// A handler runs on the CPU that hit the probe, as an atomic section: **IRQ and FIQ
+/// masked**, on both paths (breakpoint and optimized), on the trap's stack or on the
+/// interrupted stack below the frame. So a handler
+///
+/// - may read and change the frame, count, record into per-CPU or lock-free buffers,
+///   and call probed functions (those hits count as `missed` and are not handled);
+/// - must not wait for another CPU: no spin lock another CPU may hold with IRQs
+///   enabled, no heap allocator or console that locks, no IPI it waits on — that CPU
+///   may be parked in a rendezvous waiting for this one;
+/// - cannot change probes: every registry and return-probe call from a handler returns
+///   [`KprobeError::InterruptsMasked`] at once, always (never a hang).
 pub type Handler = fn(probe: &Kprobe, frame: &mut TrapFrame);
 
 /// Most probes one address can carry.
@@ -317,6 +331,32 @@ pub enum KprobeError {
     Patch(PatchError),
     /// The quiescence rendezvous that ends a disable or unregister was refused.
     Rendezvous(RendezvousError),
+    /// Called with IRQs masked: from a probe handler, an exception or interrupt handler,
+    /// or with interrupts off. Registry calls change text in a rendezvous (or wait for
+    /// a CPU that does), which needs every CPU to take an IPI; they are refused at once
+    /// instead of risking a deadlock. Call from thread context with IRQs enabled.
+    InterruptsMasked {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// This CPU is already inside a call on this registry (an interrupt handler that
+    /// interrupted one, or the callback of [`Kprobes::list`] calling back in): waiting
+    /// for the registry lock would wait for itself.
+    Reentered {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// An instruction slot could not be lent or given back.
+    Slot(SlotError),
+    /// The word at the address is already a probe of another registry over the same
+    /// text (a breakpoint word, or a branch into an instruction slot region). One text
+    /// has one registry: register every probe of this text with the same one.
+    ForeignProbe {
+        /// The address given.
+        addr: usize,
+        /// The word there.
+        word: u32,
+    },
 }
 
 impl fmt::Display for KprobeError {
@@ -360,6 +400,21 @@ impl fmt::Display for KprobeError {
             }
             KprobeError::Patch(e) => write!(f, "text patch failed: {e}"),
             KprobeError::Rendezvous(e) => write!(f, "rendezvous failed: {e}"),
+            KprobeError::InterruptsMasked { cpu } => write!(
+                f,
+                "called with IRQs masked on CPU {cpu} (from a handler or with interrupts off): \
+                 registry calls need thread context with IRQs enabled"
+            ),
+            KprobeError::Reentered { cpu } => write!(
+                f,
+                "CPU {cpu} is already inside a call on this registry (interrupt handler or \
+                 listing callback)"
+            ),
+            KprobeError::Slot(e) => write!(f, "instruction slot: {e}"),
+            KprobeError::ForeignProbe { addr, word } => write!(
+                f,
+                "{word:#010x} at {addr:#x} is another registry's probe (one registry per text)"
+            ),
         }
     }
 }
@@ -369,6 +424,21 @@ impl core::error::Error for KprobeError {}
 impl From<PatchError> for KprobeError {
     fn from(e: PatchError) -> Self {
         KprobeError::Patch(e)
+    }
+}
+
+impl From<SlotError> for KprobeError {
+    fn from(e: SlotError) -> Self {
+        KprobeError::Slot(e)
+    }
+}
+
+impl From<LockRefused> for KprobeError {
+    fn from(e: LockRefused) -> Self {
+        match e {
+            LockRefused::InterruptsMasked { cpu } => KprobeError::InterruptsMasked { cpu },
+            LockRefused::HeldByThisCpu { cpu } => KprobeError::Reentered { cpu },
+        }
     }
 }
 
@@ -413,8 +483,6 @@ struct Site {
     /// Whether a trampoline may run the original itself ([`Variant::Direct`]); written
     /// before the site is published.
     direct: AtomicBool,
-    /// Optimization state (registry lock only).
-    opt: UnsafeCell<Opt>,
     /// While a batch is being optimized: the next site in it (index + 1, 0 ends it) and
     /// the branch word to write here (registry lock; read by the batch's rendezvous).
     batch_next: AtomicU32,
@@ -443,7 +511,6 @@ impl Site {
             kind: UnsafeCell::new(None),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
-            opt: UnsafeCell::new(Opt::Candidate),
             batch_next: AtomicU32::new(0),
             batch_word: AtomicU32::new(0),
         }
@@ -517,19 +584,30 @@ const TOMBSTONE: u32 = u32::MAX;
 pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
     platform: &'static P,
     rendezvous: &'static Rendezvous<C>,
-    lock: SpinLock,
+    /// The bookkeeping only thread-context calls touch, owned by the registry lock.
+    locked: SpinLock<Locked<N>>,
     live: AtomicU32,
     sites: [Site; N],
     /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
     table: [AtomicU32; N],
     running: [AtomicBool; MAX_CPUS],
-    /// The instruction slots (registry lock only).
-    slots: UnsafeCell<Slots>,
-    /// No site below this index is free (registry lock only).
-    first_free_site: AtomicU32,
-    /// 1 + the highest site index in use (registry lock only).
-    sites_in_use: AtomicU32,
 }
+
+/// What the registry lock guards: state no hit path reads.
+struct Locked<const N: usize> {
+    /// Per site (same index as `Kprobes::sites`): where it is on the way to an
+    /// optimized probe.
+    opt: [Opt; N],
+    /// The instruction slots.
+    slots: Slots,
+    /// No site below this index is free.
+    first_free_site: usize,
+    /// 1 + the highest site index in use.
+    sites_in_use: usize,
+}
+
+/// The registry lock held: the guard derefs to what it protects.
+type Guard<'a, const N: usize> = SpinLockGuard<'a, Locked<N>>;
 
 /// The registry's slot allocator, made on first use from the platform's region.
 struct Slots {
@@ -540,12 +618,12 @@ struct Slots {
     lent: [u32; MAX_SLOTS / 32],
 }
 
-// SAFETY: the non-Sync fields are UnsafeCells. Site::kind is written only under the
+// SAFETY: the non-Sync field is Site::kind, an UnsafeCell. It is written only under the
 // registry lock while the site is unpublished (not in the table, so no trap handler can
 // reach it), and read by trap handlers and trampolines only after the table entry (or
 // the rendezvous that published the branch) made it visible. A site leaves the table
-// only after a rendezvous proved no handler still uses it. Site::opt and
-// Kprobes::slots are touched only with the registry lock held.
+// only after a rendezvous proved no handler still uses it. Everything else the registry
+// lock guards lives inside it (`Locked`).
 unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
 
 fn hash(addr: usize, n: usize) -> usize {
@@ -554,36 +632,135 @@ fn hash(addr: usize, n: usize) -> usize {
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
     /// An empty registry patching through `rendezvous` on `platform`.
+    ///
+    /// `N` is the size of the lookup table (the registry holds up to `N / 2` probed
+    /// addresses). Two entries is the least:
+    ///
+    /// ```
+    /// # use armv7_kprobes::{cache::CacheOps, kprobe::Kprobes, stop_machine::Rendezvous};
+    /// # use armv7_kprobes::{CpuSet, InterruptState, Platform};
+    /// # struct P;
+    /// # impl Platform for P {
+    /// #     fn cpu_id(&self) -> usize { 0 }
+    /// #     fn online_cpus(&self) -> CpuSet { CpuSet::single(0) }
+    /// #     fn send_ipi(&self, _: CpuSet) {}
+    /// #     fn mask_interrupts(&self) -> InterruptState { InterruptState(0) }
+    /// #     fn restore_interrupts(&self, _: InterruptState) {}
+    /// #     fn interrupts_masked(&self) -> bool { false }
+    /// #     fn kernel_text(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn never_probe(&self) -> &[core::ops::Range<usize>] { &[] }
+    /// #     fn slot_region(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn text_alias(&self, a: usize) -> *mut u32 { a as *mut u32 }
+    /// # }
+    /// # struct C;
+    /// # impl CacheOps for C {
+    /// #     fn maintenance_is_broadcast(&self) -> bool { true }
+    /// #     unsafe fn store_text_word(&self, _: usize, _: *mut u32, _: u32) {}
+    /// #     fn clean_dcache_line_to_pou(&self, _: usize) {}
+    /// #     fn dsb_ish(&self) {}
+    /// #     fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    /// #     fn invalidate_icache_all_local(&self) {}
+    /// #     fn invalidate_branch_predictors_inner_shareable(&self) {}
+    /// #     fn invalidate_branch_predictors_local(&self) {}
+    /// #     fn isb(&self) {}
+    /// # }
+    /// # static PLATFORM: P = P;
+    /// # static RENDEZVOUS: Rendezvous<C> = Rendezvous::new(C);
+    /// static KPROBES: Kprobes<P, C, 2> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+    /// ```
+    ///
+    /// and `N < 2` does not compile:
+    ///
+    /// ```compile_fail
+    /// # use armv7_kprobes::{cache::CacheOps, kprobe::Kprobes, stop_machine::Rendezvous};
+    /// # use armv7_kprobes::{CpuSet, InterruptState, Platform};
+    /// # struct P;
+    /// # impl Platform for P {
+    /// #     fn cpu_id(&self) -> usize { 0 }
+    /// #     fn online_cpus(&self) -> CpuSet { CpuSet::single(0) }
+    /// #     fn send_ipi(&self, _: CpuSet) {}
+    /// #     fn mask_interrupts(&self) -> InterruptState { InterruptState(0) }
+    /// #     fn restore_interrupts(&self, _: InterruptState) {}
+    /// #     fn interrupts_masked(&self) -> bool { false }
+    /// #     fn kernel_text(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn never_probe(&self) -> &[core::ops::Range<usize>] { &[] }
+    /// #     fn slot_region(&self) -> core::ops::Range<usize> { 0..0 }
+    /// #     fn text_alias(&self, a: usize) -> *mut u32 { a as *mut u32 }
+    /// # }
+    /// # struct C;
+    /// # impl CacheOps for C {
+    /// #     fn maintenance_is_broadcast(&self) -> bool { true }
+    /// #     unsafe fn store_text_word(&self, _: usize, _: *mut u32, _: u32) {}
+    /// #     fn clean_dcache_line_to_pou(&self, _: usize) {}
+    /// #     fn dsb_ish(&self) {}
+    /// #     fn invalidate_icache_line_to_pou(&self, _: usize) {}
+    /// #     fn invalidate_icache_all_local(&self) {}
+    /// #     fn invalidate_branch_predictors_inner_shareable(&self) {}
+    /// #     fn invalidate_branch_predictors_local(&self) {}
+    /// #     fn isb(&self) {}
+    /// # }
+    /// # static PLATFORM: P = P;
+    /// # static RENDEZVOUS: Rendezvous<C> = Rendezvous::new(C);
+    /// static KPROBES: Kprobes<P, C, 1> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+    /// ```
     pub const fn new(platform: &'static P, rendezvous: &'static Rendezvous<C>) -> Self {
+        const {
+            assert!(
+                N >= 2,
+                "a Kprobes registry needs a lookup table of N >= 2 entries"
+            )
+        };
         Kprobes {
             platform,
             rendezvous,
-            lock: SpinLock::new(),
+            locked: SpinLock::new(Locked {
+                opt: [Opt::Candidate; N],
+                slots: Slots {
+                    alloc: None,
+                    error: None,
+                    lent: [0; MAX_SLOTS / 32],
+                },
+                first_free_site: 0,
+                sites_in_use: 0,
+            }),
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
             running: [const { AtomicBool::new(false) }; MAX_CPUS],
-            first_free_site: AtomicU32::new(0),
-            sites_in_use: AtomicU32::new(0),
-            slots: UnsafeCell::new(Slots {
-                alloc: None,
-                error: None,
-                lent: [0; MAX_SLOTS / 32],
-            }),
         }
     }
 
-    fn lock(&self) -> SpinLockGuard<'_> {
-        self.lock.lock()
+    /// Takes the registry lock, or refuses at once when waiting could deadlock (IRQs
+    /// masked on this CPU, or this CPU holds it already: see `spin_lock`). While it
+    /// waits it joins every rendezvous it is invited to.
+    fn lock(&self) -> Result<Guard<'_, N>, KprobeError> {
+        self.locked
+            .lock(self.platform, self.rendezvous)
+            .map_err(KprobeError::from)
+    }
+
+    /// Takes another lock of this kernel's registries (the return-probe table's) with
+    /// the same rules as the registry lock.
+    pub(crate) fn lock_other<'l, T>(
+        &self,
+        lock: &'l SpinLock<T>,
+    ) -> Result<SpinLockGuard<'l, T>, KprobeError> {
+        lock.lock(self.platform, self.rendezvous)
+            .map_err(KprobeError::from)
+    }
+
+    /// Index of `site` in `self.sites`.
+    fn index_of(&self, site: &Site) -> usize {
+        (site as *const Site as usize - self.sites.as_ptr() as usize) / core::mem::size_of::<Site>()
     }
 
     fn patcher(&self) -> TextPatcher<'static, P, C> {
         TextPatcher::new(self.rendezvous, self.platform)
     }
 
-    /// Every site that may be in use (the ones above have never been used).
-    fn used_sites(&self) -> &[Site] {
-        &self.sites[..self.sites_in_use.load(Ordering::Relaxed) as usize]
+    /// Every site that may be in use (the ones above are free).
+    fn used_sites(&self, g: &Guard<'_, N>) -> &[Site] {
+        &self.sites[..g.sites_in_use]
     }
 
     /// The table slot holding `addr`, if any.
@@ -637,6 +814,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
+    /// Whether `word` at `addr` is a probe of another registry over the same text: a
+    /// breakpoint word, or a branch into a slot region (this registry's or one another
+    /// registry of this machine claimed). Taking it for the original would save the
+    /// probe as "the instruction" and break the text for good once both unregister.
+    fn is_foreign_probe(&self, addr: usize, word: u32) -> bool {
+        if BreakpointWord::is_breakpoint(Insn(word)) {
+            return true;
+        }
+        match Branch::decode(Insn(word), addr as u32) {
+            Some(b @ (Branch::B { .. } | Branch::Bl { .. })) => {
+                let target = b.target() as usize;
+                self.platform.slot_region().contains(&target)
+                    || self.rendezvous.slot_claims().contains(target)
+            }
+            _ => false,
+        }
+    }
+
     /// Rewrites a site's probe list while holding the registry lock, with interrupts
     /// masked so no trap handler on this CPU can spin on the odd counter.
     fn edit_list(&self, site: &Site, edit: impl FnOnce(&[AtomicPtr<Kprobe>; PROBES_PER_ADDRESS])) {
@@ -650,9 +845,23 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Registers `probe` at `addr`, enabled, and arms the address on every CPU.
+    ///
+    /// Call it from thread context with IRQs enabled. `addr` must be the address of an
+    /// instruction: the word there is decoded, but a literal-pool word (data in text)
+    /// that happens to decode as an instruction cannot be told apart and is accepted —
+    /// probing it would corrupt the data it holds. [`Kprobes::register_symbol`] keeps
+    /// the address inside a symbol.
+    ///
+    /// # Errors
+    ///
+    /// Every [`KprobeError`] says why; the probe, the registry and the text are then as
+    /// they were. Called with IRQs masked (from a probe handler, an exception handler,
+    /// with interrupts off) it returns [`KprobeError::InterruptsMasked`] at once, and
+    /// from an interrupt handler that interrupted a registry call on this CPU
+    /// [`KprobeError::Reentered`]: it never waits where waiting could deadlock.
     pub fn register(&self, probe: &'static Kprobe, addr: usize) -> Result<(), KprobeError> {
         self.check_address(addr)?;
-        let _g = self.lock();
+        let mut g = self.lock()?;
         if probe.state.load(Ordering::Acquire) != UNREGISTERED {
             return Err(KprobeError::AlreadyRegistered {
                 addr: probe.addr.load(Ordering::Relaxed),
@@ -692,6 +901,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Ok(());
         }
         let word = self.read_text(addr);
+        if self.is_foreign_probe(addr, word) {
+            return Err(KprobeError::ForeignProbe { addr, word });
+        }
         let kind = match decode::decode(Insn(word)) {
             Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
             Decoded::Simulate(kind) => kind,
@@ -710,7 +922,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
             return Err(KprobeError::OutOfSites);
         }
-        let from = self.first_free_site.load(Ordering::Relaxed) as usize;
+        let from = g.first_free_site;
         let Some(index) = self.sites[from..]
             .iter()
             .position(|s| s.addr.load(Ordering::Relaxed) == 0)
@@ -718,10 +930,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         else {
             return Err(KprobeError::OutOfSites);
         };
-        self.first_free_site
-            .store(index as u32 + 1, Ordering::Relaxed);
-        self.sites_in_use
-            .fetch_max(index as u32 + 1, Ordering::Relaxed);
+        g.first_free_site = index + 1;
+        g.sites_in_use = g.sites_in_use.max(index + 1);
         let site = &self.sites[index];
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(word, Ordering::Relaxed);
@@ -731,8 +941,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             optprobe::variant(kind, Insn(word)) == Variant::Direct,
             Ordering::Relaxed,
         );
-        // SAFETY: registry lock held.
-        unsafe { *site.opt.get() = Opt::Candidate };
+        g.opt[index] = Opt::Candidate;
         site.probes[0].store(ptr, Ordering::Relaxed);
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
@@ -745,7 +954,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         self.table[slot].store(index as u32 + 1, Ordering::Release);
         self.live.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.set_armed(addr, site, true) {
-            self.remove_site(slot, site);
+            self.remove_site(&mut g, slot, site);
             probe.state.store(UNREGISTERED, Ordering::Release);
             return Err(e);
         }
@@ -759,9 +968,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         probe.state.store(ENABLED, Ordering::Release);
     }
 
-    fn remove_site(&self, slot: usize, site: &Site) {
-        let index = self.table[slot].load(Ordering::Relaxed) - 1;
-        self.first_free_site.fetch_min(index, Ordering::Relaxed);
+    fn remove_site(&self, g: &mut Guard<'_, N>, slot: usize, site: &Site) {
+        let index = self.table[slot].load(Ordering::Relaxed) as usize - 1;
+        g.first_free_site = g.first_free_site.min(index);
         let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
         self.table[slot].store(
             if next_empty { EMPTY } else { TOMBSTONE },
@@ -775,14 +984,20 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.addr.store(0, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);
         // Scans stop at the highest site in use: lower the mark past free sites.
-        let mut high = self.sites_in_use.load(Ordering::Relaxed) as usize;
+        let mut high = g.sites_in_use;
         while high > 0 && self.sites[high - 1].addr.load(Ordering::Relaxed) == 0 {
             high -= 1;
         }
-        self.sites_in_use.store(high as u32, Ordering::Relaxed);
+        g.sites_in_use = high;
     }
 
-    /// Registers `probe` at `offset` bytes into the function `name`.
+    /// Registers `probe` at `offset` bytes into the function `name`: the whole
+    /// instruction at the offset must lie inside the symbol's size.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::UnknownSymbol`], [`KprobeError::MisalignedOffset`],
+    /// [`KprobeError::OffsetOutsideSymbol`], and every error of [`Kprobes::register`].
     pub fn register_symbol(
         &self,
         probe: &'static Kprobe,
@@ -794,7 +1009,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if !offset.is_multiple_of(4) {
             return Err(KprobeError::MisalignedOffset { offset });
         }
-        if offset >= range.len() {
+        if offset.checked_add(4).is_none_or(|end| end > range.len()) {
             return Err(KprobeError::OffsetOutsideSymbol {
                 offset,
                 size: range.len(),
@@ -830,7 +1045,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// is back in text, exactly. When this returns its handlers are not running and will
     /// not run again.
     pub fn unregister(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
-        let _g = self.lock();
+        let mut g = self.lock()?;
         if probe.state.load(Ordering::Acquire) == UNREGISTERED {
             return Err(KprobeError::NotRegistered);
         }
@@ -846,14 +1061,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if site.armed.load(Ordering::Relaxed) && !others_enabled {
             // The last enabled probe goes: the original back first (a rendezvous, so
             // also the quiescent point), then the bookkeeping.
-            self.disarm(addr, site)?;
+            self.disarm(&mut g, addr, site)?;
             self.unlink(site, ptr);
         } else {
             self.synchronize_after(site, ptr)?;
         }
         probe.state.store(UNREGISTERED, Ordering::Release);
         if site.count() == 0 {
-            self.remove_site(slot, site);
+            self.remove_site(&mut g, slot, site);
         }
         Ok(())
     }
@@ -888,7 +1103,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Stops `probe` firing without unregistering it (its counters are kept). When no
     /// enabled probe remains at its address the original word goes back into text.
     pub fn disable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
-        let _g = self.lock();
+        let mut g = self.lock()?;
         let addr = match probe.state.load(Ordering::Acquire) {
             UNREGISTERED => return Err(KprobeError::NotRegistered),
             DISABLED => return Ok(()),
@@ -901,7 +1116,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let result = if site.any_enabled() {
             self.synchronize()
         } else {
-            self.disarm(addr, site)
+            self.disarm(&mut g, addr, site)
         };
         if result.is_err() {
             probe.state.store(ENABLED, Ordering::Release);
@@ -911,7 +1126,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// Makes a disabled `probe` fire again, re-arming its address if needed.
     pub fn enable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
-        let _g = self.lock();
+        let _g = self.lock()?;
         let addr = match probe.state.load(Ordering::Acquire) {
             UNREGISTERED => return Err(KprobeError::NotRegistered),
             ENABLED => return Ok(()),
@@ -928,12 +1143,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// How `site` is probed in text now (registry lock held).
-    fn mechanism(&self, site: &Site) -> Mechanism {
+    fn mechanism(&self, g: &Guard<'_, N>, site: &Site) -> Mechanism {
         if !site.armed.load(Ordering::Relaxed) {
             return Mechanism::Disarmed;
         }
-        // SAFETY: registry lock held.
-        match unsafe { *site.opt.get() } {
+        match g.opt[self.index_of(site)] {
             Opt::Candidate => Mechanism::Breakpoint,
             Opt::Failed(why) => Mechanism::NotOptimized(why),
             Opt::Optimized(_, variant) => Mechanism::Optimized(variant),
@@ -942,43 +1156,41 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// How the address `probe` is registered at is probed in text now.
     pub fn mechanism_of(&self, probe: &'static Kprobe) -> Result<Mechanism, KprobeError> {
-        let _g = self.lock();
+        let g = self.lock()?;
         if probe.state.load(Ordering::Acquire) == UNREGISTERED {
             return Err(KprobeError::NotRegistered);
         }
         let (_, site) = self
             .find(probe.addr.load(Ordering::Relaxed))
             .ok_or(KprobeError::NotRegistered)?;
-        Ok(self.mechanism(site))
+        Ok(self.mechanism(&g, site))
     }
 
     /// Takes the probe out of text: the original word back (from a breakpoint or from a
     /// branch, in one rendezvous, which is also the quiescent point for the handlers).
     /// An optimized site's slot goes dirty and is reclaimed after one more rendezvous, so
     /// a CPU still on its way through the trampoline finishes there first.
-    fn disarm(&self, addr: usize, site: &Site) -> Result<(), KprobeError> {
+    fn disarm(&self, g: &mut Guard<'_, N>, addr: usize, site: &Site) -> Result<(), KprobeError> {
         self.set_armed(addr, site, false)?;
-        // SAFETY: registry lock held.
-        let opt = unsafe { &mut *site.opt.get() };
-        if let Opt::Optimized(slot, _) = *opt {
-            *opt = Opt::Candidate;
-            // SAFETY: registry lock held.
-            let slots = unsafe { &mut *self.slots.get() };
-            if let Some(alloc) = slots.alloc.as_mut() {
+        let index = self.index_of(site);
+        if let Opt::Optimized(slot, _) = g.opt[index] {
+            g.opt[index] = Opt::Candidate;
+            if let Some(alloc) = g.slots.alloc.as_mut() {
                 // The slot came from this allocator and is in use: this cannot fail.
                 let _ = alloc.release(slot);
             }
             // A failed reclaim leaves the slot dirty until the next one.
-            let _ = self.reclaim_locked();
+            let _ = self.reclaim_locked(g);
         }
         Ok(())
     }
 
     /// The slot allocator, made on first use (registry lock held).
-    #[allow(clippy::mut_from_ref)] // the registry lock serializes every caller
-    fn allocator(&self, template: &Template) -> Result<&mut SlotAllocator<MAX_SLOTS>, SlotError> {
-        // SAFETY: registry lock held; no other reference to `slots` is live.
-        let slots = unsafe { &mut *self.slots.get() };
+    fn allocator<'g>(
+        &self,
+        slots: &'g mut Slots,
+        template: &Template,
+    ) -> Result<&'g mut SlotAllocator<MAX_SLOTS>, SlotError> {
         if let Some(e) = slots.error {
             return Err(e);
         }
@@ -987,7 +1199,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 .bytes()
                 .max(step::EMULATION_SLOT_BYTES)
                 .next_multiple_of(8);
-            match SlotAllocator::new(self.platform.slot_region(), size) {
+            let region = self.platform.slot_region();
+            let made = SlotAllocator::new(region.clone(), size).and_then(|a| {
+                self.rendezvous
+                    .slot_claims()
+                    .claim(region)
+                    .map(|()| a)
+                    .map_err(SlotError::Claimed)
+            });
+            match made {
                 Ok(a) => slots.alloc = Some(a),
                 Err(e) => {
                     slots.error = Some(e);
@@ -999,10 +1219,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Frees every dirty slot after a rendezvous (registry lock held).
-    fn reclaim_locked(&self) -> Result<usize, KprobeError> {
-        // SAFETY: registry lock held.
-        let slots = unsafe { &mut *self.slots.get() };
-        let Some(alloc) = slots.alloc.as_mut() else {
+    fn reclaim_locked(&self, g: &mut Guard<'_, N>) -> Result<usize, KprobeError> {
+        let Some(alloc) = g.slots.alloc.as_mut() else {
             return Ok(0);
         };
         if alloc.counts().dirty == 0 {
@@ -1024,25 +1242,32 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ///
     /// On error (the rendezvous was refused) nothing changed: text, slots, listing.
     pub fn optimize_pending(&self) -> Result<OptimizeReport, KprobeError> {
-        let _g = self.lock();
+        let mut g = self.lock()?;
+        let Locked {
+            opt,
+            slots,
+            sites_in_use,
+            ..
+        } = &mut *g;
         let template = optprobe::template();
         let mut report = OptimizeReport::default();
-        let candidates = || {
-            self.used_sites().iter().enumerate().filter(|(_, site)| {
-                // SAFETY: registry lock held.
-                let opt = unsafe { *site.opt.get() };
-                site.addr.load(Ordering::Relaxed) != 0
-                    && site.armed.load(Ordering::Relaxed)
-                    && matches!(opt, Opt::Candidate | Opt::Failed(NotOptimized::NoSlot))
-            })
+        let is_candidate = |index: usize, opt: &[Opt; N]| {
+            let site = &self.sites[index];
+            site.addr.load(Ordering::Relaxed) != 0
+                && site.armed.load(Ordering::Relaxed)
+                && matches!(
+                    opt[index],
+                    Opt::Candidate | Opt::Failed(NotOptimized::NoSlot)
+                )
         };
-        let alloc = match self.allocator(&template) {
+        let alloc = match self.allocator(slots, &template) {
             Ok(a) => a,
             Err(e) => {
-                for (_, site) in candidates() {
-                    // SAFETY: registry lock held.
-                    unsafe { *site.opt.get() = Opt::Failed(NotOptimized::SlotRegion(e)) };
-                    report.not_optimized += 1;
+                for index in 0..*sites_in_use {
+                    if is_candidate(index, opt) {
+                        opt[index] = Opt::Failed(NotOptimized::SlotRegion(e));
+                        report.not_optimized += 1;
+                    }
                 }
                 return Ok(report);
             }
@@ -1052,7 +1277,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let mut words = [0u32; MAX_TEMPLATE_WORDS];
         let words = &mut words[..template.bytes() / 4];
         let mut head = 0u32;
-        for (index, site) in candidates() {
+        for index in 0..*sites_in_use {
+            if !is_candidate(index, opt) {
+                continue;
+            }
+            let site = &self.sites[index];
             let addr = site.addr.load(Ordering::Relaxed);
             let original = site.original.load(Ordering::Relaxed);
             let (from, to) = (addr as u32, addr.wrapping_add(4) as u32);
@@ -1067,8 +1296,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     } else {
                         NotOptimized::OutOfRange
                     };
-                    // SAFETY: registry lock held.
-                    unsafe { *site.opt.get() = Opt::Failed(why) };
+                    opt[index] = Opt::Failed(why);
                     report.not_optimized += 1;
                     continue;
                 }
@@ -1098,21 +1326,19 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 // is not expected; if it happens the slot was never used and the probe
                 // stays a breakpoint.
                 let _ = alloc.release_unused(slot);
-                // SAFETY: registry lock held.
-                unsafe { *site.opt.get() = Opt::Failed(NotOptimized::OutOfRange) };
+                opt[index] = Opt::Failed(NotOptimized::OutOfRange);
                 report.not_optimized += 1;
                 continue;
             };
             if let Err(e) = patcher.write_unpublished(slot.addr(), words) {
                 let _ = alloc.release_unused(slot);
-                self.abandon_batch(alloc, head);
+                self.abandon_batch(opt, alloc, head);
                 return Err(e.into());
             }
             site.batch_word.store(branch.word(), Ordering::Relaxed);
             site.batch_next.store(head, Ordering::Relaxed);
             head = index as u32 + 1;
-            // SAFETY: registry lock held.
-            unsafe { *site.opt.get() = Opt::Optimized(slot, variant) };
+            opt[index] = Opt::Optimized(slot, variant);
             report.optimized += 1;
         }
         if head == 0 {
@@ -1122,7 +1348,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             registry: self,
             head,
         }) {
-            self.abandon_batch(alloc, head);
+            self.abandon_batch(opt, alloc, head);
             return Err(e.into());
         }
         report.rendezvous = 1;
@@ -1131,17 +1357,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// Undoes a batch that was never published: its sites are candidates again and their
     /// slots free.
-    fn abandon_batch(&self, alloc: &mut SlotAllocator<MAX_SLOTS>, head: u32) {
+    fn abandon_batch(&self, opt: &mut [Opt; N], alloc: &mut SlotAllocator<MAX_SLOTS>, head: u32) {
         let mut i = head;
         while i != 0 {
-            let site = &self.sites[i as usize - 1];
-            // SAFETY: registry lock held.
-            let opt = unsafe { &mut *site.opt.get() };
-            if let Opt::Optimized(slot, _) = *opt {
+            let index = i as usize - 1;
+            if let Opt::Optimized(slot, _) = opt[index] {
                 let _ = alloc.release_unused(slot);
             }
-            *opt = Opt::Candidate;
-            i = site.batch_next.load(Ordering::Relaxed);
+            opt[index] = Opt::Candidate;
+            i = self.sites[index].batch_next.load(Ordering::Relaxed);
         }
     }
 
@@ -1160,12 +1384,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Lends an instruction slot (e.g. for an emulation copy, see
     /// `arch::emulate`) from the same allocator the trampolines use. It is the
     /// caller's until [`Kprobes::release_slot`].
-    pub fn allocate_slot(&self) -> Result<Slot, SlotError> {
-        let _g = self.lock();
-        let alloc = self.allocator(&optprobe::template())?;
-        let slot = alloc.allocate()?;
-        // SAFETY: registry lock held.
-        let slots = unsafe { &mut *self.slots.get() };
+    pub fn allocate_slot(&self) -> Result<Slot, KprobeError> {
+        let mut g = self.lock()?;
+        let slots = &mut g.slots;
+        let slot = self.allocator(slots, &optprobe::template())?.allocate()?;
         slots.lent[slot.index() / 32] |= 1 << (slot.index() % 32);
         Ok(slot)
     }
@@ -1173,10 +1395,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until the next
     /// [`Kprobes::reclaim_slots`] (or any unoptimize). Slots the registry uses itself
     /// cannot be released here.
-    pub fn release_slot(&self, slot: Slot) -> Result<(), SlotError> {
-        let _g = self.lock();
-        // SAFETY: registry lock held.
-        let slots = unsafe { &mut *self.slots.get() };
+    pub fn release_slot(&self, slot: Slot) -> Result<(), KprobeError> {
+        let mut g = self.lock()?;
+        let slots = &mut g.slots;
         let (word, bit) = (slot.index() / 32, 1u32 << (slot.index() % 32));
         let lent = slots.lent.get(word).is_some_and(|w| w & bit != 0);
         let alloc = slots.alloc.as_mut().filter(|_| lent);
@@ -1188,29 +1409,32 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Runs a rendezvous (a quiescent point: every CPU has since left any slot it was
     /// in) and frees every dirty slot. Returns how many.
     pub fn reclaim_slots(&self) -> Result<usize, KprobeError> {
-        let _g = self.lock();
-        self.reclaim_locked()
+        let mut g = self.lock()?;
+        self.reclaim_locked(&mut g)
     }
 
     /// How many slots are free, in use and dirty (`None` before the first use).
-    pub fn slot_counts(&self) -> Option<SlotCounts> {
-        let _g = self.lock();
-        // SAFETY: registry lock held.
-        unsafe { &*self.slots.get() }
-            .alloc
-            .as_ref()
-            .map(|a| a.counts())
+    pub fn slot_counts(&self) -> Result<Option<SlotCounts>, KprobeError> {
+        Ok(self.lock()?.slots.alloc.as_ref().map(|a| a.counts()))
     }
 
-    /// Calls `each` for every registered probe, by address then registration order.
-    pub fn list(&self, mut each: impl FnMut(ProbeInfo)) {
-        let _g = self.lock();
-        for site in self.used_sites() {
+    /// Calls `each` for every registered probe: addresses in the registry's storage order
+    /// (not sorted; sort the rows by `addr` if you need), the probes of one address in
+    /// registration order. `each` runs with the registry lock held: a registry call from
+    /// it returns [`KprobeError::Reentered`].
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); nothing is listed then.
+    pub fn list(&self, mut each: impl FnMut(ProbeInfo)) -> Result<(), KprobeError> {
+        let g = self.lock()?;
+        for site in self.used_sites(&g) {
             let addr = site.addr.load(Ordering::Relaxed);
             if addr == 0 {
                 continue;
             }
-            let mechanism = self.mechanism(site);
+            let mechanism = self.mechanism(&g, site);
             for p in site
                 .probes
                 .iter()
@@ -1226,6 +1450,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 });
             }
         }
+        Ok(())
     }
 
     /// Number of probed addresses.
@@ -1272,7 +1497,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
-        match self.fire(site, kind, frame, mem, false) {
+        // The exception masked IRQs only: handlers run with FIQs masked too, as on the
+        // optimized path (whose trampoline masks both).
+        let interrupts = self.platform.mask_interrupts();
+        let fired = self.fire(site, kind, frame, mem, false);
+        self.platform.restore_interrupts(interrupts);
+        match fired {
             Fired::Done | Fired::RunInPlace => Trap::Handled,
             Fired::StepFailed(e) => Trap::StepFailed(e),
         }
@@ -1550,7 +1780,8 @@ mod tests {
         assert_eq!(ORDER.load(Ordering::Relaxed), 1267);
         assert_eq!((p1.hits(), p2.hits()), (1, 1));
         let mut seen = Vec::new();
-        e.k.list(|i| seen.push((i.addr, i.data, i.hits, i.state)));
+        e.k.list(|i| seen.push((i.addr, i.data, i.hits, i.state)))
+            .unwrap();
         assert_eq!(
             seen,
             [
@@ -1812,11 +2043,80 @@ mod tests {
         assert_eq!(extra.state(), ProbeState::Unregistered);
     }
 
+    #[test]
+    fn registry_calls_with_irqs_masked_or_from_inside_the_registry_are_refused_at_once() {
+        let e = env();
+        let (a, b) = (TEXT + 84, TEXT + 88);
+        let (p1, p2) = (probe(None, None, 1), probe(None, None, 2));
+        e.k.register(p1, a).unwrap();
+        let masked = KprobeError::InterruptsMasked { cpu: 0 };
+        let irq = e.p.mask_interrupts();
+        assert_eq!(e.k.register(p2, b), Err(masked));
+        assert_eq!(e.k.register_symbol(p2, &Symbols, "work", 0), Err(masked));
+        assert_eq!(e.k.unregister(p1), Err(masked));
+        assert_eq!(e.k.disable(p1), Err(masked));
+        assert_eq!(e.k.enable(p1), Err(masked));
+        assert_eq!(e.k.mechanism_of(p1), Err(masked));
+        assert_eq!(e.k.optimize_pending(), Err(masked));
+        assert_eq!(e.k.list(|_| {}), Err(masked));
+        assert_eq!(e.k.slot_counts(), Err(masked));
+        assert_eq!(e.k.allocate_slot().map(|_| ()), Err(masked));
+        assert_eq!(e.k.reclaim_slots(), Err(masked));
+        e.p.restore_interrupts(irq);
+        assert!(
+            masked.to_string().contains("IRQs masked on CPU 0"),
+            "{masked}"
+        );
+
+        // From the listing callback (the lock is held by this CPU): refused, not a hang.
+        let mut inner = None;
+        e.k.list(|_| inner = Some(e.k.register(p2, b))).unwrap();
+        assert_eq!(inner, Some(Err(KprobeError::Reentered { cpu: 0 })));
+        assert_eq!(p2.state(), ProbeState::Unregistered);
+        assert_eq!(e.p.word(b), 0xe320_f000, "nothing written");
+
+        // Another CPU holds the lock: a masked caller is refused at once (it would
+        // spin where it cannot answer that CPU's rendezvous), an unmasked one waits.
+        let (held, release) = (
+            std::sync::Barrier::new(2),
+            std::sync::atomic::AtomicBool::new(false),
+        );
+        std::thread::scope(|sc| {
+            sc.spawn(|| {
+                FakePlatform::become_cpu(1);
+                e.k.list(|_| {
+                    held.wait();
+                    while !release.load(Ordering::Acquire) {
+                        std::thread::yield_now();
+                    }
+                })
+                .unwrap();
+            });
+            held.wait();
+            let irq = e.p.mask_interrupts();
+            assert_eq!(
+                e.k.register(p2, b),
+                Err(masked),
+                "refused while cpu 1 holds it"
+            );
+            e.p.restore_interrupts(irq);
+            release.store(true, Ordering::Release);
+            e.k.register(p2, b).unwrap();
+        });
+        e.k.unregister(p2).unwrap();
+        e.k.unregister(p1).unwrap();
+    }
+
     struct Symbols;
 
     impl SymbolLookup for Symbols {
         fn lookup(&self, name: &str) -> Option<Range<usize>> {
-            (name == "work").then_some(TEXT + 64..TEXT + 80)
+            match name {
+                "work" => Some(TEXT + 64..TEXT + 80),
+                // 14 bytes: the word at offset 12 would run past its end.
+                "short" => Some(TEXT + 64..TEXT + 78),
+                _ => None,
+            }
         }
     }
 
@@ -1838,6 +2138,14 @@ mod tests {
                 offset: 16,
                 size: 16
             })
+        );
+        assert_eq!(
+            e.k.register_symbol(pr, &Symbols, "short", 12),
+            Err(KprobeError::OffsetOutsideSymbol {
+                offset: 12,
+                size: 14
+            }),
+            "the whole instruction must lie inside the symbol"
         );
         e.k.register_symbol(pr, &Symbols, "work", 12).unwrap();
         assert_eq!(pr.addr(), Some(TEXT + 76));
@@ -1866,24 +2174,8 @@ mod tests {
         })
         .unwrap();
         let r = results.into_inner().unwrap();
-        assert!(
-            r[0].as_ref()
-                .unwrap_err()
-                .starts_with("Patch(Rendezvous(NestedInCallback"),
-            "{r:?}"
-        );
-        assert!(
-            r[1].as_ref()
-                .unwrap_err()
-                .starts_with("Rendezvous(NestedInCallback"),
-            "{r:?}"
-        );
-        assert!(
-            r[2].as_ref()
-                .unwrap_err()
-                .starts_with("Rendezvous(NestedInCallback"),
-            "{r:?}"
-        );
+        // A rendezvous callback runs with IRQs masked: refused before the registry lock.
+        assert_eq!(r, vec![Err("InterruptsMasked { cpu: 0 }".to_string()); 3]);
         assert_eq!(
             (p1.state(), p2.state(), p3.state()),
             (
@@ -1894,7 +2186,7 @@ mod tests {
         );
         assert_eq!(e.p.word(TEXT + 88), 0xe320_f000);
         let mut n = 0;
-        e.k.list(|_| n += 1);
+        e.k.list(|_| n += 1).unwrap();
         assert_eq!(n, 2);
     }
 
@@ -1977,6 +2269,18 @@ mod tests {
             KprobeError::MisalignedOffset { offset: 2 },
             KprobeError::Patch(PatchError::Misaligned { addr: 2 }),
             KprobeError::Rendezvous(RendezvousError::CallerNotOnline { cpu: 9 }),
+            KprobeError::InterruptsMasked { cpu: 1 },
+            KprobeError::Reentered { cpu: 1 },
+            KprobeError::Slot(SlotError::Exhausted),
+            KprobeError::Slot(SlotError::Claimed(crate::claims::ClaimError::Full)),
+            KprobeError::Slot(SlotError::Claimed(crate::claims::ClaimError::Overlaps {
+                start: 0x1000,
+                end: 0x2000,
+            })),
+            KprobeError::ForeignProbe {
+                addr: 4,
+                word: 0xe7f0_01f8,
+            },
         ];
         let texts: Vec<_> = all.iter().map(|e| e.to_string()).collect();
         for (i, t) in texts.iter().enumerate() {

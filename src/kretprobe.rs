@@ -444,7 +444,8 @@ pub const HOST_TRAMPOLINE: usize = 0xffff_0f00;
 /// the user owns, like [`Kprobes`].
 pub struct Kretprobes {
     platform: &'static dyn Platform,
-    lock: SpinLock,
+    /// Serializes registering and unregistering (the table itself is lock-free).
+    lock: SpinLock<()>,
     probes: [AtomicPtr<Kretprobe>; MAX_KRETPROBES],
     /// Table entries at or above this index have never been used.
     used: AtomicUsize,
@@ -457,7 +458,7 @@ impl Kretprobes {
     pub const fn new(platform: &'static dyn Platform) -> Kretprobes {
         Kretprobes {
             platform,
-            lock: SpinLock::new(),
+            lock: SpinLock::new(()),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_KRETPROBES],
             used: AtomicUsize::new(0),
             stamp: AtomicU64::new(0),
@@ -470,8 +471,16 @@ impl Kretprobes {
         trampoline()
     }
 
-    fn lock(&self) -> SpinLockGuard<'_> {
-        self.lock.lock()
+    /// Takes the table lock the way the registry takes its own (see `spin_lock`):
+    /// refused at once with IRQs masked or when this CPU holds it, joining `kprobes`'
+    /// rendezvous while it waits.
+    fn lock<P: Platform, C: CacheOps, const N: usize>(
+        &self,
+        kprobes: &Kprobes<P, C, N>,
+    ) -> Result<SpinLockGuard<'_, ()>, KretprobeError> {
+        kprobes
+            .lock_other(&self.lock)
+            .map_err(KretprobeError::Kprobe)
     }
 
     fn used(&self) -> &[AtomicPtr<Kretprobe>] {
@@ -509,7 +518,7 @@ impl Kretprobes {
         probe: &'static Kretprobe,
         addr: usize,
     ) -> Result<(), KretprobeError> {
-        let _g = self.lock();
+        let _g = self.lock(kprobes)?;
         if probe.is_registered() {
             return Err(KretprobeError::AlreadyRegistered {
                 addr: probe.kprobe.addr().unwrap_or(0),
@@ -577,13 +586,22 @@ impl Kretprobes {
     /// Unregisters `probe`: its entry breakpoint leaves text, and when this returns
     /// neither of its handlers is running or will run again. Returns the number of calls
     /// still in flight; they return to their callers through the trampoline, which frees
-    /// their instances.
+    /// their instances. A followed call that returns while the unregistration is under
+    /// way (after the probe stopped following, before this returns) returns to its
+    /// caller without running the return handler, and is not in the returned count.
+    ///
+    /// # Errors
+    ///
+    /// [`KretprobeError::NotRegistered`], [`KretprobeError::OtherTable`], and the
+    /// registry's errors as [`KretprobeError::Kprobe`] — among them
+    /// [`KprobeError::InterruptsMasked`] at once when called with IRQs masked (e.g. from
+    /// a handler). The probe is then as it was.
     pub fn unregister<P: Platform, C: CacheOps, const N: usize>(
         &self,
         kprobes: &Kprobes<P, C, N>,
         probe: &'static Kretprobe,
     ) -> Result<usize, KretprobeError> {
-        let _g = self.lock();
+        let _g = self.lock(kprobes)?;
         if !probe.is_registered() {
             return Err(KretprobeError::NotRegistered);
         }
@@ -887,7 +905,7 @@ mod tests {
         );
         assert_eq!((rp.outstanding(), rp.missed()), (0, 0));
         let mut listed = Vec::new();
-        e.k.list(|i| listed.push((i.addr, i.data)));
+        e.k.list(|i| listed.push((i.addr, i.data))).unwrap();
         assert_eq!(listed, [(F, 9)], "the entry probe is an ordinary kprobe");
         assert_eq!(e.t.unregister(e.k, rp), Ok(0));
         assert_eq!((e.p.word(F), e.t.len(), rp.addr()), (PUSH_R4_LR, 0, None));
@@ -1191,6 +1209,12 @@ mod tests {
             }))
         );
         e.p.set_word(TEXT + 32, before[8]);
+        // With IRQs masked (from a handler): refused before any lock is taken.
+        let irq = e.p.mask_interrupts();
+        let masked = KretprobeError::Kprobe(KprobeError::InterruptsMasked { cpu: 0 });
+        assert_eq!(e.t.register(e.k, rp, F), Err(masked));
+        assert_eq!(e.t.unregister(e.k, rp), Err(masked));
+        e.p.restore_interrupts(irq);
         assert_eq!((rp.is_registered(), e.t.len(), rp.hits()), (false, 0, 0));
         assert_eq!(e.t.unregister(e.k, rp), Err(KretprobeError::NotRegistered));
         e.t.register(e.k, rp, F).unwrap();

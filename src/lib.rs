@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod claims;
 pub mod conformance;
 pub mod corpus;
 pub mod decode;

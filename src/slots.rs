@@ -13,6 +13,7 @@
 //! The allocator is plain data (`&mut self`): the probe registry's lock serializes it.
 //! Its capacity is a const parameter so it needs no heap.
 
+use crate::claims::{ClaimError, MAX_SLOT_REGIONS};
 use crate::insn::BranchKind;
 use core::fmt;
 use core::ops::Range;
@@ -60,6 +61,9 @@ pub enum SlotError {
     NotInUse(Slot),
     /// The quiescence ticket is not the newest one taken (or was already completed).
     StaleTicket,
+    /// Another registry of this machine owns (part of) the region, or too many
+    /// registries claimed regions (see [`crate::claims`]).
+    Claimed(ClaimError),
 }
 
 impl fmt::Display for SlotError {
@@ -85,6 +89,14 @@ impl fmt::Display for SlotError {
                 write!(f, "slot {} at {:#x} is not in use", s.index, s.addr)
             }
             SlotError::StaleTicket => write!(f, "quiescence ticket is stale"),
+            SlotError::Claimed(ClaimError::Overlaps { start, end }) => write!(
+                f,
+                "the slot region overlaps {start:#x}..{end:#x}, which another registry owns"
+            ),
+            SlotError::Claimed(ClaimError::Full) => write!(
+                f,
+                "{MAX_SLOT_REGIONS} registries already own slot regions on this machine"
+            ),
         }
     }
 }

@@ -84,6 +84,7 @@
 //! range.
 
 use crate::cache::CacheOps;
+use crate::claims::SlotRegionClaims;
 use crate::platform::{CpuSet, InterruptState, Platform};
 use crate::sync::{AtomicPtr, AtomicU32, Doorbell, Ordering};
 use core::fmt;
@@ -277,6 +278,8 @@ pub struct Rendezvous<C> {
     /// Rung after every store another CPU may be waiting for (a no-op except in loom
     /// models, see `sync::Doorbell`).
     doorbell: Doorbell,
+    /// The slot regions this machine's probe registries own.
+    slot_claims: SlotRegionClaims,
 }
 
 macro_rules! new_rendezvous {
@@ -293,6 +296,7 @@ macro_rules! new_rendezvous {
             participating: AtomicU32::new(0),
             in_callback: AtomicU32::new(0),
             doorbell: $doorbell,
+            slot_claims: SlotRegionClaims::new(),
         }
     };
 }
@@ -368,6 +372,28 @@ impl<C: CacheOps> Rendezvous<C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn ipi_entry<P: Platform + ?Sized>(&self, platform: &P) -> bool {
+        self.try_join(platform, platform.cpu_id())
+    }
+
+    /// Whether `cpu` is invited to a rendezvous it has not joined yet: its IPI is on the
+    /// way or pending behind masked interrupts. For diagnostics and tests (e.g. to make
+    /// a handler call in exactly while a rendezvous waits for its CPU).
+    pub fn invitation_pending(&self, cpu: usize) -> bool {
+        self.invited.load(Ordering::Acquire) & bit(cpu) != 0
+    }
+
+    /// The slot regions claimed by the probe registries that patch through this
+    /// rendezvous (one machine, one rendezvous: they all share it).
+    pub(crate) fn slot_claims(&self) -> &SlotRegionClaims {
+        &self.slot_claims
+    }
+
+    /// Joins the rendezvous this CPU is invited to, if any, without waiting for an IPI:
+    /// for code that spins in thread context (the registry locks), so that a waiter
+    /// never keeps a rendezvous from gathering. Returns whether it took part.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(crate) fn poll<P: Platform + ?Sized>(&self, platform: &P) -> bool {
         self.try_join(platform, platform.cpu_id())
     }
 

@@ -66,7 +66,7 @@ pub fn run() -> Result<(), KprobeError> {
             p.data,
             p.mechanism
         );
-    });
+    })?;
     kprintln!(
         "demo: last kp_add arguments summed to {}",
         LAST_SUM_ARGS.load(Ordering::Relaxed)
@@ -76,7 +76,7 @@ pub fn run() -> Result<(), KprobeError> {
     }
     kprintln!(
         "demo: probes removed, text restored, slots free again: {:?}",
-        KPROBES.slot_counts()
+        KPROBES.slot_counts()?
     );
     Ok(())
 }

@@ -61,7 +61,7 @@ fn install(slot: Slot, words: &[u32]) -> TestResult {
 pub fn slot_emulation_matches_simulation_and_native_execution() -> TestResult {
     let lab = Lab::new();
     let layout = lab.layout();
-    let before = KPROBES.slot_counts();
+    let before = KPROBES.slot_counts().map_err(|e| alloc::format!("{e}"))?;
     let (mut cases, mut runs, mut failures, mut reclaimed) = (0usize, 0usize, 0usize, 0usize);
     let mut reports: Vec<String> = Vec::new();
     for case in conformance::cases().filter(Case::runs) {
@@ -108,7 +108,10 @@ pub fn slot_emulation_matches_simulation_and_native_execution() -> TestResult {
     }
     drop(lab);
     reclaimed += KPROBES.reclaim_slots().map_err(|e| format!("{e}"))?;
-    let counts = KPROBES.slot_counts().ok_or("no slot was ever allocated")?;
+    let counts = KPROBES
+        .slot_counts()
+        .map_err(|e| alloc::format!("{e}"))?
+        .ok_or("no slot was ever allocated")?;
     crate::kprintln!(
         "\n     emulation: {cases} cases, {} scenarios each, {runs} slot runs: {} passed, \
          {failures} failed; {EMULATION_SLOT_BYTES}-byte copies in the registry's slots \

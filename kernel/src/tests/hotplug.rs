@@ -131,7 +131,7 @@ pub fn cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes() -> TestRes
         smp::online_mask()
     );
     let before = text_snapshot();
-    let slots_before = KPROBES.slot_counts();
+    let slots_before = KPROBES.slot_counts().map_err(e)?;
     let rendezvous_before = RENDEZVOUS.completed();
     KPROBES
         .register(&STEADY, kp_hot as *const () as usize)
@@ -219,7 +219,7 @@ pub fn cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes() -> TestRes
         calls + 1
     );
     ensure!(text_snapshot() == before, "text differs after the test");
-    let after = KPROBES.slot_counts().ok_or("no slots")?;
+    let after = KPROBES.slot_counts().map_err(e)?.ok_or("no slots")?;
     ensure!(
         after.in_use == 0 && after.dirty == 0 && slots_before.is_none_or(|b| b == after),
         "slots after: {after:?}"

@@ -10,8 +10,7 @@ use alloc::vec::Vec;
 use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::decode::RejectReason;
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, ProbeState, SymbolLookup};
-use armv7_kprobes::patch::PatchError;
-use armv7_kprobes::stop_machine::{RendezvousError, RunOn};
+use armv7_kprobes::stop_machine::RunOn;
 use armv7_kprobes::{Platform, TrapFrame};
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -100,8 +99,13 @@ pub fn push(a: u32) -> u32 {
     unsafe { kp_push(a) }
 }
 
+/// The address of the i-th of the four `add r0, r0, #1; bx lr` functions.
+pub fn a_per_cpu(i: usize) -> usize {
+    addr(kp_per_cpu) + 8 * i
+}
+
 /// The i-th of the four `add r0, r0, #1; bx lr` functions.
-fn per_cpu(i: usize, a: u32) -> u32 {
+pub fn per_cpu(i: usize, a: u32) -> u32 {
     let f = addr(kp_per_cpu) + 8 * i;
     // SAFETY: kp_per_cpu + 8i (i < 4) is the start of one of the four AAPCS functions.
     unsafe { core::mem::transmute::<usize, extern "C" fn(u32) -> u32>(f)(a) }
@@ -260,17 +264,9 @@ pub fn every_registration_error_leaves_text_and_registry_unchanged() -> TestResu
         .run(&PLATFORM, RunOn::OneCpu(0), &|_| {
             let r = KPROBES.register(&PLAIN2, a_cond() + 4);
             let u = KPROBES.unregister(&MANY[0]);
-            let ok = matches!(
-                r,
-                Err(KprobeError::Patch(PatchError::Rendezvous(
-                    RendezvousError::NestedInCallback { .. }
-                )))
-            ) && matches!(
-                u,
-                Err(KprobeError::Rendezvous(
-                    RendezvousError::NestedInCallback { .. }
-                ))
-            );
+            // A callback runs with IRQs masked: refused before the registry lock.
+            let ok = matches!(r, Err(KprobeError::InterruptsMasked { cpu: 0 }))
+                && matches!(u, Err(KprobeError::InterruptsMasked { cpu: 0 }));
             inside.store(ok as u32 + 1, Ordering::Relaxed);
         })
         .map_err(|e| alloc::format!("{e}"))?;
@@ -589,7 +585,9 @@ pub fn listing_shows_address_state_and_counters() -> TestResult {
     add(1, 2);
     add(1, 2);
     let mut rows = Vec::new();
-    KPROBES.list(|i| rows.push(i));
+    KPROBES
+        .list(|i| rows.push(i))
+        .map_err(|e| alloc::format!("{e}"))?;
     KPROBES
         .unregister(&PLAIN)
         .map_err(|e| alloc::format!("{e}"))?;

@@ -536,11 +536,13 @@ pub fn the_benchmark_probe_follows_every_call_with_a_frame_and_in_a_leaf() -> Te
 /// The mechanism the kprobe registry lists for `addr`.
 fn mechanism_at(addr: usize) -> Option<Mechanism> {
     let mut found = None;
-    KPROBES.list(|i| {
-        if i.addr == addr {
-            found = Some(i.mechanism);
-        }
-    });
+    KPROBES
+        .list(|i| {
+            if i.addr == addr {
+                found = Some(i.mechanism);
+            }
+        })
+        .ok()?;
     found
 }
 

@@ -10,6 +10,7 @@ mod never_probe;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
+mod safety_locks;
 mod smoke;
 
 use crate::platform::PLATFORM;
@@ -212,11 +213,25 @@ pub const ALL: &[Test] = &[
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
     },
     Test {
+        name: "registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_not_hung",
+        run: safety_locks::registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_not_hung,
+    },
+    Test {
+        name: "a_second_registry_over_the_same_text_cannot_take_the_first_ones_probes",
+        run: safety_locks::a_second_registry_over_the_same_text_cannot_take_the_first_ones_probes,
+    },
+    Test {
+        name: "handlers_run_with_irq_and_fiq_masked_on_both_paths",
+        run: safety_locks::handlers_run_with_irq_and_fiq_masked_on_both_paths,
+    },
+    Test {
         name: "compiler_builtins_on_the_hit_path_cannot_be_probed",
         run: never_probe::compiler_builtins_cannot_be_probed,
     },
     // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
-    // host test `virt_hotplug_test_ran_1000_cycles` checks that this one ran.
+    // host test
+    // `hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress`
+    // checks that this one ran.
     #[cfg(feature = "board-virt")]
     Test {
         name: "hotplug_cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes",

@@ -103,7 +103,7 @@ fn expect_optimized(p: &'static Kprobe, addr: usize, variant: Variant) -> TestRe
 
 pub fn optimized_probes_run_handlers_through_both_trampoline_variants() -> TestResult {
     let before = text_snapshot();
-    let slots_before = KPROBES.slot_counts();
+    let slots_before = KPROBES.slot_counts().map_err(|e| alloc::format!("{e}"))?;
     let r = both_variants();
     // Whatever failed, leave no probe behind for the next test.
     for p in [&STEPPED, &DIRECT, &COND, &POP_PC] {
@@ -114,7 +114,10 @@ pub fn optimized_probes_run_handlers_through_both_trampoline_variants() -> TestR
     }
     r?;
     ensure!(text_snapshot() == before, "text differs after unregister");
-    let after = KPROBES.slot_counts().ok_or("no slots")?;
+    let after = KPROBES
+        .slot_counts()
+        .map_err(|e| alloc::format!("{e}"))?
+        .ok_or("no slots")?;
     ensure!(
         after.in_use == 0 && after.dirty == 0 && slots_before.is_none_or(|b| b == after),
         "slots after: {after:?}, before: {slots_before:?}"
@@ -198,7 +201,7 @@ pub fn optimizing_1000_probes_takes_one_rendezvous() -> TestResult {
     let optimized = (0..RUNGS.len())
         .filter(|&i| branch_at(a_ladder() + 4 * i).is_some())
         .count();
-    let counts = KPROBES.slot_counts();
+    let counts = KPROBES.slot_counts().map_err(|e| alloc::format!("{e}"))?;
     for p in &RUNGS {
         KPROBES.unregister(p).map_err(e)?;
     }
@@ -255,7 +258,7 @@ pub fn probes_stay_working_breakpoints_when_slots_are_out_of_reach() -> TestResu
         let report = FAR_KPROBES.optimize_pending().map_err(e)?;
         let m = FAR_KPROBES.mechanism_of(&FAR).map_err(e)?;
         let mut listed = Vec::new();
-        FAR_KPROBES.list(|i| listed.push(i.mechanism));
+        FAR_KPROBES.list(|i| listed.push(i.mechanism)).map_err(e)?;
         let (c0, c1) = (cond(0, 5), cond(3, 5));
         let w = word(a);
         FAR_KPROBES.unregister(&FAR).map_err(e)?;
@@ -313,7 +316,7 @@ fn churn_round(p: &'static Kprobe, a: usize) -> Result<(), KprobeError> {
 
 pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
     let before = text_snapshot();
-    let slots_before = KPROBES.slot_counts();
+    let slots_before = KPROBES.slot_counts().map_err(|e| alloc::format!("{e}"))?;
     let sites = [a_add(), a_cond() + 4, a_push()];
     // Steady probes: optimized for the whole test on rungs 0-3 of the ladder; core c
     // enters the ladder at rung c, so the probe on rung c fires once per call of every
@@ -399,7 +402,10 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
         );
     }
     ensure!(text_snapshot() == before, "text differs after the churn");
-    let after = KPROBES.slot_counts().ok_or("no slots")?;
+    let after = KPROBES
+        .slot_counts()
+        .map_err(|e| alloc::format!("{e}"))?
+        .ok_or("no slots")?;
     ensure!(
         after.in_use == 0 && after.dirty == 0 && slots_before.is_none_or(|b| b == after),
         "slots after: {after:?}"

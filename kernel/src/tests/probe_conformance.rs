@@ -248,7 +248,9 @@ fn run_through(through: Through) -> TestResult {
         "{mismatches} mismatches (first ones above)"
     );
     ensure!(cases >= 5000, "only {cases} probed cases");
-    let slots = LAB_KPROBES.slot_counts();
+    let slots = LAB_KPROBES
+        .slot_counts()
+        .map_err(|e| alloc::format!("{e}"))?;
     ensure!(
         slots.is_none_or(|c| c.in_use == 0 && c.dirty == 0),
         "lab slots not all free: {slots:?}"

@@ -84,7 +84,7 @@ fn one_batch_turns_every_candidate_into_a_branch_in_one_rendezvous() {
         );
     }
     let mut listed = Vec::new();
-    e.k.list(|i| listed.push((i.addr, i.mechanism)));
+    e.k.list(|i| listed.push((i.addr, i.mechanism))).unwrap();
     listed.sort_by_key(|x| x.0);
     assert_eq!(
         listed,
@@ -94,7 +94,7 @@ fn one_batch_turns_every_candidate_into_a_branch_in_one_rendezvous() {
             (b, Mechanism::Optimized(Variant::StepOnly)),
         ]
     );
-    assert_eq!(e.k.slot_counts().unwrap().in_use, 3);
+    assert_eq!(e.k.slot_counts().unwrap().unwrap().in_use, 3);
     // Nothing left to do: no rendezvous.
     let again = e.k.optimize_pending().unwrap();
     assert_eq!(again, OptimizeReport::default());
@@ -234,7 +234,7 @@ fn disable_and_unregister_unoptimize_and_the_slot_is_reclaimed() {
     e.k.disable(p).unwrap();
     assert_eq!(e.p.word(a), ADDNE_R0_R0_1, "disable: original back");
     assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Disarmed));
-    let c = e.k.slot_counts().unwrap();
+    let c = e.k.slot_counts().unwrap().unwrap();
     assert_eq!(
         (c.free, c.in_use, c.dirty),
         (1, 0, 0),
@@ -253,7 +253,7 @@ fn disable_and_unregister_unoptimize_and_the_slot_is_reclaimed() {
     assert_eq!(slot_of(&e, a), slot, "still optimized for q");
     e.k.unregister(q).unwrap();
     assert_eq!(e.p.word(a), ADDNE_R0_R0_1);
-    let c = e.k.slot_counts().unwrap();
+    let c = e.k.slot_counts().unwrap().unwrap();
     assert_eq!((c.free, c.in_use, c.dirty), (1, 0, 0));
     assert_eq!(e.k.sites(), 0);
 }
@@ -333,7 +333,10 @@ fn an_unusable_slot_region_is_reported_for_every_candidate() {
         "{m:?}"
     );
     assert!(std::format!("{m}").contains("slot region unusable"), "{m}");
-    assert_eq!(e.k.allocate_slot().map(|_| ()), Err(m_err(m)));
+    assert_eq!(
+        e.k.allocate_slot().map(|_| ()),
+        Err(KprobeError::Slot(m_err(m)))
+    );
 }
 
 fn m_err(m: Mechanism) -> SlotError {
@@ -357,12 +360,34 @@ fn optimizing_inside_a_rendezvous_is_refused_and_changes_nothing() {
     .unwrap();
     let r = result.into_inner().unwrap().unwrap();
     assert!(
-        matches!(r, Err(KprobeError::Patch(PatchError::Rendezvous(_)))),
+        matches!(r, Err(KprobeError::InterruptsMasked { cpu: 0 })),
         "{r:?}"
     );
     assert_eq!(e.p.word(a), 0xe7f0_01f8, "still the breakpoint");
     assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Breakpoint));
-    let c = e.k.slot_counts().unwrap();
+    assert_eq!(
+        e.k.slot_counts(),
+        Ok(None),
+        "refused before any slot was made"
+    );
+
+    // A batch whose publishing rendezvous is refused (the caller is not an online CPU)
+    // after its slots were written: the slots are free again, the probe a breakpoint.
+    FakePlatform::become_cpu(31);
+    let r = e.k.optimize_pending();
+    FakePlatform::become_cpu(0);
+    assert!(
+        matches!(
+            r,
+            Err(KprobeError::Patch(PatchError::Rendezvous(
+                RendezvousError::CallerNotOnline { cpu: 31 }
+            )))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(e.p.word(a), 0xe7f0_01f8, "still the breakpoint");
+    assert_eq!(e.k.mechanism_of(p), Ok(Mechanism::Breakpoint));
+    let c = e.k.slot_counts().unwrap().unwrap();
     assert_eq!(
         (c.in_use, c.dirty),
         (0, 0),
@@ -384,23 +409,26 @@ fn lent_slots_come_from_the_same_allocator_and_only_they_can_be_released() {
     e.k.optimize_pending().unwrap();
     let lent = e.k.allocate_slot().unwrap();
     assert!(lent.addr() >= SLOTS && lent.addr() != slot_of(&e, TEXT + 8));
-    assert_eq!(e.k.slot_counts().unwrap().in_use, 2);
+    assert_eq!(e.k.slot_counts().unwrap().unwrap().in_use, 2);
     // The trampoline's slot is not the caller's to release.
     let (_, site) = e.k.find(TEXT + 8).unwrap();
-    // SAFETY: test-only peek under no concurrent registry use.
-    let Opt::Optimized(theirs, _) = (unsafe { *site.opt.get() }) else {
+    let index = e.k.index_of(site);
+    let Opt::Optimized(theirs, _) = e.k.lock().unwrap().opt[index] else {
         panic!("not optimized")
     };
-    assert_eq!(e.k.release_slot(theirs), Err(SlotError::NotInUse(theirs)));
+    assert_eq!(
+        e.k.release_slot(theirs),
+        Err(KprobeError::Slot(SlotError::NotInUse(theirs)))
+    );
     e.k.release_slot(lent).unwrap();
     assert_eq!(
         e.k.release_slot(lent),
-        Err(SlotError::NotInUse(lent)),
+        Err(KprobeError::Slot(SlotError::NotInUse(lent))),
         "twice"
     );
-    assert_eq!(e.k.slot_counts().unwrap().dirty, 1);
+    assert_eq!(e.k.slot_counts().unwrap().unwrap().dirty, 1);
     assert_eq!(e.k.reclaim_slots(), Ok(1));
-    assert_eq!(e.k.slot_counts().unwrap().dirty, 0);
+    assert_eq!(e.k.slot_counts().unwrap().unwrap().dirty, 0);
     e.k.unregister(p).unwrap();
 }
 
@@ -458,5 +486,121 @@ fn a_probe_disabled_during_a_hit_still_gets_its_post_handler() {
         }
         assert_eq!(PAIRS.load(Ordering::Relaxed), 11, "optimized: {optimized}");
         assert_eq!(f.r[0], 1, "stepped once");
+    }
+}
+
+/// The fake machine of `inner` with another slot region: a second registry over the
+/// same text whose slots lie elsewhere.
+struct OtherSlots {
+    inner: &'static FakePlatform,
+    slots: core::ops::Range<usize>,
+}
+
+impl Platform for OtherSlots {
+    fn cpu_id(&self) -> usize {
+        self.inner.cpu_id()
+    }
+    fn online_cpus(&self) -> crate::platform::CpuSet {
+        self.inner.online_cpus()
+    }
+    fn send_ipi(&self, targets: crate::platform::CpuSet) {
+        self.inner.send_ipi(targets)
+    }
+    fn mask_interrupts(&self) -> crate::platform::InterruptState {
+        self.inner.mask_interrupts()
+    }
+    fn restore_interrupts(&self, previous: crate::platform::InterruptState) {
+        self.inner.restore_interrupts(previous)
+    }
+    fn interrupts_masked(&self) -> bool {
+        self.inner.interrupts_masked()
+    }
+    fn kernel_text(&self) -> core::ops::Range<usize> {
+        self.inner.kernel_text()
+    }
+    fn never_probe(&self) -> &[core::ops::Range<usize>] {
+        self.inner.never_probe()
+    }
+    fn slot_region(&self) -> core::ops::Range<usize> {
+        self.slots.clone()
+    }
+    fn text_alias(&self, addr: usize) -> *mut u32 {
+        self.inner.text_alias(addr)
+    }
+}
+
+#[test]
+fn a_second_registry_over_the_same_text_refuses_the_first_ones_probes_and_slots() {
+    let e = opt_env(SLOTS, 4);
+    let (a, c, d) = (TEXT + 8, TEXT + 12, TEXT + 16);
+    for addr in [a, c, d] {
+        e.p.set_word(addr, ADD_R0_R0_1);
+    }
+    let p = probe(None, None, 0);
+    e.k.register(p, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let branch = e.p.word(a);
+    let p2 = probe(None, None, 0);
+    e.k.register(p2, c).unwrap();
+
+    // Same platform (so the same slot region), same rendezvous: a second registry.
+    let second: &'static Reg = Box::leak(Box::new(Kprobes::new(e.p, e.r)));
+    let q = probe(None, None, 1);
+    assert_eq!(
+        second.register(q, a),
+        Err(KprobeError::ForeignProbe {
+            addr: a,
+            word: branch
+        }),
+        "a branch into the first registry's slots is not an instruction"
+    );
+    assert_eq!(
+        second.register(q, c),
+        Err(KprobeError::ForeignProbe {
+            addr: c,
+            word: 0xe7f0_01f8
+        }),
+        "a breakpoint word is not an instruction"
+    );
+    assert!(
+        std::format!("{}", second.register(q, c).unwrap_err()).contains("one registry per text")
+    );
+    // Its own probe elsewhere works as a breakpoint, but it cannot take the slots.
+    second.register(q, d).unwrap();
+    let r = second.optimize_pending().unwrap();
+    assert_eq!((r.optimized, r.not_optimized), (0, 1));
+    let m = second.mechanism_of(q).unwrap();
+    assert!(
+        matches!(
+            m,
+            Mechanism::NotOptimized(NotOptimized::SlotRegion(SlotError::Claimed(
+                crate::claims::ClaimError::Overlaps { .. }
+            )))
+        ),
+        "{m:?}"
+    );
+    assert!(std::format!("{m}").contains("another registry owns"), "{m}");
+
+    // A third registry whose own slots lie elsewhere still knows the first one's region.
+    let elsewhere: &'static OtherSlots = Box::leak(Box::new(OtherSlots {
+        inner: e.p,
+        slots: 0x20_0000..0x20_1000,
+    }));
+    let third: &'static Kprobes<OtherSlots, FakeCacheOps, 16> =
+        Box::leak(Box::new(Kprobes::new(elsewhere, e.r)));
+    assert_eq!(
+        third.register(probe(None, None, 2), a),
+        Err(KprobeError::ForeignProbe {
+            addr: a,
+            word: branch
+        })
+    );
+
+    // Everything unregisters to the exact original text.
+    second.unregister(q).unwrap();
+    e.k.unregister(p).unwrap();
+    e.k.unregister(p2).unwrap();
+    for addr in [a, c, d] {
+        assert_eq!(e.p.word(addr), ADD_R0_R0_1, "{addr:#x}");
     }
 }
