@@ -4,7 +4,13 @@
 //! `_asm_secondary_core_park` for core 0 to publish `RELEASE` — on vexpress-a15 they
 //! are already there at reset; on virt they are powered off and PSCI CPU_ON starts
 //! them at `_start` after the release, so they pass straight through. Each then turns
-//! on its MMU, its GIC CPU interface and IRQs, checks in, and serves its mailbox.
+//! on its MMU and its GIC CPU interface, joins the online set through the crate's
+//! `cpu_online` hook ([`come_online`]), enables IRQs and serves its mailbox.
+//!
+//! CPU hotplug (virt): a core leaves through `go_offline` (IRQs masked, the crate's
+//! `cpu_offline` hook, PSCI CPU_OFF); PSCI CPU_ON (`cpu_on`) starts it at `_start`
+//! again, and it comes up exactly as at boot. Everything a core runs before the
+//! `cpu_online` hook and after the `cpu_offline` hook is in `.text.noprobe*`.
 
 use crate::board::{BOARD, SecondaryStart};
 use crate::platform::PLATFORM;
