@@ -195,6 +195,7 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     /// the write), so a batch needs no buffer.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
+    #[cfg_attr(all(test, loom), allow(dead_code))] // the registry is not in the loom build
     pub(crate) fn patch_distinct(&self, source: &dyn WordSource) -> Result<(), PatchError> {
         let mut bad = None;
         let mut any = false;

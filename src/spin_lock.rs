@@ -27,7 +27,7 @@
 use crate::cache::CacheOps;
 use crate::platform::Platform;
 use crate::stop_machine::Rendezvous;
-use crate::sync::{AtomicU32, Ordering, spin_wait};
+use crate::sync::{AtomicU32, Ordering, const_fn_unless_loom, spin_wait};
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 
@@ -65,21 +65,13 @@ pub(crate) struct SpinLockGuard<'a, T> {
 }
 
 impl<T> SpinLock<T> {
-    /// An unlocked lock around `data`.
-    #[cfg(not(all(test, loom)))]
-    pub(crate) const fn new(data: T) -> SpinLock<T> {
-        SpinLock {
-            holder: AtomicU32::new(0),
-            data: UnsafeCell::new(data),
-        }
-    }
-
-    /// An unlocked lock around `data` (loom's atomics are not const).
-    #[cfg(all(test, loom))]
-    pub(crate) fn new(data: T) -> SpinLock<T> {
-        SpinLock {
-            holder: AtomicU32::new(0),
-            data: UnsafeCell::new(data),
+    const_fn_unless_loom! {
+        /// An unlocked lock around `data`.
+        pub(crate) fn new(data: T) -> SpinLock<T> {
+            SpinLock {
+                holder: AtomicU32::new(0),
+                data: UnsafeCell::new(data),
+            }
         }
     }
 

@@ -279,6 +279,7 @@ pub struct Rendezvous<C> {
     /// models, see `sync::Doorbell`).
     doorbell: Doorbell,
     /// The slot regions this machine's probe registries own.
+    #[cfg_attr(all(test, loom), allow(dead_code))] // the registries are not in loom builds
     slot_claims: SlotRegionClaims,
 }
 
@@ -384,6 +385,7 @@ impl<C: CacheOps> Rendezvous<C> {
 
     /// The slot regions claimed by the probe registries that patch through this
     /// rendezvous (one machine, one rendezvous: they all share it).
+    #[cfg_attr(all(test, loom), allow(dead_code))]
     pub(crate) fn slot_claims(&self) -> &SlotRegionClaims {
         &self.slot_claims
     }

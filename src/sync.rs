@@ -6,6 +6,18 @@
 //! (`all(test, loom)`) because loom is a dev-dependency: a non-test build with
 //! `--cfg loom` keeps using `core`.
 
+/// Defines a `const fn`, except in the crate's loom build, where loom's atomics cannot be
+/// made in a const context (so a constructor over them cannot be `const`).
+macro_rules! const_fn_unless_loom {
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        #[cfg(not(all(test, loom)))]
+        $(#[$meta])* $vis const fn $($rest)*
+        #[cfg(all(test, loom))]
+        $(#[$meta])* $vis fn $($rest)*
+    };
+}
+pub(crate) use const_fn_unless_loom;
+
 #[cfg(all(test, loom))]
 pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 

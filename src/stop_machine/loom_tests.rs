@@ -1,7 +1,7 @@
 //! Model check of the rendezvous protocol with loom: every interleaving (up to the
 //! preemption bound) of 2 and 3 CPUs, in one-CPU and all-CPU modes, a nested call, two
-//! concurrent initiators, and a CPU coming online or going offline (invited or not)
-//! while a rendezvous starts.
+//! concurrent initiators, registry-lock waiters, and a CPU coming online or going
+//! offline (invited or not) while a rendezvous starts.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --release --lib loom_`
 //! (`tests/loom_rendezvous.rs` does that as part of `cargo test`). A deadlock or a lost
@@ -153,10 +153,22 @@ fn rendezvous_for(cpus: usize) -> Rendezvous<NoCacheOps> {
 }
 
 fn check(model: impl Fn() + Sync + Send + 'static) {
+    check_bounded(1_000, 2, model)
+}
+
+/// [`check`] allowing `max_branches` scheduling decisions per execution (models whose
+/// CPUs spin, rather than block, need more than loom's default) and `preemptions`
+/// preemptions unless LOOM_MAX_PREEMPTIONS says otherwise.
+fn check_bounded(
+    max_branches: usize,
+    preemptions: usize,
+    model: impl Fn() + Sync + Send + 'static,
+) {
     let mut builder = loom::model::Builder::new();
+    builder.max_branches = max_branches;
     // LOOM_MAX_PREEMPTIONS wins when set; otherwise keep the run bounded.
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
+        builder.preemption_bound = Some(preemptions);
     }
     builder.check(model);
 }
@@ -315,6 +327,84 @@ fn loom_concurrent_initiators_serialized_2_cpus() {
         other.join().unwrap();
         assert_eq!(calls.load(Ordering::Relaxed), 2);
     });
+}
+
+/// The registry-lock rule (`spin_lock`): CPU 0 holds a registry lock and runs a
+/// rendezvous under it; CPU 1 calls into the registry first with IRQs masked (refused at
+/// once: it could not answer the IPI) and then unmasked (it waits, joining the
+/// rendezvous from its spin, and gets the lock); further CPUs are idle and take the IPI.
+/// Every interleaving ends, with both critical sections run once and never overlapping.
+fn registry_lock_model(cpus: usize) {
+    use crate::spin_lock::{LockRefused, SpinLock};
+    // Three spinning CPUs explode the state space: one preemption there (every
+    // interleaving with at most one is), two with two CPUs.
+    let preemptions = if cpus > 2 { 1 } else { 2 };
+    check_bounded(10_000, preemptions, move || {
+        let platform = Arc::new(ModelPlatform::new(cpus));
+        let rv = Arc::new(rendezvous_for(cpus));
+        let lock = Arc::new(SpinLock::new(0u32));
+        let finished = Arc::new(AtomicBool::new(false));
+        let caller = {
+            let (platform, rv, lock) = (platform.clone(), rv.clone(), lock.clone());
+            let finished = finished.clone();
+            thread::spawn(move || {
+                become_cpu(1);
+                let irq = platform.mask_interrupts();
+                assert_eq!(
+                    lock.lock(&*platform, &*rv).err(),
+                    Some(LockRefused::InterruptsMasked { cpu: 1 })
+                );
+                platform.restore_interrupts(irq);
+                {
+                    let mut g = lock.lock(&*platform, &*rv).expect("unmasked: waits");
+                    *g += 1;
+                }
+                // Take the IPI if the spin did not already join CPU 0's rendezvous.
+                while !finished.load(Ordering::Acquire) {
+                    if platform.take_pending_ipi() {
+                        rv.ipi_entry(&*platform);
+                    }
+                    thread::yield_now();
+                }
+            })
+        };
+        let idle: Vec<_> = (2..cpus)
+            .map(|cpu| {
+                let (platform, rv) = (platform.clone(), rv.clone());
+                thread::spawn(move || {
+                    become_cpu(cpu);
+                    platform.wait_for_ipi();
+                    assert!(rv.ipi_entry(&*platform));
+                })
+            })
+            .collect();
+        become_cpu(0);
+        {
+            let mut g = lock.lock(&*platform, &*rv).unwrap();
+            assert_eq!(
+                lock.lock(&*platform, &*rv).err(),
+                Some(LockRefused::HeldByThisCpu { cpu: 0 })
+            );
+            rv.run(&*platform, RunOn::OneCpu(0), &|_| {}).unwrap();
+            *g += 1;
+        }
+        finished.store(true, Ordering::Release);
+        caller.join().unwrap();
+        for cpu in idle {
+            cpu.join().unwrap();
+        }
+        assert_eq!(*lock.lock(&*platform, &*rv).unwrap(), 2);
+    });
+}
+
+#[test]
+fn loom_registry_lock_waiters_never_block_a_rendezvous_2_cpus() {
+    registry_lock_model(2);
+}
+
+#[test]
+fn loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus() {
+    registry_lock_model(3);
 }
 
 /// CPU 1 is offline and comes online while CPU 0 runs a rendezvous on all CPUs. Either
