@@ -226,3 +226,34 @@ fn a_malformed_corpus_is_refused_before_boot_with_its_line() {
         b.tail()
     );
 }
+
+/// The hotplug test is registered on virt only (vexpress-a15 has no PSCI); it must have
+/// run there with its full count, and vexpress must say that it does not apply.
+#[test]
+fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress() {
+    let virt = test_boot(BOARDS[0]);
+    let line = virt
+        .lines_with("hotplug: ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("virt: no hotplug summary\n{}", virt.tail()));
+    assert!(
+        line.contains("1000 power-ons") && line.contains(" 0 wrong") && line.ends_with("[ok]"),
+        "virt: {line}"
+    );
+    assert_eq!(
+        virt.lines_with("hotplug_cores_1_to_3_off_and_on").len(),
+        1,
+        "{}",
+        virt.tail()
+    );
+    let vexpress = test_boot(BOARDS[1]);
+    assert_eq!(
+        vexpress
+            .lines_with("hotplug test: does not apply on vexpress-a15")
+            .len(),
+        1,
+        "{}",
+        vexpress.tail()
+    );
+}

@@ -28,12 +28,14 @@ pub type SgiHandler = fn(sgi: u32, from_cpu: usize);
 
 static HANDLERS: [AtomicUsize; SGI_COUNT] = [const { AtomicUsize::new(0) }; SGI_COUNT];
 
+#[inline(always)]
 fn write(base: usize, off: usize, v: u32) {
     // SAFETY: `base` is one of this board's GIC register blocks (mapped Device);
     // every offset used is a 32-bit register of that block.
     unsafe { core::ptr::write_volatile((base + off) as *mut u32, v) }
 }
 
+#[inline(always)]
 fn read(base: usize, off: usize) -> u32 {
     // SAFETY: as in `write`.
     unsafe { core::ptr::read_volatile((base + off) as *const u32) }
@@ -44,7 +46,10 @@ pub fn init_distributor() {
     write(BOARD.gicd, GICD_CTLR, 0b11);
 }
 
-/// Enables this core's CPU interface and its SGIs (banked per core).
+/// Enables this core's CPU interface and its SGIs (banked per core). Idempotent: a
+/// core powered off and on again runs it again. Never-probe: a secondary runs it
+/// before it is online.
+#[unsafe(link_section = ".text.noprobe.gic")]
 pub fn init_cpu() {
     write(BOARD.gicd, GICD_ISENABLER0, 0xffff);
     for i in 0..4 {

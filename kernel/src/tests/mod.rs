@@ -2,8 +2,11 @@
 
 pub mod conformance;
 mod emulation;
+#[cfg(feature = "board-virt")]
+mod hotplug;
 pub mod kprobes;
 pub mod kretprobes;
+mod never_probe;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
@@ -253,6 +256,19 @@ pub const ALL: &[Test] = &[
     Test {
         name: "aborts_that_are_not_a_probes_stay_where_they_happened",
         run: safety_step::aborts_that_are_not_a_probes_stay_where_they_happened,
+    },
+    Test {
+        name: "compiler_builtins_on_the_hit_path_cannot_be_probed",
+        run: never_probe::compiler_builtins_cannot_be_probed,
+    },
+    // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
+    // host test
+    // `hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress`
+    // checks that this one ran.
+    #[cfg(feature = "board-virt")]
+    Test {
+        name: "hotplug_cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes",
+        run: hotplug::cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes,
     },
 ];
 
