@@ -33,8 +33,13 @@
 //!
 //! Loads and stores touch only the stack buffer (anywhere the harness likes, word-aligned;
 //! SP and base registers point into it as [`Seed::Buffer`]) and the literal window, both
-//! filled as [`Case::memory_word`] says, always at naturally aligned addresses (so the
-//! harness may run with the MMU off, where unaligned accesses fault). Cases that load PC
+//! filled as [`Case::memory_word`] says, at naturally aligned addresses — except the
+//! [`Alignment::Unaligned`] cases: LDR, STR, LDRH, STRH and LDRSH at unaligned addresses in
+//! the buffer, which ARMv7 performs with SCTLR.A clear on Normal memory (so the harness
+//! must run them with the MMU on, its buffer mapped Normal). LDRD, STRD, LDM and STM at an
+//! address that is not word-aligned always take an alignment fault on the CPU: those
+//! [`Alignment::Faults`] cases are not run natively; the step engine must refuse them with
+//! [`StepError::AlignmentFault`] and leave the frame as it was. Cases that load PC
 //! fill memory with pad addresses. WFE and WFI cases ([`Case::waits`]) need a pending
 //! wake-up before the native run (SEV before WFE; a pending interrupt before WFI).
 
@@ -42,7 +47,7 @@ use crate::decode::classify;
 use crate::decode::{A32, Action, Decoded, Entry, REG_FIELDS, RegRule, RejectReason, SimKind};
 use crate::frame::TrapFrame;
 use crate::insn::Insn;
-use crate::step::{Access, Barrier, Hint, Memory, MemoryFault};
+use crate::step::{Access, Barrier, Hint, Memory, MemoryFault, StepError};
 
 /// The ARM pad word: `udf #0xdef0` in A32, and its first halfword is `udf #0xf0` in T32.
 pub const ARM_PAD: u32 = 0xe7f0_def0;
@@ -175,6 +180,20 @@ impl RegClass {
     ];
 }
 
+/// How a load/store case's address is aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alignment {
+    /// Naturally aligned for the access size (every case that is not one of the below).
+    Natural,
+    /// LDR, STR, LDRH, STRH or LDRSH at an address that is not naturally aligned: the CPU
+    /// performs it (SCTLR.A clear, Normal memory), natively and stepped.
+    Unaligned,
+    /// LDRD, STRD, LDM or STM at an address that is not word-aligned: the CPU takes an
+    /// alignment fault whatever SCTLR.A says, so the case never runs natively; the step
+    /// engine must refuse it ([`Case::alignment_fault`]).
+    Faults,
+}
+
 /// One conformance case.
 #[derive(Clone, Copy, Debug)]
 pub struct Case {
@@ -193,12 +212,49 @@ pub struct Case {
     pub regs: [Seed; 15],
     /// Initial contents of the stack buffer and the literal window.
     pub fill: Fill,
+    /// How its memory address is aligned.
+    pub alignment: Alignment,
 }
 
 impl Case {
     /// Whether the case runs (natively and stepped), rather than checking a rejection.
     pub fn runs(&self) -> bool {
-        matches!(self.expected, Decoded::Simulate(_))
+        matches!(self.expected, Decoded::Simulate(_)) && self.alignment != Alignment::Faults
+    }
+
+    /// For an [`Alignment::Faults`] case, the error the step engine must return under
+    /// `layout` (the frame must stay as it was); `None` for every other case.
+    pub fn alignment_fault(&self, layout: &Layout) -> Option<StepError> {
+        if self.alignment != Alignment::Faults {
+            return None;
+        }
+        let f = self.frame(layout, 0);
+        let w = self.word;
+        let base = f.reg(((w >> 16) & 0xf) as usize);
+        let bit = |n: u32| w & (1 << n) != 0;
+        let address = if self.expected == Decoded::Simulate(SimKind::LoadStoreMultiple) {
+            let bytes = 4 * (w & 0xffff).count_ones();
+            match (bit(24), bit(23)) {
+                (false, true) => base,
+                (true, true) => base.wrapping_add(4),
+                (false, false) => base.wrapping_sub(bytes).wrapping_add(4),
+                (true, false) => base.wrapping_sub(bytes),
+            }
+        } else if bit(24) {
+            let offset = if bit(22) {
+                (w >> 4) & 0xf0 | w & 0xf
+            } else {
+                f.reg((w & 0xf) as usize)
+            };
+            if bit(23) {
+                base.wrapping_add(offset)
+            } else {
+                base.wrapping_sub(offset)
+            }
+        } else {
+            base
+        };
+        Some(StepError::AlignmentFault { address })
     }
 
     /// Whether the native run needs a wake-up first (WFE: an SEV; WFI: a pending interrupt).
@@ -256,6 +312,9 @@ pub struct CaseMemory {
     pub barriers: u32,
     /// Hints the step asked for.
     pub hints: u32,
+    /// Whether accesses may be unaligned ([`Alignment::Unaligned`] cases); otherwise an
+    /// unaligned access faults.
+    pub unaligned: bool,
 }
 
 impl CaseMemory {
@@ -267,6 +326,7 @@ impl CaseMemory {
             literal: [0; BUFFER_BYTES as usize],
             barriers: 0,
             hints: 0,
+            unaligned: case.alignment == Alignment::Unaligned,
         };
         for i in 0..BUFFER_BYTES / 4 {
             let w = case.memory_word(&layout, i).to_le_bytes();
@@ -279,7 +339,7 @@ impl CaseMemory {
 
     fn place(&mut self, address: u32, len: u32, access: Access) -> Result<&mut [u8], MemoryFault> {
         let fault = MemoryFault { address, access };
-        if !address.is_multiple_of(len) {
+        if !self.unaligned && !address.is_multiple_of(len) {
             return Err(fault);
         }
         let in_buffer = address.wrapping_sub(self.layout.buffer);
@@ -336,8 +396,29 @@ impl Memory for CaseMemory {
 const ANY_VARIANTS: u32 = 32;
 /// Cases per (row, register field, class).
 const CLASS_VARIANTS: u32 = 4;
+/// Cases per load/store row at unaligned addresses.
+const UNALIGNED_VARIANTS: u32 = 8;
 /// Attempts at filling free bits before a (row, field, class) is given up.
 const ATTEMPTS: u32 = 64;
+/// Plans 1..=CLASS_PLANS are (register field, class) pairs.
+const CLASS_PLANS: u32 = 4 * REG_FIELDS.len() as u32;
+/// The last plan of a load/store row: its unaligned cases.
+const UNALIGNED_PLAN: u32 = CLASS_PLANS + 1;
+
+/// How `kind` behaves at an unaligned address: performed (word and halfword transfers;
+/// byte rows make no case), an alignment fault (pairs and multiples), or not a transfer.
+fn unaligned_alignment(kind: SimKind) -> Option<Alignment> {
+    match kind {
+        SimKind::LoadStoreImmediate
+        | SimKind::LoadStoreRegister
+        | SimKind::LoadStoreHalfImmediate
+        | SimKind::LoadStoreHalfRegister => Some(Alignment::Unaligned),
+        SimKind::LoadStoreDualImmediate
+        | SimKind::LoadStoreDualRegister
+        | SimKind::LoadStoreMultiple => Some(Alignment::Faults),
+        _ => None,
+    }
+}
 
 /// Every conformance case, in table order. Deterministic.
 pub fn cases() -> Cases {
@@ -406,16 +487,23 @@ impl Iterator for Cases {
                     r
                 }
             };
-            // Plan 0 is RegClass::Any; plans 1.. are (field, class) pairs.
-            let (field, class, variants) = if self.plan == 0 {
-                (None, RegClass::Any, ANY_VARIANTS)
+            // Plan 0 is RegClass::Any; plans 1..=CLASS_PLANS are (field, class) pairs;
+            // UNALIGNED_PLAN the unaligned cases of a load/store row.
+            let (field, class, variants, alignment) = if self.plan == 0 {
+                (None, RegClass::Any, ANY_VARIANTS, Alignment::Natural)
+            } else if self.plan > CLASS_PLANS {
+                match unaligned_alignment(kind) {
+                    Some(a) if self.plan == UNALIGNED_PLAN => {
+                        (None, RegClass::Any, UNALIGNED_VARIANTS, a)
+                    }
+                    _ => {
+                        self.row = None;
+                        continue;
+                    }
+                }
             } else {
                 let i = self.plan - 1;
                 let f = (i / 4) as usize;
-                if f >= REG_FIELDS.len() {
-                    self.row = None;
-                    continue;
-                }
                 let class = RegClass::ALL[1 + (i % 4) as usize];
                 let rule = row.regs[f];
                 let applies = match class {
@@ -426,7 +514,12 @@ impl Iterator for Cases {
                     self.plan += 1;
                     continue;
                 }
-                (Some(REG_FIELDS[f]), class, CLASS_VARIANTS)
+                (
+                    Some(REG_FIELDS[f]),
+                    class,
+                    CLASS_VARIANTS,
+                    Alignment::Natural,
+                )
             };
             let variant = self.variant;
             self.variant += 1;
@@ -438,7 +531,7 @@ impl Iterator for Cases {
                 ^ row.mask.rotate_left(7)
                 ^ self.plan.wrapping_mul(0x0100_0193)
                 ^ variant << 20;
-            if let Some(case) = build(row, kind, field, class, seed) {
+            if let Some(case) = build(row, kind, field, class, alignment, seed) {
                 return Some(case);
             }
         }
@@ -524,6 +617,7 @@ fn build(
     kind: SimKind,
     field: Option<u32>,
     class: RegClass,
+    alignment: Alignment,
     seed: u32,
 ) -> Option<Case> {
     let mut rng = Rng::new(seed);
@@ -534,7 +628,7 @@ fn build(
         Decoded::Simulate(kind)
     };
     for _ in 0..ATTEMPTS {
-        let Some(case) = attempt(row, kind, field, class, expected, &mut rng) else {
+        let Some(case) = attempt(row, kind, field, class, expected, alignment, &mut rng) else {
             continue;
         };
         let c = classify(Insn(case.word));
@@ -551,6 +645,7 @@ fn attempt(
     field: Option<u32>,
     class: RegClass,
     expected: Decoded,
+    alignment: Alignment,
     rng: &mut Rng,
 ) -> Option<Case> {
     // Free bits random; should-be bits as they should be.
@@ -613,7 +708,7 @@ fn attempt(
     regs[13] = Seed::Buffer(128);
     let mut fill = Fill::Pattern(rng.next());
     if expected == Decoded::Simulate(kind) {
-        w = shape(kind, w, &mut regs, &mut fill, rng)?;
+        w = shape(kind, w, &mut regs, &mut fill, alignment, rng)?;
     }
     Some(Case {
         word: w,
@@ -623,6 +718,7 @@ fn attempt(
         expected,
         regs,
         fill,
+        alignment,
     })
 }
 
@@ -639,6 +735,7 @@ fn shape(
     mut w: u32,
     regs: &mut [Seed; 15],
     fill: &mut Fill,
+    alignment: Alignment,
     rng: &mut Rng,
 ) -> Option<u32> {
     match kind {
@@ -663,7 +760,7 @@ fn shape(
         | SimKind::LoadStoreHalfImmediate
         | SimKind::LoadStoreHalfRegister
         | SimKind::LoadStoreDualImmediate
-        | SimKind::LoadStoreDualRegister => return transfer(kind, w, regs, fill, rng),
+        | SimKind::LoadStoreDualRegister => return transfer(kind, w, regs, fill, alignment, rng),
         SimKind::LoadStoreMultiple => {
             let n = field(w, 16);
             let mut list = rng.next() & 0xffff;
@@ -674,7 +771,12 @@ fn shape(
                 list = 1 << ((n + 1) % 15);
             }
             w = with(w, 0xffff, list);
-            set(regs, n, Seed::Buffer(64 + 4 * rng.below(33)));
+            let misalign = if alignment == Alignment::Natural {
+                0
+            } else {
+                1 + rng.below(3)
+            };
+            set(regs, n, Seed::Buffer(64 + 4 * rng.below(33) + misalign));
             if bit(w, 20) && bit(w, 15) {
                 *fill = Fill::Pads;
             }
@@ -805,12 +907,14 @@ fn alu_to_pc(mut w: u32, regs: &mut [Seed; 15], rng: &mut Rng) -> Option<u32> {
 }
 
 /// Loads and stores: naturally aligned addresses inside the buffer, or — for a PC base —
-/// inside the literal window.
+/// inside the literal window; with another `alignment`, a buffer address that is not
+/// naturally aligned (no case for byte transfers or a PC base).
 fn transfer(
     kind: SimKind,
     mut w: u32,
     regs: &mut [Seed; 15],
     fill: &mut Fill,
+    alignment: Alignment,
     rng: &mut Rng,
 ) -> Option<u32> {
     let word_byte = matches!(
@@ -837,13 +941,19 @@ fn transfer(
         2
     };
     let n = field(w, 16);
+    let misalign = match alignment {
+        Alignment::Natural => 0,
+        _ if size == 1 || n == 15 => return None,
+        _ if size == 2 => 1 + 2 * rng.below(2),
+        _ => 1 + rng.below(3),
+    };
     let offset;
     if n == 15 {
         // PC base (offset addressing only): down into the literal window.
         w = with(w, 1 << 23, 0);
         offset = 72 + 8 + 4 * rng.below(40);
     } else {
-        set(regs, n, Seed::Buffer(96 + 4 * rng.below(17)));
+        set(regs, n, Seed::Buffer(96 + 4 * rng.below(17) + misalign));
         offset = size * rng.below(16);
     }
     if register {
@@ -1009,6 +1119,165 @@ mod tests {
             }
         }
         assert!(stepped >= 16 * 5000);
+    }
+
+    /// Memory that records whether any access was not naturally aligned.
+    struct Recording {
+        mem: CaseMemory,
+        unaligned: u32,
+    }
+
+    impl Recording {
+        fn note(&mut self, address: u32, len: u32) {
+            if !address.is_multiple_of(len) {
+                self.unaligned += 1;
+            }
+        }
+    }
+
+    impl Memory for Recording {
+        fn read_u8(&mut self, a: u32) -> Result<u8, MemoryFault> {
+            self.mem.read_u8(a)
+        }
+        fn read_u16(&mut self, a: u32) -> Result<u16, MemoryFault> {
+            self.note(a, 2);
+            self.mem.read_u16(a)
+        }
+        fn read_u32(&mut self, a: u32) -> Result<u32, MemoryFault> {
+            self.note(a, 4);
+            self.mem.read_u32(a)
+        }
+        fn write_u8(&mut self, a: u32, v: u8) -> Result<(), MemoryFault> {
+            self.mem.write_u8(a, v)
+        }
+        fn write_u16(&mut self, a: u32, v: u16) -> Result<(), MemoryFault> {
+            self.note(a, 2);
+            self.mem.write_u16(a, v)
+        }
+        fn write_u32(&mut self, a: u32, v: u32) -> Result<(), MemoryFault> {
+            self.note(a, 4);
+            self.mem.write_u32(a, v)
+        }
+        fn barrier(&mut self, b: Barrier) {
+            self.mem.barrier(b)
+        }
+        fn hint(&mut self, h: Hint) {
+            self.mem.hint(h)
+        }
+    }
+
+    /// The mnemonic class of a single word/halfword transfer.
+    fn transfer_name(w: u32) -> &'static str {
+        let load = w & (1 << 20) != 0;
+        if (w >> 26) & 3 == 0b01 {
+            if load { "LDR" } else { "STR" }
+        } else {
+            match ((w >> 5) & 3, load) {
+                (0b01, true) => "LDRH",
+                (0b01, false) => "STRH",
+                (0b11, true) => "LDRSH",
+                _ => "other",
+            }
+        }
+    }
+
+    #[test]
+    fn unaligned_word_and_halfword_cases_step_at_unaligned_addresses() {
+        let mut per_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in cases().filter(|c| c.alignment == Alignment::Unaligned) {
+            assert!(c.runs(), "{:#010x}", c.word);
+            let mut f = c.frame(&LAYOUT, 0);
+            let mut mem = Recording {
+                mem: CaseMemory::new(&c, LAYOUT),
+                unaligned: 0,
+            };
+            let result = step(Insn(c.word), LAYOUT.insn, &mut f, &mut mem);
+            assert_eq!(result, Ok(()), "{:#010x} {}", c.word, c.row.name);
+            let cond_passed = Insn(c.word).cond().passes(c.frame(&LAYOUT, 0).cpsr);
+            assert!(
+                !cond_passed || mem.unaligned == 1,
+                "{:#010x} {}: {} unaligned accesses",
+                c.word,
+                c.row.name,
+                mem.unaligned
+            );
+            *per_name.entry(transfer_name(c.word)).or_default() += 1;
+        }
+        println!("unaligned cases: {per_name:?}");
+        for name in ["LDR", "STR", "LDRH", "STRH", "LDRSH"] {
+            assert!(
+                per_name.get(name).is_some_and(|&n| n >= 8),
+                "{name}: {per_name:?}"
+            );
+        }
+        assert_eq!(per_name.get("other"), None, "{per_name:?}");
+        // Natural cases still never touch memory unaligned.
+        for c in cases().filter(|c| c.runs() && c.alignment == Alignment::Natural) {
+            let mut f = c.frame(&LAYOUT, 0);
+            let mut mem = CaseMemory::new(&c, LAYOUT);
+            assert!(!mem.unaligned);
+            assert_eq!(step(Insn(c.word), LAYOUT.insn, &mut f, &mut mem), Ok(()));
+        }
+    }
+
+    #[test]
+    fn unaligned_dual_and_multiple_cases_are_refused_as_alignment_faults() {
+        let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
+        for c in cases().filter(|c| c.alignment == Alignment::Faults) {
+            assert!(!c.runs(), "never run natively: {:#010x}", c.word);
+            let want = c
+                .alignment_fault(&LAYOUT)
+                .expect("a Faults case names its fault");
+            let StepError::AlignmentFault { address } = want else {
+                panic!("{want:?}");
+            };
+            assert!(
+                !address.is_multiple_of(4),
+                "{:#010x} at {address:#x}",
+                c.word
+            );
+            for scenario in 0..16 {
+                let start = c.frame(&LAYOUT, scenario);
+                let mut f = start;
+                let mut mem = CaseMemory::new(&c, LAYOUT);
+                let before = (mem.buffer, mem.literal);
+                let passes = Insn(c.word).cond().passes(start.cpsr);
+                let got = step(Insn(c.word), LAYOUT.insn, &mut f, &mut mem);
+                if passes {
+                    assert_eq!(got, Err(want), "{:#010x} scenario {scenario}", c.word);
+                    assert_eq!(f, start, "the frame stays");
+                    assert!((mem.buffer, mem.literal) == before, "memory stays");
+                } else {
+                    assert_eq!(got, Ok(()), "a failing condition only advances pc");
+                }
+            }
+            let kind = match c.expected {
+                Decoded::Simulate(SimKind::LoadStoreMultiple) => {
+                    if c.word & (1 << 20) != 0 {
+                        "LDM"
+                    } else {
+                        "STM"
+                    }
+                }
+                _ if c.word & (1 << 5) != 0 => "STRD",
+                _ => "LDRD",
+            };
+            *per_kind.entry(kind.into()).or_default() += 1;
+        }
+        println!("refused unaligned cases: {per_kind:?}");
+        for kind in ["LDRD", "STRD", "LDM", "STM"] {
+            assert!(
+                per_kind.get(kind).is_some_and(|&n| n >= 8),
+                "{kind}: {per_kind:?}"
+            );
+        }
+        assert_eq!(
+            cases()
+                .filter(|c| c.alignment != Alignment::Faults)
+                .filter_map(|c| c.alignment_fault(&LAYOUT))
+                .count(),
+            0
+        );
     }
 
     #[test]

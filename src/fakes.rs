@@ -84,6 +84,17 @@ impl FakePlatform {
         MASKED.with(|m| m.set(false));
     }
 
+    /// Adds `cpu` to the online set (`true`) or removes it: what a kernel's closure
+    /// passed to the hotplug hooks of [`Rendezvous`] does.
+    pub fn set_online(&self, cpu: usize, online: bool) {
+        let me = CpuSet::single(cpu).bits();
+        if online {
+            self.online.fetch_or(me, Ordering::SeqCst);
+        } else {
+            self.online.fetch_and(!me, Ordering::SeqCst);
+        }
+    }
+
     /// The word of text or slot memory at `addr`.
     pub fn word(&self, addr: usize) -> u32 {
         // SAFETY: `text_alias` returns a pointer into one of our own atomic words.

@@ -611,6 +611,8 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
     table: [AtomicU32; N],
     running: [AtomicBool; MAX_CPUS],
+    /// Per CPU: the frame of the step in progress, for `fixup_fault`.
+    stepping: fault::Stepping,
 }
 
 /// What the registry lock guards: state no hit path reads.
@@ -763,6 +765,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
             running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            stepping: fault::Stepping::new(),
         }
     }
 
@@ -1256,10 +1259,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(e);
         }
         if !slots.made {
-            let size = template
-                .bytes()
-                .max(step::EMULATION_SLOT_BYTES)
-                .next_multiple_of(8);
+            let size = fault::slot_bytes(template);
             let region = self.platform.slot_region();
             // In place: the allocator never passes through this stack frame. A region
             // another registry of this machine claimed is refused (and never used).
@@ -1614,16 +1614,22 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // ones whose post handler runs, even if one is disabled meanwhile.
         let (active, n) = site.enabled_probes();
         let each = || active[..n].iter().filter_map(|p| live(*p));
-        let step = |frame: &mut TrapFrame, mem: &mut _| match step::simulate(
-            kind, original, pc, frame, mem,
-        ) {
-            Ok(()) => Fired::Done,
-            Err(_) if direct => Fired::RunInPlace,
-            Err(e) => Fired::StepFailed(e),
-        };
         // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
         // handler of this CPU runs strictly inside it: a plain load and store suffice.
-        let running = &self.running[self.platform.cpu_id() % MAX_CPUS];
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
+        // The step, recorded for `fixup_fault` while it runs (`missed`: inside a handler
+        // of an outer hit, whose running flag a fixup must leave set).
+        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
+            let outer = self.stepping.begin(cpu, frame, missed);
+            let stepped = step::simulate(kind, original, pc, frame, mem);
+            self.stepping.end(cpu, outer);
+            match stepped {
+                Ok(()) => Fired::Done,
+                Err(_) if direct => Fired::RunInPlace,
+                Err(e) => Fired::StepFailed(e),
+            }
+        };
         if running.load(Ordering::Relaxed) {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);
@@ -1631,7 +1637,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return if direct {
                 Fired::RunInPlace
             } else {
-                step(frame, mem)
+                step(frame, mem, true)
             };
         }
         running.store(true, Ordering::Relaxed);
@@ -1646,7 +1652,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         } else if direct && each().all(|p| p.post.is_none()) {
             Fired::RunInPlace
         } else {
-            let r = step(frame, mem);
+            let r = step(frame, mem, false);
             if r == Fired::Done {
                 for p in each() {
                     if let Some(post) = p.post {
@@ -1657,6 +1663,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             r
         };
         running.store(false, Ordering::Relaxed);
+        if result == Fired::Done {
+            select_state_from_pc(frame);
+        }
         result
     }
 
@@ -1673,7 +1682,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// When the original reads or writes PC and cannot be stepped (an UNPREDICTABLE
     /// branch target, or a misaligned load to PC): natively that would be UNPREDICTABLE
     /// too, and there is no instruction to fall back to. Instructions that do not touch
-    /// PC run natively in the trampoline instead, and fault exactly as they would have.
+    /// PC run natively in the trampoline instead; an abort there has pc in the slot, which
+    /// [`Kprobes::fixup_fault`] moves to the probed instruction.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
     fn optimized_hit(
@@ -1704,6 +1714,19 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 frame.pc
             ),
         }
+    }
+}
+
+/// A handler that redirects to an address with bit 0 set asks for Thumb state, as a
+/// `bx` to it would: both hit paths resume with CPSR.T set, bit 0 cleared and the IT
+/// bits cleared (no IT block is in progress at a branch target), so a breakpoint probe and
+/// an optimized one behave alike. A pc with bit 0 clear leaves the state as the frame has
+/// it (a step already interworked through its own result).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn select_state_from_pc(frame: &mut TrapFrame) {
+    if frame.pc & 1 != 0 {
+        frame.pc &= !1;
+        frame.cpsr = frame.cpsr & !step::psr::IT | step::psr::T;
     }
 }
 
@@ -1763,8 +1786,12 @@ unsafe extern "C" fn optimized_entry<
     registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }
 
+pub mod fault;
+pub use fault::FaultFixup;
+
 #[cfg(test)]
 mod tests {
+    mod fault;
     mod optimized;
 
     use super::*;

@@ -91,7 +91,17 @@ pub trait Platform: Sync {
     /// Index of the calling CPU, below [`MAX_CPUS`] and stable while it runs.
     fn cpu_id(&self) -> usize;
 
-    /// The CPUs that are running and will answer an IPI.
+    /// The CPUs that are running and will answer an IPI: the set every rendezvous
+    /// parks.
+    ///
+    /// Each CPU in it, whenever its IRQs are unmasked, takes the crate's IPI and calls
+    /// [`crate::stop_machine::Rendezvous::ipi_entry`]. The set changes only when a CPU
+    /// adds or removes its own bit inside the closure it passes to
+    /// [`crate::stop_machine::Rendezvous::cpu_online`] or
+    /// [`crate::stop_machine::Rendezvous::cpu_offline`] (no rendezvous is in flight
+    /// then); at any other time it is constant, so a rendezvous sees one set from its
+    /// invitations to its exit. A CPU outside the set runs no probe-able text (see
+    /// [`crate::stop_machine::hotplug`]). Must be callable with interrupts masked.
     fn online_cpus(&self) -> CpuSet;
 
     /// Sends the crate's inter-processor interrupt to `targets`. The kernel's handler for

@@ -77,10 +77,13 @@ pub enum Hint {
 /// Everything outside the register frame that a stepped instruction touches.
 ///
 /// Addresses are passed exactly as the instruction computes them, including unaligned ones
-/// for LDR/STR/LDRH/STRH (ARMv7 allows those with SCTLR.A == 0). An implementation on target
-/// uses volatile accesses of exactly the requested size, so device registers see what the
-/// original instruction would have done; it returns a [`MemoryFault`] for an address it will
-/// not touch. Values are little-endian; the engine byte-swaps for CPSR.E == 1.
+/// for LDR/STR/LDRH/STRH (ARMv7 allows those with SCTLR.A == 0), so an implementation must
+/// not dereference a Rust pointer of the access size (that is undefined behaviour when
+/// unaligned). The one on target (`arch::memory::DirectMemory`) makes each access with the
+/// load/store instruction of exactly the requested size, so device registers see what the
+/// original instruction would have done and a bad address aborts (see
+/// `Kprobes::fixup_fault`); an implementation returns a [`MemoryFault`] for an address it
+/// will not touch. Values are little-endian; the engine byte-swaps for CPSR.E == 1.
 pub trait Memory {
     /// Loads a byte.
     fn read_u8(&mut self, address: u32) -> Result<u8, MemoryFault>;
@@ -200,6 +203,8 @@ pub mod psr {
     pub const E: u32 = 1 << 9;
     /// Thumb state.
     pub const T: u32 = 1 << 5;
+    /// The If-Then state, IT\[1:0\] (bits 26:25) and IT\[7:2\] (bits 15:10).
+    pub const IT: u32 = 0x0600_fc00;
     /// What MRS returns of the CPSR in a privileged mode: the execution-state bits (IT, J,
     /// T) read as zero.
     pub const MRS_MASK: u32 = 0xf8ff_03df;

@@ -69,10 +69,16 @@
 //!
 //! // Thread context, interrupts enabled:
 //! RENDEZVOUS.run(&PLATFORM, RunOn::AllCpus, &|cpu| { /* idempotent, per-CPU work */ })?;
+//!
+//! // A CPU coming online / going offline (IRQs masked; see `hotplug`):
+//! RENDEZVOUS.cpu_online(&PLATFORM, || mark_online(cpu))?;
+//! RENDEZVOUS.cpu_offline(&PLATFORM, || mark_offline(cpu))?;
 //! ```
 //!
 //! The kernel's contract: every CPU in [`Platform::online_cpus`] answers the IPI (its
-//! handler calls `ipi_entry`) and stays online until the rendezvous ends;
+//! handler calls `ipi_entry`); the set changes only through the hotplug hooks
+//! [`Rendezvous::cpu_online`] and [`Rendezvous::cpu_offline`] (module [`hotplug`]), which
+//! never run while a rendezvous is in flight;
 //! [`Platform::send_ipi`] makes the caller's earlier writes visible before a target can
 //! take the interrupt (a DSB before the GIC write); the
 //! `Platform` methods the protocol calls (`cpu_id`, `online_cpus`, `send_ipi`,
@@ -825,6 +831,9 @@ fn check_target(on: RunOn, online: CpuSet) -> Result<(), RendezvousError> {
         _ => Ok(()),
     }
 }
+
+pub mod hotplug;
+pub use hotplug::HotplugError;
 
 #[cfg(all(test, not(loom)))]
 pub(crate) mod tests;

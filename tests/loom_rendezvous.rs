@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The models in `src/stop_machine/loom_tests.rs`, all of which must run and pass.
-const MODELS: [&str; 9] = [
+const MODELS: [&str; 11] = [
     "loom_one_cpu_mode_2_cpus",
     "loom_all_cpus_mode_2_cpus",
     "loom_one_cpu_mode_3_cpus",
@@ -24,6 +24,8 @@ const MODELS: [&str; 9] = [
     "loom_concurrent_initiators_serialized_2_cpus",
     "loom_registry_lock_waiters_never_block_a_rendezvous_2_cpus",
     "loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus",
+    "loom_cpu_coming_online_during_a_rendezvous",
+    "loom_cpu_going_offline_while_invited",
 ];
 
 const MODULE: &str = "stop_machine::loom_tests::";

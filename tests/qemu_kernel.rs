@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{BOARDS, assert_all_passed, boot, kernel, temp_file, test_boot};
+use common::{BOARDS, assert_all_passed, boot, checked_kernel, kernel, temp_file, test_boot};
 
 #[test]
 fn virt_boots_four_cores_and_every_kernel_test_passes() {
@@ -14,6 +14,18 @@ fn virt_boots_four_cores_and_every_kernel_test_passes() {
 #[test]
 fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
     assert_all_passed(BOARDS[1], test_boot(BOARDS[1]));
+}
+
+/// The whole suite once more, built with debug assertions and overflow checks: undefined
+/// behaviour the compiler can check (a misaligned pointer read in a step, an overflow)
+/// panics there instead of passing unnoticed. One board: the checks are the same on both.
+#[test]
+fn virt_debug_assertion_build_passes_every_kernel_test() {
+    let b = boot(&checked_kernel(BOARDS[0]), &["--smp", "4"]);
+    assert_all_passed(BOARDS[0], &b);
+    let (passed, _) = b.verdict().expect("verdict");
+    let (release, _) = test_boot(BOARDS[0]).verdict().expect("release verdict");
+    assert_eq!(passed, release, "the checked build runs the same tests");
 }
 
 /// The numbers of the conformance summary line:
@@ -212,5 +224,36 @@ fn a_malformed_corpus_is_refused_before_boot_with_its_line() {
         b.stdout.is_empty(),
         "the kernel must not boot:\n{}",
         b.tail()
+    );
+}
+
+/// The hotplug test is registered on virt only (vexpress-a15 has no PSCI); it must have
+/// run there with its full count, and vexpress must say that it does not apply.
+#[test]
+fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress() {
+    let virt = test_boot(BOARDS[0]);
+    let line = virt
+        .lines_with("hotplug: ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("virt: no hotplug summary\n{}", virt.tail()));
+    assert!(
+        line.contains("1000 power-ons") && line.contains(" 0 wrong") && line.ends_with("[ok]"),
+        "virt: {line}"
+    );
+    assert_eq!(
+        virt.lines_with("hotplug_cores_1_to_3_off_and_on").len(),
+        1,
+        "{}",
+        virt.tail()
+    );
+    let vexpress = test_boot(BOARDS[1]);
+    assert_eq!(
+        vexpress
+            .lines_with("hotplug test: does not apply on vexpress-a15")
+            .len(),
+        1,
+        "{}",
+        vexpress.tail()
     );
 }

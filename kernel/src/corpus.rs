@@ -7,7 +7,7 @@ use crate::tests::conformance::Lab;
 use crate::{kprint, kprintln};
 use alloc::format;
 use alloc::string::String;
-use armv7_kprobes::conformance::{Case, Fill, RegClass};
+use armv7_kprobes::conformance::{Alignment, Case, Fill, RegClass};
 use armv7_kprobes::corpus::{self, CorpusLine, Expect, HEADER_WORDS, RECORD_WORDS};
 use armv7_kprobes::decode::{self, Decoded};
 use armv7_kprobes::insn::Insn;
@@ -44,6 +44,7 @@ fn judge(lab: &Lab, line: &CorpusLine) -> Result<String, String> {
                 } else {
                     Fill::Pattern(line.line)
                 },
+                alignment: Alignment::Natural,
             };
             let problems = lab.run(&case);
             match problems.first() {

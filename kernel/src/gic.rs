@@ -38,12 +38,14 @@ pub fn interrupted_pc() -> usize {
     INTERRUPTED_PC[crate::smp::cpu_id() % crate::smp::MAX_CORES].load(Ordering::Relaxed)
 }
 
+#[inline(always)]
 fn write(base: usize, off: usize, v: u32) {
     // SAFETY: `base` is one of this board's GIC register blocks (mapped Device);
     // every offset used is a 32-bit register of that block.
     unsafe { core::ptr::write_volatile((base + off) as *mut u32, v) }
 }
 
+#[inline(always)]
 fn read(base: usize, off: usize) -> u32 {
     // SAFETY: as in `write`.
     unsafe { core::ptr::read_volatile((base + off) as *const u32) }
@@ -54,7 +56,10 @@ pub fn init_distributor() {
     write(BOARD.gicd, GICD_CTLR, 0b11);
 }
 
-/// Enables this core's CPU interface and its SGIs (banked per core).
+/// Enables this core's CPU interface and its SGIs (banked per core). Idempotent: a
+/// core powered off and on again runs it again. Never-probe: a secondary runs it
+/// before it is online.
+#[unsafe(link_section = ".text.noprobe.gic")]
 pub fn init_cpu() {
     write(BOARD.gicd, GICD_ISENABLER0, 0xffff);
     for i in 0..4 {

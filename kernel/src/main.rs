@@ -10,6 +10,7 @@ extern crate alloc;
 // Reset, vectors, per-mode stacks and the default exception glue come from aarch32-rt.
 use aarch32_rt as _;
 
+mod abort;
 mod bench;
 mod board;
 mod bootargs;
@@ -43,7 +44,7 @@ pub extern "C" fn kmain() -> ! {
     probes::init();
     gic::init_distributor();
     gic::init_cpu();
-    smp::check_in();
+    smp::come_online();
     // SAFETY: the GIC and the IRQ entry are ready on this core.
     unsafe { aarch32_cpu::interrupt::enable() };
     kprintln!("armv7-kprobes test kernel on {}", board::BOARD.name);
@@ -62,6 +63,10 @@ pub extern "C" fn kmain() -> ! {
     }
     match bootargs::mode() {
         Mode::Tests => {
+            #[cfg(feature = "board-vexpress-a15")]
+            kprintln!(
+                "hotplug test: does not apply on vexpress-a15 (no PSCI: secondaries are parked, never powered off); it runs on virt"
+            );
             let mut all: Vec<testing::Test> = match bootargs::filter() {
                 Some(only) => {
                     kprintln!("running only the tests whose name contains {only:?}");

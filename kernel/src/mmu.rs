@@ -88,9 +88,12 @@ pub fn build_table() {
 
 /// Turns on the MMU, the caches and branch prediction on the calling core.
 ///
+/// Never-probe: a secondary runs it before it is online (before a rendezvous parks it).
+///
 /// No D-cache invalidation by set/way comes first: the Cortex-A15 invalidates its L1
 /// and L2 caches in hardware at reset (unless L2RSTDISABLE is tied high, which a board
 /// that does so must handle in its own boot code).
+#[unsafe(link_section = ".text.noprobe.mmu")]
 pub fn enable() {
     // SAFETY: TABLE is fully built (build_table ran on core 0 before any core gets
     // here) and identity-maps all code and data this core is using, so turning the

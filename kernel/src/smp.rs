@@ -4,10 +4,20 @@
 //! `_asm_secondary_core_park` for core 0 to publish `RELEASE` — on vexpress-a15 they
 //! are already there at reset; on virt they are powered off and PSCI CPU_ON starts
 //! them at `_start` after the release, so they pass straight through. Each then turns
-//! on its MMU, its GIC CPU interface and IRQs, checks in, and serves its mailbox.
+//! on its MMU and its GIC CPU interface, joins the online set through the crate's
+//! `cpu_online` hook ([`come_online`]), enables IRQs and serves its mailbox.
+//!
+//! CPU hotplug (virt): a core leaves through `go_offline` (IRQs masked, the crate's
+//! `cpu_offline` hook, PSCI CPU_OFF); PSCI CPU_ON (`cpu_on`) starts it at `_start`
+//! again, and it comes up exactly as at boot. Everything a core runs before the
+//! `cpu_online` hook and after the `cpu_offline` hook is in `.text.noprobe*`.
 
 use crate::board::{BOARD, SecondaryStart};
+use crate::platform::PLATFORM;
+use crate::probes::RENDEZVOUS;
 use crate::{gic, mmu, timer};
+#[cfg(feature = "board-virt")]
+use core::sync::atomic::AtomicBool;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// Cores the kernel is built for (NUM_CORES in link.ld; aarch32-rt stacks per core).
@@ -15,6 +25,10 @@ pub const MAX_CORES: usize = 4;
 
 const RELEASE_MAGIC: u32 = 0x5ec0_1dad;
 const PSCI_CPU_ON: u32 = 0x8400_0003;
+#[cfg(feature = "board-virt")]
+const PSCI_CPU_OFF: u32 = 0x8400_0002;
+#[cfg(feature = "board-virt")]
+const PSCI_AFFINITY_INFO: u32 = 0x8400_0004;
 
 /// Written by core 0 to let parked secondaries run. Read with the MMU off.
 #[unsafe(no_mangle)]
@@ -77,11 +91,28 @@ pub fn mpidr(cpu: usize) -> u32 {
     MPIDR[cpu].load(Ordering::Acquire)
 }
 
-/// Marks the calling core online and records its MPIDR.
-pub fn check_in() {
+/// Marks the calling core online and records its MPIDR. Only inside the crate's
+/// `cpu_online` hook (see [`come_online`]), which is what makes the change safe.
+fn check_in() {
     let id = cpu_id();
     MPIDR[id].store(aarch32_cpu::register::Mpidr::read().0, Ordering::Release);
     ONLINE.fetch_or(1 << id, Ordering::AcqRel);
+}
+
+/// The hotplug hook of a core coming online (core 0 at boot, every secondary each time
+/// it starts): with IRQs still masked and the MMU on, wait out any rendezvous in flight,
+/// make this core's instruction side coherent, and join the online set. Everything a
+/// core runs from reset until here is never-probe (`.text.noprobe*`, the `_start`
+/// path), because text may change meanwhile without this core being stopped.
+#[unsafe(link_section = ".text.noprobe.smp")]
+pub fn come_online() {
+    if let Err(e) = RENDEZVOUS.cpu_online(&PLATFORM, check_in) {
+        crate::uart::print_unlocked(format_args!(
+            "\n!!! cpu {} cannot come online: {e}\n",
+            cpu_id()
+        ));
+        crate::semihosting::exit(6)
+    }
 }
 
 fn psci_cpu_on(target_mpidr: u32, entry: u32) -> i32 {
@@ -171,10 +202,15 @@ pub fn on_other_cpus(f: &(dyn Fn(usize) + Sync)) {
     });
 }
 
-/// A secondary's life after check-in: run what arrives in its mailbox, forever.
+/// A secondary's life after check-in: run what arrives in its mailbox, forever (or
+/// until asked to power off, on virt).
 pub fn serve_mailbox() -> ! {
     let me = cpu_id();
     loop {
+        #[cfg(feature = "board-virt")]
+        if OFF_REQUEST[me].swap(false, Ordering::AcqRel) {
+            go_offline();
+        }
         let j = MAILBOX[me].swap(0, Ordering::AcqRel);
         if j == 0 {
             aarch32_cpu::asm::wfe();
@@ -189,13 +225,121 @@ pub fn serve_mailbox() -> ! {
     }
 }
 
-/// Entry of every secondary core (called by aarch32-rt in SYS mode on its own stack).
+/// Entry of every secondary core (called by aarch32-rt in SYS mode on its own stack,
+/// IRQs and FIQs masked), at boot and each time PSCI CPU_ON starts it again.
+/// Never-probe: it runs before the core is in the online set.
 #[unsafe(no_mangle)]
+#[unsafe(link_section = ".text.noprobe.smp")]
 pub extern "C" fn kmain_secondary(_core: u32) -> ! {
     mmu::enable();
     gic::init_cpu();
-    check_in();
-    // SAFETY: the GIC CPU interface and the IRQ entry are ready on this core.
+    come_online();
+    // SAFETY: the GIC CPU interface and the IRQ entry are ready on this core, and it
+    // is online: every rendezvous from now on parks it.
     unsafe { aarch32_cpu::interrupt::enable() };
+    #[cfg(feature = "board-virt")]
+    {
+        let task = ONLINE_TASK.load(Ordering::Acquire);
+        if task != 0 {
+            // SAFETY: ONLINE_TASK only ever holds 0 or a `fn(usize)` (set_online_task).
+            let task = unsafe { core::mem::transmute::<usize, fn(usize)>(task) };
+            task(cpu_id());
+            go_offline();
+        }
+    }
     serve_mailbox()
+}
+
+/// Set by [`request_offline`]: the core powers itself off from its mailbox loop.
+#[cfg(feature = "board-virt")]
+static OFF_REQUEST: [AtomicBool; MAX_CORES] = [const { AtomicBool::new(false) }; MAX_CORES];
+
+/// What a secondary runs each time it comes online, before powering itself off again
+/// (0: serve the mailbox instead).
+#[cfg(feature = "board-virt")]
+static ONLINE_TASK: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes every secondary that comes online from now on run `task(cpu)` and then power
+/// itself off (`None`: serve the mailbox, as at boot).
+#[cfg(feature = "board-virt")]
+pub fn set_online_task(task: Option<fn(usize)>) {
+    ONLINE_TASK.store(task.map_or(0, |t| t as usize), Ordering::Release);
+}
+
+/// Asks secondary `cpu`, idle in its mailbox loop, to power itself off.
+#[cfg(feature = "board-virt")]
+pub fn request_offline(cpu: usize) {
+    OFF_REQUEST[cpu].store(true, Ordering::Release);
+    aarch32_cpu::asm::dsb();
+    aarch32_cpu::asm::sev();
+}
+
+/// Takes the calling core out of the online set (the crate's hotplug hook) and powers
+/// it off with PSCI CPU_OFF. Never-probe from the moment IRQs are masked: once the core
+/// is offline no rendezvous stops it, so it must not run text that may be patched.
+#[cfg(feature = "board-virt")]
+#[unsafe(link_section = ".text.noprobe.smp")]
+pub fn go_offline() -> ! {
+    let me = cpu_id();
+    // SAFETY: masks IRQ and FIQ on this core only; they stay masked until power-off.
+    unsafe { core::arch::asm!("cpsid if", options(nostack, preserves_flags)) };
+    let marked = RENDEZVOUS.cpu_offline(&PLATFORM, || {
+        ONLINE.fetch_and(!(1 << me), Ordering::AcqRel);
+    });
+    if let Err(e) = marked {
+        crate::uart::print_unlocked(format_args!("\n!!! cpu {me} cannot go offline: {e}\n"));
+        crate::semihosting::exit(6)
+    }
+    psci_cpu_off()
+}
+
+/// PSCI CPU_OFF: the calling core stops; it comes back only through CPU_ON, at `_start`.
+#[cfg(feature = "board-virt")]
+#[unsafe(link_section = ".text.noprobe.smp")]
+fn psci_cpu_off() -> ! {
+    // SAFETY: on QEMU virt, HVC is the PSCI conduit (see psci_cpu_on). CPU_OFF does not
+    // return on success; this core holds no lock and is out of the online set, with
+    // IRQs and FIQs masked. Should it return (an error), the loop below parks it.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension virt",
+            "hvc #0",
+            in("r0") PSCI_CPU_OFF,
+            options(nostack),
+        );
+    }
+    crate::uart::print_unlocked(format_args!(
+        "\n!!! PSCI CPU_OFF returned on cpu {}\n",
+        cpu_id()
+    ));
+    crate::semihosting::exit(6)
+}
+
+/// Starts powered-off secondary `cpu` again at `_start` (PSCI CPU_ON); returns the
+/// PSCI status (0 success, -4 ALREADY_ON, -5 ON_PENDING).
+#[cfg(feature = "board-virt")]
+pub fn cpu_on(cpu: usize) -> i32 {
+    unsafe extern "C" {
+        fn _start();
+    }
+    psci_cpu_on(cpu as u32, _start as *const () as usize as u32)
+}
+
+/// Whether PSCI reports `cpu` powered off (AFFINITY_INFO, level 0, says OFF).
+#[cfg(feature = "board-virt")]
+pub fn is_off(cpu: usize) -> bool {
+    let ret: i32;
+    // SAFETY: PSCI AFFINITY_INFO over HVC (see psci_cpu_on): r1 = target affinity,
+    // r2 = lowest affinity level 0; returns 0 ON, 1 OFF, 2 ON_PENDING. No memory.
+    unsafe {
+        core::arch::asm!(
+            ".arch_extension virt",
+            "hvc #0",
+            inout("r0") PSCI_AFFINITY_INFO => ret,
+            in("r1") cpu as u32,
+            in("r2") 0u32,
+            options(nostack),
+        );
+    }
+    ret == 1
 }

@@ -1,5 +1,5 @@
 //! Exception entries the kernel owns: the undefined-instruction trap (the kprobe
-//! breakpoint path) with a full, mutable register frame, and fatal aborts.
+//! breakpoint path) with a full, mutable register frame (aborts: `abort.rs`).
 //!
 //! The UND entry leaves UND mode at once and runs the Rust handler in SYS mode, so a
 //! handler may itself hit a breakpoint (a nested UND would otherwise overwrite
@@ -143,32 +143,6 @@ extern "C" fn kernel_undefined_trap(frame: &mut TrapFrame) {
         crate::smp::cpu_id()
     ));
     crate::semihosting::exit(3);
-}
-
-fn fatal(kind: &str, addr: usize) -> ! {
-    let (far, fsr): (u32, u32);
-    // SAFETY: reads DFAR and DFSR (fault address and status); no side effects.
-    unsafe {
-        core::arch::asm!("mrc p15, 0, {a}, c6, c0, 0", "mrc p15, 0, {s}, c5, c0, 0",
-            a = out(reg) far, s = out(reg) fsr, options(nostack, nomem, preserves_flags));
-    }
-    crate::uart::print_unlocked(format_args!(
-        "\n!!! {kind} at {addr:#010x} on cpu {} (DFAR {far:#010x} DFSR {fsr:#x})\n",
-        crate::smp::cpu_id()
-    ));
-    crate::semihosting::exit(4);
-}
-
-/// aarch32-rt calls this on a data abort: report and stop (never hang).
-#[unsafe(no_mangle)]
-extern "C" fn _data_abort_handler(addr: usize) -> ! {
-    fatal("data abort", addr)
-}
-
-/// aarch32-rt calls this on a prefetch abort: report and stop (never hang).
-#[unsafe(no_mangle)]
-extern "C" fn _prefetch_abort_handler(addr: usize) -> ! {
-    fatal("prefetch abort", addr)
 }
 
 // The IRQ entry: aarch32-rt's default entry, plus one thing it does not tell the Rust

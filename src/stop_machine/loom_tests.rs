@@ -1,6 +1,7 @@
 //! Model check of the rendezvous protocol with loom: every interleaving (up to the
-//! preemption bound) of 2 and 3 CPUs, in one-CPU and all-CPU modes, a nested call, and
-//! two concurrent initiators.
+//! preemption bound) of 2 and 3 CPUs, in one-CPU and all-CPU modes, a nested call, two
+//! concurrent initiators, registry-lock waiters, and a CPU coming online or going
+//! offline (invited or not) while a rendezvous starts.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --release --lib loom_`
 //! (`tests/loom_rendezvous.rs` does that as part of `cargo test`). A deadlock or a lost
@@ -36,7 +37,7 @@ fn masked() -> bool {
 
 /// CPUs as loom threads; an IPI is a pending bit the idle thread polls.
 struct ModelPlatform {
-    cpus: usize,
+    online: AtomicU32,
     pending_ipis: AtomicU32,
     doorbell: Doorbell,
 }
@@ -44,9 +45,19 @@ struct ModelPlatform {
 impl ModelPlatform {
     fn new(cpus: usize) -> Self {
         ModelPlatform {
-            cpus,
+            online: AtomicU32::new(CpuSet::first(cpus).bits()),
             pending_ipis: AtomicU32::new(0),
             doorbell: waits_for(cpus),
+        }
+    }
+
+    /// What a kernel's hotplug closure does: adds or removes `cpu`.
+    fn set_online(&self, cpu: usize, online: bool) {
+        let me = CpuSet::single(cpu).bits();
+        if online {
+            self.online.fetch_or(me, Ordering::AcqRel);
+        } else {
+            self.online.fetch_and(!me, Ordering::AcqRel);
         }
     }
 
@@ -76,7 +87,7 @@ impl Platform for ModelPlatform {
         CPU.with(|c| c.get())
     }
     fn online_cpus(&self) -> CpuSet {
-        CpuSet::first(self.cpus)
+        CpuSet::from_bits(self.online.load(Ordering::Acquire))
     }
     fn send_ipi(&self, targets: CpuSet) {
         self.pending_ipis.fetch_or(targets.bits(), Ordering::AcqRel);
@@ -394,4 +405,92 @@ fn loom_registry_lock_waiters_never_block_a_rendezvous_2_cpus() {
 #[test]
 fn loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus() {
     registry_lock_model(3);
+}
+
+/// CPU 1 is offline and comes online while CPU 0 runs a rendezvous on all CPUs. Either
+/// it joined the online set before the rendezvous took its snapshot (then it is invited
+/// and runs the callback) or after the rendezvous ended: never in between, so the
+/// callback runs on exactly the CPUs that were online throughout.
+#[test]
+fn loom_cpu_coming_online_during_a_rendezvous() {
+    check(|| {
+        let platform = Arc::new(ModelPlatform::new(1));
+        let rv = Arc::new(Rendezvous::new(NoCacheOps));
+        let calls = Arc::new(AtomicU32::new(0));
+        let calls_when_marked = Arc::new(AtomicU32::new(u32::MAX));
+        let done = Arc::new(AtomicBool::new(false));
+        let newcomer = {
+            let (platform, rv) = (platform.clone(), rv.clone());
+            let (calls, calls_when_marked, done) =
+                (calls.clone(), calls_when_marked.clone(), done.clone());
+            thread::spawn(move || {
+                become_cpu(1);
+                platform.mask_interrupts();
+                rv.cpu_online(&*platform, || {
+                    calls_when_marked.store(calls.load(Ordering::Relaxed), Ordering::Relaxed);
+                    platform.set_online(1, true);
+                })
+                .unwrap();
+                platform.restore_interrupts(InterruptState(0));
+                // Online: answer the IPI of a rendezvous that counts this CPU.
+                while !done.load(Ordering::Acquire) {
+                    if platform.take_pending_ipi() {
+                        rv.ipi_entry(&*platform);
+                    }
+                    thread::yield_now();
+                }
+            })
+        };
+        become_cpu(0);
+        rv.run(&*platform, RunOn::AllCpus, &|_| {
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        let total = calls.load(Ordering::Relaxed);
+        done.store(true, Ordering::Release);
+        newcomer.join().unwrap();
+        match calls_when_marked.load(Ordering::Relaxed) {
+            0 => assert_eq!(total, 2, "online before the rendezvous, but not in it"),
+            1 => assert_eq!(total, 1),
+            n => panic!("CPU 1 joined the online set with {n} callbacks run"),
+        }
+    });
+}
+
+/// CPU 1 goes offline while CPU 0 starts a rendezvous on all CPUs; CPU 1 never takes
+/// an IPI (interrupts masked). If the rendezvous counted it, its wait for the lock joins
+/// it, and it leaves only after; otherwise it left before the snapshot. Nothing hangs.
+#[test]
+fn loom_cpu_going_offline_while_invited() {
+    check(|| {
+        let platform = Arc::new(ModelPlatform::new(2));
+        let rv = Arc::new(Rendezvous::new(NoCacheOps));
+        let calls = Arc::new(AtomicU32::new(0));
+        let calls_when_marked = Arc::new(AtomicU32::new(u32::MAX));
+        let leaver = {
+            let (platform, rv) = (platform.clone(), rv.clone());
+            let (calls, calls_when_marked) = (calls.clone(), calls_when_marked.clone());
+            thread::spawn(move || {
+                become_cpu(1);
+                platform.mask_interrupts();
+                rv.cpu_offline(&*platform, || {
+                    calls_when_marked.store(calls.load(Ordering::Relaxed), Ordering::Relaxed);
+                    platform.set_online(1, false);
+                })
+                .unwrap();
+            })
+        };
+        become_cpu(0);
+        rv.run(&*platform, RunOn::AllCpus, &|_| {
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        leaver.join().unwrap();
+        let total = calls.load(Ordering::Relaxed);
+        match calls_when_marked.load(Ordering::Relaxed) {
+            0 => assert_eq!(total, 1, "offline before the rendezvous, yet counted"),
+            2 => assert_eq!(total, 2),
+            n => panic!("CPU 1 left the online set with {n} callbacks run"),
+        }
+    });
 }

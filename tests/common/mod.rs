@@ -18,10 +18,22 @@ fn root() -> &'static Path {
 /// Builds (once per test process) the release kernel for `board` and returns its ELF.
 /// Panics with the one-line fix when the ARM target or QEMU is missing.
 pub fn kernel(board: &str) -> PathBuf {
+    kernel_with_profile(board, "release")
+}
+
+/// The kernel for `board` built with debug assertions and overflow checks (the
+/// `release-checked` profile: release code plus the checks that turn undefined behaviour
+/// the compiler can see into a panic).
+pub fn checked_kernel(board: &str) -> PathBuf {
+    kernel_with_profile(board, "release-checked")
+}
+
+fn kernel_with_profile(board: &str, profile: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, p)) = built.iter().find(|(b, _)| b == board) {
+    let key = format!("{board}/{profile}");
+    if let Some((_, p)) = built.iter().find(|(b, _)| *b == key) {
         return p.clone();
     }
     let target_dir = root().join("target").join(format!("kernel-{board}"));
@@ -29,7 +41,7 @@ pub fn kernel(board: &str) -> PathBuf {
     let out = Command::new(cargo)
         .current_dir(root())
         .env("CARGO_TARGET_DIR", &target_dir)
-        .args(["build", "--release", "-p", "kprobes-test-kernel"])
+        .args(["build", "--profile", profile, "-p", "kprobes-test-kernel"])
         .args(["--target", "armv7a-none-eabi", "--features"])
         .arg(format!("board-{board}"))
         .output()
@@ -41,10 +53,13 @@ pub fn kernel(board: &str) -> PathBuf {
         {
             panic!("the armv7a-none-eabi Rust target is not installed; {FIX}");
         }
-        panic!("building the {board} kernel failed:\n{err}");
+        panic!("building the {board} kernel ({profile}) failed:\n{err}");
     }
-    let elf = target_dir.join("armv7a-none-eabi/release/kprobes-test-kernel");
-    built.push((board.to_string(), elf.clone()));
+    let elf = target_dir
+        .join("armv7a-none-eabi")
+        .join(profile)
+        .join("kprobes-test-kernel");
+    built.push((key, elf.clone()));
     elf
 }
 

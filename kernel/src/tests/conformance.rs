@@ -16,8 +16,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::conformance::{
-    self, ARM_PAD, ARM_PADS_BEFORE, BUFFER_BYTES, CODE_END, Case, CaseMemory, FLAG_SCENARIOS,
-    LITERAL_WINDOW, Layout, THUMB_PAD_WORD, THUMB_PADS,
+    self, ARM_PAD, ARM_PADS_BEFORE, Alignment, BUFFER_BYTES, CODE_END, Case, CaseMemory,
+    FLAG_SCENARIOS, LITERAL_WINDOW, Layout, THUMB_PAD_WORD, THUMB_PADS,
 };
 use armv7_kprobes::decode::{self, A32, Action, Entry};
 use armv7_kprobes::insn::Insn;
@@ -387,6 +387,33 @@ impl Drop for Lab {
     }
 }
 
+/// An [`Alignment::Faults`] case in every scenario: where its condition passes the step
+/// must return `want` with the frame and memory unchanged (natively the CPU takes an
+/// alignment fault); where it fails, only pc advances. One line per violation.
+fn refuses_as_the_cpu_faults(layout: &Layout, case: &Case, want: step::StepError) -> Vec<String> {
+    let mut problems = Vec::new();
+    for scenario in 0..FLAG_SCENARIOS.len() {
+        let start = case.frame(layout, scenario);
+        let mut f = start;
+        let mut mem = CaseMemory::new(case, *layout);
+        let before = (mem.buffer, mem.literal);
+        let got = step::step(Insn(case.word), layout.insn, &mut f, &mut mem);
+        let passes = Insn(case.word).cond().passes(start.cpsr);
+        let ok = if passes {
+            got == Err(want) && f == start && (mem.buffer, mem.literal) == before
+        } else {
+            got.is_ok() && f.pc == layout.insn + 4
+        };
+        if !ok {
+            problems.push(format!(
+                "scenario {scenario}: unaligned, stepped to {got:?} (want {want:?}){}",
+                diff(&start, &f, "after")
+            ));
+        }
+    }
+    problems
+}
+
 pub fn step_engine_matches_native_execution() -> TestResult {
     let lab = Lab::new();
     let mut rows = Vec::new();
@@ -394,6 +421,7 @@ pub fn step_engine_matches_native_execution() -> TestResult {
     let mut covered: Vec<*const Entry> = Vec::new();
     let (mut cases, mut rejections, mut runs, mut mismatches, mut failures) = (0usize, 0, 0, 0, 0);
     let mut reports: Vec<String> = Vec::new();
+    let (mut unaligned, mut refused_unaligned) = (0usize, 0usize);
     for case in conformance::cases() {
         cases += 1;
         let row = case.row as *const Entry;
@@ -408,9 +436,24 @@ pub fn step_engine_matches_native_execution() -> TestResult {
             ));
             continue;
         }
+        if let Some(want) = case.alignment_fault(&lab.layout()) {
+            // Never run natively (the CPU faults); the step must refuse and change nothing.
+            rejections += 1;
+            refused_unaligned += 1;
+            for p in refuses_as_the_cpu_faults(&lab.layout(), &case, want) {
+                failures += 1;
+                if reports.len() < 20 {
+                    reports.push(format!("{:#010x} ({}) {p}", case.word, case.row.name));
+                }
+            }
+            continue;
+        }
         if !case.runs() {
             rejections += 1;
             continue;
+        }
+        if case.alignment == Alignment::Unaligned {
+            unaligned += 1;
         }
         runs += FLAG_SCENARIOS.len();
         for p in lab.run(&case) {
@@ -440,10 +483,18 @@ pub fn step_engine_matches_native_execution() -> TestResult {
         rows.len(),
         100 * (rows.len() - uncovered.len()) / rows.len().max(1)
     );
+    crate::kprintln!(
+        "     unaligned: {unaligned} LDR/STR/LDRH/STRH/LDRSH cases run at unaligned addresses, \
+         {refused_unaligned} LDRD/STRD/LDM/STM cases refused as alignment faults"
+    );
     for r in &reports {
         crate::kprintln!("     mismatch {r}");
     }
     ensure!(failures == 0, "{failures} mismatches (first ones above)");
+    ensure!(
+        unaligned > 0 && refused_unaligned > 0,
+        "no unaligned cases ({unaligned} run, {refused_unaligned} refused)"
+    );
     ensure!(uncovered.is_empty(), "rows without a case: {uncovered:?}");
     ensure!(
         cases >= MIN_CASES,

@@ -2,13 +2,17 @@
 
 pub mod conformance;
 mod emulation;
+#[cfg(feature = "board-virt")]
+mod hotplug;
 pub mod kprobes;
 pub mod kretprobes;
+mod never_probe;
 mod optprobes;
 mod probe_conformance;
 mod rendezvous;
 mod safety_locks;
 mod safety_slots;
+mod safety_step;
 mod smoke;
 
 use crate::platform::PLATFORM;
@@ -221,6 +225,51 @@ pub const ALL: &[Test] = &[
     Test {
         name: "handlers_run_with_irq_and_fiq_masked_on_both_paths",
         run: safety_locks::handlers_run_with_irq_and_fiq_masked_on_both_paths,
+    },
+    Test {
+        name: "a_stepped_load_that_aborts_is_seen_at_the_breakpoint_probe",
+        run: safety_step::a_stepped_load_that_aborts_is_seen_at_the_breakpoint_probe,
+    },
+    Test {
+        name: "a_stepped_load_that_aborts_is_seen_at_the_optimized_probe",
+        run: safety_step::a_stepped_load_that_aborts_is_seen_at_the_optimized_probe,
+    },
+    Test {
+        name: "an_original_that_aborts_in_its_slot_is_seen_at_the_probe",
+        run: safety_step::an_original_that_aborts_in_its_slot_is_seen_at_the_probe,
+    },
+    Test {
+        name: "unaligned_loads_and_stores_are_stepped_as_the_cpu_makes_them",
+        run: safety_step::unaligned_loads_and_stores_are_stepped_as_the_cpu_makes_them,
+    },
+    Test {
+        name: "a_redirect_to_thumb_works_through_both_probe_kinds",
+        run: safety_step::a_redirect_to_thumb_works_through_both_probe_kinds,
+    },
+    Test {
+        name: "a_probed_wfi_wakes_for_a_rendezvous_on_both_paths",
+        run: safety_step::a_probed_wfi_wakes_for_a_rendezvous_on_both_paths,
+    },
+    Test {
+        name: "a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths",
+        run: safety_step::a_probed_wfe_never_sleeps_through_a_rendezvous_on_both_paths,
+    },
+    Test {
+        name: "aborts_that_are_not_a_probes_stay_where_they_happened",
+        run: safety_step::aborts_that_are_not_a_probes_stay_where_they_happened,
+    },
+    Test {
+        name: "compiler_builtins_on_the_hit_path_cannot_be_probed",
+        run: never_probe::compiler_builtins_cannot_be_probed,
+    },
+    // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
+    // host test
+    // `hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress`
+    // checks that this one ran.
+    #[cfg(feature = "board-virt")]
+    Test {
+        name: "hotplug_cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes",
+        run: hotplug::cores_1_to_3_off_and_on_1000_times_while_core0_churns_probes,
     },
     Test {
         name: "slots_a_cpu_inside_a_slot_keeps_it_dirty_until_seen_outside",
