@@ -63,9 +63,9 @@
 //! (`kernel/src/tests/safety_slots.rs`, which checks each against a 1,536-byte budget),
 //! the deepest stack below the caller's SP: `register` 752 bytes, `optimize_pending` of
 //! 1,000 candidates 1,056, `unregister` of an optimized probe 840 (each including the
-//! rendezvous it runs); a breakpoint hit 808 below the probed code's SP (the test
+//! rendezvous it runs); a breakpoint hit 848 below the probed code's SP (the test
 //! kernel's trap entry leaves 256 bytes, then the frame, then this hit path), an
-//! optimized hit 544 (direct) or 784 (stepped), a call through a kretprobe 808 — all
+//! optimized hit 560 (direct) or 824 (stepped), a call through a kretprobe 848 — all
 //! with empty handlers: add what yours use.
 
 use crate::cache::CacheOps;

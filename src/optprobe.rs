@@ -90,8 +90,8 @@
 //! A hit on an optimized probe uses the probed code's own stack: SP moves down
 //! [`STACK_GAP`] (256) bytes, then the 8-byte aligned frame (72 bytes) and the scratch
 //! pair (8), so the callback starts about 336 bytes below the probed code's SP; the
-//! registry's hit path and an empty handler bring the high-water mark to 544 bytes
-//! (direct execution) and 784 bytes (step path), measured on the test kernel
+//! registry's hit path and an empty handler bring the high-water mark to 560 bytes
+//! (direct execution) and 824 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
