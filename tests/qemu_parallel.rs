@@ -23,7 +23,7 @@ fn parallel_stress(board: &str) {
             "--rounds",
             ROUNDS,
             "--only",
-            "churn,alternation",
+            "kprobe_churn,optimize_churn,alternation",
             "--timeout",
             "600",
         ],
