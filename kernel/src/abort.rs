@@ -181,6 +181,9 @@ fn fixup(entry: &mut EntryFrame) -> Option<FaultFixup> {
     Some(fix)
 }
 
+// Never-probe like the rest of the abort path (whether the compiler inlines it into
+// the entries or not).
+#[unsafe(link_section = ".text.noprobe.abort_rust")]
 fn handle(kind: Abort, entry: &mut EntryFrame) {
     let fix = fixup(entry);
     let h = HOOK.load(Ordering::Acquire);
