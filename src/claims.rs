@@ -7,6 +7,7 @@
 //! region when it makes its slot allocator (before it can write any branch into it); a
 //! claim is never given back (registries are `static`s).
 
+use crate::hex::Hex;
 use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -14,7 +15,8 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 pub const MAX_SLOT_REGIONS: usize = 8;
 
 /// Why a claim was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClaimError {
     /// The region overlaps one another registry claimed (`start..end`).
     Overlaps {
@@ -25,6 +27,19 @@ pub enum ClaimError {
     },
     /// [`MAX_SLOT_REGIONS`] regions are claimed already.
     Full,
+}
+
+impl core::fmt::Debug for ClaimError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            ClaimError::Overlaps { start, end } => f
+                .debug_struct("Overlaps")
+                .field("start", &Hex(start))
+                .field("end", &Hex(end))
+                .finish(),
+            ClaimError::Full => f.write_str("Full"),
+        }
+    }
 }
 
 /// The claimed regions: entries below `len` are complete and never change.

@@ -81,6 +81,7 @@ impl CorpusLine {
 /// Why a corpus could not be read. Each carries the 1-based line number (0 for the
 /// binary form's header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CorpusError {
     /// The first field is not a hexadecimal 32-bit word.
     BadWord(u32),

@@ -10,6 +10,8 @@
 //! accepts such a pair when the wrapped offset is in range, and the decoder wraps the same way,
 //! so `decode(encode(x)) == x` everywhere.
 
+use crate::hex::Hex;
+
 /// The condition field (bits 31:28) of an A32 instruction.
 ///
 /// `Unconditional` (0xF) is not "always": it selects the unconditional instruction space
@@ -210,7 +212,8 @@ impl BranchKind {
 }
 
 /// Why a branch cannot be encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BranchError {
     /// The target is beyond the ±32 MiB reach. `offset` is `to - (from + 8)` modulo 2^32 as a
     /// signed number: the distance the branch would have to cover.
@@ -233,6 +236,27 @@ pub enum BranchError {
     },
     /// A B or BL was asked to carry condition 0xF, which encodes BLX(imm) instead.
     UnconditionalCond,
+}
+
+impl core::fmt::Debug for BranchError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            BranchError::OutOfRange { offset } => f
+                .debug_struct("OutOfRange")
+                .field("offset", &offset)
+                .finish(),
+            BranchError::MisalignedSource { from } => f
+                .debug_struct("MisalignedSource")
+                .field("from", &Hex(from))
+                .finish(),
+            BranchError::MisalignedTarget { to, alignment } => f
+                .debug_struct("MisalignedTarget")
+                .field("to", &Hex(to))
+                .field("alignment", &alignment)
+                .finish(),
+            BranchError::UnconditionalCond => f.write_str("UnconditionalCond"),
+        }
+    }
 }
 
 impl core::fmt::Display for BranchError {

@@ -71,6 +71,7 @@
 use crate::cache::CacheOps;
 use crate::decode::{self, Decoded, RejectReason, SimKind, StackUse};
 use crate::frame::TrapFrame;
+use crate::hex::Hex;
 use crate::insn::{Branch, BranchKind, BreakpointWord, Insn};
 use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
 use crate::patch::{PatchError, TextPatcher, WordSource};
@@ -277,9 +278,16 @@ pub struct OptimizeReport {
 }
 
 /// Why a probe operation failed. The probe, the registry and the text are exactly as
-/// they were before the call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// they were before the call. `Debug` prints addresses and words in hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KprobeError {
+    /// The address has bit 0 set: a Thumb function address (its interworking bit). Only
+    /// A32 code can be probed so far.
+    ThumbAddress {
+        /// The address given.
+        addr: usize,
+    },
     /// The address is not 4-byte aligned (A32 instructions are).
     Misaligned {
         /// The address given.
@@ -378,6 +386,10 @@ pub enum KprobeError {
 impl fmt::Display for KprobeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            KprobeError::ThumbAddress { addr } => write!(
+                f,
+                "{addr:#x} is a Thumb address (bit 0 set): Thumb code cannot be probed yet"
+            ),
             KprobeError::Misaligned { addr } => write!(f, "{addr:#x} is not 4-byte aligned"),
             KprobeError::OutsideText { addr } => write!(f, "{addr:#x} is outside the kernel text"),
             KprobeError::NeverProbe { addr, range } => write!(
@@ -431,6 +443,64 @@ impl fmt::Display for KprobeError {
                 f,
                 "{word:#010x} at {addr:#x} is another registry's probe (one registry per text)"
             ),
+        }
+    }
+}
+
+impl fmt::Debug for KprobeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let addr_only = |f: &mut fmt::Formatter<'_>, name: &str, addr: usize| {
+            f.debug_struct(name).field("addr", &Hex(addr)).finish()
+        };
+        match *self {
+            KprobeError::ThumbAddress { addr } => addr_only(f, "ThumbAddress", addr),
+            KprobeError::Misaligned { addr } => addr_only(f, "Misaligned", addr),
+            KprobeError::OutsideText { addr } => addr_only(f, "OutsideText", addr),
+            KprobeError::NeverProbe { addr, range } => f
+                .debug_struct("NeverProbe")
+                .field("addr", &Hex(addr))
+                .field("range", &(Hex(range.0), Hex(range.1)))
+                .finish(),
+            KprobeError::Rejected { addr, word, reason } => f
+                .debug_struct("Rejected")
+                .field("addr", &Hex(addr))
+                .field("word", &Hex(word))
+                .field("reason", &reason)
+                .finish(),
+            KprobeError::StackWrite { addr, bytes } => f
+                .debug_struct("StackWrite")
+                .field("addr", &Hex(addr))
+                .field("bytes", &bytes)
+                .finish(),
+            KprobeError::AlreadyRegistered { addr } => addr_only(f, "AlreadyRegistered", addr),
+            KprobeError::NotRegistered => f.write_str("NotRegistered"),
+            KprobeError::OutOfSites => f.write_str("OutOfSites"),
+            KprobeError::TooManyAtAddress { addr } => addr_only(f, "TooManyAtAddress", addr),
+            KprobeError::UnknownSymbol => f.write_str("UnknownSymbol"),
+            KprobeError::OffsetOutsideSymbol { offset, size } => f
+                .debug_struct("OffsetOutsideSymbol")
+                .field("offset", &Hex(offset))
+                .field("size", &size)
+                .finish(),
+            KprobeError::MisalignedOffset { offset } => f
+                .debug_struct("MisalignedOffset")
+                .field("offset", &Hex(offset))
+                .finish(),
+            KprobeError::Patch(e) => f.debug_tuple("Patch").field(&e).finish(),
+            KprobeError::Rendezvous(e) => f.debug_tuple("Rendezvous").field(&e).finish(),
+            KprobeError::InterruptsMasked { cpu } => f
+                .debug_struct("InterruptsMasked")
+                .field("cpu", &cpu)
+                .finish(),
+            KprobeError::Reentered { cpu } => {
+                f.debug_struct("Reentered").field("cpu", &cpu).finish()
+            }
+            KprobeError::Slot(e) => f.debug_tuple("Slot").field(&e).finish(),
+            KprobeError::ForeignProbe { addr, word } => f
+                .debug_struct("ForeignProbe")
+                .field("addr", &Hex(addr))
+                .field("word", &Hex(word))
+                .finish(),
         }
     }
 }
@@ -832,6 +902,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     fn check_address(&self, addr: usize) -> Result<(), KprobeError> {
+        if addr & 1 == 1 {
+            return Err(KprobeError::ThumbAddress { addr });
+        }
         if !addr.is_multiple_of(4) {
             return Err(KprobeError::Misaligned { addr });
         }
@@ -2067,6 +2140,10 @@ mod tests {
             Err(KprobeError::Misaligned { addr: TEXT + 2 })
         );
         assert_eq!(
+            e.k.register(pr, TEXT + 1),
+            Err(KprobeError::ThumbAddress { addr: TEXT + 1 })
+        );
+        assert_eq!(
             e.k.register(pr, TEXT - 4),
             Err(KprobeError::OutsideText { addr: TEXT - 4 })
         );
@@ -2356,6 +2433,7 @@ mod tests {
     #[test]
     fn kprobe_errors_read_as_sentences() {
         let all = [
+            KprobeError::ThumbAddress { addr: 1 },
             KprobeError::Misaligned { addr: 2 },
             KprobeError::OutsideText { addr: 4 },
             KprobeError::NeverProbe {
@@ -2401,5 +2479,45 @@ mod tests {
         for (i, t) in texts.iter().enumerate() {
             assert!(!t.is_empty() && !texts[..i].contains(t), "{t}");
         }
+        assert!(texts[0].contains("Thumb code cannot be probed yet"));
+    }
+
+    #[test]
+    fn kprobe_error_debug_prints_addresses_in_hex() {
+        assert_eq!(
+            format!("{:?}", KprobeError::Misaligned { addr: 0x1002 }),
+            "Misaligned { addr: 0x1002 }"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                KprobeError::NeverProbe {
+                    addr: 0x1004,
+                    range: (0x1000, 0x2000)
+                }
+            ),
+            "NeverProbe { addr: 0x1004, range: (0x1000, 0x2000) }"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                KprobeError::ForeignProbe {
+                    addr: 0x8000_0000,
+                    word: 0xe7f0_01f8
+                }
+            ),
+            "ForeignProbe { addr: 0x80000000, word: 0xe7f001f8 }"
+        );
+        assert_eq!(
+            format!("{:?}", KprobeError::InterruptsMasked { cpu: 3 }),
+            "InterruptsMasked { cpu: 3 }"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                KprobeError::Patch(PatchError::OutsideText { addr: 0x40 })
+            ),
+            "Patch(OutsideText { addr: 0x40 })"
+        );
     }
 }

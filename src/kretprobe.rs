@@ -69,6 +69,7 @@
 
 use crate::cache::CacheOps;
 use crate::frame::TrapFrame;
+use crate::hex::Hex;
 use crate::kprobe::{Kprobe, KprobeError, Kprobes};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::spin_lock::{SpinLock, SpinLockGuard};
@@ -353,7 +354,8 @@ impl Kretprobe {
 
 /// Why a return-probe operation failed. The probe, the table, the kprobe registry and the
 /// text are exactly as they were before the call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KretprobeError {
     /// The entry breakpoint could not be registered or unregistered (the address is
     /// misaligned, outside text, never-probe, its instruction is refused, the registry is
@@ -375,6 +377,22 @@ pub enum KretprobeError {
     /// Another [`Kretprobes`] table already serves the return trampoline (there is one
     /// trampoline per kernel image, so one table).
     ReturnPathTaken,
+}
+
+impl fmt::Debug for KretprobeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            KretprobeError::Kprobe(e) => f.debug_tuple("Kprobe").field(&e).finish(),
+            KretprobeError::AlreadyRegistered { addr } => f
+                .debug_struct("AlreadyRegistered")
+                .field("addr", &Hex(addr))
+                .finish(),
+            KretprobeError::NotRegistered => f.write_str("NotRegistered"),
+            KretprobeError::OtherTable => f.write_str("OtherTable"),
+            KretprobeError::TableFull => f.write_str("TableFull"),
+            KretprobeError::ReturnPathTaken => f.write_str("ReturnPathTaken"),
+        }
+    }
 }
 
 impl fmt::Display for KretprobeError {

@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod corpus;
 pub mod decode;
 pub mod frame;
+mod hex;
 pub mod insn;
 // The registries are not part of the loom model (which checks the rendezvous and the
 // registry lock), and their const constructors cannot be built on loom's atomics.

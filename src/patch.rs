@@ -44,6 +44,7 @@
 //! [`TextPatcher::patch_batch`].
 
 use crate::cache::CacheOps;
+use crate::hex::Hex;
 use crate::insn::{Cond, Insn};
 use crate::platform::Platform;
 use crate::stop_machine::{Rendezvous, RendezvousError, RendezvousWork, RunOn};
@@ -52,7 +53,8 @@ use core::ops::Range;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 /// Why a text write was refused. Nothing was written when one of these is returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PatchError {
     /// The address is not 4-byte aligned.
     Misaligned {
@@ -113,6 +115,27 @@ impl fmt::Display for PatchError {
             PatchError::NotSlotMemory { addr } => {
                 write!(f, "address {addr:#x} is not in the instruction-slot region")
             }
+        }
+    }
+}
+
+impl fmt::Debug for PatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let addr_only = |f: &mut fmt::Formatter<'_>, name: &str, addr: usize| {
+            f.debug_struct(name).field("addr", &Hex(addr)).finish()
+        };
+        match *self {
+            PatchError::Misaligned { addr } => addr_only(f, "Misaligned", addr),
+            PatchError::OutsideText { addr } => addr_only(f, "OutsideText", addr),
+            PatchError::DuplicateAddress { addr } => addr_only(f, "DuplicateAddress", addr),
+            PatchError::NotLiveModifiable { addr, old, new } => f
+                .debug_struct("NotLiveModifiable")
+                .field("addr", &Hex(addr))
+                .field("old", &Hex(old))
+                .field("new", &Hex(new))
+                .finish(),
+            PatchError::Rendezvous(e) => f.debug_tuple("Rendezvous").field(&e).finish(),
+            PatchError::NotSlotMemory { addr } => addr_only(f, "NotSlotMemory", addr),
         }
     }
 }

@@ -23,12 +23,13 @@
 //! stack.
 
 use crate::claims::{ClaimError, MAX_SLOT_REGIONS};
+use crate::hex::Hex;
 use crate::insn::BranchKind;
 use core::fmt;
 use core::ops::Range;
 
 /// One slot: its index in the allocator and its executable address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Slot {
     index: u32,
     addr: usize,
@@ -47,7 +48,8 @@ impl Slot {
 }
 
 /// Why a slot operation failed. The allocator is unchanged after every error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SlotError {
     /// The region and slot size cannot make slots: the slot size is zero or not a
     /// multiple of 4, the region is not word-aligned or holds no slot.
@@ -73,6 +75,40 @@ pub enum SlotError {
     /// Another registry of this machine owns (part of) the region, or too many
     /// registries claimed regions (see [`crate::claims`]).
     Claimed(ClaimError),
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot")
+            .field("index", &self.index)
+            .field("addr", &Hex(self.addr))
+            .finish()
+    }
+}
+
+impl fmt::Debug for SlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SlotError::BadGeometry {
+                start,
+                end,
+                slot_size,
+            } => f
+                .debug_struct("BadGeometry")
+                .field("start", &Hex(start))
+                .field("end", &Hex(end))
+                .field("slot_size", &slot_size)
+                .finish(),
+            SlotError::Exhausted => f.write_str("Exhausted"),
+            SlotError::OutOfRange { from } => f
+                .debug_struct("OutOfRange")
+                .field("from", &Hex(from))
+                .finish(),
+            SlotError::NotInUse(s) => f.debug_tuple("NotInUse").field(&s).finish(),
+            SlotError::StaleTicket => f.write_str("StaleTicket"),
+            SlotError::Claimed(e) => f.debug_tuple("Claimed").field(&e).finish(),
+        }
+    }
 }
 
 impl fmt::Display for SlotError {

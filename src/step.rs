@@ -27,6 +27,7 @@
 
 use crate::decode::{Decoded, RejectReason, SimKind, decode};
 use crate::frame::TrapFrame;
+use crate::hex::Hex;
 use crate::insn::Insn;
 use core::fmt;
 
@@ -40,7 +41,7 @@ pub enum Access {
 }
 
 /// A memory access the [`Memory`] accessor could not perform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemoryFault {
     /// The address of the access.
     pub address: u32,
@@ -119,7 +120,8 @@ pub trait Memory {
 }
 
 /// Why a step did not complete. The frame is unchanged whenever one is returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StepError {
     /// The decoder rejects the instruction.
     Rejected(RejectReason),
@@ -142,6 +144,35 @@ pub enum StepError {
         /// The address the instruction computed.
         address: u32,
     },
+}
+
+impl fmt::Debug for MemoryFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryFault")
+            .field("address", &Hex(self.address))
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+impl fmt::Debug for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let address = |f: &mut fmt::Formatter<'_>, name: &str, field: &str, a: u32| {
+            f.debug_struct(name).field(field, &Hex(a)).finish()
+        };
+        match *self {
+            StepError::Rejected(r) => f.debug_tuple("Rejected").field(&r).finish(),
+            StepError::ThumbState => f.write_str("ThumbState"),
+            StepError::Memory(m) => f.debug_tuple("Memory").field(&m).finish(),
+            StepError::AlignmentFault { address: a } => address(f, "AlignmentFault", "address", a),
+            StepError::UnpredictablePcWrite { target } => {
+                address(f, "UnpredictablePcWrite", "target", target)
+            }
+            StepError::UnalignedPcLoad { address: a } => {
+                address(f, "UnalignedPcLoad", "address", a)
+            }
+        }
+    }
 }
 
 impl fmt::Display for StepError {

@@ -211,6 +211,7 @@ impl Observation {
 /// Why a rendezvous (or an exclusive section) was refused. Nothing has happened on any
 /// CPU when one of these is returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RendezvousError {
     /// The calling CPU is not in [`Platform::online_cpus`] (or not below
     /// [`crate::platform::MAX_CPUS`]), so the protocol cannot count it.

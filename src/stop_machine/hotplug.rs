@@ -47,6 +47,7 @@ use core::fmt;
 /// Why [`Rendezvous::cpu_online`] or [`Rendezvous::cpu_offline`] refused, or found the
 /// kernel's online set not changed as the closure should have changed it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HotplugError {
     /// `cpu_online` on a CPU that [`Platform::online_cpus`] already counts: nothing
     /// happened (it already takes part in every rendezvous).

@@ -163,8 +163,10 @@ pub fn every_registration_error_leaves_text_and_registry_unchanged() -> TestResu
     let sites = KPROBES.sites();
     let vectors = PLATFORM.never_probe()[0].start;
     // A word inside the noprobe range: the vector table itself.
-    let cases: [(usize, KprobeError); 6] = [
+    let cases: [(usize, KprobeError); 7] = [
         (a_add() + 2, KprobeError::Misaligned { addr: a_add() + 2 }),
+        // A Thumb function address (interworking bit 0 set).
+        (a_add() + 1, KprobeError::ThumbAddress { addr: a_add() + 1 }),
         (
             &PLAIN as *const Kprobe as usize,
             KprobeError::OutsideText {
