@@ -169,6 +169,11 @@ fn value(s: &str) -> Option<Seed> {
 }
 
 /// Parses one line (`line` is its 1-based number): `Ok(None)` for blank and comment lines.
+///
+/// # Errors
+///
+/// [`CorpusError::BadWord`], [`CorpusError::BadExpectation`],
+/// [`CorpusError::BadPreset`] or [`CorpusError::DuplicatePreset`], with `line`.
 pub fn parse_line(text: &str, line: u32) -> Result<Option<CorpusLine>, CorpusError> {
     let text = text.split('#').next().unwrap_or("");
     let mut fields = text.split_whitespace();
@@ -209,6 +214,11 @@ pub fn parse_line(text: &str, line: u32) -> Result<Option<CorpusLine>, CorpusErr
 }
 
 /// Parses a whole corpus, calling `each` for every instruction line in order.
+///
+/// # Errors
+///
+/// The first error of [`parse_line`] on any line, or [`CorpusError::TooManyLines`]
+/// past [`MAX_RECORDS`] instructions; lines before it were passed to `each`.
 pub fn parse(text: &str, mut each: impl FnMut(CorpusLine)) -> Result<usize, CorpusError> {
     let mut n = 0;
     for (i, l) in text.lines().enumerate() {
@@ -266,6 +276,10 @@ pub fn encode(line: &CorpusLine) -> [u32; RECORD_WORDS] {
 }
 
 /// Reads one packed record back.
+///
+/// # Errors
+///
+/// [`CorpusError::BadBinary`] when the record does not hold a valid line.
 pub fn decode(r: &[u32; RECORD_WORDS]) -> Result<CorpusLine, CorpusError> {
     let expect = match r[1] & !2 {
         1 => Expect::Accept,
@@ -290,6 +304,10 @@ pub fn decode(r: &[u32; RECORD_WORDS]) -> Result<CorpusLine, CorpusError> {
 
 /// Checks a packed corpus's header against the number of words available after it and
 /// returns the record count.
+///
+/// # Errors
+///
+/// [`CorpusError::BadBinary`] when the magic, version or length does not match.
 pub fn check_header(h: &[u32; HEADER_WORDS], words_after: usize) -> Result<usize, CorpusError> {
     let count = h[2] as usize;
     if h[0] != MAGIC || h[1] != VERSION || count > MAX_RECORDS || count * RECORD_WORDS > words_after

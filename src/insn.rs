@@ -195,6 +195,11 @@ impl BranchKind {
     /// order: `from` word-aligned, `to` aligned for the kind, offset within
     /// [`MIN_OFFSET`](Self::MIN_OFFSET) ..= [`max_offset`](Self::max_offset). Offsets wrap
     /// around the 32-bit address space, as the PC does.
+    ///
+    /// # Errors
+    ///
+    /// [`BranchError::MisalignedSource`], [`BranchError::MisalignedTarget`] or
+    /// [`BranchError::OutOfRange`], in that order of checking.
     pub const fn reach(self, from: u32, to: u32) -> Result<i32, BranchError> {
         if !from.is_multiple_of(4) {
             return Err(BranchError::MisalignedSource { from });
@@ -347,6 +352,11 @@ impl Branch {
     ///
     /// Reachability is decided by [`BranchKind::reach`]; a B or BL with condition
     /// `Unconditional` is refused because 0xF in that position means BLX(imm).
+    ///
+    /// # Errors
+    ///
+    /// Every error of [`BranchKind::reach`], and [`BranchError::UnconditionalCond`] for a
+    /// B or BL with condition `Unconditional`.
     pub const fn encode(self, from: u32) -> Result<Insn, BranchError> {
         let (cond, link) = match self {
             Branch::B { cond, .. } => (cond, 0),
@@ -395,6 +405,10 @@ impl Branch {
     /// The `b` written over `original` at `from` to jump to `to`, taking its condition from
     /// `original` (see [`Insn::replacement_cond`]), so a failing condition skips the
     /// instruction just as it did before it was replaced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Branch::encode`] for a `b` from `from` to `to`.
     pub const fn replacing(original: Insn, from: u32, to: u32) -> Result<Insn, BranchError> {
         Branch::B {
             cond: original.replacement_cond(),

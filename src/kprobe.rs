@@ -1177,6 +1177,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Unregisters `probe`: when it was the last probe at its address the original word
     /// is back in text, exactly. When this returns its handlers are not running and will
     /// not run again.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::NotRegistered`] when `probe` is not registered here;
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] when restoring the word was refused and
+    /// [`KprobeError::Rendezvous`] when the quiescence rendezvous was: the probe is then
+    /// still registered.
     pub fn unregister(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
         let mut g = self.lock()?;
         if probe.state.load(Ordering::Acquire) == UNREGISTERED {
@@ -1235,6 +1243,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// Stops `probe` firing without unregistering it (its counters are kept). When no
     /// enabled probe remains at its address the original word goes back into text.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::NotRegistered`]; [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] or
+    /// [`KprobeError::Rendezvous`] when disarming or the quiescence rendezvous was
+    /// refused: the probe is then still enabled.
     pub fn disable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
         let mut g = self.lock()?;
         let addr = match probe.state.load(Ordering::Acquire) {
@@ -1258,6 +1273,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Makes a disabled `probe` fire again, re-arming its address if needed.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::NotRegistered`]; [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] when
+    /// re-arming the address was refused: the probe then stays disabled.
     pub fn enable(&self, probe: &'static Kprobe) -> Result<(), KprobeError> {
         let _g = self.lock()?;
         let addr = match probe.state.load(Ordering::Acquire) {
@@ -1289,6 +1310,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// How the address `probe` is registered at is probed in text now.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::NotRegistered`]; [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]).
     pub fn mechanism_of(&self, probe: &'static Kprobe) -> Result<Mechanism, KprobeError> {
         let g = self.lock()?;
         if probe.state.load(Ordering::Acquire) == UNREGISTERED {
@@ -1401,6 +1427,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// registrations, from a timer, whenever suits the kernel.
     ///
     /// On error (the rendezvous was refused) nothing changed: text, slots, listing.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] when writing a trampoline or the
+    /// rendezvous that installs the branches was refused. An unusable slot region is
+    /// not an error: the candidates stay breakpoints and the listing says why.
     pub fn optimize_pending(&self) -> Result<OptimizeReport, KprobeError> {
         let mut g = self.lock()?;
         let Locked {
@@ -1544,6 +1577,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Lends an instruction slot (e.g. for an emulation copy, see
     /// `arch::emulate`) from the same allocator the trampolines use. It is the
     /// caller's until [`Kprobes::release_slot`].
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Slot`] with [`SlotError::Exhausted`] when every slot is
+    /// in use or dirty (or another slot error when the region is unusable).
     pub fn allocate_slot(&self) -> Result<Slot, KprobeError> {
         let mut g = self.lock()?;
         let slots = &mut g.slots;
@@ -1555,6 +1594,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until a later
     /// [`Kprobes::reclaim_slots`] (or any unoptimize) sees no CPU in it. Slots the
     /// registry uses itself cannot be released here.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Slot`] with [`SlotError::NotInUse`] when `slot` was not
+    /// lent by [`Kprobes::allocate_slot`] or was already given back.
     pub fn release_slot(&self, slot: Slot) -> Result<(), KprobeError> {
         let mut g = self.lock()?;
         let slots = &mut g.slots;
@@ -1569,12 +1614,23 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Runs a rendezvous and frees every dirty slot no CPU was seen in during it (see
     /// [`crate::optprobe`], "When a slot may be reused"); a slot some CPU may still be
     /// in stays dirty for a later call. Returns how many were freed.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] or [`KprobeError::Rendezvous`] when the
+    /// rendezvous was refused (nothing is freed then).
     pub fn reclaim_slots(&self) -> Result<usize, KprobeError> {
         let mut g = self.lock()?;
         self.reclaim_locked(&mut g)
     }
 
     /// How many slots are free, in use and dirty (`None` before the first use).
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]).
     pub fn slot_counts(&self) -> Result<Option<SlotCounts>, KprobeError> {
         Ok(self.lock()?.slots.get().map(|a| a.counts()))
     }

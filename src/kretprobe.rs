@@ -530,6 +530,14 @@ impl Kretprobes {
     /// Registers `probe` on the function whose first instruction is at `addr`: its entry
     /// breakpoint goes into `kprobes` (armed on every core), and from then on every call
     /// runs the entry handler and, when it returns, the return handler.
+    ///
+    /// # Errors
+    ///
+    /// [`KretprobeError::AlreadyRegistered`], [`KretprobeError::OtherTable`],
+    /// [`KretprobeError::TableFull`], [`KretprobeError::ReturnPathTaken`], and the
+    /// registry's errors for the entry breakpoint as [`KretprobeError::Kprobe`] (among
+    /// them [`KprobeError::InterruptsMasked`] when called with IRQs masked). The probe,
+    /// the table and the text are then as they were.
     pub fn register<P: Platform, C: CacheOps, const N: usize>(
         &'static self,
         kprobes: &Kprobes<P, C, N>,

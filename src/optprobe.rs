@@ -113,7 +113,7 @@ const _: () = assert!(TrapFrame::SIZE == 68 && TrapFrame::OFFSET_CPSR == 64);
 /// assembler computed them from the template's labels (see the module docs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TemplateLayout {
+pub(crate) struct TemplateLayout {
     /// Length of the template.
     pub size: u32,
     /// The original instruction (direct execution).
@@ -132,7 +132,7 @@ pub struct TemplateLayout {
 
 /// The values one slot's copy is filled with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fill {
+pub(crate) struct Fill {
     /// Executable address of the slot.
     pub slot: u32,
     /// Probed address.
@@ -150,14 +150,14 @@ pub struct Fill {
 
 /// The trampoline template: its words and the layout of its holes.
 #[derive(Clone, Copy, Debug)]
-pub struct Template {
+pub(crate) struct Template {
     words: &'static [u32],
     layout: TemplateLayout,
 }
 
 /// Why a template layout is unusable (a broken assembly edit; checked, not assumed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BadLayout(pub TemplateLayout);
+pub(crate) struct BadLayout(pub(crate) TemplateLayout);
 
 impl fmt::Display for BadLayout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -232,7 +232,7 @@ pub enum Variant {
 }
 
 /// Which trampoline variant `insn` (already accepted for a breakpoint probe) can use.
-pub fn variant(kind: SimKind, insn: Insn) -> Variant {
+pub(crate) fn variant(kind: SimKind, insn: Insn) -> Variant {
     if kind.is_branch() || decode::uses_pc(insn) {
         Variant::StepOnly
     } else {
@@ -246,7 +246,7 @@ pub const NEVER_RUN: u32 = 0xe7f0_00f0;
 
 /// The template the crate copies: on ARM the assembled trampoline below; elsewhere (host
 /// tests of the registry) a stand-in of the same shape whose words are `nop`s.
-pub fn template() -> Template {
+pub(crate) fn template() -> Template {
     #[cfg(target_arch = "arm")]
     {
         arm::template()

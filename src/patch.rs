@@ -182,6 +182,10 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
 
     /// Writes `word` at executable address `addr` while every CPU is parked in the
     /// rendezvous. Safe for any old and new instruction.
+    ///
+    /// # Errors
+    ///
+    /// As [`TextPatcher::patch_batch`].
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn patch(&self, addr: usize, word: u32) -> Result<(), PatchError> {
@@ -190,6 +194,14 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
 
     /// Writes every `(address, word)` pair in one rendezvous. Nothing is written unless
     /// every address is valid and distinct; an empty batch starts no rendezvous.
+    ///
+    /// # Errors
+    ///
+    /// [`PatchError::Misaligned`] or [`PatchError::OutsideText`] for an address that is
+    /// not a word of kernel text or the slot region, [`PatchError::DuplicateAddress`]
+    /// when the batch names one twice, [`PatchError::Rendezvous`] when the rendezvous
+    /// refused to start (e.g. called with IRQs masked or from a callback). Nothing was
+    /// written then.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn patch_batch(&self, words: &[(usize, u32)]) -> Result<(), PatchError> {
@@ -260,6 +272,11 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     /// words once a later [`TextPatcher::patch_batch`] publishes a branch to them: where
     /// maintenance is broadcast, this CPU's maintenance already reached them; where it is
     /// not, every CPU invalidates its whole instruction cache in that rendezvous.
+    ///
+    /// # Errors
+    ///
+    /// [`PatchError::Misaligned`] or [`PatchError::NotSlotMemory`] for a word that is
+    /// not an aligned word of the slot region; nothing was written then.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn write_unpublished(&self, addr: usize, words: &[u32]) -> Result<(), PatchError> {
@@ -294,6 +311,13 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     /// Where maintenance is not broadcast, one CPU's maintenance cannot reach the
     /// others, so this falls back to a full rendezvous ([`TextPatcher::patch`]) after
     /// the same check.
+    ///
+    /// # Errors
+    ///
+    /// [`PatchError::Misaligned`] or [`PatchError::OutsideText`] as for
+    /// [`TextPatcher::patch`], [`PatchError::NotLiveModifiable`] when the change is not
+    /// one of the live-modifiable pairs, [`PatchError::Rendezvous`] when the lock or the
+    /// fallback rendezvous was refused. Nothing was written then.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn patch_live_branch(&self, addr: usize, word: u32) -> Result<(), PatchError> {

@@ -160,7 +160,7 @@ enum State {
 /// quiescent point.
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "dirty slots stay dirty until the ticket is completed"]
-pub struct QuiescenceTicket {
+pub(crate) struct QuiescenceTicket {
     epoch: u32,
 }
 
@@ -176,7 +176,7 @@ pub struct SlotCounts {
 }
 
 /// Up to `N` fixed-size executable slots over one region.
-pub struct SlotAllocator<const N: usize> {
+pub(crate) struct SlotAllocator<const N: usize> {
     base: usize,
     slot_size: usize,
     count: usize,
@@ -249,6 +249,7 @@ impl<const N: usize> SlotAllocator<N> {
     /// Slots of `slot_size` bytes over `region`, returned by value: for a small `N`
     /// (the value holds 12 bytes per slot); make a large allocator in place with
     /// [`SlotAllocator::empty`] and [`SlotAllocator::init`].
+    #[cfg(test)]
     pub fn new(region: Range<usize>, slot_size: usize) -> Result<Self, SlotError> {
         let mut a = Self::empty();
         a.init(region, slot_size)?;
@@ -261,13 +262,9 @@ impl<const N: usize> SlotAllocator<N> {
     }
 
     /// Number of slots.
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.count
-    }
-
-    /// Bytes per slot.
-    pub fn slot_size(&self) -> usize {
-        self.slot_size
     }
 
     fn slot(&self, index: usize) -> Slot {
@@ -285,6 +282,7 @@ impl<const N: usize> SlotAllocator<N> {
     }
 
     /// A free slot a `b` at `from` can reach (lowest such address first).
+    #[cfg(test)]
     pub fn allocate_near(&mut self, from: usize) -> Result<Slot, SlotError> {
         self.allocate_where(|s| Self::reachable(from, s))
             .map_err(|e| {
@@ -381,6 +379,7 @@ impl<const N: usize> SlotAllocator<N> {
 
     /// Every CPU has passed a quiescent point since `ticket` was taken: the slots released
     /// before it become free. Returns how many.
+    #[cfg(test)]
     pub fn complete_quiescence(&mut self, ticket: QuiescenceTicket) -> Result<usize, SlotError> {
         self.complete_quiescence_where(ticket, |_| false, |_, _| {})
     }

@@ -87,20 +87,48 @@ pub enum Hint {
 /// will not touch. Values are little-endian; the engine byte-swaps for CPSR.E == 1.
 pub trait Memory {
     /// Loads a byte.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn read_u8(&mut self, address: u32) -> Result<u8, MemoryFault>;
     /// Loads a halfword.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn read_u16(&mut self, address: u32) -> Result<u16, MemoryFault>;
     /// Loads a word.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn read_u32(&mut self, address: u32) -> Result<u32, MemoryFault>;
     /// Stores a byte.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn write_u8(&mut self, address: u32, value: u8) -> Result<(), MemoryFault>;
     /// Stores a halfword.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn write_u16(&mut self, address: u32, value: u16) -> Result<(), MemoryFault>;
     /// Stores a word.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn write_u32(&mut self, address: u32, value: u32) -> Result<(), MemoryFault>;
     /// Loads the two words of an LDRD (word-aligned `address`). The default is two word
     /// loads; a target implementation may use one 64-bit access to keep LPAE's single-copy
     /// atomicity for 8-byte aligned pairs.
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn read_pair(&mut self, address: u32) -> Result<[u32; 2], MemoryFault> {
         Ok([
             self.read_u32(address)?,
@@ -108,6 +136,10 @@ pub trait Memory {
         ])
     }
     /// Stores the two words of an STRD; see [`Memory::read_pair`].
+    ///
+    /// # Errors
+    ///
+    /// A [`MemoryFault`] for an address the implementation will not touch.
     fn write_pair(&mut self, address: u32, value: [u32; 2]) -> Result<(), MemoryFault> {
         self.write_u32(address, value[0])?;
         self.write_u32(address.wrapping_add(4), value[1])
@@ -243,6 +275,11 @@ pub mod psr {
 
 /// Single-steps the instruction `insn`, which sits at `addr`, over `frame` and `mem`, as if
 /// it had run in place. On return `frame.pc` is where execution continues.
+///
+/// # Errors
+///
+/// [`StepError::Rejected`] when the decoder refuses `insn`, and every error of
+/// [`simulate`]. The frame is unchanged then.
 pub fn step(
     insn: Insn,
     addr: u32,
@@ -257,6 +294,13 @@ pub fn step(
 
 /// Runs `insn` (already decoded as `kind`) at `addr` over `frame` and `mem`. The kprobe path
 /// decodes once at registration and calls this on every hit.
+///
+/// # Errors
+///
+/// [`StepError::ThumbState`] when CPSR.T is set, [`StepError::Memory`] when an access
+/// faults, [`StepError::AlignmentFault`], [`StepError::UnpredictablePcWrite`] or
+/// [`StepError::UnalignedPcLoad`] where the instruction would not run as defined in
+/// place. The frame is unchanged then.
 pub fn simulate(
     kind: SimKind,
     insn: Insn,

@@ -457,6 +457,15 @@ impl<C: CacheOps> Rendezvous<C> {
     ///
     /// Call it from thread context with interrupts enabled, on an online CPU, never
     /// from a callback. Concurrent calls on different CPUs run one after the other.
+    ///
+    /// # Errors
+    ///
+    /// Every [`RendezvousError`] says why it was refused: the caller is not online
+    /// ([`RendezvousError::CallerNotOnline`]), the target of [`RunOn::OneCpu`] is not
+    /// ([`RendezvousError::TargetNotOnline`]), it is called from a callback or on top of a
+    /// rendezvous this CPU is in ([`RendezvousError::NestedInCallback`],
+    /// [`RendezvousError::AlreadyInRendezvous`]), or with IRQs masked
+    /// ([`RendezvousError::InterruptsMasked`]). No CPU ran the callback then.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn run<P: Platform + ?Sized>(
@@ -472,6 +481,10 @@ impl<C: CacheOps> Rendezvous<C> {
     /// [`Rendezvous::run`], returning where every participant was when it joined (see
     /// the module docs): after it returns, a CPU that was not observed inside some
     /// code and cannot enter it any more is not in it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Rendezvous::run`].
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn run_observed<P: Platform + ?Sized>(

@@ -136,6 +136,14 @@ impl<C: CacheOps> Rendezvous<C> {
     /// while no rendezvous is in flight, after this CPU's instruction cache and branch
     /// predictors were invalidated. When this returns, the CPU may unmask interrupts and
     /// run probed code: the next rendezvous counts it.
+    ///
+    /// # Errors
+    ///
+    /// [`HotplugError::CpuOutOfRange`], [`HotplugError::InterruptsEnabled`],
+    /// [`HotplugError::AlreadyOnline`], or [`HotplugError::Rendezvous`] when called on
+    /// top of a rendezvous this CPU takes part in: nothing happened then.
+    /// [`HotplugError::OnlineSetMismatch`] when `mark_online` did not add exactly this
+    /// CPU.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn cpu_online<P: Platform + ?Sized>(
@@ -184,6 +192,14 @@ impl<C: CacheOps> Rendezvous<C> {
     /// exactly this CPU from [`Platform::online_cpus`]; it runs while no rendezvous is in
     /// flight. After an `Ok`, no rendezvous waits for this CPU or stops it: keep
     /// interrupts masked and run only never-probe code until it is powered down.
+    ///
+    /// # Errors
+    ///
+    /// [`HotplugError::CpuOutOfRange`], [`HotplugError::InterruptsEnabled`],
+    /// [`HotplugError::LastOnlineCpu`], or [`HotplugError::Rendezvous`] (not online,
+    /// inside a callback or a rendezvous): nothing happened then, and the CPU must not
+    /// power down. [`HotplugError::OnlineSetMismatch`] when `mark_offline` did not remove
+    /// exactly this CPU.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn cpu_offline<P: Platform + ?Sized>(
