@@ -7,9 +7,9 @@
 //! The trampoline is written once, in assembly ([`global_asm!`](core::arch::global_asm)
 //! below, `target_arch = "arm"` only), in a read-only data section: it is never executed
 //! where it is assembled, only copied into slots. Everything the crate needs to know
-//! about it is a label difference the assembler computes into a [`TemplateLayout`]
+//! about it is a label difference the assembler computes into a `TemplateLayout`
 //! record next to it (where the holes are, how long it is), so no size or offset is
-//! written twice. Per probe, [`Template::fill`] patches five holes: the registry, the
+//! written twice. Per probe, `Template::fill` patches five holes: the registry, the
 //! probe site, the callback, the probed address and — for direct execution — the
 //! original instruction and the branch back to the probed address + 4.
 //!

@@ -12,14 +12,14 @@
 //!
 //! "Every CPU has since passed a quiescent point" is the caller's claim, and taking an
 //! interrupt is not enough for it: a CPU interrupted inside a slot comes back to it.
-//! [`SlotAllocator::complete_quiescence_where`] therefore keeps dirty every slot the
+//! `SlotAllocator::complete_quiescence_where` therefore keeps dirty every slot the
 //! caller says a CPU may still be in (the registry asks the rendezvous' observation of
 //! where each CPU was); those are covered by the next ticket. A release can carry a tag
 //! (the registry's site index) that is handed back when the slot is finally free.
 //!
 //! The allocator is plain data (`&mut self`): the probe registry's lock serializes it.
 //! Its capacity is a const parameter so it needs no heap; a large one lives in place in
-//! a `static` ([`SlotAllocator::empty`], then [`SlotAllocator::init`]), never on a
+//! a `static` (`SlotAllocator::empty`, then `SlotAllocator::init`), never on a
 //! stack.
 
 use crate::claims::{ClaimError, MAX_SLOT_REGIONS};
@@ -194,7 +194,7 @@ pub(crate) struct SlotAllocator<const N: usize> {
 
 impl<const N: usize> SlotAllocator<N> {
     /// An allocator without slots (every allocation says [`SlotError::Exhausted`]) until
-    /// [`SlotAllocator::init`]: for a `static`, so a large `N` never passes through a
+    /// `SlotAllocator::init`: for a `static`, so a large `N` never passes through a
     /// stack.
     pub const fn empty() -> Self {
         SlotAllocator {
@@ -248,7 +248,7 @@ impl<const N: usize> SlotAllocator<N> {
 
     /// Slots of `slot_size` bytes over `region`, returned by value: for a small `N`
     /// (the value holds 12 bytes per slot); make a large allocator in place with
-    /// [`SlotAllocator::empty`] and [`SlotAllocator::init`].
+    /// `SlotAllocator::empty` and `SlotAllocator::init`.
     #[cfg(test)]
     pub fn new(region: Range<usize>, slot_size: usize) -> Result<Self, SlotError> {
         let mut a = Self::empty();
@@ -348,7 +348,7 @@ impl<const N: usize> SlotAllocator<N> {
     }
 
     /// [`SlotAllocator::release`], remembering `tag` until the slot is free again
-    /// ([`SlotAllocator::complete_quiescence_where`] hands it back).
+    /// (`SlotAllocator::complete_quiescence_where` hands it back).
     pub fn release_tagged(&mut self, slot: Slot, tag: u32) -> Result<(), SlotError> {
         let i = self.check_in_use(slot)?;
         self.tags[i] = tag;

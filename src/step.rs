@@ -1353,7 +1353,7 @@ impl Emulation {
 pub const EMULATION_SLOT_WORDS: usize = SLOT_TEMPLATE.len();
 
 /// Bytes in an emulation slot: the slot size to give a
-/// [`SlotAllocator`](crate::slots::SlotAllocator) that hands out emulation slots.
+/// slot allocator that hands out emulation slots.
 pub const EMULATION_SLOT_BYTES: usize = 4 * EMULATION_SLOT_WORDS;
 
 /// Index in the slot of the rewritten instruction.

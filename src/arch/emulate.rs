@@ -4,7 +4,7 @@
 //! The slot is the nine-word AAPCS function of [`step::slot_words`] (re-exported here): it
 //! loads the APSR (`msr APSR_nzcvqg`) and r0–r3 from an [`EmulationBlock`], runs the
 //! rewritten word, stores r0–r3 and the APSR back and returns. The integrator copies those
-//! words into a slot from the [`SlotAllocator`](crate::slots::SlotAllocator) (slot size
+//! words into a slot from the slot allocator (slot size
 //! [`EMULATION_SLOT_BYTES`]) through its writable text alias, makes the instruction stream
 //! see them on the CPU that will run them, and then calls [`run_slot`] or [`emulate`].
 //!
