@@ -164,7 +164,7 @@ if [ -n "$corpus" ]; then
     packed="$(mktemp)"
     trap 'rm -f "$packed"' EXIT
     CARGO_TARGET_DIR="$here/target/host-tools" cargo run -q --manifest-path "$here/Cargo.toml" \
-        --features std --bin kprobes-corpus -- pack "$corpus" "$packed" || exit 2
+        --features std,lab --bin kprobes-corpus -- pack "$corpus" "$packed" || exit 2
     extra+=(-device "loader,file=$packed,addr=$(printf '0x%x' $((args + 0x1000))),force-raw=on")
 fi
 [ "$icount" = 1 ] && extra+=(-icount shift=0)

@@ -5,6 +5,11 @@
 //! undefined-instruction handler and its IPI handler. Everything that is not an
 //! instruction is plain Rust and is tested on the host against the fakes in
 //! `fakes` (enabled by the `fakes` feature, and always in this crate's own tests).
+//!
+//! The types an integrator names are re-exported here ([`Kprobes`], [`Kprobe`],
+//! [`Trap`], [`Kretprobes`], [`Kretprobe`], [`KretprobePool`], [`Rendezvous`],
+//! [`RunOn`], [`TrapFrame`], [`Platform`], [`CpuSet`], the error types, …). The
+//! differential lab (`conformance`, `corpus`) is behind the `lab` feature.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -13,7 +18,11 @@
 
 pub mod cache;
 pub mod claims;
+// The differential lab: the case generator and the user corpus format, used by the test
+// kernel and the `kprobes-corpus` tool (feature `lab`) and by this crate's own tests.
+#[cfg(any(test, feature = "lab"))]
 pub mod conformance;
+#[cfg(any(test, feature = "lab"))]
 pub mod corpus;
 pub mod decode;
 pub mod frame;
@@ -43,5 +52,21 @@ pub mod arch;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
+// What an integrator names, at the crate root (the module paths stay valid).
+pub use cache::CacheOps;
+pub use claims::ClaimError;
 pub use frame::TrapFrame;
-pub use platform::{CpuSet, InterruptState, Platform};
+#[cfg(not(all(test, loom)))]
+pub use kprobe::{
+    FaultFixup, Handler, Kprobe, KprobeError, Kprobes, Mechanism, OptimizeReport, ProbeInfo,
+    ProbeState, SymbolLookup, Trap,
+};
+#[cfg(not(all(test, loom)))]
+pub use kretprobe::{
+    EntryHandler, Kretprobe, KretprobeError, KretprobeInstance, KretprobePool, Kretprobes, OnEntry,
+    ReturnHandler,
+};
+pub use patch::PatchError;
+pub use platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+pub use slots::{Slot, SlotCounts, SlotError};
+pub use stop_machine::{HotplugError, Rendezvous, RendezvousError, RunOn};
