@@ -358,7 +358,10 @@ pub enum KprobeError {
     /// Called with IRQs masked: from a probe handler, an exception or interrupt handler,
     /// or with interrupts off. Registry calls change text in a rendezvous (or wait for
     /// a CPU that does), which needs every CPU to take an IPI; they are refused at once
-    /// instead of risking a deadlock. Call from thread context with IRQs enabled.
+    /// instead of risking a deadlock. Call from thread context with IRQs enabled — on a
+    /// kernel whose entry leaves them masked (aarch32-rt enters `kmain` with IRQs
+    /// masked, even on a single core), enable them first, e.g.
+    /// `aarch32_cpu::interrupt::enable()`.
     InterruptsMasked {
         /// The calling CPU.
         cpu: usize,
@@ -430,8 +433,10 @@ impl fmt::Display for KprobeError {
             KprobeError::Rendezvous(e) => write!(f, "rendezvous failed: {e}"),
             KprobeError::InterruptsMasked { cpu } => write!(
                 f,
-                "called with IRQs masked on CPU {cpu} (from a handler or with interrupts off): \
-                 registry calls need thread context with IRQs enabled"
+                "called with IRQs masked on CPU {cpu}. From a probe, exception or interrupt \
+                 handler: call from thread context instead. From thread context with \
+                 interrupts off (aarch32-rt enters kmain with IRQs masked): enable IRQs \
+                 first, e.g. `aarch32_cpu::interrupt::enable()`."
             ),
             KprobeError::Reentered { cpu } => write!(
                 f,
@@ -2313,6 +2318,12 @@ mod tests {
         e.p.restore_interrupts(irq);
         assert!(
             masked.to_string().contains("IRQs masked on CPU 0"),
+            "{masked}"
+        );
+        assert!(
+            masked
+                .to_string()
+                .contains("enable IRQs first, e.g. `aarch32_cpu::interrupt::enable()`"),
             "{masked}"
         );
 
