@@ -151,13 +151,7 @@ impl<C: CacheOps> Rendezvous<C> {
         platform: &P,
         mark_online: impl FnOnce(),
     ) -> Result<(), HotplugError> {
-        let cpu = platform.cpu_id();
-        if cpu >= MAX_CPUS {
-            return Err(HotplugError::CpuOutOfRange { cpu });
-        }
-        if !platform.interrupts_masked() {
-            return Err(HotplugError::InterruptsEnabled { cpu });
-        }
+        let cpu = hotplug_caller(platform)?;
         if platform.online_cpus().contains(cpu) {
             return Err(HotplugError::AlreadyOnline { cpu });
         }
@@ -207,13 +201,7 @@ impl<C: CacheOps> Rendezvous<C> {
         platform: &P,
         mark_offline: impl FnOnce(),
     ) -> Result<(), HotplugError> {
-        let cpu = platform.cpu_id();
-        if cpu >= MAX_CPUS {
-            return Err(HotplugError::CpuOutOfRange { cpu });
-        }
-        if !platform.interrupts_masked() {
-            return Err(HotplugError::InterruptsEnabled { cpu });
-        }
+        hotplug_caller(platform)?;
         let cpu = self.enter(platform)?;
         // While it waits, `lock` joins any rendezvous that invited this CPU: it is
         // still online, and the holder may be waiting for it. It joins as being in the
@@ -235,6 +223,20 @@ impl<C: CacheOps> Rendezvous<C> {
         check_set(cpu, before.without(cpu), platform.online_cpus())
         // `_section` drops here: the lock is released with the CPU offline.
     }
+}
+
+/// The calling CPU, when it may call a hotplug hook: below [`MAX_CPUS`], interrupts
+/// masked.
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn hotplug_caller<P: Platform + ?Sized>(platform: &P) -> Result<usize, HotplugError> {
+    let cpu = platform.cpu_id();
+    if cpu >= MAX_CPUS {
+        return Err(HotplugError::CpuOutOfRange { cpu });
+    }
+    if !platform.interrupts_masked() {
+        return Err(HotplugError::InterruptsEnabled { cpu });
+    }
+    Ok(cpu)
 }
 
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]

@@ -180,10 +180,8 @@ static SEEN: SeenCell = SeenCell(UnsafeCell::new(Seen {
 
 const SKIPPED: u32 = 0xfeed;
 
-fn skip_hook(kind: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) -> bool {
-    if smp::cpu_id() != 0 || fixup.is_none() {
-        return false;
-    }
+/// Keeps what an abort hook saw for the test to check (core 0 only).
+fn record(kind: Abort, frame: &TrapFrame, fixup: Option<FaultFixup>) {
     // SAFETY: see SeenCell.
     let seen = unsafe { &mut *SEEN.0.get() };
     seen.kind = Some(kind);
@@ -191,6 +189,13 @@ fn skip_hook(kind: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) -> b
     seen.fixup = fixup;
     seen.far = abort::fault_registers(kind).0;
     seen.count += 1;
+}
+
+fn skip_hook(kind: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) -> bool {
+    if smp::cpu_id() != 0 || fixup.is_none() {
+        return false;
+    }
+    record(kind, frame, fixup);
     // The kernel's fixup, as an exception table would: skip the load, r0 = a marker.
     frame.pc += 4;
     frame.r[0] = SKIPPED;
@@ -373,13 +378,7 @@ fn not_ours_hook(kind: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) 
     if smp::cpu_id() != 0 {
         return false;
     }
-    // SAFETY: see SeenCell.
-    let seen = unsafe { &mut *SEEN.0.get() };
-    seen.kind = Some(kind);
-    seen.frame = *frame;
-    seen.fixup = fixup;
-    seen.far = abort::fault_registers(kind).0;
-    seen.count += 1;
+    record(kind, frame, fixup);
     match kind {
         Abort::Data => frame.pc += 4,
         Abort::Prefetch => frame.pc = frame.lr,

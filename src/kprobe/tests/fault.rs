@@ -200,14 +200,7 @@ fn a_missed_step_that_aborts_inside_a_handler_keeps_the_outer_hit_running() {
 }
 
 fn opt_env(slots: usize) -> Env {
-    FakePlatform::become_cpu(0);
-    let words = slots * crate::kprobe::fault::slot_bytes(&optprobe::template()) / 4;
-    let p: &'static FakePlatform =
-        Box::leak(Box::new(FakePlatform::new(TEXT, 128, SLOTS, words, 1)));
-    let r: &'static Rendezvous<FakeCacheOps> =
-        Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
-    let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
-    Env { p, r, k }
+    super::optimized::opt_env(SLOTS, slots)
 }
 
 fn slot_of(e: &Env, addr: usize) -> usize {

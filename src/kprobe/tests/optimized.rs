@@ -7,14 +7,14 @@ use crate::optprobe::{self, Variant};
 const SLOTS: usize = 0x10_0000;
 
 /// A registry whose platform has room for `slots` trampolines at `slot_base`.
-fn opt_env(slot_base: usize, slots: usize) -> Env {
+pub(super) fn opt_env(slot_base: usize, slots: usize) -> Env {
     opt_env_on(slot_base, slots, 1)
 }
 
 /// [`opt_env`] with CPUs `0..cpus` online.
 fn opt_env_on(slot_base: usize, slots: usize, cpus: usize) -> Env {
     FakePlatform::become_cpu(0);
-    let words = slots * optprobe::template().bytes().next_multiple_of(8) / 4;
+    let words = slots * crate::kprobe::fault::slot_bytes(&optprobe::template()) / 4;
     let p: &'static FakePlatform = Box::leak(Box::new(FakePlatform::new(
         TEXT, 128, slot_base, words, cpus,
     )));
