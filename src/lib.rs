@@ -48,11 +48,19 @@ mod sync;
 // signatures, nothing assembles the instructions.
 #[cfg(any(doc, target_arch = "arm"))]
 pub mod arch;
+// The shipped exception entries (feature `exception-glue`, or `aarch32-rt`).
+#[cfg(all(feature = "exception-glue", any(doc, target_arch = "arm")))]
+pub mod glue;
+// The ranges the crate's linker fragment defines (`kprobes.x`).
+#[cfg(any(doc, target_arch = "arm"))]
+pub mod linked;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
 // What an integrator names, at the crate root (the module paths stay valid).
+#[cfg(any(doc, target_arch = "arm"))]
+pub use arch::{cache::ArmCacheOps, memory::DirectMemory, single_cpu::SingleCpu};
 pub use cache::CacheOps;
 pub use claims::ClaimError;
 pub use frame::TrapFrame;

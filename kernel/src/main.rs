@@ -40,7 +40,6 @@ pub extern "C" fn kmain() -> ! {
     mmu::build_table();
     mmu::enable();
     heap::init();
-    platform::init();
     probes::init();
     gic::init_distributor();
     gic::init_cpu();

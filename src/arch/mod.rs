@@ -5,5 +5,7 @@
 
 pub mod cache;
 pub mod emulate;
+pub mod interrupts;
 pub mod kretprobe;
 pub mod memory;
+pub mod single_cpu;
