@@ -4,7 +4,8 @@
 //!
 //! `build.rs` puts two files on the link path:
 //!
-//! - `kprobes.x`, for a kernel linked with aarch32-rt's `link.x` (`-Tlink.x -Tkprobes.x`):
+//! - `kprobes.x`, for a kernel linked with aarch32-rt's `link.x`, named first
+//!   (`-Tkprobes.x -Tlink.x`, so its patterns take their sections before `link.x`'s):
 //!   it inserts a never-probe output section before `.text` and the slot region after
 //!   it, in aarch32-rt's `CODE` region, and defines every symbol below;
 //! - `kprobes-never-probe.x`, the never-probe input-section list alone, for a kernel with
