@@ -1,5 +1,5 @@
 //! Never-probe text stays closed: every direct call or branch out of the kernel's
-//! never-probe range (`__noprobe_start..__noprobe_end`, what `link.ld` collects there)
+//! never-probe range (`__kprobes_never_probe_start..__kprobes_never_probe_end`, what `link.ld` collects there)
 //! lands in never-probe text again, or in a short list of documented exceptions.
 //!
 //! Why: the hit path, the patcher and the rendezvous live in never-probe text, but the
@@ -61,17 +61,8 @@ const ALLOWED_TARGETS: &[(&str, &str)] = &[
         "the kernel's fatal report, printed just before exiting",
     ),
     (
-        "_irq_handler",
-        "the IRQ glue hands over to the kernel's IRQ handler: an IRQ is never taken on \
-         the hit path or inside a rendezvous (both run with IRQs masked)",
-    ),
-    (
-        "_abort_handler",
-        "abort glue hands over to the kernel's fatal abort report",
-    ),
-    (
         "_undefined_handler",
-        "aarch32-rt's default UND glue (the kernel installs its own entry)",
+        "aarch32-rt's default UND glue, linked but unused (the crate's entry replaces it)",
     ),
     (
         "_svc_handler",
@@ -282,7 +273,7 @@ struct Scan {
 }
 
 fn scan(elf: &Elf) -> Scan {
-    let (start, end) = (elf.symbol("__noprobe_start"), elf.symbol("__noprobe_end"));
+    let (start, end) = (elf.symbol("__kprobes_never_probe_start"), elf.symbol("__kprobes_never_probe_end"));
     assert!(start < end, "empty never-probe range");
     let names = elf.names();
     let arm = Capstone::new()
@@ -407,7 +398,7 @@ fn check(board: &str, elf: &Elf) {
 
 /// Every function of the crate lies in never-probe text (and there are many).
 fn crate_functions_are_never_probe(board: &str, elf: &Elf, marker: &str) -> usize {
-    let (start, end) = (elf.symbol("__noprobe_start"), elf.symbol("__noprobe_end"));
+    let (start, end) = (elf.symbol("__kprobes_never_probe_start"), elf.symbol("__kprobes_never_probe_end"));
     let outside: Vec<&str> = elf
         .symbols
         .iter()
