@@ -86,7 +86,10 @@ pub struct ExceptionFrame {
 
 const FRAME_ALLOC: usize = core::mem::size_of::<ExceptionFrame>();
 const _: () = assert!(FRAME_ALLOC == TrapFrame::SIZE + 4 && FRAME_ALLOC.is_multiple_of(8));
-const _: () = assert!(STACK_GAP.is_multiple_of(8));
+const _: () = assert!(
+    STACK_GAP.is_multiple_of(8)
+        && STACK_GAP >= crate::optprobe::MAX_STACK_WRITE_BELOW_SP as usize + 8
+);
 #[cfg(target_arch = "arm")]
 const OFF_SYS_SP: usize = core::mem::offset_of!(ExceptionFrame, sys_sp);
 

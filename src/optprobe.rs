@@ -16,7 +16,7 @@
 //! What a copy does when the probed `b<cond>` jumps to it (its condition passed):
 //!
 //! 1. moves SP down by [`STACK_GAP`] (the stepped instruction may store up to
-//!    [`MAX_STACK_WRITE_BELOW_SP`](crate::kprobe::MAX_STACK_WRITE_BELOW_SP) bytes
+//!    [`MAX_STACK_WRITE_BELOW_SP`] bytes
 //!    below the interrupted SP, so the frame must start below that), reads the CPSR
 //!    and masks IRQs and FIQs — three instructions after entry;
 //! 2. builds a [`TrapFrame`] on an 8-byte aligned stack: r0–r12, the interrupted SP and
@@ -105,7 +105,13 @@ use core::fmt;
 /// instruction may write below the interrupted SP, and a multiple of 8.
 pub const STACK_GAP: u32 = 256;
 
-const _: () = assert!(STACK_GAP >= crate::kprobe::MAX_STACK_WRITE_BELOW_SP + 8);
+/// Most bytes below the interrupted SP a probed instruction may write (the registry
+/// refuses to probe one that may write further). The trampoline's [`STACK_GAP`] and the
+/// undefined-instruction entry's gap (`glue::STACK_GAP`, 256) leave more room than this
+/// between the interrupted SP and the frame they build.
+pub const MAX_STACK_WRITE_BELOW_SP: u32 = 128;
+
+const _: () = assert!(STACK_GAP >= MAX_STACK_WRITE_BELOW_SP + 8);
 const _: () = assert!(STACK_GAP.is_multiple_of(8));
 const _: () = assert!(TrapFrame::SIZE == 68 && TrapFrame::OFFSET_CPSR == 64);
 

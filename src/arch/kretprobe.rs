@@ -86,10 +86,3 @@ unsafe extern "C" {
 pub fn trampoline_address() -> usize {
     armv7_kprobes_kretprobe_trampoline as *const () as usize
 }
-
-/// Called by the trampoline with the frame it saved.
-#[unsafe(no_mangle)]
-#[unsafe(link_section = ".text.noprobe.kretprobe_return")]
-extern "C" fn armv7_kprobes_kretprobe_return(frame: &mut TrapFrame) {
-    crate::kretprobe::return_path(frame);
-}

@@ -1,0 +1,224 @@
+//! The hit path: a trap or a trampoline finds its site, runs the handlers, steps or runs
+//! the original, and says where to resume.
+
+use super::*;
+
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// The trap path: call from the kernel's undefined-instruction handler with the
+    /// trapped frame and a [`Memory`] that performs the original's accesses (on the
+    /// target, `arch::memory::DirectMemory`). Runs with interrupts masked (as
+    /// an exception handler does).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub fn handle_undefined(
+        &self,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        if frame.cpsr & step::psr::T != 0 {
+            return Trap::NotOurs;
+        }
+        let pc = frame.pc as usize;
+        let Some((_, site)) = self.find(pc) else {
+            let text = self.platform.kernel_text();
+            if !pc.is_multiple_of(4) || pc < text.start || pc >= text.end {
+                return Trap::NotOurs;
+            }
+            // Another CPU may have just restored the original here: run it. Anything
+            // still undefined (our breakpoint without a site, the kernel's own UDF) is
+            // not ours.
+            let word = Insn(self.read_text(pc));
+            let undefined = decode::decode(word) == Decoded::Rejected(RejectReason::Undefined);
+            return if BreakpointWord::is_breakpoint(word) || undefined {
+                Trap::NotOurs
+            } else {
+                Trap::Retry
+            };
+        };
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        // SAFETY: the site was published by the Acquire load in `find` (see Sync impl).
+        let Some(kind) = (unsafe { *site.kind.get() }) else {
+            return Trap::NotOurs;
+        };
+        if !original.cond().passes(frame.cpsr) {
+            frame.pc = frame.pc.wrapping_add(4);
+            return Trap::Handled;
+        }
+        // The exception masked IRQs only: handlers run with FIQs masked too, as on the
+        // optimized path (whose trampoline masks both).
+        let interrupts = self.platform.mask_interrupts();
+        let fired = self.fire(site, kind, frame, mem, false);
+        self.platform.restore_interrupts(interrupts);
+        match fired {
+            Fired::Done | Fired::RunInPlace => Trap::Handled,
+            Fired::StepFailed(e) => Trap::StepFailed(e),
+        }
+    }
+
+    /// A hit, after the condition passed: handlers and the step, or a `missed` count
+    /// when this CPU is already inside a handler. With `direct`, an instruction that
+    /// needs no post handler (or whose step fails) is left for the trampoline to run.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn fire(
+        &self,
+        site: &Site,
+        kind: SimKind,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> Fired {
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        let pc = frame.pc;
+        // The probes enabled when the hit starts: the ones whose pre handler runs are the
+        // ones whose post handler runs, even if one is disabled meanwhile.
+        let (active, n) = site.enabled_probes();
+        let each = || active[..n].iter().filter_map(|p| live(*p));
+        // Only this CPU touches its flag, with interrupts masked, and a hit nested in a
+        // handler of this CPU runs strictly inside it: a plain load and store suffice.
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
+        // The step, recorded for `fixup_fault` while it runs (`missed`: inside a handler
+        // of an outer hit, whose running flag a fixup must leave set).
+        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
+            let outer = self.stepping.begin(cpu, frame, missed);
+            let stepped = step::simulate(kind, original, pc, frame, mem);
+            self.stepping.end(cpu, outer);
+            match stepped {
+                Ok(()) => Fired::Done,
+                Err(_) if direct => Fired::RunInPlace,
+                Err(e) => Fired::StepFailed(e),
+            }
+        };
+        if running.load(Ordering::Relaxed) {
+            for p in each() {
+                p.missed.fetch_add(1, Ordering::Relaxed);
+            }
+            return if direct {
+                Fired::RunInPlace
+            } else {
+                step(frame, mem, true)
+            };
+        }
+        running.store(true, Ordering::Relaxed);
+        for p in each() {
+            p.hits.fetch_add(1, Ordering::Relaxed);
+            if let Some(pre) = p.pre {
+                pre(p, frame);
+            }
+        }
+        let result = if frame.pc != pc {
+            Fired::Done
+        } else if direct && each().all(|p| p.post.is_none()) {
+            Fired::RunInPlace
+        } else {
+            let r = step(frame, mem, false);
+            if r == Fired::Done {
+                for p in each() {
+                    if let Some(post) = p.post {
+                        post(p, frame);
+                    }
+                }
+            }
+            r
+        };
+        running.store(false, Ordering::Relaxed);
+        if result == Fired::Done {
+            select_state_from_pc(frame);
+        }
+        result
+    }
+
+    /// The optimized path: a trampoline copy calls this (through
+    /// [`optimized_entry`]) with IRQs and FIQs masked and the frame it built. Returns 0
+    /// when the trampoline is to run the original instruction itself and branch back,
+    /// non-zero when the frame says where to resume. Of the frame's CPSR the trampoline
+    /// takes back only the flags and GE bits (NZCVQ, GE[3:0]); masks, state and mode stay
+    /// as it was entered with. A step into Thumb state therefore sets bit 0 of `pc`,
+    /// which the trampoline's final load of PC interworks on.
+    ///
+    /// # Panics
+    ///
+    /// When the original reads or writes PC and cannot be stepped (an UNPREDICTABLE
+    /// branch target, or a misaligned load to PC): natively that would be UNPREDICTABLE
+    /// too, and there is no instruction to fall back to. Instructions that do not touch
+    /// PC run natively in the trampoline instead; an abort there has pc in the slot, which
+    /// [`Kprobes::fixup_fault`] moves to the probed instruction.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    pub(super) fn optimized_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> u32 {
+        // SAFETY: an optimized site's kind was written before its trampoline was
+        // published by a rendezvous, and is not rewritten while any branch to it exists.
+        let kind = unsafe { *site.kind.get() };
+        let fired = match kind {
+            Some(kind) => self.fire(site, kind, frame, mem, site.direct.load(Ordering::Relaxed)),
+            None => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
+        };
+        match fired {
+            Fired::Done => {
+                if frame.cpsr & step::psr::T != 0 {
+                    // An interworking branch to Thumb: the trampoline's `ldm ... pc`
+                    // switches state from bit 0 of the address (ARMv7 LoadWritePC).
+                    frame.pc |= 1;
+                }
+                1
+            }
+            Fired::RunInPlace => 0,
+            Fired::StepFailed(e) => panic!(
+                "optimized probe at {:#x}: the original cannot be stepped: {e}",
+                frame.pc
+            ),
+        }
+    }
+}
+
+/// A handler that redirects to an address with bit 0 set asks for Thumb state, as a
+/// `bx` to it would: both hit paths resume with CPSR.T set, bit 0 cleared and the IT
+/// bits cleared (no IT block is in progress at a branch target), so a breakpoint probe and
+/// an optimized one behave alike. A pc with bit 0 clear leaves the state as the frame has
+/// it (a step already interworked through its own result).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) fn select_state_from_pc(frame: &mut TrapFrame) {
+    if frame.pc & 1 != 0 {
+        frame.pc &= !1;
+        frame.cpsr = frame.cpsr & !step::psr::IT | step::psr::T;
+    }
+}
+
+/// What [`Kprobes::fire`] left to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fired {
+    /// The frame says where to resume.
+    Done,
+    /// The trampoline runs the original itself (optimized direct path only).
+    RunInPlace,
+    /// The step failed; handlers ran.
+    StepFailed(StepError),
+}
+
+/// The callback every trampoline copy calls (its address is a hole in the template).
+///
+/// # Safety
+///
+/// Called only by a trampoline copy that [`Kprobes::optimize_pending`] filled: `registry`
+/// is the `'static` registry that made it, `site` one of its sites, and `frame` the
+/// frame the copy built on its own stack, valid and unaliased for the call.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) unsafe extern "C" fn optimized_entry<
+    P: Platform + 'static,
+    C: CacheOps + 'static,
+    const N: usize,
+>(
+    registry: *const Kprobes<P, C, N>,
+    site: *const Site,
+    frame: *mut TrapFrame,
+) -> u32 {
+    // SAFETY: the caller's contract: both pointers come from 'static values, and the
+    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
+    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
+    registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
+}

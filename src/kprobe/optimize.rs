@@ -1,0 +1,319 @@
+//! Optimization: slots for trampolines, the batch that turns breakpoints into branches in
+//! one rendezvous, and slot reclaim.
+
+use super::*;
+
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// The slot allocator, made on first use (registry lock held).
+    pub(super) fn allocator<'g>(
+        &self,
+        slots: &'g mut Slots,
+        template: &Template,
+    ) -> Result<&'g mut SlotAllocator<MAX_SLOTS>, SlotError> {
+        if let Some(e) = slots.error {
+            return Err(e);
+        }
+        if !slots.made {
+            let size = fault::slot_bytes(template);
+            let region = self.platform.slot_region();
+            // In place: the allocator never passes through this stack frame. A region
+            // another registry of this machine claimed is refused (and never used).
+            let made = slots.alloc.init(region.clone(), size).and_then(|()| {
+                self.rendezvous
+                    .slot_claims()
+                    .claim(region)
+                    .map_err(SlotError::Claimed)
+            });
+            if let Err(e) = made {
+                slots.error = Some(e);
+                return Err(e);
+            }
+            slots.made = true;
+        }
+        Ok(&mut slots.alloc)
+    }
+
+    /// Runs a rendezvous and frees every dirty slot released before it in which it saw
+    /// no CPU (registry lock held); a site retired while slots named it is freed with
+    /// the last of them. Slots a CPU may still be in stay dirty for a later reclaim.
+    pub(super) fn reclaim_locked(&self, g: &mut Guard<'_, N>) -> Result<usize, KprobeError> {
+        let Locked {
+            opt,
+            slots,
+            first_free_site,
+            sites_in_use,
+            pins,
+        } = &mut **g;
+        let Some(alloc) = slots.get() else {
+            return Ok(0);
+        };
+        if alloc.counts().dirty == 0 {
+            return Ok(0);
+        }
+        let ticket = alloc.begin_quiescence();
+        let me = self.platform.cpu_id();
+        let seen = self
+            .rendezvous
+            .run_observed(self.platform, RunOn::OneCpu(me), &|_| {})
+            .map_err(KprobeError::Rendezvous)?;
+        // The ticket is the newest (the lock serializes begin and complete).
+        let freed = alloc.complete_quiescence_where(
+            ticket,
+            |bytes| seen.may_be_in(bytes),
+            |_, tag| {
+                let Some(index) = (tag as usize).checked_sub(1) else {
+                    return; // a lent slot
+                };
+                pins[index] -= 1;
+                if pins[index] == 0 && opt[index] == Opt::Retired {
+                    opt[index] = Opt::Candidate;
+                    Self::free_site(&self.sites, index, first_free_site, sites_in_use);
+                }
+            },
+        );
+        Ok(freed.unwrap_or(0))
+    }
+
+    /// Optimizes every candidate: for each armed breakpoint probe not yet optimized,
+    /// a slot within branch range gets a filled trampoline copy, and then ONE rendezvous
+    /// rewrites all their breakpoints into `b<cond> slot` (the original's condition, so
+    /// a failing condition skips the instruction exactly as natively). A candidate that
+    /// cannot be optimized stays a working breakpoint probe and
+    /// [`Kprobes::list`] says why. Call it from thread context — after a batch of
+    /// registrations, from a timer, whenever suits the kernel.
+    ///
+    /// On error (the rendezvous was refused) nothing changed: text, slots, listing.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] when writing a trampoline or the
+    /// rendezvous that installs the branches was refused. An unusable slot region is
+    /// not an error: the candidates stay breakpoints and the listing says why.
+    pub fn optimize_pending(&self) -> Result<OptimizeReport, KprobeError> {
+        let mut g = self.lock()?;
+        let Locked {
+            opt,
+            slots,
+            sites_in_use,
+            ..
+        } = &mut *g;
+        let template = optprobe::template();
+        let mut report = OptimizeReport::default();
+        let is_candidate = |index: usize, opt: &[Opt; N]| {
+            let site = &self.sites[index];
+            site.addr.load(Ordering::Relaxed) != 0
+                && site.armed.load(Ordering::Relaxed)
+                && matches!(
+                    opt[index],
+                    Opt::Candidate | Opt::Failed(NotOptimized::NoSlot)
+                )
+        };
+        let alloc = match self.allocator(slots, &template) {
+            Ok(a) => a,
+            Err(e) => {
+                for index in 0..*sites_in_use {
+                    if is_candidate(index, opt) {
+                        opt[index] = Opt::Failed(NotOptimized::SlotRegion(e));
+                        report.not_optimized += 1;
+                    }
+                }
+                return Ok(report);
+            }
+        };
+        let patcher = self.patcher();
+        let back = template.layout().back as usize;
+        let mut words = [0u32; MAX_TEMPLATE_WORDS];
+        let words = &mut words[..template.bytes() / 4];
+        let mut head = 0u32;
+        for index in 0..*sites_in_use {
+            if !is_candidate(index, opt) {
+                continue;
+            }
+            let site = &self.sites[index];
+            let addr = site.addr.load(Ordering::Relaxed);
+            let original = site.original.load(Ordering::Relaxed);
+            let (from, to) = (addr as u32, addr.wrapping_add(4) as u32);
+            let slot = match alloc.allocate_where(|s| {
+                SlotAllocator::<MAX_SLOTS>::reachable(addr, s)
+                    && BranchKind::B.reach((s.addr() + back) as u32, to).is_ok()
+            }) {
+                Ok(s) => s,
+                Err(e) => {
+                    let why = if e == SlotError::Exhausted {
+                        NotOptimized::NoSlot
+                    } else {
+                        NotOptimized::OutOfRange
+                    };
+                    opt[index] = Opt::Failed(why);
+                    report.not_optimized += 1;
+                    continue;
+                }
+            };
+            let variant = if site.direct.load(Ordering::Relaxed) {
+                Variant::Direct
+            } else {
+                Variant::StepOnly
+            };
+            let fill = Fill {
+                slot: slot.addr() as u32,
+                addr: from,
+                insn: if variant == Variant::Direct {
+                    original
+                } else {
+                    NEVER_RUN
+                },
+                registry: self as *const Self as usize as u32,
+                site: site as *const Site as usize as u32,
+                callback: Self::callback_address() as u32,
+            };
+            let encoded = template
+                .fill(fill, words)
+                .and_then(|()| Branch::replacing(Insn(original), from, slot.addr() as u32));
+            let Ok(branch) = encoded else {
+                // The slot was chosen with the encoder's own reach rule both ways, so this
+                // is not expected; if it happens the slot was never used and the probe
+                // stays a breakpoint.
+                let _ = alloc.release_unused(slot);
+                opt[index] = Opt::Failed(NotOptimized::OutOfRange);
+                report.not_optimized += 1;
+                continue;
+            };
+            if let Err(e) = patcher.write_unpublished(slot.addr(), words) {
+                let _ = alloc.release_unused(slot);
+                self.abandon_batch(opt, alloc, head);
+                return Err(e.into());
+            }
+            site.batch_word.store(branch.word(), Ordering::Relaxed);
+            site.batch_next.store(head, Ordering::Relaxed);
+            head = index as u32 + 1;
+            opt[index] = Opt::Optimized(slot, variant);
+            report.optimized += 1;
+        }
+        if head == 0 {
+            return Ok(report);
+        }
+        if let Err(e) = patcher.patch_distinct(&Batch {
+            registry: self,
+            head,
+        }) {
+            self.abandon_batch(opt, alloc, head);
+            return Err(e.into());
+        }
+        report.rendezvous = 1;
+        Ok(report)
+    }
+
+    /// Undoes a batch that was never published: its sites are candidates again and their
+    /// slots free.
+    pub(super) fn abandon_batch(
+        &self,
+        opt: &mut [Opt; N],
+        alloc: &mut SlotAllocator<MAX_SLOTS>,
+        head: u32,
+    ) {
+        let mut i = head;
+        while i != 0 {
+            let index = i as usize - 1;
+            if let Opt::Optimized(slot, _) = opt[index] {
+                let _ = alloc.release_unused(slot);
+            }
+            opt[index] = Opt::Candidate;
+            i = self.sites[index].batch_next.load(Ordering::Relaxed);
+        }
+    }
+
+    /// The address trampolines call: [`optimized_entry`] for this registry type.
+    pub(super) fn callback_address() -> usize {
+        #[cfg(target_arch = "arm")]
+        {
+            optimized_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            0
+        }
+    }
+
+    /// Lends an instruction slot (e.g. for an emulation copy, see
+    /// `arch::emulate`) from the same allocator the trampolines use. It is the
+    /// caller's until [`Kprobes::release_slot`].
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Slot`] with [`SlotError::Exhausted`] when every slot is
+    /// in use or dirty (or another slot error when the region is unusable).
+    pub fn allocate_slot(&self) -> Result<Slot, KprobeError> {
+        let mut g = self.lock()?;
+        let slots = &mut g.slots;
+        let slot = self.allocator(slots, &optprobe::template())?.allocate()?;
+        slots.lent[slot.index() / 32] |= 1 << (slot.index() % 32);
+        Ok(slot)
+    }
+
+    /// Gives back a slot [`Kprobes::allocate_slot`] lent. It is dirty until a later
+    /// [`Kprobes::reclaim_slots`] (or any unoptimize) sees no CPU in it. Slots the
+    /// registry uses itself cannot be released here.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Slot`] with [`SlotError::NotInUse`] when `slot` was not
+    /// lent by [`Kprobes::allocate_slot`] or was already given back.
+    pub fn release_slot(&self, slot: Slot) -> Result<(), KprobeError> {
+        let mut g = self.lock()?;
+        let slots = &mut g.slots;
+        let (word, bit) = (slot.index() / 32, 1u32 << (slot.index() % 32));
+        let lent = slots.lent.get(word).is_some_and(|w| w & bit != 0);
+        let alloc = slots.get().filter(|_| lent);
+        alloc.ok_or(SlotError::NotInUse(slot))?.release(slot)?;
+        slots.lent[word] &= !bit;
+        Ok(())
+    }
+
+    /// Runs a rendezvous and frees every dirty slot no CPU was seen in during it (see
+    /// [`crate::optprobe`], "When a slot may be reused"); a slot some CPU may still be
+    /// in stays dirty for a later call. Returns how many were freed.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]); [`KprobeError::Patch`] or [`KprobeError::Rendezvous`] when the
+    /// rendezvous was refused (nothing is freed then).
+    pub fn reclaim_slots(&self) -> Result<usize, KprobeError> {
+        let mut g = self.lock()?;
+        self.reclaim_locked(&mut g)
+    }
+
+    /// How many slots are free, in use and dirty (`None` before the first use).
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::InterruptsMasked`] or [`KprobeError::Reentered`] (see
+    /// [`Kprobes::register`]).
+    pub fn slot_counts(&self) -> Result<Option<SlotCounts>, KprobeError> {
+        Ok(self.lock()?.slots.get().map(|a| a.counts()))
+    }
+}
+
+/// The branch words of one optimize batch: a list threaded through the sites.
+struct Batch<'a, P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
+    registry: &'a Kprobes<P, C, N>,
+    head: u32,
+}
+
+impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+        let mut i = self.head;
+        while i != 0 {
+            let site = &self.registry.sites[i as usize - 1];
+            f(
+                site.addr.load(Ordering::Relaxed),
+                site.batch_word.load(Ordering::Relaxed),
+            );
+            i = site.batch_next.load(Ordering::Relaxed);
+        }
+    }
+}

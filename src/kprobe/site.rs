@@ -1,0 +1,135 @@
+//! Probe sites and the lookup: one probed address's original word and probe list, and
+//! the open-addressing table a hit finds its site in by pc.
+
+use super::*;
+
+impl Site {
+    pub(super) const fn new() -> Site {
+        Site {
+            addr: AtomicUsize::new(0),
+            original: AtomicU32::new(0),
+            seq: AtomicU32::new(0),
+            probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
+            len: AtomicU32::new(0),
+            kind: UnsafeCell::new(None),
+            armed: AtomicBool::new(false),
+            direct: AtomicBool::new(false),
+            batch_next: AtomicU32::new(0),
+            batch_word: AtomicU32::new(0),
+        }
+    }
+
+    /// The probes of a consistent copy of the list that are enabled, in order, and how
+    /// many (lock-free; retries while a writer is mid-update, which it never is for
+    /// long: writers mask interrupts). Reads only the list's occupied prefix.
+    #[inline(always)]
+    pub(super) fn enabled_probes(&self) -> ([*const Kprobe; PROBES_PER_ADDRESS], usize) {
+        let mut out = [core::ptr::null::<Kprobe>(); PROBES_PER_ADDRESS];
+        loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 & 1 == 0 {
+                // Relaxed: the fence below orders these loads before the second read
+                // of the counter (the seqlock read side).
+                let len = (self.len.load(Ordering::Relaxed) as usize).min(PROBES_PER_ADDRESS);
+                let mut n = 0;
+                for p in &self.probes[..len] {
+                    let p = p.load(Ordering::Relaxed) as *const Kprobe;
+                    if live(p).is_some_and(Kprobe::enabled) {
+                        out[n] = p;
+                        n += 1;
+                    }
+                }
+                core::sync::atomic::fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == s1 {
+                    return (out, n);
+                }
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Sets `len` after the list changed (registry lock, inside the write section).
+    pub(super) fn update_len(&self) {
+        let len = self
+            .probes
+            .iter()
+            .rposition(|p| !p.load(Ordering::Relaxed).is_null())
+            .map_or(0, |i| i + 1);
+        self.len.store(len as u32, Ordering::Relaxed);
+    }
+
+    pub(super) fn count(&self) -> usize {
+        self.probes
+            .iter()
+            .filter(|p| !p.load(Ordering::Relaxed).is_null())
+            .count()
+    }
+
+    pub(super) fn any_enabled(&self) -> bool {
+        self.probes
+            .iter()
+            .any(|p| live(p.load(Ordering::Relaxed)).is_some_and(Kprobe::enabled))
+    }
+}
+
+/// The probe a list entry points at.
+pub(super) fn live(p: *const Kprobe) -> Option<&'static Kprobe> {
+    // SAFETY: list entries are null or were made from a `&'static Kprobe` by `register`;
+    // Kprobes are never freed, so a non-null entry is always a valid reference.
+    unsafe { p.as_ref() }
+}
+
+pub(super) const EMPTY: u32 = 0;
+pub(super) const TOMBSTONE: u32 = u32::MAX;
+
+pub(super) fn hash(addr: usize, n: usize) -> usize {
+    ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
+}
+
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// Index of `site` in `self.sites`.
+    pub(super) fn index_of(&self, site: &Site) -> usize {
+        (site as *const Site as usize - self.sites.as_ptr() as usize) / core::mem::size_of::<Site>()
+    }
+
+    /// Every site that may be in use (the ones above are free).
+    pub(super) fn used_sites(&self, g: &Guard<'_, N>) -> &[Site] {
+        &self.sites[..g.sites_in_use]
+    }
+
+    /// The table slot holding `addr`, if any.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(super) fn find(&self, addr: usize) -> Option<(usize, &Site)> {
+        let mut i = hash(addr, N);
+        for _ in 0..N {
+            match self.table[i].load(Ordering::Acquire) {
+                EMPTY => return None,
+                TOMBSTONE => {}
+                v => {
+                    let site = &self.sites[v as usize - 1];
+                    if site.addr.load(Ordering::Relaxed) == addr {
+                        return Some((i, site));
+                    }
+                }
+            }
+            i = (i + 1) % N;
+        }
+        None
+    }
+
+    /// Rewrites a site's probe list while holding the registry lock, with interrupts
+    /// masked so no trap handler on this CPU can spin on the odd counter.
+    pub(super) fn edit_list(
+        &self,
+        site: &Site,
+        edit: impl FnOnce(&[AtomicPtr<Kprobe>; PROBES_PER_ADDRESS]),
+    ) {
+        let irq = self.platform.mask_interrupts();
+        site.seq.fetch_add(1, Ordering::AcqRel);
+        core::sync::atomic::fence(Ordering::Release);
+        edit(&site.probes);
+        site.update_len();
+        site.seq.fetch_add(1, Ordering::Release);
+        self.platform.restore_interrupts(irq);
+    }
+}

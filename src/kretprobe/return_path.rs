@@ -1,0 +1,175 @@
+//! The return side: the entry hook that diverts a call's return, the Rust half of the
+//! return trampoline, and the search for the returning call's instance.
+
+use super::*;
+
+/// The table the return trampoline consults (the first table that registered a probe).
+#[cfg(target_arch = "arm")]
+pub(super) static RETURN_PATH: AtomicPtr<Kretprobes> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The return trampoline's Rust half: called by [`crate::arch::kretprobe`] with the frame
+/// it saved.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(crate) fn return_path(frame: &mut TrapFrame) {
+    let table = RETURN_PATH.load(Ordering::Acquire);
+    // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
+    match unsafe { table.as_ref() } {
+        Some(t) => t.handle_return(frame),
+        None => panic!("kretprobe trampoline reached before any return probe was registered"),
+    }
+}
+
+#[cfg(target_arch = "arm")]
+pub(super) fn trampoline() -> usize {
+    crate::arch::kretprobe::trampoline_address()
+}
+
+/// On the host there is no trampoline to branch to: an address that is not code stands
+/// for it, and the tests call [`Kretprobes::handle_return`] themselves.
+#[cfg(not(target_arch = "arm"))]
+pub(super) fn trampoline() -> usize {
+    HOST_TRAMPOLINE
+}
+
+/// The stand-in trampoline address on the host (word-aligned, never a real function).
+#[cfg(not(target_arch = "arm"))]
+pub const HOST_TRAMPOLINE: usize = 0xffff_0f00;
+
+impl Kretprobes {
+    /// The entry side: in the entry breakpoint's trap, interrupts masked.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(super) fn enter(&self, probe: &'static Kretprobe, frame: &mut TrapFrame) {
+        if !probe.is_registered() {
+            return;
+        }
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        if self.in_return_handler[cpu].load(Ordering::Relaxed) {
+            probe.missed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let Some(i) = probe.claim() else {
+            probe.missed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let slot = &probe.slots[i];
+        slot.entry_sp.store(frame.sp, Ordering::Relaxed);
+        slot.return_address.store(frame.lr, Ordering::Relaxed);
+        slot.generation
+            .store(probe.generation.load(Ordering::Relaxed), Ordering::Relaxed);
+        // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only view.
+        let mut call = unsafe { probe.instance(i) };
+        call.data.fill(0);
+        if let Some(entry) = probe.entry
+            && entry(probe, &mut call, frame) == OnEntry::Decline
+        {
+            slot.state.store(FREE, Ordering::Release);
+            return;
+        }
+        slot.stamp.store(
+            self.stamp.fetch_add(1, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        slot.state.store(ACTIVE, Ordering::Release);
+        probe.hits.fetch_add(1, Ordering::Relaxed);
+        // A tail call from a followed function arrives with lr = trampoline already: it
+        // is followed like any call (see the module docs).
+        frame.lr = trampoline() as u32;
+    }
+
+    /// The newest instance in flight whose entry `sp` is `sp`.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(super) fn find(&self, sp: u32) -> Option<(&'static Kretprobe, usize)> {
+        let mut best: Option<(&'static Kretprobe, usize, u64)> = None;
+        for p in self.used() {
+            // SAFETY: entries are null or made from a `&'static Kretprobe` by `register`.
+            let Some(probe) = (unsafe { p.load(Ordering::Acquire).as_ref() }) else {
+                continue;
+            };
+            for (i, s) in probe.slots.iter().enumerate() {
+                if s.state.load(Ordering::Acquire) == ACTIVE
+                    && s.entry_sp.load(Ordering::Relaxed) == sp
+                {
+                    let stamp = s.stamp.load(Ordering::Relaxed);
+                    if best.is_none_or(|(_, _, b)| stamp > b) {
+                        best = Some((probe, i, stamp));
+                    }
+                }
+            }
+        }
+        best.map(|(p, i, _)| (p, i))
+    }
+
+    /// The return side, called by the return trampoline with the frame it saved (`sp` is
+    /// the stack pointer the function returned with). Finds the call's instance, sets
+    /// `frame.pc` and `frame.lr` to the real return address, runs the return handler
+    /// (interrupts masked) unless the probe was unregistered since the call started, and
+    /// frees the instance.
+    ///
+    /// # Panics
+    /// When no call in flight entered with this `sp`: the function did not restore its
+    /// stack pointer, so its real return address cannot be found.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub fn handle_return(&self, frame: &mut TrapFrame) {
+        let irq = self.platform.mask_interrupts();
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        // Only the call's own stack has its sp, so no other core competes for the
+        // instance; the compare-exchange makes that an invariant rather than an
+        // assumption.
+        let (probe, i) = loop {
+            let Some((probe, i)) = self.find(frame.sp) else {
+                panic!(
+                    "kretprobe: no call in flight entered with sp {:#010x}: cannot return",
+                    frame.sp
+                );
+            };
+            if probe.slots[i]
+                .state
+                .compare_exchange(ACTIVE, RETURNING, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                break (probe, i);
+            }
+        };
+        let slot = &probe.slots[i];
+        let ret = slot.return_address.load(Ordering::Relaxed);
+        frame.pc = ret;
+        frame.lr = ret;
+        let live = probe.is_registered()
+            && slot.generation.load(Ordering::Relaxed) == probe.generation.load(Ordering::Relaxed);
+        if live {
+            if self.in_return_handler[cpu].swap(true, Ordering::Relaxed) {
+                // Unreachable in practice (calls made inside a return handler are not
+                // followed, and it runs with interrupts masked), but never recurse.
+                probe.missed.fetch_add(1, Ordering::Relaxed);
+            } else {
+                // SAFETY: this core moved instance i from ACTIVE to RETURNING above; this
+                // is its only view.
+                let mut call = unsafe { probe.instance(i) };
+                (probe.ret)(probe, &mut call, frame);
+                self.in_return_handler[cpu].store(false, Ordering::Relaxed);
+            }
+        }
+        slot.state.store(FREE, Ordering::Release);
+        self.platform.restore_interrupts(irq);
+    }
+}
+
+/// The pre handler of every return probe's entry [`Kprobe`].
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
+    let probe = Kretprobe::from_entry_kprobe(kprobe);
+    // SAFETY: `table` is null or was set from a `&'static Kretprobes` by `register`
+    // before the entry probe was armed.
+    if let Some(table) = unsafe { probe.table.load(Ordering::Acquire).as_ref() } {
+        table.enter(probe, frame);
+    }
+}
+
+/// Called by the return trampoline ([`crate::arch::kretprobe`], by symbol) with the frame it saved.
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".text.noprobe.kretprobe_return")]
+extern "C" fn armv7_kprobes_kretprobe_return(frame: &mut TrapFrame) {
+    return_path(frame);
+}
