@@ -311,19 +311,19 @@ pub fn simulate(
     if frame.cpsr & psr::T != 0 {
         return Err(StepError::ThumbState);
     }
-    let mut cpu = Cpu {
+    let mut stepped = StepFrame {
         f: TrapFrame::default(),
         addr,
         pc_written: false,
     };
-    copy_frame(&mut cpu.f, frame);
+    copy_frame(&mut stepped.f, frame);
     if insn.cond().passes(frame.cpsr) {
-        cpu.execute(kind, insn.word(), mem)?;
+        stepped.execute(kind, insn.word(), mem)?;
     }
-    if !cpu.pc_written {
-        cpu.f.pc = addr.wrapping_add(4);
+    if !stepped.pc_written {
+        stepped.f.pc = addr.wrapping_add(4);
     }
-    copy_frame(frame, &cpu.f);
+    copy_frame(frame, &stepped.f);
     Ok(())
 }
 
@@ -461,14 +461,16 @@ const fn sext8(x: u32) -> i64 {
     x as u8 as i8 as i64
 }
 
-/// The frame being changed, and the instruction's address for PC reads.
-struct Cpu {
+/// The frame being stepped: a copy of the [`TrapFrame`] the instruction changes (written back
+/// only when the step succeeds), the instruction's address for PC reads, and whether the
+/// instruction wrote PC (otherwise execution continues at the next instruction).
+struct StepFrame {
     f: TrapFrame,
     addr: u32,
     pc_written: bool,
 }
 
-impl Cpu {
+impl StepFrame {
     /// R[n] as an operand: PC reads as the instruction's address + 8.
     fn r(&self, n: usize) -> u32 {
         if n == 15 {
