@@ -13,7 +13,7 @@ pub enum StepError {
     Rejected(RejectReason),
     /// The frame's CPSR.T is set: the engine steps A32 code only.
     ThumbState,
-    /// A load or store faulted in the [`Memory`] accessor.
+    /// A load or store faulted in the [`Memory`](super::Memory) accessor.
     Memory(MemoryFault),
     /// LDRD/STRD/LDM/STM at an address that is not word-aligned: natively an alignment fault.
     AlignmentFault {
