@@ -273,7 +273,10 @@ struct Scan {
 }
 
 fn scan(elf: &Elf) -> Scan {
-    let (start, end) = (elf.symbol("__kprobes_never_probe_start"), elf.symbol("__kprobes_never_probe_end"));
+    let (start, end) = (
+        elf.symbol("__kprobes_never_probe_start"),
+        elf.symbol("__kprobes_never_probe_end"),
+    );
     assert!(start < end, "empty never-probe range");
     let names = elf.names();
     let arm = Capstone::new()
@@ -398,7 +401,10 @@ fn check(board: &str, elf: &Elf) {
 
 /// Every function of the crate lies in never-probe text (and there are many).
 fn crate_functions_are_never_probe(board: &str, elf: &Elf, marker: &str) -> usize {
-    let (start, end) = (elf.symbol("__kprobes_never_probe_start"), elf.symbol("__kprobes_never_probe_end"));
+    let (start, end) = (
+        elf.symbol("__kprobes_never_probe_start"),
+        elf.symbol("__kprobes_never_probe_end"),
+    );
     let outside: Vec<&str> = elf
         .symbols
         .iter()
