@@ -137,6 +137,108 @@ impl Insn {
         self.0 & (1 << 4) != 0
     }
 
+    /// The 4-bit register field whose lowest bit is `lsb` (16, 12, 8 or 0 in the A32
+    /// encodings): the register number, 15 for PC.
+    pub const fn reg_at(self, lsb: u32) -> u32 {
+        (self.0 >> lsb) & 0xf
+    }
+
+    /// Rn, bits 19:16: the first operand or the base register.
+    pub const fn rn(self) -> u32 {
+        self.reg_at(16)
+    }
+
+    /// Rd, bits 15:12: the destination (multiplies put theirs at 19:16 instead).
+    pub const fn rd(self) -> u32 {
+        self.reg_at(12)
+    }
+
+    /// Rt, bits 15:12: the register a load/store transfers (the first of an LDRD/STRD pair).
+    pub const fn rt(self) -> u32 {
+        self.reg_at(12)
+    }
+
+    /// Rs, bits 11:8: the register holding a shift amount.
+    pub const fn rs(self) -> u32 {
+        self.reg_at(8)
+    }
+
+    /// Rm, bits 3:0: the second operand or the offset register.
+    pub const fn rm(self) -> u32 {
+        self.reg_at(0)
+    }
+
+    /// P, bit 24: a load/store indexes before the access (offset or pre-indexed).
+    pub const fn p(self) -> bool {
+        self.0 & (1 << 24) != 0
+    }
+
+    /// U, bit 23: a load/store adds its offset (up) rather than subtracting it.
+    pub const fn u(self) -> bool {
+        self.0 & (1 << 23) != 0
+    }
+
+    /// W, bit 21: a load/store writes the address back to the base.
+    pub const fn w(self) -> bool {
+        self.0 & (1 << 21) != 0
+    }
+
+    /// L, bit 20: a load/store (single or multiple) loads.
+    pub const fn l(self) -> bool {
+        self.0 & (1 << 20) != 0
+    }
+
+    /// S, bit 20: a data-processing instruction sets the flags (the same bit as [`Insn::l`]).
+    pub const fn s(self) -> bool {
+        self.0 & (1 << 20) != 0
+    }
+
+    /// H, bit 5 of the extra load/store encodings (`1 S H 1` at bits 7:4): set for STRH,
+    /// LDRSH and STRD, clear for LDRSB and LDRD.
+    pub const fn h(self) -> bool {
+        self.0 & (1 << 5) != 0
+    }
+
+    /// The data-processing opcode, bits 24:21 (AND 0000 … MVN 1111).
+    pub const fn opcode(self) -> u32 {
+        (self.0 >> 21) & 0xf
+    }
+
+    /// imm12, bits 11:0: the offset of a word/byte load/store (immediate).
+    pub const fn imm12(self) -> u32 {
+        self.0 & 0xfff
+    }
+
+    /// imm24, bits 23:0: the word offset of B/BL/BLX(imm).
+    pub const fn imm24(self) -> u32 {
+        self.0 & 0x00ff_ffff
+    }
+
+    /// imm4H:imm4L, bits 11:8 and 3:0: the 8-bit offset of an extra load/store (immediate).
+    pub const fn imm4h_imm4l(self) -> u32 {
+        (self.0 >> 4) & 0xf0 | self.0 & 0xf
+    }
+
+    /// imm5, bits 11:7: a shift amount, or the lsb of a bit-field instruction.
+    pub const fn imm5(self) -> u32 {
+        (self.0 >> 7) & 0x1f
+    }
+
+    /// msb, bits 20:16 of BFI/BFC.
+    pub const fn msb(self) -> u32 {
+        (self.0 >> 16) & 0x1f
+    }
+
+    /// widthm1, bits 20:16 of SBFX/UBFX (the same bits as [`Insn::msb`]).
+    pub const fn widthm1(self) -> u32 {
+        (self.0 >> 16) & 0x1f
+    }
+
+    /// register_list, bits 15:0 of LDM/STM: bit n set transfers rn.
+    pub const fn reglist(self) -> u32 {
+        self.0 & 0xffff
+    }
+
     /// The same word with its condition field replaced by `cond`.
     pub const fn with_cond(self, cond: Cond) -> Insn {
         Insn((self.0 & 0x0fff_ffff) | (cond.bits() << 28))
@@ -449,6 +551,34 @@ impl BreakpointWord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_fields_read_their_arm_arm_bits() {
+        // ldrd r2, r3, [r1, #-0x24]!: P U I W L = 1 0 1 1 0, Rn 1, Rt 2, imm4H:imm4L 0x24.
+        let ldrd = Insn(0xe161_22d4);
+        assert_eq!((ldrd.rn(), ldrd.rt(), ldrd.imm4h_imm4l()), (1, 2, 0x24));
+        assert!(ldrd.p() && !ldrd.u() && ldrd.w() && !ldrd.l() && !ldrd.h());
+        // strd r2, r3, [r1] has H set.
+        assert!(Insn(0xe1c1_20f0).h());
+        // add r3, r4, r5, lsl r6: opcode 0100, Rn 4, Rd 3, Rs 6, Rm 5.
+        let add = Insn(0xe084_3615);
+        assert_eq!(
+            (add.opcode(), add.rn(), add.rd(), add.rs(), add.rm()),
+            (0b0100, 4, 3, 6, 5)
+        );
+        assert!(!add.s() && Insn(0xe094_3615).s());
+        assert_eq!(add.reg_at(8), add.rs());
+        // ldr r0, [sp, #0x123]; push {r4, lr}; b with the largest imm24.
+        assert_eq!(Insn(0xe59d_0123).imm12(), 0x123);
+        assert!(Insn(0xe59d_0123).l());
+        assert_eq!(Insn(0xe92d_4010).reglist(), 0x4010);
+        assert_eq!(Insn(0xeaff_ffff).imm24(), 0x00ff_ffff);
+        // ubfx r0, r1, #24, #8: widthm1 7, lsb 24; bfi r0, r1, #4, #8: msb 11, lsb 4.
+        let ubfx = Insn(0xe7e7_0c51);
+        assert_eq!((ubfx.widthm1(), ubfx.imm5()), (7, 24));
+        let bfi = Insn(0xe7cb_0211);
+        assert_eq!((bfi.msb(), bfi.imm5()), (11, 4));
+    }
 
     #[test]
     fn insn_fields_read_the_top_level_encoding_bits() {

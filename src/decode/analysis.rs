@@ -1,0 +1,126 @@
+//! Analysis of decoded words: what the probe paths ask beyond the verdict — whether an
+//! instruction writes or uses the PC, whether it branches, and how far below SP it may
+//! store (the stack checker of the optimized-probe path).
+
+use super::decoder::{classify, decode};
+use super::entry::{REG_FIELDS, RegRule};
+use super::{Decoded, RejectReason, SimKind};
+use crate::insn::Insn;
+
+/// Whether the instruction, when its condition passes, may write the PC other than by
+/// advancing it: branches, data-processing with Rd == PC, loads of PC, LDM with PC in the
+/// list, and the rejected exception returns and BXJ. UNDEFINED and UNPREDICTABLE words say
+/// `false`.
+pub fn writes_pc(insn: Insn) -> bool {
+    let c = classify(insn);
+    match c.decoded {
+        Decoded::Simulate(kind) => match kind {
+            SimKind::Branch
+            | SimKind::BranchLinkExchangeImmediate
+            | SimKind::BranchExchange
+            | SimKind::BranchLinkExchangeRegister => true,
+            SimKind::DataProcessingImmediate | SimKind::DataProcessingRegister => {
+                // TST/TEQ/CMP/CMN (opcode 10xx) have no destination.
+                insn.rd() == 15 && insn.opcode() >> 2 != 0b10
+            }
+            SimKind::LoadStoreImmediate | SimKind::LoadStoreRegister => insn.l() && insn.rt() == 15,
+            SimKind::LoadStoreMultiple => insn.l() && insn.reglist() & (1 << 15) != 0,
+            _ => false,
+        },
+        Decoded::Rejected(RejectReason::ExceptionReturn | RejectReason::Jazelle) => true,
+        Decoded::Rejected(_) => false,
+    }
+}
+
+/// Whether the instruction is a branch: B, BL, BLX, BX, and the rejected BXJ.
+pub fn is_branch(insn: Insn) -> bool {
+    match decode(insn) {
+        Decoded::Simulate(kind) => kind.is_branch(),
+        Decoded::Rejected(reason) => reason == RejectReason::Jazelle,
+    }
+}
+
+/// Whether a supported instruction reads or writes PC in any way: a register field that
+/// names r15 (as operand, base, offset, stored value or destination), r15 in an LDM/STM
+/// list, or a branch. Such an instruction behaves differently when a copy of it runs
+/// anywhere but its own address, so the optimized-probe trampoline never executes it
+/// directly. Rejected words say `true` (nothing may run them out of place).
+pub fn uses_pc(insn: Insn) -> bool {
+    let c = classify(insn);
+    let (Decoded::Simulate(kind), Some(entry)) = (c.decoded, c.entry) else {
+        return true;
+    };
+    kind.is_branch()
+        || (kind == SimKind::LoadStoreMultiple && insn.reglist() & (1 << 15) != 0)
+        || entry
+            .regs
+            .iter()
+            .zip(REG_FIELDS)
+            .any(|(rule, lsb)| *rule != RegRule::NotRegister && insn.reg_at(lsb) == 15)
+}
+
+/// How many bytes below the stack pointer an instruction may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackUse {
+    /// It writes nothing below SP.
+    None,
+    /// It may write up to this many bytes below SP.
+    Bytes(u32),
+    /// It may write below SP by an amount only known at run time (a register offset), or it
+    /// is not an instruction the step engine runs.
+    Unknown,
+}
+
+/// The stack checker the optimized-probe path needs: how far below SP `insn` may store.
+///
+/// Only stores addressed from SP count, as in the kernel's own stack discipline (frame
+/// pointers point above SP). Rejected instructions answer [`StackUse::Unknown`].
+pub fn stack_use(insn: Insn) -> StackUse {
+    let kind = match decode(insn) {
+        Decoded::Simulate(kind) => kind,
+        Decoded::Rejected(_) => return StackUse::Unknown,
+    };
+    let sp_based = insn.rn() == 13;
+    let load = insn.l();
+    let pre = insn.p();
+    let up = insn.u();
+    let below = |offset: u32| {
+        if pre && !up && offset != 0 {
+            StackUse::Bytes(offset)
+        } else {
+            StackUse::None
+        }
+    };
+    // LDRD and STRD share L == 0; H (bit 5) tells STRD (1111) from LDRD (1101).
+    let store_dual = insn.h();
+    match kind {
+        SimKind::LoadStoreImmediate if sp_based && !load => below(insn.imm12()),
+        SimKind::LoadStoreHalfImmediate if sp_based && !load => below(insn.imm4h_imm4l()),
+        SimKind::LoadStoreDualImmediate if sp_based && store_dual => below(insn.imm4h_imm4l()),
+        SimKind::LoadStoreRegister | SimKind::LoadStoreHalfRegister if sp_based && !load => {
+            if pre {
+                StackUse::Unknown
+            } else {
+                StackUse::None
+            }
+        }
+        SimKind::LoadStoreDualRegister if sp_based && store_dual => {
+            if pre {
+                StackUse::Unknown
+            } else {
+                StackUse::None
+            }
+        }
+        SimKind::LoadStoreMultiple if sp_based && !load && !up => {
+            let count = insn.reglist().count_ones();
+            // DB starts 4 × count below the base, DA one word higher.
+            let bytes = if pre { 4 * count } else { 4 * count - 4 };
+            if bytes == 0 {
+                StackUse::None
+            } else {
+                StackUse::Bytes(bytes)
+            }
+        }
+        _ => StackUse::None,
+    }
+}
