@@ -74,8 +74,8 @@ pub fn inject() -> Inject {
 /// runner did not say.
 pub fn cpus() -> usize {
     match (word(0) == MAGIC, word(3) as usize) {
-        (true, n @ 1..=crate::smp::MAX_CORES) => n,
-        _ => crate::smp::MAX_CORES,
+        (true, n @ 1..=crate::cpu::MAX_CORES) => n,
+        _ => crate::cpu::MAX_CORES,
     }
 }
 

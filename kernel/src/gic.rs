@@ -29,13 +29,13 @@ pub type SgiHandler = fn(sgi: u32, from_cpu: usize);
 static HANDLERS: [AtomicUsize; SGI_COUNT] = [const { AtomicUsize::new(0) }; SGI_COUNT];
 
 /// Per core: the pc the IRQ being handled will return to.
-static INTERRUPTED_PC: [AtomicUsize; crate::smp::MAX_CORES] =
-    [const { AtomicUsize::new(0) }; crate::smp::MAX_CORES];
+static INTERRUPTED_PC: [AtomicUsize; crate::cpu::MAX_CORES] =
+    [const { AtomicUsize::new(0) }; crate::cpu::MAX_CORES];
 
 /// The pc the IRQ this core is handling will return to (meaningful inside an SGI
 /// handler; IRQs do not nest in this kernel).
 pub fn interrupted_pc() -> usize {
-    INTERRUPTED_PC[crate::smp::cpu_id() % crate::smp::MAX_CORES].load(Ordering::Relaxed)
+    INTERRUPTED_PC[crate::cpu::cpu_id() % crate::cpu::MAX_CORES].load(Ordering::Relaxed)
 }
 
 #[inline(always)]
@@ -90,7 +90,7 @@ pub fn send_sgi(sgi: u32, targets: u32) {
 /// the interrupted context resumes ([`interrupted_pc`] tells the handlers).
 pub fn handle_irq(interrupted_pc: usize) {
     // Only this core writes its entry, with IRQs masked, before any handler reads it.
-    INTERRUPTED_PC[crate::smp::cpu_id() % crate::smp::MAX_CORES]
+    INTERRUPTED_PC[crate::cpu::cpu_id() % crate::cpu::MAX_CORES]
         .store(interrupted_pc, Ordering::Relaxed);
     let iar = read(BOARD.gicc, GICC_IAR);
     let id = iar & 0x3ff;

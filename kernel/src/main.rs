@@ -15,6 +15,7 @@ mod bench;
 mod board;
 mod bootargs;
 mod corpus;
+mod cpu;
 mod demo;
 mod gic;
 mod heap;

@@ -1,7 +1,7 @@
 //! The test kernel's implementation of the crate's platform seam.
 
 use crate::board::TEXT_ALIAS;
-use crate::{gic, mmu, smp};
+use crate::{cpu, gic, mmu};
 use armv7_kprobes::arch::interrupts;
 use armv7_kprobes::{CpuSet, InterruptState, Platform, linked};
 use core::ops::Range;
@@ -19,11 +19,11 @@ impl Platform for QemuPlatform {
     // On the probe hit and return paths: never probeable (a probe here would recurse).
     #[unsafe(link_section = ".text.noprobe.platform")]
     fn cpu_id(&self) -> usize {
-        smp::cpu_id()
+        cpu::cpu_id()
     }
 
     fn online_cpus(&self) -> CpuSet {
-        CpuSet::from_bits(smp::online_mask())
+        CpuSet::from_bits(cpu::online_mask())
     }
 
     fn send_ipi(&self, targets: CpuSet) {

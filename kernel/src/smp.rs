@@ -13,15 +13,13 @@
 //! `cpu_online` hook and after the `cpu_offline` hook is in `.text.noprobe*`.
 
 use crate::board::{BOARD, SecondaryStart};
+pub use crate::cpu::{MAX_CORES, cpu_id, online_count, online_cpus, online_mask};
 use crate::platform::PLATFORM;
 use crate::probes::RENDEZVOUS;
-use crate::{gic, mmu, timer};
+use crate::{cpu, gic, mmu, timer};
 #[cfg(feature = "board-virt")]
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-
-/// Cores the kernel is built for (NUM_CORES in link.ld; aarch32-rt stacks per core).
-pub const MAX_CORES: usize = 4;
 
 const RELEASE_MAGIC: u32 = 0x5ec0_1dad;
 const PSCI_CPU_ON: u32 = 0x8400_0003;
@@ -34,7 +32,6 @@ const PSCI_AFFINITY_INFO: u32 = 0x8400_0004;
 #[unsafe(no_mangle)]
 static SECONDARY_RELEASE: AtomicU32 = AtomicU32::new(0);
 
-static ONLINE: AtomicU32 = AtomicU32::new(0);
 static MPIDR: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
 static MAILBOX: [AtomicUsize; MAX_CORES] = [const { AtomicUsize::new(0) }; MAX_CORES];
 
@@ -64,28 +61,6 @@ core::arch::global_asm!(
     magic = const RELEASE_MAGIC,
 );
 
-/// The calling core's index (MPIDR.Aff0; both boards number cores 0..n in cluster 0).
-#[inline(always)]
-pub fn cpu_id() -> usize {
-    (aarch32_cpu::register::Mpidr::read().0 & 0xff) as usize
-}
-
-/// The cores that have checked in, as a bit mask.
-pub fn online_mask() -> u32 {
-    ONLINE.load(Ordering::Acquire)
-}
-
-/// The online cores, lowest first (tests use the cores the kernel has, not four).
-pub fn online_cpus() -> impl Iterator<Item = usize> {
-    let mask = online_mask();
-    (0..MAX_CORES).filter(move |c| mask & (1 << c) != 0)
-}
-
-/// How many cores are online.
-pub fn online_count() -> usize {
-    online_mask().count_ones() as usize
-}
-
 /// The MPIDR core `cpu` reported when it checked in.
 pub fn mpidr(cpu: usize) -> u32 {
     MPIDR[cpu].load(Ordering::Acquire)
@@ -96,7 +71,7 @@ pub fn mpidr(cpu: usize) -> u32 {
 fn check_in() {
     let id = cpu_id();
     MPIDR[id].store(aarch32_cpu::register::Mpidr::read().0, Ordering::Release);
-    ONLINE.fetch_or(1 << id, Ordering::AcqRel);
+    cpu::ONLINE.fetch_or(1 << id, Ordering::AcqRel);
 }
 
 /// The hotplug hook of a core coming online (core 0 at boot, every secondary each time
@@ -284,7 +259,7 @@ pub fn go_offline() -> ! {
     // SAFETY: masks IRQ and FIQ on this core only; they stay masked until power-off.
     unsafe { core::arch::asm!("cpsid if", options(nostack, preserves_flags)) };
     let marked = RENDEZVOUS.cpu_offline(&PLATFORM, || {
-        ONLINE.fetch_and(!(1 << me), Ordering::AcqRel);
+        cpu::ONLINE.fetch_and(!(1 << me), Ordering::AcqRel);
     });
     if let Err(e) = marked {
         crate::uart::print_unlocked(format_args!("\n!!! cpu {me} cannot go offline: {e}\n"));
