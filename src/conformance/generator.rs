@@ -202,10 +202,6 @@ impl Rng {
     }
 }
 
-const fn field(w: u32, lsb: u32) -> usize {
-    ((w >> lsb) & 0xf) as usize
-}
-
 const fn with(w: u32, mask: u32, value: u32) -> u32 {
     w & !mask | value & mask
 }
@@ -338,9 +334,10 @@ fn attempt(
     })
 }
 
-fn set(regs: &mut [Seed; 15], n: usize, seed: Seed) {
+/// Seeds register `n` (a register field's value); PC has no seed.
+fn set(regs: &mut [Seed; 15], n: u32, seed: Seed) {
     if n < 15 {
-        regs[n] = seed;
+        regs[n as usize] = seed;
     }
 }
 
@@ -356,9 +353,10 @@ fn shape(
 ) -> Option<u32> {
     match kind {
         SimKind::DataProcessingImmediate | SimKind::DataProcessingRegister
-            if field(w, 12) == 15 =>
+            if Insn(w).rd() == 15 =>
         {
-            let compare = (w >> 23) & 3 == 0b10 && w & (1 << 20) != 0;
+            // TST, TEQ, CMP, CMN (opcode 10xx, S set) write no register.
+            let compare = Insn(w).opcode() >> 2 == 0b10 && Insn(w).s();
             if !compare {
                 return alu_to_pc(w, regs, rng);
             }
@@ -367,7 +365,7 @@ fn shape(
             const AMOUNTS: [u32; 8] = [0, 1, 4, 31, 32, 33, 0x100, 0xffff_ff03];
             set(
                 regs,
-                field(w, 8),
+                Insn(w).rs(),
                 Seed::Value(AMOUNTS[rng.below(8) as usize]),
             );
         }
@@ -378,9 +376,9 @@ fn shape(
         | SimKind::LoadStoreDualImmediate
         | SimKind::LoadStoreDualRegister => return transfer(kind, w, regs, fill, alignment, rng),
         SimKind::LoadStoreMultiple => {
-            let n = field(w, 16);
+            let n = Insn(w).rn();
             let mut list = rng.next() & 0xffff;
-            if bit(w, 21) {
+            if Insn(w).w() {
                 list &= !(1 << n);
             }
             if list == 0 {
@@ -393,7 +391,7 @@ fn shape(
                 1 + rng.below(3)
             };
             set(regs, n, Seed::Buffer(64 + 4 * rng.below(33) + misalign));
-            if bit(w, 20) && bit(w, 15) {
+            if Insn(w).l() && Insn(w).reglist() & (1 << 15) != 0 {
                 *fill = Fill::Pads;
             }
         }
@@ -410,24 +408,20 @@ fn shape(
             } else {
                 Seed::Code(THUMB_PADS + 2 * rng.below(32) as i32 + 1)
             };
-            set(regs, field(w, 0), target);
+            set(regs, Insn(w).rm(), target);
         }
         _ => {}
     }
     Some(w)
 }
 
-const fn bit(w: u32, n: u32) -> bool {
-    w & (1 << n) != 0
-}
-
 /// Data-processing into PC: operands chosen so the result is a pad (plus the carry for
 /// ADC/SBC/RSC, which a pad also catches).
 fn alu_to_pc(mut w: u32, regs: &mut [Seed; 15], rng: &mut Rng) -> Option<u32> {
-    let op = (w >> 21) & 0xf;
-    let n = field(w, 16);
+    let op = Insn(w).opcode();
+    let n = Insn(w).rn();
     let d = rng.arm_pad();
-    if bit(w, 25) {
+    if Insn(w).i() {
         // Immediate operand: rotation 0, a small multiple of 4 (0 for the logical ops).
         let imm = match op {
             0x1 | 0xc | 0xe => 0,
@@ -457,7 +451,7 @@ fn alu_to_pc(mut w: u32, regs: &mut [Seed; 15], rng: &mut Rng) -> Option<u32> {
     }
     // Register operand, unshifted.
     w = with(w, 0xfe0, 0);
-    let m = field(w, 0);
+    let m = Insn(w).rm();
     let mov = op == 0xd || op == 0xf;
     if !mov && n == m {
         return None;
@@ -550,13 +544,13 @@ fn transfer(
     let size = if dual {
         4
     } else if word_byte {
-        if bit(w, 22) { 1 } else { 4 }
+        if Insn(w).b() { 1 } else { 4 }
     } else if (w >> 5) & 3 == 0b10 {
         1
     } else {
         2
     };
-    let n = field(w, 16);
+    let n = Insn(w).rn();
     let misalign = match alignment {
         Alignment::Natural => 0,
         _ if size == 1 || n == 15 => return None,
@@ -573,7 +567,7 @@ fn transfer(
         offset = size * rng.below(16);
     }
     if register {
-        let m = field(w, 0);
+        let m = Insn(w).rm();
         let mut v = offset;
         if word_byte {
             // LSL by 0–2 keeps the offset exact and aligned.
@@ -594,8 +588,8 @@ fn transfer(
     } else {
         w = with(w, 0xf0f, (offset & 0xf0) << 4 | offset & 0xf);
     }
-    let load = if dual { !bit(w, 5) } else { bit(w, 20) };
-    if load && field(w, 12) == 15 {
+    let load = if dual { !Insn(w).h() } else { Insn(w).l() };
+    if load && Insn(w).rt() == 15 {
         *fill = Fill::Pads;
     }
     Some(w)

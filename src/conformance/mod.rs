@@ -48,6 +48,7 @@
 
 use crate::decode::{Decoded, Entry, SimKind};
 use crate::frame::TrapFrame;
+use crate::insn::Insn;
 use crate::step::{Access, Barrier, Hint, Memory, MemoryFault, StepError};
 
 mod generator;
@@ -236,24 +237,24 @@ impl Case {
             return None;
         }
         let f = self.frame(layout, 0);
-        let w = self.word;
-        let base = f.reg(((w >> 16) & 0xf) as usize);
-        let bit = |n: u32| w & (1 << n) != 0;
+        let insn = Insn(self.word);
+        let base = f.reg(insn.rn() as usize);
         let address = if self.expected == Decoded::Simulate(SimKind::LoadStoreMultiple) {
-            let bytes = 4 * (w & 0xffff).count_ones();
-            match (bit(24), bit(23)) {
+            let bytes = 4 * insn.reglist().count_ones();
+            match (insn.p(), insn.u()) {
                 (false, true) => base,
                 (true, true) => base.wrapping_add(4),
                 (false, false) => base.wrapping_sub(bytes).wrapping_add(4),
                 (true, false) => base.wrapping_sub(bytes),
             }
-        } else if bit(24) {
-            let offset = if bit(22) {
-                (w >> 4) & 0xf0 | w & 0xf
+        } else if insn.p() {
+            // LDRD/STRD: bit 22 set is the immediate form (A5.2.8).
+            let offset = if insn.word() & (1 << 22) != 0 {
+                insn.imm4h_imm4l()
             } else {
-                f.reg((w & 0xf) as usize)
+                f.reg(insn.rm() as usize)
             };
-            if bit(23) {
+            if insn.u() {
                 base.wrapping_add(offset)
             } else {
                 base.wrapping_sub(offset)
