@@ -319,14 +319,14 @@ impl Insn {
         (self.0 >> 10) & 0b11
     }
 
-    /// N, bit 5 of SMLA<x><y>, SMUL<x><y> and SMLAL<x><y>: x = T, Rn's top half.
+    /// N, bit 5 of `SMLA<x><y>`, `SMUL<x><y>` and `SMLAL<x><y>`: x = T, Rn's top half.
     #[inline]
     pub const fn halfword_n(self) -> bool {
         self.0 & (1 << 5) != 0
     }
 
-    /// M, bit 6 of the halfword multiplies (SMLA<x><y>, SMUL<x><y>, SMLAL<x><y>, SMLAW<y>,
-    /// SMULW<y>): y = T, Rm's top half.
+    /// M, bit 6 of the halfword multiplies (`SMLA<x><y>`, `SMUL<x><y>`, `SMLAL<x><y>`,
+    /// `SMLAW<y>`, `SMULW<y>`): y = T, Rm's top half.
     #[inline]
     pub const fn halfword_m(self) -> bool {
         self.0 & (1 << 6) != 0

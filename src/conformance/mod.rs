@@ -209,7 +209,7 @@ pub struct Case {
     pub word: u32,
     /// The decode-table row it exercises.
     pub row: &'static Entry,
-    /// The register field (bit offset, one of [`REG_FIELDS`]) the class applies to; `None`
+    /// The register field (bit offset, one of [`REG_FIELDS`](crate::decode::REG_FIELDS)) the class applies to; `None`
     /// for [`RegClass::Any`].
     pub field: Option<u32>,
     /// The register class.
