@@ -139,104 +139,216 @@ impl Insn {
 
     /// The 4-bit register field whose lowest bit is `lsb` (16, 12, 8 or 0 in the A32
     /// encodings): the register number, 15 for PC.
+    #[inline]
     pub const fn reg_at(self, lsb: u32) -> u32 {
         (self.0 >> lsb) & 0xf
     }
 
     /// Rn, bits 19:16: the first operand or the base register.
+    #[inline]
     pub const fn rn(self) -> u32 {
         self.reg_at(16)
     }
 
     /// Rd, bits 15:12: the destination (multiplies put theirs at 19:16 instead).
+    #[inline]
     pub const fn rd(self) -> u32 {
         self.reg_at(12)
     }
 
     /// Rt, bits 15:12: the register a load/store transfers (the first of an LDRD/STRD pair).
+    #[inline]
     pub const fn rt(self) -> u32 {
         self.reg_at(12)
     }
 
     /// Rs, bits 11:8: the register holding a shift amount.
+    #[inline]
     pub const fn rs(self) -> u32 {
         self.reg_at(8)
     }
 
     /// Rm, bits 3:0: the second operand or the offset register.
+    #[inline]
     pub const fn rm(self) -> u32 {
         self.reg_at(0)
     }
 
     /// P, bit 24: a load/store indexes before the access (offset or pre-indexed).
+    #[inline]
     pub const fn p(self) -> bool {
         self.0 & (1 << 24) != 0
     }
 
     /// U, bit 23: a load/store adds its offset (up) rather than subtracting it.
+    #[inline]
     pub const fn u(self) -> bool {
         self.0 & (1 << 23) != 0
     }
 
     /// W, bit 21: a load/store writes the address back to the base.
+    #[inline]
     pub const fn w(self) -> bool {
         self.0 & (1 << 21) != 0
     }
 
     /// L, bit 20: a load/store (single or multiple) loads.
+    #[inline]
     pub const fn l(self) -> bool {
         self.0 & (1 << 20) != 0
     }
 
     /// S, bit 20: a data-processing instruction sets the flags (the same bit as [`Insn::l`]).
+    #[inline]
     pub const fn s(self) -> bool {
         self.0 & (1 << 20) != 0
     }
 
     /// H, bit 5 of the extra load/store encodings (`1 S H 1` at bits 7:4): set for STRH,
     /// LDRSH and STRD, clear for LDRSB and LDRD.
+    #[inline]
     pub const fn h(self) -> bool {
         self.0 & (1 << 5) != 0
     }
 
     /// The data-processing opcode, bits 24:21 (AND 0000 … MVN 1111).
+    #[inline]
     pub const fn opcode(self) -> u32 {
         (self.0 >> 21) & 0xf
     }
 
-    /// imm12, bits 11:0: the offset of a word/byte load/store (immediate).
+    /// imm12, bits 11:0: the offset of a word/byte load/store (immediate), or the rotated
+    /// immediate of data-processing (immediate): rotation at 11:8, imm8 at 7:0.
+    #[inline]
     pub const fn imm12(self) -> u32 {
         self.0 & 0xfff
     }
 
     /// imm24, bits 23:0: the word offset of B/BL/BLX(imm).
+    #[inline]
     pub const fn imm24(self) -> u32 {
         self.0 & 0x00ff_ffff
     }
 
     /// imm4H:imm4L, bits 11:8 and 3:0: the 8-bit offset of an extra load/store (immediate).
+    #[inline]
     pub const fn imm4h_imm4l(self) -> u32 {
         (self.0 >> 4) & 0xf0 | self.0 & 0xf
     }
 
     /// imm5, bits 11:7: a shift amount, or the lsb of a bit-field instruction.
+    #[inline]
     pub const fn imm5(self) -> u32 {
         (self.0 >> 7) & 0x1f
     }
 
     /// msb, bits 20:16 of BFI/BFC.
+    #[inline]
     pub const fn msb(self) -> u32 {
         (self.0 >> 16) & 0x1f
     }
 
     /// widthm1, bits 20:16 of SBFX/UBFX (the same bits as [`Insn::msb`]).
+    #[inline]
     pub const fn widthm1(self) -> u32 {
         (self.0 >> 16) & 0x1f
     }
 
     /// register_list, bits 15:0 of LDM/STM: bit n set transfers rn.
+    #[inline]
     pub const fn reglist(self) -> u32 {
         self.0 & 0xffff
+    }
+
+    /// I, bit 25: the operand-2 selector of data-processing (set: a rotated immediate) and of
+    /// word/byte loads/stores (set: a register offset).
+    #[inline]
+    pub const fn i(self) -> bool {
+        self.0 & (1 << 25) != 0
+    }
+
+    /// B, bit 22 of a word/byte load/store (LDRB, STRB): the access is one byte.
+    #[inline]
+    pub const fn b(self) -> bool {
+        self.0 & (1 << 22) != 0
+    }
+
+    /// imm4:imm12, bits 19:16 and 11:0: the 16-bit immediate of MOVW/MOVT.
+    #[inline]
+    pub const fn imm4_imm12(self) -> u32 {
+        (self.0 >> 4) & 0xf000 | self.0 & 0xfff
+    }
+
+    /// type, bits 6:5: the shift of a shifted-register operand (LSL 00, LSR 01, ASR 10,
+    /// ROR/RRX 11), as DecodeImmShift and DecodeRegShift take it.
+    #[inline]
+    pub const fn shift_type(self) -> u32 {
+        (self.0 >> 5) & 0b11
+    }
+
+    /// sh, bit 6 of SSAT/USAT: the operand is shifted right (ASR) rather than left.
+    #[inline]
+    pub const fn sh(self) -> bool {
+        self.0 & (1 << 6) != 0
+    }
+
+    /// tb, bit 6 of PKHBT/PKHTB: set for PKHTB (top from Rn, bottom from Rm ASR), the same bit
+    /// as [`Insn::sh`].
+    #[inline]
+    pub const fn tb(self) -> bool {
+        self.0 & (1 << 6) != 0
+    }
+
+    /// sat_imm, bits 20:16 of SSAT/USAT: the saturation bit position (SSAT saturates to
+    /// sat_imm + 1 bits).
+    #[inline]
+    pub const fn sat_imm(self) -> u32 {
+        (self.0 >> 16) & 0x1f
+    }
+
+    /// sat_imm, bits 19:16 of SSAT16/USAT16: the 4-bit saturation position of each halfword.
+    #[inline]
+    pub const fn sat_imm4(self) -> u32 {
+        (self.0 >> 16) & 0xf
+    }
+
+    /// rotate, bits 11:10 of the extend instructions (SXTB…UXTAH): Rm rotates right by
+    /// 8 × rotate bits.
+    #[inline]
+    pub const fn rotate(self) -> u32 {
+        (self.0 >> 10) & 0b11
+    }
+
+    /// N, bit 5 of `SMLA<x><y>`, `SMUL<x><y>` and `SMLAL<x><y>`: x = T, Rn's top half.
+    #[inline]
+    pub const fn halfword_n(self) -> bool {
+        self.0 & (1 << 5) != 0
+    }
+
+    /// M, bit 6 of the halfword multiplies (`SMLA<x><y>`, `SMUL<x><y>`, `SMLAL<x><y>`,
+    /// `SMLAW<y>`, `SMULW<y>`): y = T, Rm's top half.
+    #[inline]
+    pub const fn halfword_m(self) -> bool {
+        self.0 & (1 << 6) != 0
+    }
+
+    /// M, bit 5 of the dual multiplies (SMLAD, SMUAD, SMLSD, SMUSD, SMLALD, SMLSLD): the X
+    /// suffix, Rm's halves swapped.
+    #[inline]
+    pub const fn dual_m(self) -> bool {
+        self.0 & (1 << 5) != 0
+    }
+
+    /// R, bit 5 of SMMLA, SMMUL and SMMLS: the result is rounded.
+    #[inline]
+    pub const fn round(self) -> bool {
+        self.0 & (1 << 5) != 0
+    }
+
+    /// option, bits 3:0 of DMB, DSB and ISB: the shareability domain and access types.
+    #[inline]
+    pub const fn option(self) -> u32 {
+        self.0 & 0xf
     }
 
     /// The same word with its condition field replaced by `cond`.

@@ -2,14 +2,16 @@
 //! interworking.
 
 use super::frame::StepFrame;
-use super::{StepError, bit, field, psr};
+use super::{Insn, StepError, op_bit, psr};
 
 impl StepFrame {
     /// B, BL.
     #[inline(always)]
-    pub(super) fn branch(&mut self, w: u32) -> Result<(), StepError> {
-        let offset = ((w << 8) as i32 >> 6) as u32;
-        if bit(w, 24) {
+    pub(super) fn branch(&mut self, insn: Insn) -> Result<(), StepError> {
+        // imm24:'00', sign-extended.
+        let offset = ((insn.imm24() << 8) as i32 >> 6) as u32;
+        // Bit 24 set is BL (A5.7, op = 11xxxx).
+        if op_bit(insn, 24) {
             self.set(14, self.addr.wrapping_add(4));
         }
         self.branch_write_pc(self.r(15).wrapping_add(offset));
@@ -18,8 +20,9 @@ impl StepFrame {
 
     /// BLX (immediate): call into Thumb.
     #[inline(always)]
-    pub(super) fn branch_link_exchange_immediate(&mut self, w: u32) -> Result<(), StepError> {
-        let offset = ((w << 8) as i32 >> 6) as u32 | (w >> 23) & 2;
+    pub(super) fn branch_link_exchange_immediate(&mut self, insn: Insn) -> Result<(), StepError> {
+        // imm24:H:'0', sign-extended: H is bit 24.
+        let offset = ((insn.imm24() << 8) as i32 >> 6) as u32 | (insn.word() >> 23) & 2;
         self.set(14, self.addr.wrapping_add(4));
         self.f.cpsr |= psr::T;
         self.f.pc = self.r(15).wrapping_add(offset);
@@ -29,14 +32,14 @@ impl StepFrame {
 
     /// BX.
     #[inline(always)]
-    pub(super) fn branch_exchange(&mut self, w: u32) -> Result<(), StepError> {
-        self.bx_write_pc(self.r(field(w, 0)))
+    pub(super) fn branch_exchange(&mut self, insn: Insn) -> Result<(), StepError> {
+        self.bx_write_pc(self.r(insn.rm() as usize))
     }
 
     /// BLX (register).
     #[inline(always)]
-    pub(super) fn branch_link_exchange_register(&mut self, w: u32) -> Result<(), StepError> {
-        let target = self.r(field(w, 0));
+    pub(super) fn branch_link_exchange_register(&mut self, insn: Insn) -> Result<(), StepError> {
+        let target = self.r(insn.rm() as usize);
         self.bx_write_pc(target)?;
         self.set(14, self.addr.wrapping_add(4));
         Ok(())

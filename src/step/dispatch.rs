@@ -3,62 +3,62 @@
 //! compiled step is the single match it always was).
 
 use super::frame::StepFrame;
-use super::{Memory, SimKind, StepError};
+use super::{Insn, Memory, SimKind, StepError};
 
 impl StepFrame {
-    /// Runs the instruction word `w`, decoded as `kind`, whose condition has passed.
+    /// Runs the instruction `insn`, decoded as `kind`, whose condition has passed.
     pub(super) fn execute(
         &mut self,
         kind: SimKind,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
         match kind {
-            SimKind::DataProcessingImmediate => self.data_processing_immediate(w),
-            SimKind::DataProcessingRegister => self.data_processing_register(w),
-            SimKind::DataProcessingRegisterShifted => self.data_processing_register_shifted(w),
-            SimKind::MoveWide => self.move_wide(w),
-            SimKind::MoveTop => self.move_top(w),
-            SimKind::Multiply => self.multiply(w),
-            SimKind::MultiplySubtract => self.multiply_subtract(w),
-            SimKind::MultiplyLong => self.multiply_long(w),
+            SimKind::DataProcessingImmediate => self.data_processing_immediate(insn),
+            SimKind::DataProcessingRegister => self.data_processing_register(insn),
+            SimKind::DataProcessingRegisterShifted => self.data_processing_register_shifted(insn),
+            SimKind::MoveWide => self.move_wide(insn),
+            SimKind::MoveTop => self.move_top(insn),
+            SimKind::Multiply => self.multiply(insn),
+            SimKind::MultiplySubtract => self.multiply_subtract(insn),
+            SimKind::MultiplyLong => self.multiply_long(insn),
             SimKind::MultiplyAccumulateAccumulateLong => {
-                self.multiply_accumulate_accumulate_long(w)
+                self.multiply_accumulate_accumulate_long(insn)
             }
-            SimKind::HalfwordMultiply => self.halfword_multiply(w),
-            SimKind::WordHalfwordMultiply => self.word_halfword_multiply(w),
-            SimKind::HalfwordMultiplyLong => self.halfword_multiply_long(w),
-            SimKind::DualMultiply => self.dual_multiply(w),
-            SimKind::DualMultiplyLong => self.dual_multiply_long(w),
-            SimKind::MostSignificantMultiply => self.most_significant_multiply(w),
-            SimKind::Divide => self.divide(w),
-            SimKind::SaturatingAddSubtract => self.saturating_add_subtract(w),
-            SimKind::ParallelAddSubtract => self.parallel_add_subtract(w),
-            SimKind::Saturate => self.saturate(w),
-            SimKind::Saturate16 => self.saturate16(w),
-            SimKind::Extend => self.extend(w),
-            SimKind::PackHalfword => self.pack_halfword(w),
-            SimKind::SelectBytes => self.select_bytes(w),
-            SimKind::Reverse => self.reverse(w),
-            SimKind::SumAbsoluteDifferences => self.sum_absolute_differences(w),
-            SimKind::BitFieldExtract => self.bit_field_extract(w),
-            SimKind::BitFieldInsert => self.bit_field_insert(w),
-            SimKind::CountLeadingZeros => self.count_leading_zeros(w),
-            SimKind::LoadStoreImmediate => self.load_store_immediate(w, mem),
-            SimKind::LoadStoreRegister => self.load_store_register(w, mem),
-            SimKind::LoadStoreHalfImmediate => self.load_store_half_immediate(w, mem),
-            SimKind::LoadStoreHalfRegister => self.load_store_half_register(w, mem),
-            SimKind::LoadStoreDualImmediate => self.load_store_dual_immediate(w, mem),
-            SimKind::LoadStoreDualRegister => self.load_store_dual_register(w, mem),
-            SimKind::LoadStoreMultiple => self.load_store_multiple(w, mem),
-            SimKind::Branch => self.branch(w),
-            SimKind::BranchLinkExchangeImmediate => self.branch_link_exchange_immediate(w),
-            SimKind::BranchExchange => self.branch_exchange(w),
-            SimKind::BranchLinkExchangeRegister => self.branch_link_exchange_register(w),
-            SimKind::ReadStatus => self.read_status(w),
-            SimKind::Hint => self.hint(w, mem),
+            SimKind::HalfwordMultiply => self.halfword_multiply(insn),
+            SimKind::WordHalfwordMultiply => self.word_halfword_multiply(insn),
+            SimKind::HalfwordMultiplyLong => self.halfword_multiply_long(insn),
+            SimKind::DualMultiply => self.dual_multiply(insn),
+            SimKind::DualMultiplyLong => self.dual_multiply_long(insn),
+            SimKind::MostSignificantMultiply => self.most_significant_multiply(insn),
+            SimKind::Divide => self.divide(insn),
+            SimKind::SaturatingAddSubtract => self.saturating_add_subtract(insn),
+            SimKind::ParallelAddSubtract => self.parallel_add_subtract(insn),
+            SimKind::Saturate => self.saturate(insn),
+            SimKind::Saturate16 => self.saturate16(insn),
+            SimKind::Extend => self.extend(insn),
+            SimKind::PackHalfword => self.pack_halfword(insn),
+            SimKind::SelectBytes => self.select_bytes(insn),
+            SimKind::Reverse => self.reverse(insn),
+            SimKind::SumAbsoluteDifferences => self.sum_absolute_differences(insn),
+            SimKind::BitFieldExtract => self.bit_field_extract(insn),
+            SimKind::BitFieldInsert => self.bit_field_insert(insn),
+            SimKind::CountLeadingZeros => self.count_leading_zeros(insn),
+            SimKind::LoadStoreImmediate => self.load_store_immediate(insn, mem),
+            SimKind::LoadStoreRegister => self.load_store_register(insn, mem),
+            SimKind::LoadStoreHalfImmediate => self.load_store_half_immediate(insn, mem),
+            SimKind::LoadStoreHalfRegister => self.load_store_half_register(insn, mem),
+            SimKind::LoadStoreDualImmediate => self.load_store_dual_immediate(insn, mem),
+            SimKind::LoadStoreDualRegister => self.load_store_dual_register(insn, mem),
+            SimKind::LoadStoreMultiple => self.load_store_multiple(insn, mem),
+            SimKind::Branch => self.branch(insn),
+            SimKind::BranchLinkExchangeImmediate => self.branch_link_exchange_immediate(insn),
+            SimKind::BranchExchange => self.branch_exchange(insn),
+            SimKind::BranchLinkExchangeRegister => self.branch_link_exchange_register(insn),
+            SimKind::ReadStatus => self.read_status(insn),
+            SimKind::Hint => self.hint(insn, mem),
             SimKind::Preload => Ok(()), // PLD, PLDW, PLI: no architectural effect.
-            SimKind::Barrier => self.barrier(w, mem),
+            SimKind::Barrier => self.barrier(insn, mem),
         }
     }
 }

@@ -3,102 +3,102 @@
 
 use super::frame::StepFrame;
 use super::pseudocode::{decode_imm_shift, sext8, sext16, shift_c};
-use super::{Memory, StepError, bit, field, psr};
+use super::{Insn, Memory, StepError, psr};
 
 impl StepFrame {
     /// LDR, LDRB, STR, STRB with an immediate offset (also LDR literal).
     #[inline(always)]
     pub(super) fn load_store_immediate(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        self.load_store_word_byte(w, w & 0xfff, mem)
+        self.load_store_word_byte(insn, insn.imm12(), mem)
     }
 
     /// LDR, LDRB, STR, STRB with a shifted register offset.
     #[inline(always)]
     pub(super) fn load_store_register(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        let (shift, n) = decode_imm_shift(w >> 5, (w >> 7) & 0x1f);
-        let (offset, _) = shift_c(self.r(field(w, 0)), shift, n, self.flag(psr::C));
-        self.load_store_word_byte(w, offset, mem)
+        let (shift, n) = decode_imm_shift(insn.shift_type(), insn.imm5());
+        let (offset, _) = shift_c(self.r(insn.rm() as usize), shift, n, self.flag(psr::C));
+        self.load_store_word_byte(insn, offset, mem)
     }
 
     /// LDRH, LDRSB, LDRSH, STRH with an immediate offset (also literal).
     #[inline(always)]
     pub(super) fn load_store_half_immediate(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        self.load_store_half(w, (w >> 4) & 0xf0 | w & 0xf, mem)
+        self.load_store_half(insn, insn.imm4h_imm4l(), mem)
     }
 
     /// LDRH, LDRSB, LDRSH, STRH with a register offset.
     #[inline(always)]
     pub(super) fn load_store_half_register(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        self.load_store_half(w, self.r(field(w, 0)), mem)
+        self.load_store_half(insn, self.r(insn.rm() as usize), mem)
     }
 
     /// LDRD, STRD with an immediate offset (also LDRD literal).
     #[inline(always)]
     pub(super) fn load_store_dual_immediate(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        self.load_store_dual(w, (w >> 4) & 0xf0 | w & 0xf, mem)
+        self.load_store_dual(insn, insn.imm4h_imm4l(), mem)
     }
 
     /// LDRD, STRD with a register offset.
     #[inline(always)]
     pub(super) fn load_store_dual_register(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        self.load_store_dual(w, self.r(field(w, 0)), mem)
+        self.load_store_dual(insn, self.r(insn.rm() as usize), mem)
     }
 
     /// Offset addressing shared by single and dual transfers: (address, writeback address).
-    fn address(&self, w: u32, offset: u32) -> (u32, Option<u32>) {
-        let base = self.r(field(w, 16));
-        let offset_addr = if bit(w, 23) {
+    fn address(&self, insn: Insn, offset: u32) -> (u32, Option<u32>) {
+        let base = self.r(insn.rn() as usize);
+        let offset_addr = if insn.u() {
             base.wrapping_add(offset)
         } else {
             base.wrapping_sub(offset)
         };
-        let pre = bit(w, 24);
+        let pre = insn.p();
         let address = if pre { offset_addr } else { base };
-        let wback = !pre || bit(w, 21);
+        let wback = !pre || insn.w();
         (address, wback.then_some(offset_addr))
     }
 
-    fn writeback(&mut self, w: u32, wback: Option<u32>) {
+    fn writeback(&mut self, insn: Insn, wback: Option<u32>) {
         if let Some(a) = wback {
-            self.set(field(w, 16), a);
+            self.set(insn.rn() as usize, a);
         }
     }
 
     /// LDR/LDRB/STR/STRB (A5.3): B (22), L (20).
     fn load_store_word_byte(
         &mut self,
-        w: u32,
+        insn: Insn,
         offset: u32,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        let (address, wback) = self.address(w, offset);
-        let t = field(w, 12);
-        let byte = bit(w, 22);
-        if bit(w, 20) {
+        let (address, wback) = self.address(insn, offset);
+        let t = insn.rt() as usize;
+        let byte = insn.b();
+        if insn.l() {
             let data = if byte {
                 u32::from(mem.read_u8(address)?)
             } else {
@@ -107,7 +107,7 @@ impl StepFrame {
             if t == 15 && address & 3 != 0 {
                 return Err(StepError::UnalignedPcLoad { address });
             }
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
             self.set_or_interwork(t, data)
         } else {
             let data = self.r(t);
@@ -116,7 +116,7 @@ impl StepFrame {
             } else {
                 self.store32(mem, address, data)?;
             }
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
             Ok(())
         }
     }
@@ -124,48 +124,49 @@ impl StepFrame {
     /// STRH/LDRH/LDRSB/LDRSH (A5.2.8): op2 (6:5), L (20).
     fn load_store_half(
         &mut self,
-        w: u32,
+        insn: Insn,
         offset: u32,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        let (address, wback) = self.address(w, offset);
-        let t = field(w, 12);
-        if bit(w, 20) {
-            let data = match (w >> 5) & 3 {
+        let (address, wback) = self.address(insn, offset);
+        let t = insn.rt() as usize;
+        if insn.l() {
+            // op2, bits 6:5 (A5.2.8): 01 halfword, 10 signed byte, 11 signed halfword.
+            let data = match (insn.word() >> 5) & 3 {
                 0b01 => self.load16(mem, address)?,
                 0b10 => sext8(u32::from(mem.read_u8(address)?)) as u32,
                 _ => sext16(self.load16(mem, address)?) as u32,
             };
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
             self.set(t, data);
         } else {
             self.store16(mem, address, self.r(t))?;
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
         }
         Ok(())
     }
 
-    /// LDRD/STRD (A5.2.8): bit 5 set is STRD.
+    /// LDRD/STRD (A5.2.8): H (bit 5) set is STRD.
     fn load_store_dual(
         &mut self,
-        w: u32,
+        insn: Insn,
         offset: u32,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        let (address, wback) = self.address(w, offset);
+        let (address, wback) = self.address(insn, offset);
         if address & 3 != 0 {
             return Err(StepError::AlignmentFault { address });
         }
-        let t = field(w, 12);
+        let t = insn.rt() as usize;
         let swap = |v: u32, be: bool| if be { v.swap_bytes() } else { v };
         let be = self.big_endian();
-        if bit(w, 5) {
+        if insn.h() {
             let pair = [swap(self.r(t), be), swap(self.r(t + 1), be)];
             mem.write_pair(address, pair)?;
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
         } else {
             let [a, b] = mem.read_pair(address)?;
-            self.writeback(w, wback);
+            self.writeback(insn, wback);
             self.set(t, swap(a, be));
             self.set(t + 1, swap(b, be));
         }

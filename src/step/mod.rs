@@ -130,7 +130,7 @@ pub fn simulate(
     };
     copy_frame(&mut stepped.f, frame);
     if insn.cond().passes(frame.cpsr) {
-        stepped.execute(kind, insn.word(), mem)?;
+        stepped.execute(kind, insn, mem)?;
     }
     if !stepped.pc_written {
         stepped.f.pc = addr.wrapping_add(4);
@@ -157,12 +157,10 @@ fn copy_frame(dst: &mut TrapFrame, src: &TrapFrame) {
     dst.cpsr = src.cpsr;
 }
 
-/// Bits `lsb + 3..=lsb` of `w`: a register field.
-const fn field(w: u32, lsb: u32) -> usize {
-    ((w >> lsb) & 0xf) as usize
-}
-
-/// Bit `n` of `w`.
-const fn bit(w: u32, n: u32) -> bool {
-    w & (1 << n) != 0
+/// Bit `n` of `insn` where the ARM ARM gives the bit no field name: one bit of an encoding
+/// table's `op`/`op1`/`op2` selector (signed or unsigned, accumulate, subtract, BL…). Named
+/// fields are read with the [`Insn`] accessors.
+#[inline(always)]
+const fn op_bit(insn: Insn, n: u32) -> bool {
+    insn.word() & (1 << n) != 0
 }

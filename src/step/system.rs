@@ -2,13 +2,13 @@
 //! [`Memory`]. (Preloads have no effect; `dispatch` completes them.)
 
 use super::frame::StepFrame;
-use super::{Barrier, Hint, Memory, StepError, field, psr};
+use super::{Barrier, Hint, Insn, Memory, StepError, psr};
 
 impl StepFrame {
     /// MRS from CPSR.
     #[inline(always)]
-    pub(super) fn read_status(&mut self, w: u32) -> Result<(), StepError> {
-        self.set(field(w, 12), self.f.cpsr & psr::MRS_MASK);
+    pub(super) fn read_status(&mut self, insn: Insn) -> Result<(), StepError> {
+        self.set(insn.rd() as usize, self.f.cpsr & psr::MRS_MASK);
         Ok(())
     }
 
@@ -16,10 +16,11 @@ impl StepFrame {
     #[inline(always)]
     pub(super) fn hint(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        mem.hint(match w & 0xff {
+        // op2, bits 7:0 of the hint space (A5.2.11).
+        mem.hint(match insn.word() & 0xff {
             1 => Hint::Yield,
             2 => Hint::Wfe,
             3 => Hint::Wfi,
@@ -33,11 +34,12 @@ impl StepFrame {
     #[inline(always)]
     pub(super) fn barrier(
         &mut self,
-        w: u32,
+        insn: Insn,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        let option = (w & 0xf) as u8;
-        mem.barrier(match (w >> 4) & 0xf {
+        let option = insn.option() as u8;
+        // op2, bits 7:4 of the miscellaneous table (A5.7.1), tells DSB, DMB and ISB apart.
+        mem.barrier(match (insn.word() >> 4) & 0xf {
             0b0100 => Barrier::Dsb(option),
             0b0101 => Barrier::Dmb(option),
             _ => Barrier::Isb(option),
