@@ -1386,7 +1386,7 @@ pub const fn slot_words(rewritten: u32) -> [u32; EMULATION_SLOT_WORDS] {
     words
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // capstone/proptest: not in the loom build
 mod tests {
     use super::*;
     use crate::decode::RejectReason;
