@@ -428,7 +428,7 @@ impl<const N: usize> SlotAllocator<N> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // capstone/proptest: not in the loom build
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -45,7 +45,7 @@ mod multiply;
 mod pseudocode;
 mod slot_rewrite;
 mod system;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // capstone/proptest: not in the loom build
 mod tests;
 
 pub use error::StepError;

@@ -3,8 +3,8 @@
 //! concurrent initiators, registry-lock waiters, and a CPU coming online or going
 //! offline (invited or not) while a rendezvous starts.
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --lib loom_`
-//! (`tests/loom_rendezvous.rs` does that as part of `cargo test`). A deadlock or a lost
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --profile loom --lib loom_`
+//! (`tests/heavy/loom_rendezvous.rs` does that as part of `cargo test`). A deadlock or a lost
 //! wake-up shows up as loom's deadlock report or as exceeding its branch limit; a CPU
 //! that leaves early or misses the callback's effects fails an assertion.
 //!

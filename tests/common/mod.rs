@@ -9,58 +9,162 @@ use std::sync::{Mutex, OnceLock};
 /// The boards the kernel runs on, as the runner and the cargo features name them.
 pub const BOARDS: [&str; 2] = ["virt", "vexpress-a15"];
 
-const FIX: &str = "fix: ./qemu-runner.sh --setup";
+pub const FIX: &str = "fix: ./qemu-runner.sh --setup";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The target every kernel is built for.
+pub const KERNEL_TARGET: &str = "armv7a-none-eabi";
+
+/// One kernel build: a binary of a workspace package for [`KERNEL_TARGET`], with its
+/// features, profile, extra `RUSTFLAGS` and target directory (under `target/`).
+///
+/// Builds of the same package with different features can share a target directory:
+/// every dependency (the crate, aarch32-rt, ...) is built once and only the package
+/// itself again, and each build's ELF is copied out under its own name, since cargo puts
+/// every feature set's binary at the same path. Builds that share no artifacts (another
+/// profile, other `RUSTFLAGS`) go to their own directory so they run concurrently.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelBuild<'a> {
+    /// The package (`-p`).
+    pub package: &'a str,
+    /// Its binary (`--bin`): the ELF's name.
+    pub bin: &'a str,
+    /// Its features (`--features`).
+    pub features: &'a [&'a str],
+    /// The cargo profile (`--profile`).
+    pub profile: &'a str,
+    /// `RUSTFLAGS` for the whole build (`""`: the environment's, if any).
+    pub rustflags: &'a str,
+    /// The target directory, a name under `target/`.
+    pub target_dir: &'a str,
+}
+
+impl KernelBuild<'_> {
+    /// The test kernel (package `kprobes-test-kernel`) for `board`, in `profile`
+    /// (`release` or `release-checked`). Both boards share the directory of a profile.
+    pub fn test_kernel(board: &str, profile: &str) -> KernelBuild<'static> {
+        let features: &'static [&'static str] = match board {
+            "virt" => &["board-virt"],
+            "vexpress-a15" => &["board-vexpress-a15"],
+            _ => panic!("unknown board {board}"),
+        };
+        let (profile, target_dir) = match profile {
+            "release" => ("release", "kernel"),
+            "release-checked" => ("release-checked", "kernel-checked"),
+            _ => panic!("no kernel directory for profile {profile}"),
+        };
+        KernelBuild {
+            package: "kprobes-test-kernel",
+            bin: "kprobes-test-kernel",
+            features,
+            profile,
+            rustflags: "",
+            target_dir,
+        }
+    }
+
+    /// Builds the kernel (once per test process; concurrent callers of the same build
+    /// wait for the one build) and returns its ELF. Panics with the one-line fix when the
+    /// ARM target is missing.
+    pub fn build(&self) -> PathBuf {
+        static BUILT: Memo<PathBuf> = Mutex::new(Vec::new());
+        memo(&BUILT, &format!("{self:?}"), || self.run_cargo()).clone()
+    }
+
+    fn run_cargo(&self) -> PathBuf {
+        // One build at a time per target directory in this process: the ELF is copied
+        // out before another feature set's build overwrites it.
+        static DIRS: Memo<Mutex<()>> = Mutex::new(Vec::new());
+        let dir_lock = memo(&DIRS, self.target_dir, || Mutex::new(()));
+        let _dir = dir_lock.lock().unwrap_or_else(|e| e.into_inner());
+
+        let target_dir = root().join("target").join(self.target_dir);
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root())
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .args(["build", "--profile", self.profile, "-p", self.package])
+            .args(["--bin", self.bin, "--target", KERNEL_TARGET])
+            // No DWARF: the tests read the code, the symbol table and the console, never
+            // debug info, which is much of what a full-debug build writes and links. (To
+            // step a kernel under gdb, build it with plain `cargo build --release`.)
+            .env(profile_env(self.profile, "DEBUG"), "false");
+        if !self.rustflags.is_empty() {
+            cmd.env("RUSTFLAGS", self.rustflags)
+                .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        }
+        if !self.features.is_empty() {
+            cmd.arg("--features").arg(self.features.join(","));
+        }
+        let out = cmd.output().expect("cannot run cargo");
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            if err.contains("target may not be installed")
+                || err.contains("can't find crate for `core`")
+            {
+                panic!("the {KERNEL_TARGET} Rust target is not installed; {FIX}");
+            }
+            panic!("building {self:?} failed:\n{err}");
+        }
+        let dir = target_dir.join(KERNEL_TARGET).join(self.profile);
+        let built = dir.join(self.bin);
+        // Copied out under a name of its own: another feature set's build in the same
+        // directory would overwrite `built`.
+        let features = if self.features.is_empty() {
+            "default".to_string()
+        } else {
+            self.features.join("+")
+        };
+        let elf = dir.join(format!("{}+{features}", self.bin));
+        std::fs::copy(&built, &elf)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", built.display(), elf.display()));
+        elf
+    }
+}
+
+/// The environment variable that sets `key` of cargo profile `profile`.
+fn profile_env(profile: &str, key: &str) -> String {
+    format!(
+        "CARGO_PROFILE_{}_{key}",
+        profile.to_uppercase().replace('-', "_")
+    )
+}
+
+/// Values computed once per test process, by key.
+type Memo<T> = Mutex<Vec<(String, &'static OnceLock<T>)>>;
+
+/// The value for `key`, computed by `f` once per process. Callers of another key never
+/// wait for this one; callers of the same key wait for the first one's result (a panic
+/// in `f` fails each caller in turn).
+fn memo<T>(table: &Memo<T>, key: &str, f: impl FnOnce() -> T) -> &'static T {
+    let cell: &'static OnceLock<T> = {
+        let mut cells = table.lock().unwrap_or_else(|e| e.into_inner());
+        match cells.iter().find(|(k, _)| k == key) {
+            Some((_, cell)) => cell,
+            None => {
+                let cell: &'static OnceLock<T> = Box::leak(Box::new(OnceLock::new()));
+                cells.push((key.to_owned(), cell));
+                cell
+            }
+        }
+    };
+    cell.get_or_init(f)
+}
+
 /// Builds (once per test process) the release kernel for `board` and returns its ELF.
 /// Panics with the one-line fix when the ARM target or QEMU is missing.
 pub fn kernel(board: &str) -> PathBuf {
-    kernel_with_profile(board, "release")
+    KernelBuild::test_kernel(board, "release").build()
 }
 
 /// The kernel for `board` built with debug assertions and overflow checks (the
 /// `release-checked` profile: release code plus the checks that turn undefined behaviour
 /// the compiler can see into a panic).
 pub fn checked_kernel(board: &str) -> PathBuf {
-    kernel_with_profile(board, "release-checked")
-}
-
-fn kernel_with_profile(board: &str, profile: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
-    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    let key = format!("{board}/{profile}");
-    if let Some((_, p)) = built.iter().find(|(b, _)| *b == key) {
-        return p.clone();
-    }
-    let target_dir = root().join("target").join(format!("kernel-{board}"));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root())
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .args(["build", "--profile", profile, "-p", "kprobes-test-kernel"])
-        .args(["--target", "armv7a-none-eabi", "--features"])
-        .arg(format!("board-{board}"))
-        .output()
-        .expect("cannot run cargo");
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("target may not be installed")
-            || err.contains("can't find crate for `core`")
-        {
-            panic!("the armv7a-none-eabi Rust target is not installed; {FIX}");
-        }
-        panic!("building the {board} kernel ({profile}) failed:\n{err}");
-    }
-    let elf = target_dir
-        .join("armv7a-none-eabi")
-        .join(profile)
-        .join("kprobes-test-kernel");
-    built.push((key, elf.clone()));
-    elf
+    KernelBuild::test_kernel(board, "release-checked").build()
 }
 
 /// What one boot printed and how it ended.
@@ -131,16 +235,16 @@ pub fn boot(elf: &Path, args: &[&str]) -> Boot {
 
 /// The default test boot of `board` (4 cores, every in-kernel test), once per process.
 pub fn test_boot(board: &str) -> &'static Boot {
-    static BOOTS: OnceLock<Mutex<Vec<(String, &'static Boot)>>> = OnceLock::new();
-    let elf = kernel(board);
-    let boots = BOOTS.get_or_init(|| Mutex::new(Vec::new()));
-    let mut boots = boots.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, b)) = boots.iter().find(|(b, _)| b == board) {
-        return b;
-    }
-    let b: &'static Boot = Box::leak(Box::new(boot(&elf, &["--smp", "4"])));
-    boots.push((board.to_string(), b));
-    b
+    static BOOTS: Memo<Boot> = Mutex::new(Vec::new());
+    memo(&BOOTS, board, || boot(&kernel(board), &["--smp", "4"]))
+}
+
+/// The default test boot of the `release-checked` kernel for `board`, once per process.
+pub fn checked_test_boot(board: &str) -> &'static Boot {
+    static BOOTS: Memo<Boot> = Mutex::new(Vec::new());
+    memo(&BOOTS, board, || {
+        boot(&checked_kernel(board), &["--smp", "4"])
+    })
 }
 
 /// Writes `text` to a fresh file under the target directory and returns its path.

@@ -2,7 +2,7 @@
 //! `__aeabi_memcpy4`, `__aeabi_memclr8`, `__udivsi3`, `memcmp` without naming them, so
 //! a probe there would fire inside the probe machinery. `link.ld` collects all of
 //! compiler-builtins into the never-probe range; registering a probe on any of them is
-//! refused and leaves the text unchanged. (The host test `tests/never_probe_calls.rs`
+//! refused and leaves the text unchanged. (The host test `tests/heavy/never_probe_calls.rs`
 //! checks the whole range by disassembly.)
 
 use super::kprobes::text_snapshot;

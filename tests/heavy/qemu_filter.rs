@@ -2,9 +2,7 @@
 //! tests run, a filter that selects nothing fails the run, and the rounds reach the
 //! stress tests.
 
-mod common;
-
-use common::{boot, kernel};
+use crate::common::{boot, kernel};
 
 #[test]
 fn only_the_matching_kernel_tests_run_and_an_empty_selection_fails() {

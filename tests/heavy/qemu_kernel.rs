@@ -2,18 +2,37 @@
 //! in-kernel test (platform smoke tests, the differential conformance suite); the harness
 //! notices failures and hangs instead of passing them; user corpora run per line.
 
-mod common;
+use crate::common::{
+    BOARDS, Boot, assert_all_passed, boot, checked_test_boot, kernel, temp_file, test_boot,
+};
 
-use common::{BOARDS, assert_all_passed, boot, checked_kernel, kernel, temp_file, test_boot};
+/// The three whole-suite boots (virt and vexpress-a15, and virt built `release-checked`),
+/// all at once, whichever test needs one of them first: each QEMU runs on one host core,
+/// so together they take about half their sum on two cores, not the sum.
+/// A boot that fails to happen (its kernel does not build) fails the tests that need
+/// it, when `which` tries it again, not every test that started it.
+fn suite_boot(which: fn(&str) -> &'static Boot, board: &str) -> &'static Boot {
+    std::thread::scope(|s| {
+        let all = [
+            s.spawn(|| test_boot(BOARDS[0])),
+            s.spawn(|| test_boot(BOARDS[1])),
+            s.spawn(|| checked_test_boot(BOARDS[0])),
+        ];
+        for boot in all {
+            let _ = boot.join();
+        }
+    });
+    which(board)
+}
 
 #[test]
 fn virt_boots_four_cores_and_every_kernel_test_passes() {
-    assert_all_passed(BOARDS[0], test_boot(BOARDS[0]));
+    assert_all_passed(BOARDS[0], suite_boot(test_boot, BOARDS[0]));
 }
 
 #[test]
 fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
-    assert_all_passed(BOARDS[1], test_boot(BOARDS[1]));
+    assert_all_passed(BOARDS[1], suite_boot(test_boot, BOARDS[1]));
 }
 
 /// The whole suite once more, built with debug assertions and overflow checks: undefined
@@ -21,8 +40,8 @@ fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
 /// panics there instead of passing unnoticed. One board: the checks are the same on both.
 #[test]
 fn virt_debug_assertion_build_passes_every_kernel_test() {
-    let b = boot(&checked_kernel(BOARDS[0]), &["--smp", "4"]);
-    assert_all_passed(BOARDS[0], &b);
+    let b = suite_boot(checked_test_boot, BOARDS[0]);
+    assert_all_passed(BOARDS[0], b);
     let (passed, _) = b.verdict().expect("verdict");
     let (release, _) = test_boot(BOARDS[0]).verdict().expect("release verdict");
     assert_eq!(passed, release, "the checked build runs the same tests");
@@ -44,7 +63,7 @@ fn conformance_summary(out: &str) -> Option<[usize; 9]> {
 #[test]
 fn conformance_suite_covers_every_row_with_5000_cases_and_no_mismatch_on_both_boards() {
     for board in BOARDS {
-        let b = test_boot(board);
+        let b = suite_boot(test_boot, board);
         let [
             cases,
             _rejections,
@@ -231,7 +250,7 @@ fn a_malformed_corpus_is_refused_before_boot_with_its_line() {
 /// run there with its full count, and vexpress must say that it does not apply.
 #[test]
 fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress() {
-    let virt = test_boot(BOARDS[0]);
+    let virt = suite_boot(test_boot, BOARDS[0]);
     let line = virt
         .lines_with("hotplug: ")
         .first()
@@ -247,7 +266,7 @@ fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexp
         "{}",
         virt.tail()
     );
-    let vexpress = test_boot(BOARDS[1]);
+    let vexpress = suite_boot(test_boot, BOARDS[1]);
     assert_eq!(
         vexpress
             .lines_with("hotplug test: does not apply on vexpress-a15")

@@ -3,9 +3,7 @@
 //! costs nothing), and the instruction rows are identical from one boot to the next.
 //! How fast probes are is the benchmark's to report, not a test's to assert.
 
-mod common;
-
-use common::{Boot, boot, kernel};
+use crate::common::{Boot, boot, kernel};
 
 /// One table line: `| row | unit | n | per op | over unprobed | rendezvous per op |`.
 #[derive(Debug)]

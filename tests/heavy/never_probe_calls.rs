@@ -20,14 +20,13 @@
 //! with `-C symbol-mangling-version=v0` passes the same scan, and every function of the
 //! crate lies in never-probe text in both builds.
 
-mod common;
+use crate::common;
 
 use capstone::Capstone;
 use capstone::arch::arm::{ArchMode, ArmInsn, ArmOperandType};
 use capstone::arch::{ArchOperand, BuildsCapstone};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Calls out of never-probe text that are allowed, by what they reach (a substring of
 /// the target symbol that both manglings contain: `4core9panicking` is in
@@ -435,24 +434,12 @@ fn calls_out_of_never_probe_text_land_in_never_probe_text_on_both_boards() {
 
 /// Builds the virt kernel with v0 symbol mangling into its own target directory.
 fn kernel_v0() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target_dir = root.join("target").join("kernel-virt-v0");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", "-C symbol-mangling-version=v0")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .args(["build", "--release", "-p", "kprobes-test-kernel"])
-        .args(["--target", "armv7a-none-eabi", "--features", "board-virt"])
-        .output()
-        .expect("cannot run cargo");
-    assert!(
-        out.status.success(),
-        "building the v0-mangled kernel failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    target_dir.join("armv7a-none-eabi/release/kprobes-test-kernel")
+    common::KernelBuild {
+        rustflags: "-C symbol-mangling-version=v0",
+        target_dir: "kernel-v0",
+        ..common::KernelBuild::test_kernel("virt", "release")
+    }
+    .build()
 }
 
 #[test]

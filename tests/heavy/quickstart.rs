@@ -3,45 +3,23 @@
 //! crate's `SingleCpu` platform, and on one and four cores with its GIC platform. Each
 //! boot must print every step with the right results and exit cleanly.
 
+use crate::common::{FIX, KernelBuild};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const FIX: &str = "fix: ./qemu-runner.sh --setup";
-
-/// Builds the quick-start kernel (`single-cpu` feature or not) and returns a copy of its
-/// ELF (both variants share one target directory, so their dependencies build once).
+/// Builds the quick-start kernel (`single-cpu` feature or not) and returns its ELF (both
+/// variants share one target directory, so their dependencies build once).
 fn build(single_cpu: bool) -> PathBuf {
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = root.join("target").join("quickstart");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .env("CARGO_TARGET_DIR", &target)
-        .args(["build", "--release", "-p", "kprobes-quickstart"])
-        .args(["--target", "armv7a-none-eabi"]);
-    if single_cpu {
-        cmd.args(["--features", "single-cpu"]);
+    KernelBuild {
+        package: "kprobes-quickstart",
+        bin: "kprobes-quickstart",
+        features: if single_cpu { &["single-cpu"] } else { &[] },
+        profile: "release",
+        rustflags: "",
+        target_dir: "quickstart",
     }
-    let out = cmd.output().expect("cannot run cargo");
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("target may not be installed") || err.contains("can't find crate for") {
-            panic!("the armv7a-none-eabi Rust target is not installed; {FIX}");
-        }
-        panic!("building the quick-start kernel failed:\n{err}");
-    }
-    let built = target.join("armv7a-none-eabi/release/kprobes-quickstart");
-    let copy = built.with_file_name(if single_cpu {
-        "kprobes-quickstart-single-cpu"
-    } else {
-        "kprobes-quickstart-smp"
-    });
-    std::fs::copy(&built, &copy).expect("copying the quick-start ELF");
-    copy
+    .build()
 }
 
 /// Boots `elf` on QEMU virt with `cpus` cores; returns (exit status, output).

@@ -1,0 +1,144 @@
+//! Runs the loom model check of the rendezvous protocol as part of plain `cargo test`.
+//!
+//! loom replaces the protocol's atomics only when the library is compiled with
+//! `--cfg loom`, which this test build is not. So this test builds the library's loom
+//! tests in a second cargo invocation, with its own target directory (`<target>/loom`)
+//! so the two builds never invalidate each other's artifacts, in the `loom` profile
+//! (optimized, no debug info), and then checks that every expected model ran and passed:
+//! a filter that matched nothing cannot pass.
+//!
+//! The models run in two processes at once, longest first: the longest model (see
+//! `LONGEST`) alone in one, all the others one after the other in the second. Run in one
+//! process, libtest starts them in name order and the longest one, last by name, would
+//! start only when the others had taken a good part of the run.
+//!
+//! The preemption bound defaults to 2 (set `LOOM_MAX_PREEMPTIONS` to explore more).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+/// The models in `src/stop_machine/loom_tests.rs`, all of which must run and pass.
+const MODELS: [&str; 11] = [
+    "loom_one_cpu_mode_2_cpus",
+    "loom_all_cpus_mode_2_cpus",
+    "loom_one_cpu_mode_3_cpus",
+    "loom_all_cpus_mode_3_cpus",
+    "loom_nested_call_refused_2_cpus",
+    "loom_nested_call_refused_3_cpus",
+    "loom_concurrent_initiators_serialized_2_cpus",
+    "loom_registry_lock_waiters_never_block_a_rendezvous_2_cpus",
+    "loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus",
+    "loom_cpu_coming_online_during_a_rendezvous",
+    "loom_cpu_going_offline_while_invited",
+];
+
+/// The model that takes longest (by far): it runs alone, from the start.
+const LONGEST: &str = "loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus";
+
+const MODULE: &str = "stop_machine::loom_tests::";
+
+/// Builds the library's loom test binary and returns its path.
+fn build(target: &Path, rustflags: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["test", "--profile", "loom", "--lib", "--no-run"])
+        .args(["-p", env!("CARGO_PKG_NAME"), "--message-format=json"])
+        .env("RUSTFLAGS", rustflags)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "building the loom tests failed ({})\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The one test executable: `"executable":"<path>"` in its compiler-artifact message.
+    let executables: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(r#""reason":"compiler-artifact""#))
+        .filter_map(|l| l.split(r#""executable":""#).nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(
+        executables.len(),
+        1,
+        "expected one loom test executable:\n{stdout}"
+    );
+    PathBuf::from(executables[0])
+}
+
+#[test]
+fn rendezvous_protocol_passes_the_loom_model_check() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target tmp dir lies inside the target dir")
+        .join("loom");
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg loom"),
+        _ => "--cfg loom".into(),
+    };
+    let preemptions = std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".into());
+
+    let started = Instant::now();
+    let exe = build(&target, &rustflags);
+    let built = started.elapsed();
+
+    let longest = format!("{MODULE}{LONGEST}");
+    let run = |args: &[&str]| {
+        Command::new(&exe)
+            .args(args)
+            .env("LOOM_MAX_PREEMPTIONS", &preemptions)
+            .output()
+            .expect("the loom test binary runs")
+    };
+    // The longest model alone; every other model of the module, one at a time.
+    let outputs: Vec<Output> = std::thread::scope(|s| {
+        let alone = s.spawn(|| run(&["--exact", &longest]));
+        let rest = s.spawn(|| run(&[MODULE, "--skip", &longest, "--test-threads=1"]));
+        [alone, rest]
+            .map(|h| h.join().expect("runner thread"))
+            .into()
+    });
+    let elapsed = started.elapsed();
+
+    let mut passed: Vec<String> = Vec::new();
+    let mut transcript = String::new();
+    for output in &outputs {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "the loom run failed ({})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            output.status
+        );
+        passed.extend(
+            stdout
+                .lines()
+                .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... ok"))
+                .map(str::to_owned),
+        );
+        transcript.push_str(&stdout);
+    }
+
+    for model in MODELS {
+        let name = format!("{MODULE}{model}");
+        assert!(
+            passed.contains(&name),
+            "loom model {name} did not run and pass\n--- stdout\n{transcript}"
+        );
+    }
+    assert_eq!(
+        passed.len(),
+        MODELS.len(),
+        "loom ran models this test does not know (or one twice): {passed:?}"
+    );
+    println!(
+        "loom: {} rendezvous models passed in {elapsed:.1?} (build {built:.1?}; \
+         LOOM_MAX_PREEMPTIONS={preemptions})",
+        passed.len()
+    );
+}
