@@ -309,6 +309,11 @@ struct Site {
     probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
     /// 1 + the index of the last non-null entry of `probes` (written with the list).
     len: AtomicU32,
+    /// The fast path's probe: the list's only probe when it is enabled, else null. Rewritten (registry lock) after every change of the list or
+    /// of a listed probe's state, before the rendezvous or return that makes the change
+    /// take effect; a hit that reads it non-null runs exactly that probe, as the general
+    /// path would for a one-probe list.
+    fast: AtomicPtr<Kprobe>,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
@@ -403,7 +408,7 @@ impl Slots {
 mod error;
 mod hit;
 #[cfg(target_arch = "arm")]
-use hit::optimized_entry;
+use hit::{direct_entry, optimized_entry};
 mod optimize;
 mod registry;
 mod site;

@@ -283,6 +283,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
+        site.refresh_fast();
         // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
         let mut slot = hash(addr, N);
         while !matches!(self.table[slot].load(Ordering::Relaxed), EMPTY | TOMBSTONE) {
@@ -316,6 +317,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             p.store(core::ptr::null_mut(), Ordering::Relaxed);
         }
         site.len.store(0, Ordering::Relaxed);
+        site.fast.store(core::ptr::null_mut(), Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if g.pins[index] > 0 {
@@ -490,6 +492,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(KprobeError::NotRegistered);
         };
         probe.state.store(DISABLED, Ordering::Release);
+        site.refresh_fast();
         let result = if site.any_enabled() {
             self.synchronize()
         } else {
@@ -497,6 +500,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         if result.is_err() {
             probe.state.store(ENABLED, Ordering::Release);
+            site.refresh_fast();
         }
         result
     }
@@ -522,6 +526,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             self.set_armed(addr, site, true)?;
         }
         probe.state.store(ENABLED, Ordering::Release);
+        site.refresh_fast();
         Ok(())
     }
 

@@ -11,6 +11,7 @@ impl Site {
             seq: AtomicU32::new(0),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
             len: AtomicU32::new(0),
+            fast: AtomicPtr::new(core::ptr::null_mut()),
             kind: UnsafeCell::new(None),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
@@ -56,6 +57,25 @@ impl Site {
             .rposition(|p| !p.load(Ordering::Relaxed).is_null())
             .map_or(0, |i| i + 1);
         self.len.store(len as u32, Ordering::Relaxed);
+    }
+
+    /// Recomputes `fast` from the list and the states of its probes (registry lock held:
+    /// call after every change of either, with `len` up to date).
+    pub(super) fn refresh_fast(&self) {
+        let len = (self.len.load(Ordering::Relaxed) as usize).min(PROBES_PER_ADDRESS);
+        let (mut only, mut n) = (core::ptr::null_mut(), 0);
+        for p in &self.probes[..len] {
+            let p = p.load(Ordering::Relaxed);
+            if !p.is_null() {
+                (only, n) = (p, n + 1);
+            }
+        }
+        let fast = match live(only) {
+            Some(p) if n == 1 && p.enabled() => only,
+            _ => core::ptr::null_mut(),
+        };
+        // Release: a hit that loads it (Acquire) sees the probe as registered.
+        self.fast.store(fast, Ordering::Release);
     }
 
     pub(super) fn count(&self) -> usize {
@@ -129,6 +149,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         core::sync::atomic::fence(Ordering::Release);
         edit(&site.probes);
         site.update_len();
+        site.refresh_fast();
         site.seq.fetch_add(1, Ordering::Release);
         self.platform.restore_interrupts(irq);
     }
