@@ -35,8 +35,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             };
         };
         let original = Insn(site.original.load(Ordering::Relaxed));
-        // SAFETY: the site was published by the Acquire load in `find` (see Sync impl).
-        let Some(kind) = (unsafe { *site.kind.get() }) else {
+        // SAFETY: the site (its kind and plan) was published by the Acquire load in
+        // `find` (see Sync impl).
+        let (Some(kind), plan) = (unsafe { (*site.kind.get(), *site.plan.get()) }) else {
             return Trap::NotOurs;
         };
         if !original.cond().passes(frame.cpsr) {
@@ -48,8 +49,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let interrupts = self.platform.mask_interrupts();
         // Acquire: pairs with `refresh_fast`'s Release.
         let fired = match live(site.fast.load(Ordering::Acquire)) {
-            Some(p) => self.fire_one(p, kind, original, frame, mem, false),
-            None => self.fire(site, kind, frame, mem, false),
+            Some(p) => self.fire_one(p, kind, plan, original, frame, mem, false),
+            None => self.fire(site, kind, plan, frame, mem, false),
         };
         self.platform.restore_interrupts(interrupts);
         match fired {
@@ -62,10 +63,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// The same as [`Kprobes::fire`] for a one-probe list, without the list snapshot and
     /// the enabled filter.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn fire_one(
         &self,
         p: &Kprobe,
         kind: SimKind,
+        plan: Plan,
         original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
@@ -76,7 +79,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let running = &self.running[cpu];
         // As `fire`: a direct site's step that fails is left to the trampoline.
         let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, original, frame, mem, missed)
+            .step(cpu, kind, plan, original, frame, mem, missed)
         {
             Fired::StepFailed(_) if direct => Fired::RunInPlace,
             r => r,
@@ -117,20 +120,28 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Steps the original at `frame.pc`, recorded for `fixup_fault` while it runs
     /// (`missed`: inside a handler of an outer hit, whose running flag a fixup must leave
     /// set).
+    /// A planned step that cannot access memory needs no record.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn step(
         &self,
         cpu: usize,
         kind: SimKind,
+        plan: Plan,
         original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
     ) -> Fired {
         let pc = frame.pc;
-        let outer = self.stepping.begin(cpu, frame, missed);
-        let stepped = step::simulate(kind, original, pc, frame, mem);
-        self.stepping.end(cpu, outer);
+        let stepped = if plan.may_access_memory() {
+            let outer = self.stepping.begin(cpu, frame, missed);
+            let stepped = plan.run(kind, original, pc, frame, mem);
+            self.stepping.end(cpu, outer);
+            stepped
+        } else {
+            plan.run(kind, original, pc, frame, mem)
+        };
         match stepped {
             Ok(()) => Fired::Done,
             Err(e) => Fired::StepFailed(e),
@@ -148,6 +159,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         &self,
         site: &Site,
         kind: SimKind,
+        plan: Plan,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
@@ -163,7 +175,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
         let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, original, frame, mem, missed)
+            .step(cpu, kind, plan, original, frame, mem, missed)
         {
             Fired::StepFailed(_) if direct => Fired::RunInPlace,
             r => r,
@@ -298,13 +310,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
     ) -> u32 {
-        // SAFETY: an optimized site's kind was written before its trampoline was
-        // published by a rendezvous, and is not rewritten while any branch to it exists.
-        let kind = unsafe { *site.kind.get() };
+        // SAFETY: an optimized site's kind and plan were written before its trampoline was
+        // published by a rendezvous, and are not rewritten while any branch to it exists.
+        let (kind, plan) = unsafe { (*site.kind.get(), *site.plan.get()) };
         let original = Insn(site.original.load(Ordering::Relaxed));
         let fired = match (kind, live(site.fast.load(Ordering::Acquire))) {
-            (Some(kind), Some(p)) => self.fire_one(p, kind, original, frame, mem, direct),
-            (Some(kind), _) => self.fire(site, kind, frame, mem, direct),
+            (Some(kind), Some(p)) => self.fire_one(p, kind, plan, original, frame, mem, direct),
+            (Some(kind), _) => self.fire(site, kind, plan, frame, mem, direct),
             (None, _) => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
         };
         match fired {

@@ -78,7 +78,7 @@ use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
 use crate::spin_lock::{LockRefused, SpinLock, SpinLockGuard};
-use crate::step::{self, Memory, StepError};
+use crate::step::{self, Memory, Plan, StepError};
 use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -316,6 +316,8 @@ struct Site {
     fast: AtomicPtr<Kprobe>,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
+    /// The original's operands, decoded once for the hit path (written with `kind`).
+    plan: UnsafeCell<Plan>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
     armed: AtomicBool,
     /// Whether a trampoline may run the original itself ([`Variant::Direct`]); written
@@ -390,7 +392,7 @@ struct Slots {
     lent: [u32; MAX_SLOTS / 32],
 }
 
-// SAFETY: the non-Sync field is Site::kind, an UnsafeCell. It is written only under the
+// SAFETY: the non-Sync fields are Site::kind and Site::plan, UnsafeCells written together. It is written only under the
 // registry lock while the site is unpublished (not in the table, so no trap handler can
 // reach it), and read by trap handlers and trampolines only after the table entry (or
 // the rendezvous that published the branch) made it visible. A site leaves the table

@@ -273,7 +273,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(word, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl).
-        unsafe { *site.kind.get() = Some(kind) };
+        unsafe {
+            *site.kind.get() = Some(kind);
+            *site.plan.get() = Plan::new(kind, Insn(word));
+        }
         site.direct.store(
             optprobe::variant(kind, Insn(word)) == Variant::Direct,
             Ordering::Relaxed,

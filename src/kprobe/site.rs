@@ -13,6 +13,7 @@ impl Site {
             len: AtomicU32::new(0),
             fast: AtomicPtr::new(core::ptr::null_mut()),
             kind: UnsafeCell::new(None),
+            plan: UnsafeCell::new(Plan::SIMULATE),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
             batch_next: AtomicU32::new(0),
