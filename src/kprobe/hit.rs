@@ -40,7 +40,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let (Some(kind), plan) = (unsafe { (*site.kind.get(), *site.plan.get()) }) else {
             return Trap::NotOurs;
         };
-        if !original.cond().passes(frame.cpsr) {
+        // AL and the unconditional space (condition 0b111x) always pass: no flag test.
+        if original.word() < 0xe000_0000 && !original.cond().passes(frame.cpsr) {
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
@@ -263,7 +264,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         mem: &mut (impl Memory + ?Sized),
     ) -> u32 {
         // Acquire: pairs with `refresh_fast`'s Release.
-        let Some(p) = live(site.fast.load(Ordering::Acquire)).filter(|p| p.post.is_none()) else {
+        let Some(p) = live(site.fast_pre_only.load(Ordering::Acquire)) else {
             return self.general_optimized_hit(site, frame, mem, true);
         };
         let pc = frame.pc;
@@ -289,21 +290,36 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// [`Kprobes::optimized_hit`] for a [`Variant::StepOnly`] slot.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(always)]
     pub(super) fn stepped_hit(
         &self,
         site: &Site,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> u32 {
-        self.general_optimized_hit(site, frame, mem, false)
+        self.optimized_general(site, frame, mem, false)
+    }
+
+    /// [`Kprobes::optimized_general`] out of line: the direct slots' way off their fast
+    /// path.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(never)]
+    fn general_optimized_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> u32 {
+        self.optimized_general(site, frame, mem, direct)
     }
 
     /// The optimized path through [`Kprobes::fire`] (or, stepping, the fast path
     /// [`Kprobes::fire_one`]).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
-    #[inline(never)]
-    fn general_optimized_hit(
+    #[inline(always)]
+    fn optimized_general(
         &self,
         site: &Site,
         frame: &mut TrapFrame,
@@ -322,12 +338,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         match fired {
             Fired::Done => resume_from_frame(frame),
             Fired::RunInPlace => 0,
-            Fired::StepFailed(e) => panic!(
-                "optimized probe at {:#x}: the original cannot be stepped: {e}",
-                frame.pc
-            ),
+            Fired::StepFailed(e) => cannot_step(frame.pc, e),
         }
     }
+}
+
+/// An optimized probe whose original reads or writes PC could not be stepped (see
+/// [`Kprobes::optimized_hit`], "Panics"); out of line, off the hit path.
+#[cold]
+#[inline(never)]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn cannot_step(pc: u32, e: StepError) -> ! {
+    panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}")
 }
 
 /// The trampoline resumes from the frame (the callback returns non-zero): a step or a

@@ -314,6 +314,8 @@ struct Site {
     /// take effect; a hit that reads it non-null runs exactly that probe, as the general
     /// path would for a one-probe list.
     fast: AtomicPtr<Kprobe>,
+    /// `fast` when its probe has no post handler (a direct slot's fast path), else null.
+    fast_pre_only: AtomicPtr<Kprobe>,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
     /// The original's operands, decoded once for the hit path (written with `kind`).

@@ -321,6 +321,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
         site.len.store(0, Ordering::Relaxed);
         site.fast.store(core::ptr::null_mut(), Ordering::Relaxed);
+        site.fast_pre_only
+            .store(core::ptr::null_mut(), Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if g.pins[index] > 0 {

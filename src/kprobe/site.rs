@@ -12,6 +12,7 @@ impl Site {
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
             len: AtomicU32::new(0),
             fast: AtomicPtr::new(core::ptr::null_mut()),
+            fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
             kind: UnsafeCell::new(None),
             plan: UnsafeCell::new(Plan::SIMULATE),
             armed: AtomicBool::new(false),
@@ -71,12 +72,18 @@ impl Site {
                 (only, n) = (p, n + 1);
             }
         }
-        let fast = match live(only) {
-            Some(p) if n == 1 && p.enabled() => only,
-            _ => core::ptr::null_mut(),
+        let (fast, pre_only) = match live(only) {
+            Some(p) if n == 1 && p.enabled() => (only, p.post.is_none()),
+            _ => (core::ptr::null_mut(), false),
         };
-        // Release: a hit that loads it (Acquire) sees the probe as registered.
+        // Release: a hit that loads them (Acquire) sees the probe as registered.
         self.fast.store(fast, Ordering::Release);
+        let pre_only = if pre_only {
+            fast
+        } else {
+            core::ptr::null_mut()
+        };
+        self.fast_pre_only.store(pre_only, Ordering::Release);
     }
 
     pub(super) fn count(&self) -> usize {

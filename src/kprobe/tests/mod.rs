@@ -713,5 +713,10 @@ fn the_fast_path_is_taken_exactly_for_a_sites_one_enabled_probe() {
         with_post as *const Kprobe,
         "a post handler too"
     );
+    let site = e.k.find(a).expect("site").1;
+    assert!(
+        site.fast_pre_only.load(Ordering::Relaxed).is_null(),
+        "but not for a direct slot's fast path"
+    );
     e.k.unregister(with_post).unwrap();
 }
