@@ -6,12 +6,13 @@
 //! at entry (S). The trampoline:
 //! 1. saves r0/r1 just below S, aligns `sp` down to 8 bytes (the AAPCS wants that at a
 //!    call; a caller's `sp` need not be) and builds a [`TrapFrame`] below: r0–r12, `sp` = S,
-//!    `lr` as the function left it, `cpsr`;
-//! 2. calls the crate's return path with it, which hands it to
+//!    `lr` as the function left it, `cpsr`; then masks IRQs and FIQs;
+//! 2. calls the crate's return path with it, which hands it to the masked half of
 //!    [`Kretprobes::handle_return`](crate::kretprobe::Kretprobes::handle_return) of the
 //!    table that registered the first return probe: that fills in `pc` (the real return
 //!    address) and runs the return handler;
-//! 3. stores `pc` at S − 4, restores the flags, `lr` and r0–r12 from the frame, points `sp`
+//! 3. stores `pc` at S − 4, restores the flags, the interrupt masks as they were, `lr` and
+//!    r0–r12 from the frame, points `sp`
 //!    at S − 4 and pops `pc`: `sp` is S again and, as for `bx`, bit 0 of the address picks
 //!    Thumb or A32 state.
 //!
@@ -33,7 +34,11 @@ const _: () = assert!(FRAME_ALLOC.is_multiple_of(8));
 // sp preserved. It touches memory only below S (free stack), keeps sp 8-byte aligned
 // across the Rust call (AAPCS), which preserves r4-r11 and sp itself, restores r0-r12 and
 // lr from the frame, sp to S, and branches to the real return address with interworking
-// (`ldr pc` = BXWritePC on ARMv7). It is never probed: `.text.noprobe`.
+// (`ldr pc` = BXWritePC on ARMv7). It masks IRQs and FIQs (`cpsid if`) right after the
+// frame's registers are saved, and puts back the control byte it read then (`msr cpsr_c`
+// from r4, callee-saved across the call and reloaded from the frame after; the mode is
+// unchanged, so no banked register moves) before reloading the registers; sp stays below
+// the frame until the last two instructions. It is never probed: `.text.noprobe`.
 core::arch::global_asm!(
     ".pushsection .text.noprobe.kretprobe_trampoline, \"ax\", %progbits",
     ".arm",
@@ -54,8 +59,9 @@ core::arch::global_asm!(
     "    add     r2, r0, #4",             // S - 4: where the return address will wait
     "    str     r2, [sp, #{off_exit}]",
     "    str     lr, [sp, #{off_lr}]",    // frame.lr as the function left it
-    "    mrs     r3, cpsr",
-    "    str     r3, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
+    "    mrs     r4, cpsr",               // r4 (saved above) keeps it across the call
+    "    cpsid   if",                     // the return path runs with IRQs, FIQs masked
+    "    str     r4, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
     "    mov     r0, sp",
     "    bl      armv7_kprobes_kretprobe_return", // Rust: fn(&mut TrapFrame), sets pc
     "    ldr     r0, [sp, #{off_exit}]",  // S - 4
@@ -63,6 +69,7 @@ core::arch::global_asm!(
     "    str     r1, [r0]",               // [S-4] = the real return address
     "    ldr     r1, [sp, #{off_cpsr}]",
     "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
+    "    msr     cpsr_c, r4",             // masks as at the return (same mode)
     "    ldr     lr, [sp, #{off_lr}]",
     "    ldmia   sp, {{r0-r12}}",         // no writeback: sp still the frame
     "    ldr     sp, [sp, #{off_exit}]",  // sp = S - 4, the address on top

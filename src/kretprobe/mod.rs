@@ -53,8 +53,10 @@
 //! this core was already in a probe handler. An entry handler that returns
 //! [`OnEntry::Decline`] is not counted as missed.
 //!
-//! The return path calls [`Platform::mask_interrupts`], [`Platform::cpu_id`] and
-//! [`Platform::restore_interrupts`] before it knows which core it is on. Keep those in
+//! The return path calls [`Platform::cpu_id`] (and, through
+//! [`Kretprobes::handle_return`] off ARM, [`Platform::mask_interrupts`] and
+//! [`Platform::restore_interrupts`]; the ARM trampoline masks with `cpsid`) before it
+//! knows which core it is on. Keep those in
 //! never-probe text: a return probe on one of them follows those calls too, each one
 //! nesting another return path, until its pool is empty (so at most pool-size deep).
 //!

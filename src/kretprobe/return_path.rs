@@ -15,7 +15,8 @@ pub(crate) fn return_path(frame: &mut TrapFrame) {
     let table = RETURN_PATH.load(Ordering::Acquire);
     // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
     match unsafe { table.as_ref() } {
-        Some(t) => t.handle_return(frame),
+        // The trampoline masked IRQs and FIQs.
+        Some(t) => t.handle_return_masked(frame),
         None => panic!("kretprobe trampoline reached before any return probe was registered"),
     }
 }
@@ -59,7 +60,9 @@ impl Kretprobes {
             .store(probe.generation.load(Ordering::Relaxed), Ordering::Relaxed);
         // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only view.
         let mut call = unsafe { probe.instance(i) };
-        call.data.fill(0);
+        if !call.data.is_empty() {
+            call.data.fill(0);
+        }
         if let Some(entry) = probe.entry
             && entry(probe, &mut call, frame) == OnEntry::Decline
         {
@@ -77,27 +80,33 @@ impl Kretprobes {
         frame.lr = trampoline() as u32;
     }
 
-    /// The newest instance in flight whose entry `sp` is `sp`.
+    /// The newest instance in flight whose entry `sp` is `sp`. Stamps are compared only
+    /// when more than one instance matches (a tail call).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub(super) fn find(&self, sp: u32) -> Option<(&'static Kretprobe, usize)> {
-        let mut best: Option<(&'static Kretprobe, usize, u64)> = None;
+        let mut best: Option<(&'static Kretprobe, usize)> = None;
+        let stamp = |(p, i): (&Kretprobe, usize)| p.slots[i].stamp.load(Ordering::Relaxed);
         for p in self.used() {
             // SAFETY: entries are null or made from a `&'static Kretprobe` by `register`.
             let Some(probe) = (unsafe { p.load(Ordering::Acquire).as_ref() }) else {
                 continue;
             };
             for (i, s) in probe.slots.iter().enumerate() {
-                if s.state.load(Ordering::Acquire) == ACTIVE
-                    && s.entry_sp.load(Ordering::Relaxed) == sp
-                {
-                    let stamp = s.stamp.load(Ordering::Relaxed);
-                    if best.is_none_or(|(_, _, b)| stamp > b) {
-                        best = Some((probe, i, stamp));
-                    }
+                if s.state.load(Ordering::Relaxed) != ACTIVE {
+                    continue;
+                }
+                // Acquire for an ACTIVE instance only: pairs with the Release store that
+                // made it ACTIVE, after its sp and stamp were written.
+                core::sync::atomic::fence(Ordering::Acquire);
+                if s.entry_sp.load(Ordering::Relaxed) != sp {
+                    continue;
+                }
+                if best.is_none_or(|b| stamp((probe, i)) > stamp(b)) {
+                    best = Some((probe, i));
                 }
             }
         }
-        best.map(|(p, i, _)| (p, i))
+        best
     }
 
     /// The return side, called by the return trampoline with the frame it saved (`sp` is
@@ -112,6 +121,14 @@ impl Kretprobes {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub fn handle_return(&self, frame: &mut TrapFrame) {
         let irq = self.platform.mask_interrupts();
+        self.handle_return_masked(frame);
+        self.platform.restore_interrupts(irq);
+    }
+
+    /// [`Kretprobes::handle_return`] with interrupts already masked (the ARM return
+    /// trampoline masks IRQs and FIQs itself, and restores them after).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(crate) fn handle_return_masked(&self, frame: &mut TrapFrame) {
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         // Only the call's own stack has its sp, so no other core competes for the
         // instance; the compare-exchange makes that an invariant rather than an
@@ -138,20 +155,23 @@ impl Kretprobes {
         let live = probe.is_registered()
             && slot.generation.load(Ordering::Relaxed) == probe.generation.load(Ordering::Relaxed);
         if live {
-            if self.in_return_handler[cpu].swap(true, Ordering::Relaxed) {
+            // Only this core touches its flag, with interrupts masked: a plain load and
+            // store suffice.
+            let in_handler = &self.in_return_handler[cpu];
+            if in_handler.load(Ordering::Relaxed) {
                 // Unreachable in practice (calls made inside a return handler are not
                 // followed, and it runs with interrupts masked), but never recurse.
                 probe.missed.fetch_add(1, Ordering::Relaxed);
             } else {
+                in_handler.store(true, Ordering::Relaxed);
                 // SAFETY: this core moved instance i from ACTIVE to RETURNING above; this
                 // is its only view.
                 let mut call = unsafe { probe.instance(i) };
                 (probe.ret)(probe, &mut call, frame);
-                self.in_return_handler[cpu].store(false, Ordering::Relaxed);
+                in_handler.store(false, Ordering::Relaxed);
             }
         }
         slot.state.store(FREE, Ordering::Release);
-        self.platform.restore_interrupts(irq);
     }
 }
 
