@@ -241,8 +241,14 @@ pub enum Variant {
 }
 
 /// Which trampoline variant `insn` (already accepted for a breakpoint probe) can use.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn variant(kind: SimKind, insn: Insn) -> Variant {
-    if kind.is_branch() || decode::uses_pc(insn) {
+    variant_given(kind, decode::uses_pc(insn))
+}
+
+/// [`variant`], given whether the instruction uses PC ([`decode::uses_pc`]).
+pub(crate) fn variant_given(kind: SimKind, uses_pc: bool) -> Variant {
+    if kind.is_branch() || uses_pc {
         Variant::StepOnly
     } else {
         Variant::Direct

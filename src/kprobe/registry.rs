@@ -241,11 +241,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.is_foreign_probe(addr, word) {
             return Err(KprobeError::ForeignProbe { addr, word });
         }
-        let kind = match decode::decode(Insn(word)) {
+        // One table walk answers every question below.
+        let classified = decode::classify(Insn(word));
+        let kind = match classified.decoded {
             Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
             Decoded::Simulate(kind) => kind,
         };
-        match decode::stack_use(Insn(word)) {
+        match decode::stack_use_decoded(Insn(word), kind) {
             StackUse::None => {}
             StackUse::Bytes(b) if b <= MAX_STACK_WRITE_BELOW_SP => {}
             StackUse::Bytes(b) => {
@@ -278,7 +280,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             *site.plan.get() = Plan::new(kind, Insn(word));
         }
         site.direct.store(
-            optprobe::variant(kind, Insn(word)) == Variant::Direct,
+            optprobe::variant_given(kind, decode::uses_pc_classified(Insn(word), &classified))
+                == Variant::Direct,
             Ordering::Relaxed,
         );
         g.opt[index] = Opt::Candidate;
