@@ -93,8 +93,8 @@
 //! A hit on an optimized probe uses the probed code's own stack: SP moves down
 //! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
 //! so the callback starts at most 328 bytes below the probed code's SP; the
-//! registry's hit path and an empty handler bring the high-water mark to 560 bytes
-//! (direct execution) and 824 bytes (step path), measured on the test kernel
+//! registry's hit path and an empty handler bring the high-water mark to 384 bytes
+//! (direct execution) and 504 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.

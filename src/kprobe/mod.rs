@@ -32,6 +32,14 @@
 //! handlers, and returns into the frame. A hit while this CPU is already inside a handler
 //! counts as `missed` for each probe there and is stepped without handlers.
 //!
+//! The common site — one enabled probe — takes a fast path: the site keeps a pointer to
+//! that probe (rewritten under the registry lock whenever its list or a probe's state
+//! changes, before the rendezvous that makes the change take effect), so a hit skips the
+//! list snapshot and the enabled filter; every other site takes the general path. The
+//! original's operands are decoded once at registration into a [`step::Plan`]: an
+//! unconditional data-processing instruction without PC operands runs straight on the
+//! frame, everything else through the step engine.
+//!
 //! # Optimized probes
 //! Every registered address is a candidate. [`Kprobes::optimize_pending`] gives each
 //! candidate a slot with a filled copy of the [`crate::optprobe`] trampoline and then,
@@ -61,11 +69,11 @@
 //! allocator and every per-site table live in the registry's `static`, configured in
 //! place, never moved through a stack). Measured on the test kernel with 16 KiB stacks
 //! (`kernel/src/tests/safety_slots.rs`, which checks each against a 1,536-byte budget),
-//! the deepest stack below the caller's SP: `register` 752 bytes, `optimize_pending` of
+//! the deepest stack below the caller's SP: `register` 768 bytes, `optimize_pending` of
 //! 1,000 candidates 1,056, `unregister` of an optimized probe 840 (each including the
-//! rendezvous it runs); a breakpoint hit 848 below the probed code's SP (the test
+//! rendezvous it runs); a breakpoint hit 456 below the probed code's SP (the test
 //! kernel's trap entry leaves 256 bytes, then the frame, then this hit path), an
-//! optimized hit 560 (direct) or 824 (stepped), a call through a kretprobe 848 — all
+//! optimized hit 384 (direct) or 504 (stepped), a call through a kretprobe 512 — all
 //! with empty handlers: add what yours use.
 
 use crate::cache::CacheOps;
