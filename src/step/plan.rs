@@ -16,7 +16,12 @@ use crate::decode::SimKind;
 use crate::frame::TrapFrame;
 use crate::insn::{Cond, Insn};
 
-/// How a hit steps one probed instruction (see the [module docs](self)).
+/// How a hit steps one probed instruction: its operands decoded once, at registration.
+///
+/// A plan exists for unconditional data-processing instructions (AND…MVN, with a rotated
+/// immediate or a register shifted by an immediate) that read and write only r0–r14;
+/// [`Plan::run`] computes exactly what [`simulate`] computes for them, straight on the
+/// frame, and runs [`simulate`] for every other instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan(Kind);
 
