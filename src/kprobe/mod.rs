@@ -73,7 +73,7 @@
 //! 1,000 candidates 1,056, `unregister` of an optimized probe 840 (each including the
 //! rendezvous it runs); a breakpoint hit 456 below the probed code's SP (the test
 //! kernel's trap entry leaves 256 bytes, then the frame, then this hit path), an
-//! optimized hit 384 (direct) or 504 (stepped), a call through a kretprobe 512 — all
+//! optimized hit 384 (direct) or 504 (stepped), a call through a kretprobe 504 — all
 //! with empty handlers: add what yours use.
 
 use crate::cache::CacheOps;
