@@ -26,22 +26,23 @@
 //! The Rust function runs in **SYS mode**, not in the exception's mode: a probe handler
 //! may itself hit a probe, and a nested undefined-instruction exception taken in UND mode
 //! would overwrite `lr_und`, which compiled code running in UND mode uses as its link
-//! register — the outer handler would then return to the wrong place. The entry uses 16
-//! bytes of the exception mode's own stack and releases them before any Rust runs.
+//! register — the outer handler would then return to the wrong place. The entry never
+//! uses the exception mode's own stack: `srsdb` stores the return state on the SYS stack,
+//! and the exit returns with `rfeia` from the frame.
 //!
 //! The frame goes on the SYS stack [`STACK_GAP`] bytes below the SYS stack pointer of the
 //! moment: stepping a probed `push {r4-r11, lr}` (or any store below `sp`) writes below
 //! the interrupted `sp`, and must not overwrite the frame it steps from.
 //!
 //! Interrupted modes: USR/SYS (which share sp and lr), SVC, ABT, UND, IRQ, FIQ; the entry
-//! visits the interrupted mode to read and write its sp and lr, touching only r0–r4
+//! visits the interrupted mode to read and write its sp and lr, touching only r0–r5
 //! there (FIQ banks r8–r12). HYP and MON are not supported.
 //!
 //! # Stack
 //!
 //! Per synchronous exception: [`STACK_GAP`] + 72 bytes (the frame) of SYS stack plus the
-//! Rust function's own use (the crate's hit path: see the README's stack table); 16 bytes
-//! of the exception mode's stack, released before Rust runs. The IRQ entry: 32 bytes of
+//! Rust function's own use (the crate's hit path: see the README's stack table); none of
+//! the exception mode's stack. The IRQ entry: 32 bytes of
 //! SYS stack (and 0 of the IRQ stack) plus the Rust function's use.
 //!
 //! # Floating point
@@ -86,6 +87,8 @@ pub struct ExceptionFrame {
 
 const FRAME_ALLOC: usize = core::mem::size_of::<ExceptionFrame>();
 const _: () = assert!(FRAME_ALLOC == TrapFrame::SIZE + 4 && FRAME_ALLOC.is_multiple_of(8));
+// The exit's `rfeia` loads pc and cpsr from two adjacent words, in that order.
+const _: () = assert!(TrapFrame::OFFSET_CPSR == TrapFrame::OFFSET_PC + 4);
 const _: () = assert!(
     STACK_GAP.is_multiple_of(8)
         && STACK_GAP >= crate::optprobe::MAX_STACK_WRITE_BELOW_SP as usize + 8
@@ -336,14 +339,25 @@ macro_rules! __glue_or_default {
 macro_rules! synchronous_entry {
     ($name:literal, $mode:literal, $adjust_arm:literal, $adjust_thumb:literal, $rust:literal) => {
         // SAFETY (the whole entry): reached only from the vector table on its exception,
-        // in that exception's mode with IRQs masked. It uses 16 bytes of that mode's stack
-        // (released before any Rust runs) and the SYS stack STACK_GAP bytes below the SYS
-        // sp of the moment (an interrupted context's own SYS stack stays intact above);
-        // saves every register of the interrupted context in the frame and restores every
-        // one from it; visits another mode touching only r0-r4 (never the r8-r12 FIQ
-        // banks); and returns with an exception return (`movs pc, lr` in the exception's
-        // mode: CPSR <- SPSR = frame.cpsr). The Rust callee is an AAPCS function that may
-        // change the frame; the exit writes whatever it left into the machine.
+        // in that exception's mode with IRQs masked. `srsdb` stores the exception's
+        // return state (lr, spsr) just below the SYS sp of the moment, where nothing
+        // lives (an interrupted USR/SYS context's own stack stays intact above; for such
+        // a context a stepped store below its sp may later overwrite the two words, which
+        // the entry has copied into the frame by then); the exception mode's own stack is
+        // never used. The frame goes STACK_GAP bytes below that SYS sp (r0-r12 with one
+        // `stmdb sp!`, which stores and moves sp together; the rest with one `stm`); it
+        // needs only word alignment, and sp is rounded down below it for the AAPCS call.
+        // The entry saves every register of the interrupted context in the frame and
+        // restores every one from it; visits another mode touching only r0-r5 (never
+        // the r8-r12 FIQ banks); keeps the frame in r4 (callee-saved) across the
+        // call; and returns with an exception return (`rfeia` in the exception's mode,
+        // from the frame's adjacent pc and cpsr words through that mode's banked lr:
+        // PC <- frame.pc, CPSR <- frame.cpsr). The Rust callee
+        // is an AAPCS function that may change the frame; the exit writes whatever it
+        // left into the machine.
+        //
+        // USR and SYS are the modes whose number + 1 has bits [3:1] clear (0x11, 0x20);
+        // every other mode (FIQ 0x11 .. UND 0x1b) + 1 has one of them set.
         core::arch::global_asm!(
             concat!(".pushsection .text.noprobe.", $name, ", \"ax\", %progbits"),
             ".arm",
@@ -351,72 +365,61 @@ macro_rules! synchronous_entry {
             concat!(".type ", $name, ", %function"),
             ".p2align 2",
             concat!($name, ":"),
-            concat!("    srsdb   sp!, #", $mode),  // own stack: [lr, spsr]
-            "    push    {{r0, r1}}",               // own stack: [r0, r1, lr, spsr]
-            "    mov     r0, sp",
-            "    add     sp, sp, #16",              // own stack empty; words read below
+            "    srsdb   sp!, #0x1f",               // SYS stack: [lr, spsr]
             "    cps     #0x1f",                    // SYS mode, I (and A, F) as they were
-            "    mov     r1, sp",                   // SYS sp at the exception
-            "    sub     sp, sp, #{gap}",           // room for a stepped store below sp
-            "    bic     sp, sp, #7",               // AAPCS: 8-byte aligned
-            "    sub     sp, sp, #{alloc}",
-            "    str     r1, [sp, #{off_sys_sp}]",
-            "    add     r1, sp, #8",
-            "    stmia   r1, {{r2-r12}}",           // frame.r2..r12
-            "    ldmia   r0, {{r2-r5}}",            // r2=r0 r3=r1 r4=lr r5=spsr
-            "    stmia   sp, {{r2, r3}}",           // frame.r0, r1
-            "    tst     r5, #0x20",                // taken in Thumb state?
-            concat!("    subne   r4, r4, #", $adjust_thumb),
-            concat!("    subeq   r4, r4, #", $adjust_arm),
-            "    str     r4, [sp, #{off_pc}]",
-            "    str     r5, [sp, #{off_cpsr}]",
-            "    and     r6, r5, #0x1f",            // interrupted mode
-            "    cmp     r6, #0x10",
-            "    cmpne   r6, #0x1f",
+            "    sub     sp, sp, #{below_srs}",     // to frame.sp's word
+            "    stmdb   sp!, {{r0-r12}}",          // frame.r0..r12; sp = frame
+            "    add     r8, sp, #{above_frame}",   // SYS sp at the exception
+            "    ldmdb   r8, {{r6, r7}}",           // r6 = lr, r7 = spsr
+            "    tst     r7, #0x20",                // taken in Thumb state?
+            concat!("    subne   r6, r6, #", $adjust_thumb),
+            concat!("    subeq   r6, r6, #", $adjust_arm),
+            "    mov     r4, r8",                   // USR/SYS: sp at the exception
+            "    mov     r5, lr",                   // and lr_sys, untouched so far
+            "    add     r1, r7, #1",
+            "    tst     r1, #0xe",                 // interrupted mode USR or SYS?
             "    bne     1f",
-            "    ldr     r2, [sp, #{off_sys_sp}]",  // USR/SYS: sp at the exception
-            "    mov     r3, lr",                   // and lr_sys, untouched so far
-            "    b       2f",
+            "2:  add     r0, sp, #{off_sp}",
+            "    stm     r0, {{r4-r8}}",            // frame.sp, lr, pc, cpsr; sys_sp
+            "    mov     r0, sp",                   // r0 = frame
+            "    mov     r4, sp",                   // r4 = frame from here on
+            "    bic     sp, sp, #7",               // AAPCS: 8-byte aligned, below it
+            concat!("    bl      ", $rust),         // extern "C" fn(&mut ExceptionFrame)
+            "    ldr     r1, [r4, #{off_cpsr}]",
+            "    add     r2, r1, #1",
+            "    tst     r2, #0xe",                 // resuming in USR or SYS?
+            "    bne     3f",
+            "    ldr     lr, [r4, #{off_lr}]",      // USR/SYS: lr, sp from the frame
+            "    ldr     sp, [r4, #{off_sp}]",      // (the frame stays intact below)
+            concat!("4:  cps     #", $mode),        // back to the exception's mode
+            "    add     lr, r4, #{off_pc}",        // its banked lr: frame.pc, frame.cpsr
+            "    ldmia   r4, {{r0-r12}}",           // base in the list, no writeback
+            "    rfeia   lr",                       // pc = frame.pc, cpsr = frame.cpsr
             "1:  mrs     r0, cpsr",                 // other mode: visit it for sp, lr
             "    bic     r1, r0, #0x1f",
-            "    orr     r1, r1, r6",
+            "    and     r5, r7, #0x1f",
+            "    orr     r1, r1, r5",
             "    msr     cpsr_c, r1",
-            "    mov     r2, sp",
-            "    mov     r3, lr",
+            "    mov     r4, sp",
+            "    mov     r5, lr",
             "    msr     cpsr_c, r0",
-            "2:  str     r2, [sp, #{off_sp}]",
-            "    str     r3, [sp, #{off_lr}]",
-            "    mov     r0, sp",
-            concat!("    bl      ", $rust),         // extern "C" fn(&mut ExceptionFrame)
-            "    mov     r0, sp",                   // r0 = frame from here on
-            "    ldr     r2, [r0, #{off_sp}]",
-            "    ldr     r3, [r0, #{off_lr}]",
-            "    ldr     r5, [r0, #{off_cpsr}]",
-            "    and     r6, r5, #0x1f",
-            "    cmp     r6, #0x10",
-            "    cmpne   r6, #0x1f",
-            "    bne     3f",
-            "    mov     lr, r3",                   // USR/SYS: lr, sp from the frame
-            "    mov     sp, r2",                   // (the frame stays intact below)
-            "    b       4f",
-            "3:  mrs     r4, cpsr",                 // other mode: its sp, lr
-            "    bic     r1, r4, #0x1f",
-            "    orr     r1, r1, r6",
-            "    msr     cpsr_c, r1",
+            "    b       2b",
+            "3:  mrs     r0, cpsr",                 // other mode: its sp, lr
+            "    bic     r5, r0, #0x1f",
+            "    and     r2, r1, #0x1f",
+            "    orr     r5, r5, r2",
+            "    ldr     r2, [r4, #{off_sp}]",
+            "    ldr     r3, [r4, #{off_lr}]",
+            "    msr     cpsr_c, r5",
             "    mov     sp, r2",
             "    mov     lr, r3",
-            "    msr     cpsr_c, r4",
-            "    ldr     sp, [r0, #{off_sys_sp}]",  // SYS sp as the handler left it
-            concat!("4:  cps     #", $mode),        // back to the exception's mode
-            "    ldr     lr, [r0, #{off_pc}]",
-            "    ldr     r1, [r0, #{off_cpsr}]",
-            "    msr     spsr_cxsf, r1",
-            "    ldmia   r0, {{r0-r12}}",           // base in the list, no writeback
-            "    movs    pc, lr",                   // pc = frame.pc, cpsr = frame.cpsr
+            "    msr     cpsr_c, r0",
+            "    ldr     sp, [r4, #{off_sys_sp}]",  // SYS sp as the handler left it
+            "    b       4b",
             concat!(".size ", $name, ", . - ", $name),
             ".popsection",
-            gap = const STACK_GAP,
-            alloc = const FRAME_ALLOC,
+            below_srs = const STACK_GAP - 8 + (FRAME_ALLOC - TrapFrame::OFFSET_SP),
+            above_frame = const STACK_GAP + FRAME_ALLOC,
             off_sys_sp = const OFF_SYS_SP,
             off_sp = const TrapFrame::OFFSET_SP,
             off_lr = const TrapFrame::OFFSET_LR,

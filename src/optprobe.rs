@@ -17,10 +17,13 @@
 //!
 //! 1. moves SP down by [`STACK_GAP`] (the stepped instruction may store up to
 //!    [`MAX_STACK_WRITE_BELOW_SP`] bytes
-//!    below the interrupted SP, so the frame must start below that), reads the CPSR
-//!    and masks IRQs and FIQs — three instructions after entry;
-//! 2. builds a [`TrapFrame`] on an 8-byte aligned stack: r0–r12, the interrupted SP and
-//!    LR, the probed address as `pc`, the CPSR — the frame the breakpoint path builds;
+//!    below the interrupted SP, so the frame must start below that) and 16 bytes more,
+//!    pushes r0–r12 with one `stmdb`, reads the CPSR and masks IRQs and FIQs — four
+//!    instructions after entry;
+//! 2. completes the [`TrapFrame`] with one `stm` above them: the interrupted SP and LR,
+//!    the probed address as `pc`, the CPSR — the frame the breakpoint path builds —
+//!    loading its literals (registry, site, probed address, callback) with one `ldm`,
+//!    and rounds SP down to 8 bytes below the frame for the call;
 //! 3. calls the callback (AAPCS: registry, site, frame), which runs the pre handlers and
 //!    either steps the instruction (then returns non-zero) or leaves it to the trampoline
 //!    (returns 0);
@@ -88,10 +91,10 @@
 //! # Stack
 //!
 //! A hit on an optimized probe uses the probed code's own stack: SP moves down
-//! [`STACK_GAP`] (256) bytes, then the 8-byte aligned frame (72 bytes) and the scratch
-//! pair (8), so the callback starts about 336 bytes below the probed code's SP; the
-//! registry's hit path and an empty handler bring the high-water mark to 560 bytes
-//! (direct execution) and 824 bytes (step path), measured on the test kernel
+//! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
+//! so the callback starts at most 328 bytes below the probed code's SP; the
+//! registry's hit path and an empty handler bring the high-water mark to 384 bytes
+//! (direct execution) and 504 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
@@ -238,8 +241,14 @@ pub enum Variant {
 }
 
 /// Which trampoline variant `insn` (already accepted for a breakpoint probe) can use.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn variant(kind: SimKind, insn: Insn) -> Variant {
-    if kind.is_branch() || decode::uses_pc(insn) {
+    variant_given(kind, decode::uses_pc(insn))
+}
+
+/// [`variant`], given whether the instruction uses PC ([`decode::uses_pc`]).
+pub(crate) fn variant_given(kind: SimKind, uses_pc: bool) -> Variant {
+    if kind.is_branch() || uses_pc {
         Variant::StepOnly
     } else {
         Variant::Direct
@@ -289,78 +298,73 @@ mod arm {
     // made and branched to. What makes a copy sound to run:
     // - it is entered only by the probed `b<cond>`, in the interrupted code's mode, with
     //   every register as that code left it;
-    // - SP is moved down before anything is stored below it, so an interrupt taken on the
-    //   same stack before the masking `cpsid` cannot overwrite the saved words; the frame
-    //   is 8-byte aligned for the AAPCS call and lies STACK_GAP bytes below the
-    //   interrupted SP, below anything the stepped instruction may write;
-    // - the CPSR is read before any instruction that could change the flags (none of
-    //   sub/push/mrs/cpsid/mov/bic/str/stm/ldm/add/ldr does);
+    // - SP is moved down before anything is stored below it (`sub`, then `stmdb sp!`,
+    //   which stores and moves SP in one instruction), so an interrupt taken on the same
+    //   stack before the masking `cpsid` cannot overwrite the saved words; the frame lies
+    //   STACK_GAP + 16 bytes + the frame below the interrupted SP, below anything the
+    //   stepped instruction may write, and SP is rounded down to 8 bytes below it for the
+    //   AAPCS call (the frame itself needs only word alignment);
+    // - the CPSR is read right after r0-r12 are saved and before any instruction that
+    //   could change the flags (none of sub/stm/mrs/cpsid/add/mov/adr/ldm/bic does);
+    // - the literals are read with one `ldm` from their own words (`adr` is
+    //   PC-relative, so it finds the copy's literals, which are filled per slot in this
+    //   order: registry, site, pc, callback);
     // - the callback is an `extern "C"` function: it preserves r4-r11 and SP, and the
-    //   trampoline keeps only SP (the frame) and r5 (the entry CPSR, reloaded from the
-    //   frame right after r5 itself was saved there) live across the call;
+    //   trampoline keeps only r4 (the frame) and r8 (the entry CPSR; the probed code's r4
+    //   and r8 are in the frame) live across the call;
     // - on the way out the flags and GE bits come from the frame (`msr cpsr_fs`: the
     //   execution-state bits in those fields are ignored by MSR) and the control byte —
     //   masks, state, mode — is the one the trampoline was entered with (`msr cpsr_c`,
     //   same mode, so no banked register changes), then every register is reloaded from
-    //   the frame; the final
-    //   `ldm sp` without writeback reads the whole frame before SP moves above it (a
-    //   base register in the list is written when the load completes), and on the step
-    //   path it loads SP and PC together (the frame's pc is first copied over its lr
-    //   word, after LR was reloaded, so the list {r0-r12, sp, pc} is contiguous; LR and
-    //   PC in one list is deprecated).
+    //   the frame with r4 as the base (in the list, no writeback: its loaded value is
+    //   written when the load completes, and an abandoned load restores it), while SP
+    //   still lies below the frame; on the step path it loads SP and PC together (the
+    //   frame's pc is first copied over its lr word, after LR was reloaded, so the list
+    //   {r0-r12, sp, pc} is contiguous; LR and PC in one list is deprecated).
     core::arch::global_asm!(
         ".pushsection .rodata.kp_optprobe_template, \"a\", %progbits",
         ".balign 4",
         ".arm",
         ".global kp_optprobe_template",
         "kp_optprobe_template:",
-        "    sub   sp, sp, #{gap}",
-        "    push  {{r0, r1}}",
-        "    mrs   r1, cpsr",
+        "    sub   sp, sp, #{gap_and_upper}",
+        "    stmdb sp!, {{r0-r12}}",
+        "    mrs   r8, cpsr",
         "    cpsid if",
-        "    mov   r0, sp",
-        "    sub   sp, sp, #{frame_bytes}",
+        "    add   r5, sp, #{gap_and_frame}",
+        "    mov   r6, lr",
+        "    adr   r12, .Lkp_opt_registry",
+        "    ldm   r12, {{r0, r1, r7, r12}}",
+        "    add   r2, sp, #{off_sp}",
+        "    stm   r2, {{r5-r8}}",
+        "    mov   r4, sp",
         "    bic   sp, sp, #7",
-        "    str   r1, [sp, #{off_cpsr}]",
-        "    add   r1, sp, #8",
-        "    stm   r1, {{r2-r12}}",
-        "    ldr   r5, [sp, #{off_cpsr}]",
-        "    ldm   r0, {{r2, r3}}",
-        "    stm   sp, {{r2, r3}}",
-        "    add   r2, r0, #{gap_and_scratch}",
-        "    mov   r3, lr",
-        "    ldr   r4, .Lkp_opt_pc",
-        "    add   r1, sp, #{off_sp}",
-        "    stm   r1, {{r2-r4}}",
-        "    ldr   r0, .Lkp_opt_registry",
-        "    ldr   r1, .Lkp_opt_site",
-        "    mov   r2, sp",
-        "    ldr   r12, .Lkp_opt_callback",
+        "    mov   r2, r4",
         "    blx   r12",
         "    cmp   r0, #0",
-        "    ldr   r0, [sp, #{off_cpsr}]",
+        "    ldr   r0, [r4, #{off_cpsr}]",
         "    bne   .Lkp_opt_resume",
         "    msr   cpsr_fs, r0",
-        "    msr   cpsr_c, r5",
-        "    ldm   sp, {{r0-r12, sp, lr}}",
+        "    msr   cpsr_c, r8",
+        "    ldm   r4, {{r0-r12, sp, lr}}",
         ".Lkp_opt_insn:",
         "    .word 0",
         ".Lkp_opt_back:",
         "    .word 0",
         ".Lkp_opt_resume:",
-        "    ldr   lr, [sp, #{off_lr}]",
-        "    ldr   r1, [sp, #{off_pc}]",
-        "    str   r1, [sp, #{off_lr}]",
+        "    ldr   lr, [r4, #{off_lr}]",
+        "    ldr   r1, [r4, #{off_pc}]",
+        "    str   r1, [r4, #{off_lr}]",
         "    msr   cpsr_fs, r0",
-        "    msr   cpsr_c, r5",
-        "    ldm   sp, {{r0-r12, sp, pc}}",
+        "    msr   cpsr_c, r8",
+        "    ldm   r4, {{r0-r12, sp, pc}}",
         ".Lkp_opt_registry:",
         "    .word 0",
         ".Lkp_opt_site:",
         "    .word 0",
-        ".Lkp_opt_callback:",
-        "    .word 0",
         ".Lkp_opt_pc:",
+        "    .word 0",
+        ".Lkp_opt_callback:",
         "    .word 0",
         ".Lkp_opt_end:",
         ".balign 4",
@@ -374,14 +378,18 @@ mod arm {
         "    .word .Lkp_opt_callback - kp_optprobe_template",
         "    .word .Lkp_opt_pc - kp_optprobe_template",
         ".popsection",
-        gap = const STACK_GAP,
-        gap_and_scratch = const STACK_GAP + 8,
-        frame_bytes = const (TrapFrame::SIZE + 4),
+        gap_and_upper = const STACK_GAP + UPPER,
+        gap_and_frame = const STACK_GAP + TrapFrame::SIZE as u32,
         off_sp = const TrapFrame::OFFSET_SP,
         off_lr = const TrapFrame::OFFSET_LR,
         off_pc = const TrapFrame::OFFSET_PC,
         off_cpsr = const TrapFrame::OFFSET_CPSR,
     );
+
+    /// The frame words above r0-r12 (sp, lr, pc, cpsr), stored by one `stm` after the
+    /// `stmdb` of r0-r12 that ends at them.
+    const UPPER: u32 = (TrapFrame::SIZE - TrapFrame::OFFSET_SP) as u32;
+    const _: () = assert!(UPPER == 16 && TrapFrame::OFFSET_SP == 13 * 4);
 
     unsafe extern "C" {
         /// The first word of the template (its label; the template is data).

@@ -38,6 +38,15 @@ extern "C" fn armv7_kprobes_undefined(entry: &mut ExceptionFrame) {
     if crate::probes::handle_undefined(frame) {
         return;
     }
+    unhandled(frame);
+}
+
+/// An undefined instruction nobody claims: report it and stop (out of line, so the hot
+/// path above keeps a small frame).
+#[inline(never)]
+#[cold]
+#[unsafe(link_section = ".text.noprobe.und_rust")]
+fn unhandled(frame: &mut TrapFrame) -> ! {
     // SAFETY: reading the word at the trapped pc: kernel text, mapped readable.
     let word = unsafe { core::ptr::read_volatile(frame.pc as *const u32) };
     crate::uart::print_unlocked(format_args!(

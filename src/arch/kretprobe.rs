@@ -1,17 +1,21 @@
 //! The return trampoline: where a followed call returns instead of to its caller, so the
 //! return handler can run before the caller gets its result.
 //!
-//! The entry hook ([`crate::kretprobe`]) replaces the probed function's `lr` with
-//! [`trampoline_address`]. The function returns here with its result in r0/r1 and `sp` as
-//! at entry (S). The trampoline:
+//! The entry hook ([`crate::kretprobe`]) replaces the probed function's `lr` with the
+//! address of the call's own return stub (one `bl` into the stub trampoline, so `lr`
+//! names the instance) when its instance has one, else with [`trampoline_address`]. The
+//! function returns there with its result in r0/r1 and `sp` as at entry (S). Both
+//! trampolines are the same code calling a different Rust half:
 //! 1. saves r0/r1 just below S, aligns `sp` down to 8 bytes (the AAPCS wants that at a
 //!    call; a caller's `sp` need not be) and builds a [`TrapFrame`] below: r0–r12, `sp` = S,
-//!    `lr` as the function left it, `cpsr`;
-//! 2. calls the crate's return path with it, which hands it to
+//!    `lr` as the function left it, `cpsr`; then masks IRQs and FIQs;
+//! 2. calls the crate's return path with it, which hands it to the masked half of
 //!    [`Kretprobes::handle_return`](crate::kretprobe::Kretprobes::handle_return) of the
-//!    table that registered the first return probe: that fills in `pc` (the real return
-//!    address) and runs the return handler;
-//! 3. stores `pc` at S − 4, restores the flags, `lr` and r0–r12 from the frame, points `sp`
+//!    table that registered the first return probe (the shared trampoline: the instance
+//!    is found by entry sp) or straight to the stub's instance: that fills in `pc` (the
+//!    real return address) and runs the return handler;
+//! 3. stores `pc` at S − 4, restores the flags, the interrupt masks as they were, `lr` and
+//!    r0–r12 from the frame, points `sp`
 //!    at S − 4 and pops `pc`: `sp` is S again and, as for `bx`, bit 0 of the address picks
 //!    Thumb or A32 state.
 //!
@@ -27,62 +31,123 @@ const FRAME_ALLOC: usize = TrapFrame::SIZE + 4;
 const OFF_EXIT_SP: usize = TrapFrame::SIZE;
 const _: () = assert!(FRAME_ALLOC.is_multiple_of(8));
 
-// SAFETY (the whole trampoline): it is entered only as the return of a function whose
-// `lr` the entry hook replaced, so at entry r0-r3/r12/lr/flags are dead to the function
-// and live only as its results, sp is the caller's sp, and the caller expects r4-r11 and
-// sp preserved. It touches memory only below S (free stack), keeps sp 8-byte aligned
-// across the Rust call (AAPCS), which preserves r4-r11 and sp itself, restores r0-r12 and
-// lr from the frame, sp to S, and branches to the real return address with interworking
-// (`ldr pc` = BXWritePC on ARMv7). It is never probed: `.text.noprobe`.
+/// One return trampoline: `$name` its symbol, `$rust` the Rust half it calls.
+macro_rules! return_trampoline {
+    ($name:literal, $rust:literal) => {
+        // SAFETY (the whole trampoline): it is entered only as the return of a function
+        // whose `lr` the entry hook replaced (the shared trampoline), or from that
+        // function's own return stub (`bl`, so `lr` names the stub; `lr` is dead at a
+        // return), so at entry r0-r3/r12/lr/flags are dead to the function and live only
+        // as its results, sp is the caller's sp, and the caller expects r4-r11 and sp
+        // preserved. It touches memory only below S (free stack), keeps sp 8-byte
+        // aligned across the Rust call (AAPCS), which preserves r4-r11 and sp itself,
+        // restores r0-r12 and lr from the frame, sp to S, and branches to the real return
+        // address with interworking (`ldr pc` = BXWritePC on ARMv7). It masks IRQs and
+        // FIQs (`cpsid if`) right after the frame's registers are saved, and puts back the
+        // control byte it read then (`msr cpsr_c` from r4, callee-saved across the call
+        // and reloaded from the frame after; the mode is unchanged, so no banked register
+        // moves) before reloading the registers; sp stays below the frame until the last
+        // two instructions. It is never probed: `.text.noprobe`.
+        core::arch::global_asm!(
+            concat!(".pushsection .text.noprobe.", $name, ", \"ax\", %progbits"),
+            ".arm",
+            concat!(".global ", $name),
+            concat!(".type ", $name, ", %function"),
+            ".p2align 2",
+            concat!($name, ":"),
+            "    push    {{r0, r1}}",             // [S-8] = r0, [S-4] = r1: the result
+            "    mov     r0, sp",                 // r0 = S - 8
+            "    bic     sp, sp, #7",             // AAPCS: 8-byte aligned for the call
+            "    sub     sp, sp, #{alloc}",       // the frame, below everything above
+            "    add     r1, sp, #8",
+            "    stmia   r1, {{r2-r12}}",         // frame.r2..r12
+            "    ldmia   r0, {{r2, r3}}",         // the result words
+            "    stmia   sp, {{r2, r3}}",         // frame.r0, frame.r1
+            "    add     r2, r0, #8",             // S
+            "    str     r2, [sp, #{off_sp}]",    // frame.sp = S (= sp at entry)
+            "    add     r2, r0, #4",             // S - 4: where the return address will wait
+            "    str     r2, [sp, #{off_exit}]",
+            "    str     lr, [sp, #{off_lr}]",    // frame.lr as the function left it
+            "    mrs     r4, cpsr",               // r4 (saved above) keeps it across the call
+            "    cpsid   if",                     // the return path runs with IRQs, FIQs masked
+            "    str     r4, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
+            "    mov     r0, sp",
+            concat!("    bl      ", $rust),       // Rust: fn(&mut TrapFrame), sets pc
+            "    ldr     r0, [sp, #{off_exit}]",  // S - 4
+            "    ldr     r1, [sp, #{off_pc}]",
+            "    str     r1, [r0]",               // [S-4] = the real return address
+            "    ldr     r1, [sp, #{off_cpsr}]",
+            "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
+            "    msr     cpsr_c, r4",             // masks as at the return (same mode)
+            "    ldr     lr, [sp, #{off_lr}]",
+            "    ldmia   sp, {{r0-r12}}",         // no writeback: sp still the frame
+            "    ldr     sp, [sp, #{off_exit}]",  // sp = S - 4, the address on top
+            "    pop     {{pc}}",                 // pc = [S-4] (interworking), sp = S
+            concat!(".size ", $name, ", . - ", $name),
+            ".popsection",
+            alloc = const FRAME_ALLOC,
+            off_exit = const OFF_EXIT_SP,
+            off_sp = const TrapFrame::OFFSET_SP,
+            off_lr = const TrapFrame::OFFSET_LR,
+            off_pc = const TrapFrame::OFFSET_PC,
+            off_cpsr = const TrapFrame::OFFSET_CPSR,
+        );
+    };
+}
+
+// The shared trampoline: the return path finds the call's instance by its entry sp.
+return_trampoline!(
+    "armv7_kprobes_kretprobe_trampoline",
+    "armv7_kprobes_kretprobe_return"
+);
+// The return stubs' trampoline: the stub that called it names the instance.
+return_trampoline!(
+    "armv7_kprobes_kretprobe_stub_trampoline",
+    "armv7_kprobes_kretprobe_stub_return"
+);
+
+/// Return stubs: one per instance of the first [`STUBS_PER_ENTRY`] of each table entry's
+/// pool. A followed call whose instance has a stub returns to it; the stub's `bl` enters
+/// the stub trampoline with `lr` = the stub + 4, which names the instance, so the return
+/// path needs no search (see [`crate::kretprobe`]).
+pub(crate) const STUBS_PER_ENTRY: usize = 32;
+const STUBS: usize = STUBS_PER_ENTRY * crate::kretprobe::MAX_KRETPROBES;
+
+// SAFETY: each stub is one `bl` to the stub trampoline above (whose contract it meets:
+// it is only ever a followed call's return address, so it runs as that call's return,
+// and `bl` only changes `lr`, dead at a return). `.text.noprobe`: never probed.
 core::arch::global_asm!(
-    ".pushsection .text.noprobe.kretprobe_trampoline, \"ax\", %progbits",
+    ".pushsection .text.noprobe.kretprobe_stubs, \"ax\", %progbits",
     ".arm",
-    ".global armv7_kprobes_kretprobe_trampoline",
-    ".type armv7_kprobes_kretprobe_trampoline, %function",
+    ".global armv7_kprobes_kretprobe_stubs",
     ".p2align 2",
-    "armv7_kprobes_kretprobe_trampoline:",
-    "    push    {{r0, r1}}",             // [S-8] = r0, [S-4] = r1: the result
-    "    mov     r0, sp",                 // r0 = S - 8
-    "    bic     sp, sp, #7",             // AAPCS: 8-byte aligned for the call
-    "    sub     sp, sp, #{alloc}",       // the frame, below everything above
-    "    add     r1, sp, #8",
-    "    stmia   r1, {{r2-r12}}",         // frame.r2..r12
-    "    ldmia   r0, {{r2, r3}}",         // the result words
-    "    stmia   sp, {{r2, r3}}",         // frame.r0, frame.r1
-    "    add     r2, r0, #8",             // S
-    "    str     r2, [sp, #{off_sp}]",    // frame.sp = S (= sp at entry)
-    "    add     r2, r0, #4",             // S - 4: where the return address will wait
-    "    str     r2, [sp, #{off_exit}]",
-    "    str     lr, [sp, #{off_lr}]",    // frame.lr as the function left it
-    "    mrs     r3, cpsr",
-    "    str     r3, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
-    "    mov     r0, sp",
-    "    bl      armv7_kprobes_kretprobe_return", // Rust: fn(&mut TrapFrame), sets pc
-    "    ldr     r0, [sp, #{off_exit}]",  // S - 4
-    "    ldr     r1, [sp, #{off_pc}]",
-    "    str     r1, [r0]",               // [S-4] = the real return address
-    "    ldr     r1, [sp, #{off_cpsr}]",
-    "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
-    "    ldr     lr, [sp, #{off_lr}]",
-    "    ldmia   sp, {{r0-r12}}",         // no writeback: sp still the frame
-    "    ldr     sp, [sp, #{off_exit}]",  // sp = S - 4, the address on top
-    "    pop     {{pc}}",                 // pc = [S-4] (interworking), sp = S
-    ".size armv7_kprobes_kretprobe_trampoline, . - armv7_kprobes_kretprobe_trampoline",
+    "armv7_kprobes_kretprobe_stubs:",
+    ".rept {stubs}",
+    "    bl      armv7_kprobes_kretprobe_stub_trampoline",
+    ".endr",
     ".popsection",
-    alloc = const FRAME_ALLOC,
-    off_exit = const OFF_EXIT_SP,
-    off_sp = const TrapFrame::OFFSET_SP,
-    off_lr = const TrapFrame::OFFSET_LR,
-    off_pc = const TrapFrame::OFFSET_PC,
-    off_cpsr = const TrapFrame::OFFSET_CPSR,
+    stubs = const STUBS,
 );
 
 unsafe extern "C" {
     /// The trampoline above; never called, only returned to.
     fn armv7_kprobes_kretprobe_trampoline();
+    /// The first return stub; never called, only returned to.
+    fn armv7_kprobes_kretprobe_stubs();
 }
 
 /// The trampoline's address (A32, bit 0 clear).
 pub fn trampoline_address() -> usize {
     armv7_kprobes_kretprobe_trampoline as *const () as usize
+}
+
+/// The address of return stub `n` (< the stub count), A32.
+pub(crate) fn stub_address(n: usize) -> usize {
+    armv7_kprobes_kretprobe_stubs as *const () as usize + 4 * n
+}
+
+/// Which stub called the stub trampoline, from the `lr` its `bl` left (the stub + 4).
+pub(crate) fn stub_index(lr: u32) -> Option<usize> {
+    let n = (lr as usize).wrapping_sub(armv7_kprobes_kretprobe_stubs as *const () as usize + 4) / 4;
+    (n < STUBS && lr.is_multiple_of(4)).then_some(n)
 }

@@ -2,7 +2,7 @@
 //! instruction writes or uses the PC, whether it branches, and how far below SP it may
 //! store (the stack checker of the optimized-probe path).
 
-use super::decoder::{classify, decode};
+use super::decoder::{Classification, classify, decode};
 use super::entry::{REG_FIELDS, RegRule};
 use super::{Decoded, RejectReason, SimKind};
 use crate::insn::Insn;
@@ -46,7 +46,11 @@ pub fn is_branch(insn: Insn) -> bool {
 /// anywhere but its own address, so the optimized-probe trampoline never executes it
 /// directly. Rejected words say `true` (nothing may run them out of place).
 pub fn uses_pc(insn: Insn) -> bool {
-    let c = classify(insn);
+    uses_pc_classified(insn, &classify(insn))
+}
+
+/// [`uses_pc`] of `insn` already classified as `c` (one table walk for several questions).
+pub(crate) fn uses_pc_classified(insn: Insn, c: &Classification) -> bool {
     let (Decoded::Simulate(kind), Some(entry)) = (c.decoded, c.entry) else {
         return true;
     };
@@ -76,10 +80,14 @@ pub enum StackUse {
 /// Only stores addressed from SP count, as in the kernel's own stack discipline (frame
 /// pointers point above SP). Rejected instructions answer [`StackUse::Unknown`].
 pub fn stack_use(insn: Insn) -> StackUse {
-    let kind = match decode(insn) {
-        Decoded::Simulate(kind) => kind,
-        Decoded::Rejected(_) => return StackUse::Unknown,
-    };
+    match decode(insn) {
+        Decoded::Simulate(kind) => stack_use_decoded(insn, kind),
+        Decoded::Rejected(_) => StackUse::Unknown,
+    }
+}
+
+/// [`stack_use`] of `insn` already decoded as `kind`.
+pub(crate) fn stack_use_decoded(insn: Insn, kind: SimKind) -> StackUse {
     let sp_based = insn.rn() == 13;
     let load = insn.l();
     let pre = insn.p();

@@ -33,6 +33,7 @@ mod tables;
 mod tests;
 
 pub use analysis::{StackUse, is_branch, stack_use, uses_pc, writes_pc};
+pub(crate) use analysis::{stack_use_decoded, uses_pc_classified};
 pub use decoder::{Classification, classify, decode};
 pub use entry::{Action, Check, Entry, REG_FIELDS, RegRule};
 pub use tables::A32;

@@ -49,7 +49,7 @@
 use super::{Kprobes, MAX_CPUS, Site};
 use crate::cache::CacheOps;
 use crate::frame::TrapFrame;
-use crate::optprobe::{self, Template};
+use crate::optprobe::{self, Template, Variant};
 use crate::platform::Platform;
 use crate::step;
 use core::sync::atomic::{AtomicUsize, Ordering, compiler_fence};
@@ -209,7 +209,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let word = |off: u32| self.read_text(start + off as usize);
         let into_sites = word(l.site).wrapping_sub(self.sites.as_ptr() as usize as u32) as usize;
         let ours = word(l.registry) == self as *const Self as usize as u32
-            && word(l.callback) == Self::callback_address() as u32
+            && [Variant::Direct, Variant::StepOnly]
+                .iter()
+                .any(|&v| word(l.callback) == Self::callback_address(v) as u32)
             && into_sites < N * core::mem::size_of::<Site>()
             && into_sites.is_multiple_of(core::mem::size_of::<Site>());
         ours.then(|| word(l.pc) as usize)

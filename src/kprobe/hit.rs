@@ -35,18 +35,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             };
         };
         let original = Insn(site.original.load(Ordering::Relaxed));
-        // SAFETY: the site was published by the Acquire load in `find` (see Sync impl).
-        let Some(kind) = (unsafe { *site.kind.get() }) else {
+        // SAFETY: the site (its kind and plan) was published by the Acquire load in
+        // `find` (see Sync impl).
+        let (Some(kind), plan) = (unsafe { (*site.kind.get(), *site.plan.get()) }) else {
             return Trap::NotOurs;
         };
-        if !original.cond().passes(frame.cpsr) {
+        // AL and the unconditional space (condition 0b111x) always pass: no flag test.
+        if original.word() < 0xe000_0000 && !original.cond().passes(frame.cpsr) {
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
         // The exception masked IRQs only: handlers run with FIQs masked too, as on the
         // optimized path (whose trampoline masks both).
         let interrupts = self.platform.mask_interrupts();
-        let fired = self.fire(site, kind, frame, mem, false);
+        // Acquire: pairs with `refresh_fast`'s Release.
+        let fired = match live(site.fast.load(Ordering::Acquire)) {
+            Some(p) => self.fire_one(p, kind, plan, original, frame, mem, false),
+            None => self.fire(site, kind, plan, frame, mem, false),
+        };
         self.platform.restore_interrupts(interrupts);
         match fired {
             Fired::Done | Fired::RunInPlace => Trap::Handled,
@@ -54,14 +60,107 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
     }
 
+    /// The fast path of a hit that steps: the site's one enabled probe (`Site::fast`).
+    /// The same as [`Kprobes::fire`] for a one-probe list, without the list snapshot and
+    /// the enabled filter.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn fire_one(
+        &self,
+        p: &Kprobe,
+        kind: SimKind,
+        plan: Plan,
+        original: Insn,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> Fired {
+        let pc = frame.pc;
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
+        // As `fire`: a direct site's step that fails is left to the trampoline.
+        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
+            .step(cpu, kind, plan, original, frame, mem, missed)
+        {
+            Fired::StepFailed(_) if direct => Fired::RunInPlace,
+            r => r,
+        };
+        if running.load(Ordering::Relaxed) {
+            p.missed.fetch_add(1, Ordering::Relaxed);
+            return if direct {
+                Fired::RunInPlace
+            } else {
+                step(frame, mem, true)
+            };
+        }
+        running.store(true, Ordering::Relaxed);
+        p.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(pre) = p.pre {
+            pre(p, frame);
+        }
+        let result = if frame.pc != pc {
+            Fired::Done
+        } else if direct && p.post.is_none() {
+            Fired::RunInPlace
+        } else {
+            let r = step(frame, mem, false);
+            if r == Fired::Done
+                && let Some(post) = p.post
+            {
+                post(p, frame);
+            }
+            r
+        };
+        running.store(false, Ordering::Relaxed);
+        if result == Fired::Done {
+            select_state_from_pc(frame);
+        }
+        result
+    }
+
+    /// Steps the original at `frame.pc`, recorded for `fixup_fault` while it runs
+    /// (`missed`: inside a handler of an outer hit, whose running flag a fixup must leave
+    /// set).
+    /// A planned step that cannot access memory needs no record.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        cpu: usize,
+        kind: SimKind,
+        plan: Plan,
+        original: Insn,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        missed: bool,
+    ) -> Fired {
+        let pc = frame.pc;
+        let stepped = if plan.may_access_memory() {
+            let outer = self.stepping.begin(cpu, frame, missed);
+            let stepped = plan.run(kind, original, pc, frame, mem);
+            self.stepping.end(cpu, outer);
+            stepped
+        } else {
+            plan.run(kind, original, pc, frame, mem)
+        };
+        match stepped {
+            Ok(()) => Fired::Done,
+            Err(e) => Fired::StepFailed(e),
+        }
+    }
+
     /// A hit, after the condition passed: handlers and the step, or a `missed` count
     /// when this CPU is already inside a handler. With `direct`, an instruction that
     /// needs no post handler (or whose step fails) is left for the trampoline to run.
+    /// The general path: several probes, disabled ones, post handlers (a site whose
+    /// `fast` probe is set takes [`Kprobes::fire_one`] or [`Kprobes::direct_hit`]).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
     fn fire(
         &self,
         site: &Site,
         kind: SimKind,
+        plan: Plan,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
@@ -76,17 +175,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // handler of this CPU runs strictly inside it: a plain load and store suffice.
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
-        // The step, recorded for `fixup_fault` while it runs (`missed`: inside a handler
-        // of an outer hit, whose running flag a fixup must leave set).
-        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
-            let outer = self.stepping.begin(cpu, frame, missed);
-            let stepped = step::simulate(kind, original, pc, frame, mem);
-            self.stepping.end(cpu, outer);
-            match stepped {
-                Ok(()) => Fired::Done,
-                Err(_) if direct => Fired::RunInPlace,
-                Err(e) => Fired::StepFailed(e),
-            }
+        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
+            .step(cpu, kind, plan, original, frame, mem, missed)
+        {
+            Fired::StepFailed(_) if direct => Fired::RunInPlace,
+            r => r,
         };
         if running.load(Ordering::Relaxed) {
             for p in each() {
@@ -127,13 +220,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         result
     }
 
-    /// The optimized path: a trampoline copy calls this (through
-    /// [`optimized_entry`]) with IRQs and FIQs masked and the frame it built. Returns 0
-    /// when the trampoline is to run the original instruction itself and branch back,
-    /// non-zero when the frame says where to resume. Of the frame's CPSR the trampoline
-    /// takes back only the flags and GE bits (NZCVQ, GE[3:0]); masks, state and mode stay
-    /// as it was entered with. A step into Thumb state therefore sets bit 0 of `pc`,
-    /// which the trampoline's final load of PC interworks on.
+    /// The optimized path: a trampoline copy calls this (through [`optimized_entry`] or,
+    /// for a [`Variant::Direct`] slot, [`direct_entry`]) with IRQs and FIQs masked and
+    /// the frame it built. Returns 0 when the trampoline is to run the original
+    /// instruction itself and branch back, non-zero when the frame says where to resume.
+    /// Of the frame's CPSR the trampoline takes back only the flags and GE bits (NZCVQ,
+    /// GE[3:0]); masks, state and mode stay as it was entered with. A step into Thumb
+    /// state therefore sets bit 0 of `pc`, which the trampoline's final load of PC
+    /// interworks on.
     ///
     /// # Panics
     ///
@@ -143,36 +237,131 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// PC run natively in the trampoline instead; an abort there has pc in the slot, which
     /// [`Kprobes::fixup_fault`] moves to the probed instruction.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn optimized_hit(
         &self,
         site: &Site,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> u32 {
-        // SAFETY: an optimized site's kind was written before its trampoline was
-        // published by a rendezvous, and is not rewritten while any branch to it exists.
-        let kind = unsafe { *site.kind.get() };
-        let fired = match kind {
-            Some(kind) => self.fire(site, kind, frame, mem, site.direct.load(Ordering::Relaxed)),
-            None => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
-        };
-        match fired {
-            Fired::Done => {
-                if frame.cpsr & step::psr::T != 0 {
-                    // An interworking branch to Thumb: the trampoline's `ldm ... pc`
-                    // switches state from bit 0 of the address (ARMv7 LoadWritePC).
-                    frame.pc |= 1;
-                }
-                1
-            }
-            Fired::RunInPlace => 0,
-            Fired::StepFailed(e) => panic!(
-                "optimized probe at {:#x}: the original cannot be stepped: {e}",
-                frame.pc
-            ),
+        if site.direct.load(Ordering::Relaxed) {
+            self.direct_hit(site, frame, mem)
+        } else {
+            self.stepped_hit(site, frame, mem)
         }
     }
+
+    /// [`Kprobes::optimized_hit`] for a [`Variant::Direct`] slot (whose trampoline calls
+    /// [`direct_entry`]): the fast path — the site's one enabled probe, without a post
+    /// handler — needs neither the decode nor a step.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(always)]
+    pub(super) fn direct_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> u32 {
+        // Acquire: pairs with `refresh_fast`'s Release.
+        let Some(p) = live(site.fast_pre_only.load(Ordering::Acquire)) else {
+            return self.general_optimized_hit(site, frame, mem, true);
+        };
+        let pc = frame.pc;
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
+        if running.load(Ordering::Relaxed) {
+            p.missed.fetch_add(1, Ordering::Relaxed);
+            return 0;
+        }
+        running.store(true, Ordering::Relaxed);
+        p.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(pre) = p.pre {
+            pre(p, frame);
+        }
+        running.store(false, Ordering::Relaxed);
+        if frame.pc == pc {
+            return 0;
+        }
+        select_state_from_pc(frame);
+        resume_from_frame(frame)
+    }
+
+    /// [`Kprobes::optimized_hit`] for a [`Variant::StepOnly`] slot.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(always)]
+    pub(super) fn stepped_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> u32 {
+        self.optimized_general(site, frame, mem, false)
+    }
+
+    /// [`Kprobes::optimized_general`] out of line: the direct slots' way off their fast
+    /// path.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(never)]
+    fn general_optimized_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> u32 {
+        self.optimized_general(site, frame, mem, direct)
+    }
+
+    /// The optimized path through [`Kprobes::fire`] (or, stepping, the fast path
+    /// [`Kprobes::fire_one`]).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    fn optimized_general(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        direct: bool,
+    ) -> u32 {
+        // SAFETY: an optimized site's kind and plan were written before its trampoline was
+        // published by a rendezvous, and are not rewritten while any branch to it exists.
+        let (kind, plan) = unsafe { (*site.kind.get(), *site.plan.get()) };
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        let fired = match (kind, live(site.fast.load(Ordering::Acquire))) {
+            (Some(kind), Some(p)) => self.fire_one(p, kind, plan, original, frame, mem, direct),
+            (Some(kind), _) => self.fire(site, kind, plan, frame, mem, direct),
+            (None, _) => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
+        };
+        match fired {
+            Fired::Done => resume_from_frame(frame),
+            Fired::RunInPlace => 0,
+            Fired::StepFailed(e) => cannot_step(frame.pc, e),
+        }
+    }
+}
+
+/// An optimized probe whose original reads or writes PC could not be stepped (see
+/// [`Kprobes::optimized_hit`], "Panics"); out of line, off the hit path.
+#[cold]
+#[inline(never)]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn cannot_step(pc: u32, e: StepError) -> ! {
+    panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}")
+}
+
+/// The trampoline resumes from the frame (the callback returns non-zero): a step or a
+/// redirect into Thumb state sets bit 0 of `pc`, which the trampoline's `ldm ... pc`
+/// interworks on (ARMv7 LoadWritePC).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(always)]
+fn resume_from_frame(frame: &mut TrapFrame) -> u32 {
+    if frame.cpsr & step::psr::T != 0 {
+        frame.pc |= 1;
+    }
+    1
 }
 
 /// A handler that redirects to an address with bit 0 set asks for Thumb state, as a
@@ -220,5 +409,28 @@ pub(super) unsafe extern "C" fn optimized_entry<
     // SAFETY: the caller's contract: both pointers come from 'static values, and the
     // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
     let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
-    registry.optimized_hit(site, frame, &mut crate::arch::memory::DirectMemory)
+    registry.stepped_hit(site, frame, &mut crate::arch::memory::DirectMemory)
+}
+
+/// The callback of [`Variant::Direct`] trampoline copies: [`optimized_entry`] with the
+/// variant known, so the fast path runs without looking at the decode.
+///
+/// # Safety
+///
+/// As [`optimized_entry`], for a copy whose site is a direct one.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) unsafe extern "C" fn direct_entry<
+    P: Platform + 'static,
+    C: CacheOps + 'static,
+    const N: usize,
+>(
+    registry: *const Kprobes<P, C, N>,
+    site: *const Site,
+    frame: *mut TrapFrame,
+) -> u32 {
+    // SAFETY: the caller's contract: both pointers come from 'static values, and the
+    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
+    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
+    registry.direct_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }

@@ -32,6 +32,14 @@
 //! handlers, and returns into the frame. A hit while this CPU is already inside a handler
 //! counts as `missed` for each probe there and is stepped without handlers.
 //!
+//! The common site — one enabled probe — takes a fast path: the site keeps a pointer to
+//! that probe (rewritten under the registry lock whenever its list or a probe's state
+//! changes, before the rendezvous that makes the change take effect), so a hit skips the
+//! list snapshot and the enabled filter; every other site takes the general path. The
+//! original's operands are decoded once at registration into a [`step::Plan`]: an
+//! unconditional data-processing instruction without PC operands runs straight on the
+//! frame, everything else through the step engine.
+//!
 //! # Optimized probes
 //! Every registered address is a candidate. [`Kprobes::optimize_pending`] gives each
 //! candidate a slot with a filled copy of the [`crate::optprobe`] trampoline and then,
@@ -61,11 +69,11 @@
 //! allocator and every per-site table live in the registry's `static`, configured in
 //! place, never moved through a stack). Measured on the test kernel with 16 KiB stacks
 //! (`kernel/src/tests/safety_slots.rs`, which checks each against a 1,536-byte budget),
-//! the deepest stack below the caller's SP: `register` 752 bytes, `optimize_pending` of
+//! the deepest stack below the caller's SP: `register` 768 bytes, `optimize_pending` of
 //! 1,000 candidates 1,056, `unregister` of an optimized probe 840 (each including the
-//! rendezvous it runs); a breakpoint hit 848 below the probed code's SP (the test
+//! rendezvous it runs); a breakpoint hit 456 below the probed code's SP (the test
 //! kernel's trap entry leaves 256 bytes, then the frame, then this hit path), an
-//! optimized hit 560 (direct) or 824 (stepped), a call through a kretprobe 848 — all
+//! optimized hit 384 (direct) or 504 (stepped), a call through a kretprobe 504 — all
 //! with empty handlers: add what yours use.
 
 use crate::cache::CacheOps;
@@ -78,7 +86,7 @@ use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
 use crate::spin_lock::{LockRefused, SpinLock, SpinLockGuard};
-use crate::step::{self, Memory, StepError};
+use crate::step::{self, Memory, Plan, StepError};
 use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -309,8 +317,17 @@ struct Site {
     probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
     /// 1 + the index of the last non-null entry of `probes` (written with the list).
     len: AtomicU32,
+    /// The fast path's probe: the list's only probe when it is enabled, else null. Rewritten (registry lock) after every change of the list or
+    /// of a listed probe's state, before the rendezvous or return that makes the change
+    /// take effect; a hit that reads it non-null runs exactly that probe, as the general
+    /// path would for a one-probe list.
+    fast: AtomicPtr<Kprobe>,
+    /// `fast` when its probe has no post handler (a direct slot's fast path), else null.
+    fast_pre_only: AtomicPtr<Kprobe>,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
+    /// The original's operands, decoded once for the hit path (written with `kind`).
+    plan: UnsafeCell<Plan>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
     armed: AtomicBool,
     /// Whether a trampoline may run the original itself ([`Variant::Direct`]); written
@@ -385,7 +402,7 @@ struct Slots {
     lent: [u32; MAX_SLOTS / 32],
 }
 
-// SAFETY: the non-Sync field is Site::kind, an UnsafeCell. It is written only under the
+// SAFETY: the non-Sync fields are Site::kind and Site::plan, UnsafeCells written together. It is written only under the
 // registry lock while the site is unpublished (not in the table, so no trap handler can
 // reach it), and read by trap handlers and trampolines only after the table entry (or
 // the rendezvous that published the branch) made it visible. A site leaves the table
@@ -403,7 +420,7 @@ impl Slots {
 mod error;
 mod hit;
 #[cfg(target_arch = "arm")]
-use hit::optimized_entry;
+use hit::{direct_entry, optimized_entry};
 mod optimize;
 mod registry;
 mod site;

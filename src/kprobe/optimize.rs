@@ -165,7 +165,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 },
                 registry: self as *const Self as usize as u32,
                 site: site as *const Site as usize as u32,
-                callback: Self::callback_address() as u32,
+                callback: Self::callback_address(variant) as u32,
             };
             let encoded = template
                 .fill(fill, words)
@@ -223,15 +223,27 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         }
     }
 
-    /// The address trampolines call: [`optimized_entry`] for this registry type.
-    pub(super) fn callback_address() -> usize {
+    /// The address a trampoline of `variant` calls: [`optimized_entry`] or
+    /// [`direct_entry`] for this registry type.
+    pub(super) fn callback_address(variant: Variant) -> usize {
         #[cfg(target_arch = "arm")]
         {
-            optimized_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+            match variant {
+                Variant::Direct => {
+                    direct_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+                }
+                Variant::StepOnly => {
+                    optimized_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+                }
+            }
         }
         #[cfg(not(target_arch = "arm"))]
         {
-            0
+            // Host stand-ins: distinct, so a fixup test tells them apart.
+            match variant {
+                Variant::Direct => 1,
+                Variant::StepOnly => 0,
+            }
         }
     }
 

@@ -241,11 +241,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.is_foreign_probe(addr, word) {
             return Err(KprobeError::ForeignProbe { addr, word });
         }
-        let kind = match decode::decode(Insn(word)) {
+        // One table walk answers every question below.
+        let classified = decode::classify(Insn(word));
+        let kind = match classified.decoded {
             Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
             Decoded::Simulate(kind) => kind,
         };
-        match decode::stack_use(Insn(word)) {
+        match decode::stack_use_decoded(Insn(word), kind) {
             StackUse::None => {}
             StackUse::Bytes(b) if b <= MAX_STACK_WRITE_BELOW_SP => {}
             StackUse::Bytes(b) => {
@@ -273,9 +275,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(word, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl).
-        unsafe { *site.kind.get() = Some(kind) };
+        unsafe {
+            *site.kind.get() = Some(kind);
+            *site.plan.get() = Plan::new(kind, Insn(word));
+        }
         site.direct.store(
-            optprobe::variant(kind, Insn(word)) == Variant::Direct,
+            optprobe::variant_given(kind, decode::uses_pc_classified(Insn(word), &classified))
+                == Variant::Direct,
             Ordering::Relaxed,
         );
         g.opt[index] = Opt::Candidate;
@@ -283,6 +289,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
+        site.refresh_fast();
         // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
         let mut slot = hash(addr, N);
         while !matches!(self.table[slot].load(Ordering::Relaxed), EMPTY | TOMBSTONE) {
@@ -316,6 +323,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             p.store(core::ptr::null_mut(), Ordering::Relaxed);
         }
         site.len.store(0, Ordering::Relaxed);
+        site.fast.store(core::ptr::null_mut(), Ordering::Relaxed);
+        site.fast_pre_only
+            .store(core::ptr::null_mut(), Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if g.pins[index] > 0 {
@@ -490,6 +500,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(KprobeError::NotRegistered);
         };
         probe.state.store(DISABLED, Ordering::Release);
+        site.refresh_fast();
         let result = if site.any_enabled() {
             self.synchronize()
         } else {
@@ -497,6 +508,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         if result.is_err() {
             probe.state.store(ENABLED, Ordering::Release);
+            site.refresh_fast();
         }
         result
     }
@@ -522,6 +534,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             self.set_armed(addr, site, true)?;
         }
         probe.state.store(ENABLED, Ordering::Release);
+        site.refresh_fast();
         Ok(())
     }
 

@@ -11,7 +11,10 @@ impl Site {
             seq: AtomicU32::new(0),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; PROBES_PER_ADDRESS],
             len: AtomicU32::new(0),
+            fast: AtomicPtr::new(core::ptr::null_mut()),
+            fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
             kind: UnsafeCell::new(None),
+            plan: UnsafeCell::new(Plan::SIMULATE),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
             batch_next: AtomicU32::new(0),
@@ -56,6 +59,31 @@ impl Site {
             .rposition(|p| !p.load(Ordering::Relaxed).is_null())
             .map_or(0, |i| i + 1);
         self.len.store(len as u32, Ordering::Relaxed);
+    }
+
+    /// Recomputes `fast` from the list and the states of its probes (registry lock held:
+    /// call after every change of either, with `len` up to date).
+    pub(super) fn refresh_fast(&self) {
+        let len = (self.len.load(Ordering::Relaxed) as usize).min(PROBES_PER_ADDRESS);
+        let (mut only, mut n) = (core::ptr::null_mut(), 0);
+        for p in &self.probes[..len] {
+            let p = p.load(Ordering::Relaxed);
+            if !p.is_null() {
+                (only, n) = (p, n + 1);
+            }
+        }
+        let (fast, pre_only) = match live(only) {
+            Some(p) if n == 1 && p.enabled() => (only, p.post.is_none()),
+            _ => (core::ptr::null_mut(), false),
+        };
+        // Release: a hit that loads them (Acquire) sees the probe as registered.
+        self.fast.store(fast, Ordering::Release);
+        let pre_only = if pre_only {
+            fast
+        } else {
+            core::ptr::null_mut()
+        };
+        self.fast_pre_only.store(pre_only, Ordering::Release);
     }
 
     pub(super) fn count(&self) -> usize {
@@ -129,6 +157,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         core::sync::atomic::fence(Ordering::Release);
         edit(&site.probes);
         site.update_len();
+        site.refresh_fast();
         site.seq.fetch_add(1, Ordering::Release);
         self.platform.restore_interrupts(irq);
     }

@@ -27,15 +27,23 @@
 //! registered in the kernel's [`Kprobes`] registry; its pre handler is this module's entry
 //! hook. At entry the hook takes an instance from the probe's pool, records the caller's
 //! return address (`lr`) and the stack pointer at entry, runs the entry handler, and
-//! replaces `lr` with the address of the return trampoline (`global_asm!` in
-//! `arch::kretprobe`, ARM only, in `.text.noprobe`, never probeable). When the function
-//! returns, the trampoline saves a [`TrapFrame`] on an 8-byte aligned stack and calls
-//! [`Kretprobes::handle_return`], which finds the instance by stack pointer, runs the
-//! return handler with interrupts masked, frees the instance and hands the trampoline the
-//! real return address, to which it branches (`bx` semantics, so Thumb callers work)
-//! with r0–r12, `lr` and the flags as the return handler left them.
+//! replaces `lr` with the address of the instance's own return stub (ARM: one `bl` into
+//! the stub trampoline, for the first 32 instances of every probe's pool) or of the
+//! shared return trampoline (`global_asm!` in `arch::kretprobe`, ARM only, in
+//! `.text.noprobe`, never probeable). When the function returns, the trampoline saves a
+//! [`TrapFrame`] on an 8-byte aligned stack and calls the return path, which takes the
+//! instance its stub names (a stub's return needs no search) or finds it by stack
+//! pointer ([`Kretprobes::handle_return`]), runs the return handler with interrupts
+//! masked, frees the instance and hands the trampoline the real return address, to which
+//! it branches (`bx` semantics, so Thumb callers work) with r0–r12, `lr` and the flags as
+//! the return handler left them.
 //!
 //! # Why the stack pointer identifies a call
+//! (For the calls that return through the shared trampoline: instances without a stub,
+//! and every call on the host. A call with a stub is identified by it, and checked to
+//! return with the sp it entered with; a stubbed instance carries no stamp, and the
+//! stamps of the others start at 1, so it never outranks one in the search.)
+//!
 //! The AAPCS makes a function restore `sp`, so `sp` at return equals `sp` at entry, and
 //! two calls in flight on one stack have different entry `sp`s — except a tail call: a
 //! probed function that leaves with `b other` (its `lr` already the trampoline) lets
@@ -53,8 +61,10 @@
 //! this core was already in a probe handler. An entry handler that returns
 //! [`OnEntry::Decline`] is not counted as missed.
 //!
-//! The return path calls [`Platform::mask_interrupts`], [`Platform::cpu_id`] and
-//! [`Platform::restore_interrupts`] before it knows which core it is on. Keep those in
+//! The return path calls [`Platform::cpu_id`] (and, through
+//! [`Kretprobes::handle_return`] off ARM, [`Platform::mask_interrupts`] and
+//! [`Platform::restore_interrupts`]; the ARM trampoline masks with `cpsid`) before it
+//! knows which core it is on. Keep those in
 //! never-probe text: a return probe on one of them follows those calls too, each one
 //! nesting another return path, until its pool is empty (so at most pool-size deep).
 //!
@@ -156,6 +166,8 @@ pub struct Kretprobe {
     private_size: usize,
     private_stride: usize,
     table: AtomicPtr<Kretprobes>,
+    /// Its entry in the table (names its instances' return stubs on ARM).
+    entry_index: AtomicU32,
     state: AtomicU32,
     generation: AtomicU32,
     hits: AtomicU64,
@@ -186,6 +198,7 @@ impl Kretprobe {
             private_size: D,
             private_stride: core::mem::size_of::<PrivateData<D>>(),
             table: AtomicPtr::new(core::ptr::null_mut()),
+            entry_index: AtomicU32::new(0),
             state: AtomicU32::new(UNREGISTERED),
             generation: AtomicU32::new(0),
             hits: AtomicU64::new(0),
@@ -318,7 +331,8 @@ impl Kretprobes {
         }
     }
 
-    /// The address a followed call returns to instead of its caller.
+    /// The address a followed call without a return stub returns to instead of its
+    /// caller (on ARM the first 32 instances of every pool have their own stubs).
     pub fn trampoline_address(&self) -> usize {
         trampoline()
     }

@@ -15,7 +15,8 @@ pub(crate) fn return_path(frame: &mut TrapFrame) {
     let table = RETURN_PATH.load(Ordering::Acquire);
     // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
     match unsafe { table.as_ref() } {
-        Some(t) => t.handle_return(frame),
+        // The trampoline masked IRQs and FIQs.
+        Some(t) => t.handle_return_masked(frame),
         None => panic!("kretprobe trampoline reached before any return probe was registered"),
     }
 }
@@ -59,45 +60,59 @@ impl Kretprobes {
             .store(probe.generation.load(Ordering::Relaxed), Ordering::Relaxed);
         // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only view.
         let mut call = unsafe { probe.instance(i) };
-        call.data.fill(0);
+        if !call.data.is_empty() {
+            call.data.fill(0);
+        }
         if let Some(entry) = probe.entry
             && entry(probe, &mut call, frame) == OnEntry::Decline
         {
             slot.state.store(FREE, Ordering::Release);
             return;
         }
-        slot.stamp.store(
-            self.stamp.fetch_add(1, Ordering::Relaxed),
-            Ordering::Relaxed,
-        );
+        let stub = stub_for(probe, i);
+        if stub.is_none() {
+            // Only calls returning through the shared trampoline are searched for (by
+            // entry sp, newest stamp first: tail calls). Their stamps start at 1; an
+            // instance with a stub is never stamped (0), so it never outranks one without.
+            slot.stamp.store(
+                self.stamp.fetch_add(1, Ordering::Relaxed) + 1,
+                Ordering::Relaxed,
+            );
+        }
         slot.state.store(ACTIVE, Ordering::Release);
         probe.hits.fetch_add(1, Ordering::Relaxed);
-        // A tail call from a followed function arrives with lr = trampoline already: it
-        // is followed like any call (see the module docs).
-        frame.lr = trampoline() as u32;
+        // A tail call from a followed function arrives with lr = a stub or the trampoline
+        // already: it is followed like any call (see the module docs).
+        frame.lr = stub.unwrap_or_else(trampoline) as u32;
     }
 
-    /// The newest instance in flight whose entry `sp` is `sp`.
+    /// The newest instance in flight whose entry `sp` is `sp`. Stamps are compared only
+    /// when more than one instance matches (a tail call).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub(super) fn find(&self, sp: u32) -> Option<(&'static Kretprobe, usize)> {
-        let mut best: Option<(&'static Kretprobe, usize, u64)> = None;
+        let mut best: Option<(&'static Kretprobe, usize)> = None;
+        let stamp = |(p, i): (&Kretprobe, usize)| p.slots[i].stamp.load(Ordering::Relaxed);
         for p in self.used() {
             // SAFETY: entries are null or made from a `&'static Kretprobe` by `register`.
             let Some(probe) = (unsafe { p.load(Ordering::Acquire).as_ref() }) else {
                 continue;
             };
             for (i, s) in probe.slots.iter().enumerate() {
-                if s.state.load(Ordering::Acquire) == ACTIVE
-                    && s.entry_sp.load(Ordering::Relaxed) == sp
-                {
-                    let stamp = s.stamp.load(Ordering::Relaxed);
-                    if best.is_none_or(|(_, _, b)| stamp > b) {
-                        best = Some((probe, i, stamp));
-                    }
+                if s.state.load(Ordering::Relaxed) != ACTIVE {
+                    continue;
+                }
+                // Acquire for an ACTIVE instance only: pairs with the Release store that
+                // made it ACTIVE, after its sp and stamp were written.
+                core::sync::atomic::fence(Ordering::Acquire);
+                if s.entry_sp.load(Ordering::Relaxed) != sp {
+                    continue;
+                }
+                if best.is_none_or(|b| stamp((probe, i)) > stamp(b)) {
+                    best = Some((probe, i));
                 }
             }
         }
-        best.map(|(p, i, _)| (p, i))
+        best
     }
 
     /// The return side, called by the return trampoline with the frame it saved (`sp` is
@@ -112,7 +127,14 @@ impl Kretprobes {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub fn handle_return(&self, frame: &mut TrapFrame) {
         let irq = self.platform.mask_interrupts();
-        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        self.handle_return_masked(frame);
+        self.platform.restore_interrupts(irq);
+    }
+
+    /// [`Kretprobes::handle_return`] with interrupts already masked (the ARM return
+    /// trampoline masks IRQs and FIQs itself, and restores them after).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(crate) fn handle_return_masked(&self, frame: &mut TrapFrame) {
         // Only the call's own stack has its sp, so no other core competes for the
         // instance; the compare-exchange makes that an invariant rather than an
         // assumption.
@@ -131,6 +153,52 @@ impl Kretprobes {
                 break (probe, i);
             }
         };
+        self.finish_return(probe, i, frame);
+    }
+
+    /// The return side of a call that returned through its own stub (`stub`, see
+    /// [`crate::arch::kretprobe`]), interrupts masked: the stub names the instance, so
+    /// nothing is searched.
+    ///
+    /// # Panics
+    /// When the stub's instance is not in flight, or the call returns with another sp
+    /// than it entered with (its real return address would then be wrong too).
+    #[cfg(target_arch = "arm")]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub(crate) fn handle_stub_return(&self, stub: usize, frame: &mut TrapFrame) {
+        use crate::arch::kretprobe::STUBS_PER_ENTRY;
+        let (entry, i) = (stub / STUBS_PER_ENTRY, stub % STUBS_PER_ENTRY);
+        // SAFETY: entries are null or made from a `&'static Kretprobe` by `register`; an
+        // entry keeps its probe while any of its calls is in flight (`entry_for`).
+        let probe = self
+            .probes
+            .get(entry)
+            .and_then(|p| unsafe { p.load(Ordering::Acquire).as_ref() });
+        let Some(probe) = probe.filter(|p| {
+            p.slots.get(i).is_some_and(|s| {
+                s.state
+                    .compare_exchange(ACTIVE, RETURNING, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            })
+        }) else {
+            panic!("kretprobe: return stub {stub} has no call in flight");
+        };
+        let entered = probe.slots[i].entry_sp.load(Ordering::Relaxed);
+        if entered != frame.sp {
+            panic!(
+                "kretprobe: a call entered with sp {entered:#010x} returns with sp {:#010x}",
+                frame.sp
+            );
+        }
+        self.finish_return(probe, i, frame);
+    }
+
+    /// Instance `i` of `probe` (RETURNING, this core's) returns: `frame.pc` and
+    /// `frame.lr` get the real return address, the return handler runs unless the probe
+    /// was unregistered since the call started, and the instance is freed.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn finish_return(&self, probe: &'static Kretprobe, i: usize, frame: &mut TrapFrame) {
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
         let slot = &probe.slots[i];
         let ret = slot.return_address.load(Ordering::Relaxed);
         frame.pc = ret;
@@ -138,20 +206,42 @@ impl Kretprobes {
         let live = probe.is_registered()
             && slot.generation.load(Ordering::Relaxed) == probe.generation.load(Ordering::Relaxed);
         if live {
-            if self.in_return_handler[cpu].swap(true, Ordering::Relaxed) {
+            // Only this core touches its flag, with interrupts masked: a plain load and
+            // store suffice.
+            let in_handler = &self.in_return_handler[cpu];
+            if in_handler.load(Ordering::Relaxed) {
                 // Unreachable in practice (calls made inside a return handler are not
                 // followed, and it runs with interrupts masked), but never recurse.
                 probe.missed.fetch_add(1, Ordering::Relaxed);
             } else {
-                // SAFETY: this core moved instance i from ACTIVE to RETURNING above; this
-                // is its only view.
+                in_handler.store(true, Ordering::Relaxed);
+                // SAFETY: this core moved instance i from ACTIVE to RETURNING; this is
+                // its only view.
                 let mut call = unsafe { probe.instance(i) };
                 (probe.ret)(probe, &mut call, frame);
-                self.in_return_handler[cpu].store(false, Ordering::Relaxed);
+                in_handler.store(false, Ordering::Relaxed);
             }
         }
         slot.state.store(FREE, Ordering::Release);
-        self.platform.restore_interrupts(irq);
+    }
+}
+
+/// The return stub instance `i` of `probe` returns through, if it has one (ARM: the first
+/// [`STUBS_PER_ENTRY`](crate::arch::kretprobe::STUBS_PER_ENTRY) instances of every
+/// probe; on the host, none).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+fn stub_for(probe: &Kretprobe, i: usize) -> Option<usize> {
+    #[cfg(target_arch = "arm")]
+    {
+        use crate::arch::kretprobe::{STUBS_PER_ENTRY, stub_address};
+        let entry = probe.entry_index.load(Ordering::Relaxed) as usize;
+        (i < STUBS_PER_ENTRY && entry < MAX_KRETPROBES)
+            .then(|| stub_address(entry * STUBS_PER_ENTRY + i))
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let _ = (probe, i);
+        None
     }
 }
 
@@ -163,6 +253,22 @@ pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
     // before the entry probe was armed.
     if let Some(table) = unsafe { probe.table.load(Ordering::Acquire).as_ref() } {
         table.enter(probe, frame);
+    }
+}
+
+/// Called by the stub trampoline ([`crate::arch::kretprobe`], by symbol) with the frame
+/// it saved; its `lr` names the stub.
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".text.noprobe.kretprobe_return")]
+extern "C" fn armv7_kprobes_kretprobe_stub_return(frame: &mut TrapFrame) {
+    let table = RETURN_PATH.load(Ordering::Acquire);
+    let stub = crate::arch::kretprobe::stub_index(frame.lr);
+    // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
+    match (unsafe { table.as_ref() }, stub) {
+        // The trampoline masked IRQs and FIQs.
+        (Some(t), Some(stub)) => t.handle_stub_return(stub, frame),
+        _ => panic!("kretprobe stub trampoline entered from {:#010x}", frame.lr),
     }
 }
 

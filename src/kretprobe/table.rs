@@ -100,6 +100,7 @@ impl Kretprobes {
             probe.hits.load(Ordering::Relaxed),
             probe.missed.load(Ordering::Relaxed),
         );
+        probe.entry_index.store(entry as u32, Ordering::Relaxed);
         probe.table.store(me, Ordering::Release);
         probe
             .generation

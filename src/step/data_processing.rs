@@ -2,7 +2,7 @@
 //! a register-shifted register operand (A5.2.1–A5.2.3), and MOVW/MOVT.
 
 use super::frame::StepFrame;
-use super::pseudocode::{add_with_carry, decode_imm_shift, decode_reg_shift, shift_c};
+use super::pseudocode::{alu, decode_imm_shift, decode_reg_shift, shift_c};
 use super::{Insn, StepError, psr};
 
 impl StepFrame {
@@ -62,22 +62,7 @@ impl StepFrame {
         let opcode = insn.opcode();
         let n = self.r(insn.rn() as usize);
         let c = self.flag(psr::C);
-        let logical = |r: u32| (r, shifter_carry, None);
-        let arith = |(r, c, v): (u32, bool, bool)| (r, c, Some(v));
-        let (result, carry, overflow) = match opcode {
-            0x0 | 0x8 => logical(n & op2),
-            0x1 | 0x9 => logical(n ^ op2),
-            0x2 | 0xa => arith(add_with_carry(n, !op2, true)),
-            0x3 => arith(add_with_carry(!n, op2, true)),
-            0x4 | 0xb => arith(add_with_carry(n, op2, false)),
-            0x5 => arith(add_with_carry(n, op2, c)),
-            0x6 => arith(add_with_carry(n, !op2, c)),
-            0x7 => arith(add_with_carry(!n, op2, c)),
-            0xc => logical(n | op2),
-            0xd => logical(op2),
-            0xe => logical(n & !op2),
-            _ => logical(!op2),
-        };
+        let (result, carry, overflow) = alu(opcode, n, op2, shifter_carry, c);
         if insn.s() {
             self.set_nz(result);
             self.set_flag(psr::C, carry);

@@ -42,6 +42,7 @@ mod load_store_multiple;
 mod media;
 mod memory;
 mod multiply;
+mod plan;
 mod pseudocode;
 mod slot_rewrite;
 mod system;
@@ -50,6 +51,7 @@ mod tests;
 
 pub use error::StepError;
 pub use memory::{Access, Barrier, Hint, Memory, MemoryFault};
+pub use plan::Plan;
 pub use slot_rewrite::{
     EMULATION_SLOT_BYTES, EMULATION_SLOT_INSN, EMULATION_SLOT_WORDS, Emulation, EmulationBlock,
     emulation, slot_words,

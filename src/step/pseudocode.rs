@@ -2,7 +2,7 @@
 //! saturation and sign extension, written once so every class computes them the same way.
 
 /// The shift kinds of A8.4.1.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Shift {
     Lsl,
     Lsr,
@@ -61,6 +61,36 @@ pub(super) fn shift_c(x: u32, shift: Shift, n: u32, carry: bool) -> (u32, bool) 
             (r, r >> 31 != 0)
         }
         Shift::Rrx => ((carry as u32) << 31 | x >> 1, x & 1 != 0),
+    }
+}
+
+/// The data-processing operation `opcode` (AND…MVN, A8.8) on `n` and the shifter operand
+/// `op2`: the result, the carry out (the shifter's for the logical operations) and the
+/// overflow (`None` for the logical operations, which leave V unchanged). `c` is the C
+/// flag (ADC, SBC, RSC).
+#[inline(always)]
+pub(super) fn alu(
+    opcode: u32,
+    n: u32,
+    op2: u32,
+    shifter_carry: bool,
+    c: bool,
+) -> (u32, bool, Option<bool>) {
+    let logical = |r: u32| (r, shifter_carry, None);
+    let arith = |(r, c, v): (u32, bool, bool)| (r, c, Some(v));
+    match opcode {
+        0x0 | 0x8 => logical(n & op2),
+        0x1 | 0x9 => logical(n ^ op2),
+        0x2 | 0xa => arith(add_with_carry(n, !op2, true)),
+        0x3 => arith(add_with_carry(!n, op2, true)),
+        0x4 | 0xb => arith(add_with_carry(n, op2, false)),
+        0x5 => arith(add_with_carry(n, op2, c)),
+        0x6 => arith(add_with_carry(n, !op2, c)),
+        0x7 => arith(add_with_carry(!n, op2, c)),
+        0xc => logical(n | op2),
+        0xd => logical(op2),
+        0xe => logical(n & !op2),
+        _ => logical(!op2),
     }
 }
 

@@ -50,7 +50,9 @@ extern "C" fn qs_add(a: u32, b: u32) -> u32 {
 
 /// Calls seen by the probe's handler, per core.
 static HITS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
-static LAST_RETURN: AtomicU32 = AtomicU32::new(0);
+/// The value the return handler saw last, per core (the other cores keep calling
+/// `qs_add` too: one shared cell would race with them).
+static LAST_RETURN: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 
 fn on_entry(_: &Kprobe, frame: &mut TrapFrame) {
     HITS[cpu_id() % 4].fetch_add(1, Relaxed);
@@ -58,7 +60,7 @@ fn on_entry(_: &Kprobe, frame: &mut TrapFrame) {
 }
 
 fn on_return(_: &Kretprobe, _: &mut KretprobeInstance<'_>, frame: &mut TrapFrame) {
-    LAST_RETURN.store(frame.r[0], Relaxed);
+    LAST_RETURN[cpu_id() % 4].store(frame.r[0], Relaxed);
 }
 
 static PROBE: Kprobe = Kprobe::new(Some(on_entry), None, 0);
@@ -98,7 +100,7 @@ fn run() -> Result<(), KretprobeError> {
 
     KRETPROBES.register(&KPROBES, &RET_PROBE, addr)?;
     let r = qs_add(black_box(20), black_box(30));
-    let seen = LAST_RETURN.load(Relaxed);
+    let seen = LAST_RETURN[cpu_id() % 4].load(Relaxed);
     println!("step 3: return probe: qs_add(20, 30) = {r}, the return handler saw {seen}");
 
     KRETPROBES.unregister(&KPROBES, &RET_PROBE)?;

@@ -662,3 +662,61 @@ fn kprobe_error_debug_prints_addresses_in_hex() {
         "Patch(OutsideText { addr: 0x40 })"
     );
 }
+
+fn fast_probe(k: &Reg, addr: usize) -> *const Kprobe {
+    k.find(addr).expect("site").1.fast.load(Ordering::Relaxed)
+}
+
+#[test]
+fn the_fast_path_is_taken_exactly_for_a_sites_one_enabled_probe() {
+    let e = env();
+    let a = TEXT + 40;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let (p1, p2, with_post) = (
+        probe(None, None, 1),
+        probe(None, None, 2),
+        probe(None, Some(record_post), 3),
+    );
+    let mut f = TrapFrame {
+        cpsr: 0x1f,
+        ..Default::default()
+    };
+    e.k.register(p1, a).unwrap();
+    assert_eq!(
+        fast_probe(e.k, a),
+        p1 as *const Kprobe,
+        "one probe, pre only"
+    );
+    hit(e.k, a, &mut f);
+    assert_eq!((p1.hits(), f.r[0]), (1, 1), "counted and stepped");
+    e.k.register(p2, a).unwrap();
+    assert!(fast_probe(e.k, a).is_null(), "two probes: the general path");
+    hit(e.k, a, &mut f);
+    assert_eq!((p1.hits(), p2.hits(), f.r[0]), (2, 1, 2));
+    e.k.disable(p1).unwrap();
+    assert!(
+        fast_probe(e.k, a).is_null(),
+        "a disabled probe is still listed"
+    );
+    e.k.unregister(p1).unwrap();
+    assert_eq!(fast_probe(e.k, a), p2 as *const Kprobe, "p2 alone again");
+    e.k.disable(p2).unwrap();
+    assert!(fast_probe(e.k, a).is_null(), "disabled");
+    e.k.enable(p2).unwrap();
+    assert_eq!(fast_probe(e.k, a), p2 as *const Kprobe, "enabled again");
+    hit(e.k, a, &mut f);
+    assert_eq!((p2.hits(), f.r[0]), (2, 3));
+    e.k.unregister(p2).unwrap();
+    e.k.register(with_post, a).unwrap();
+    assert_eq!(
+        fast_probe(e.k, a),
+        with_post as *const Kprobe,
+        "a post handler too"
+    );
+    let site = e.k.find(a).expect("site").1;
+    assert!(
+        site.fast_pre_only.load(Ordering::Relaxed).is_null(),
+        "but not for a direct slot's fast path"
+    );
+    e.k.unregister(with_post).unwrap();
+}
