@@ -207,6 +207,9 @@ pub fn serve_mailbox() -> ! {
 #[unsafe(link_section = ".text.noprobe.smp")]
 pub extern "C" fn kmain_secondary(_core: u32) -> ! {
     mmu::enable();
+    // Running: PSCI says ON from here on (caches on, so core 0 sees the store).
+    #[cfg(feature = "board-virt")]
+    STARTING[cpu_id()].store(false, Ordering::Release);
     gic::init_cpu();
     come_online();
     // SAFETY: the GIC CPU interface and the IRQ entry are ready on this core, and it
@@ -290,6 +293,15 @@ fn psci_cpu_off() -> ! {
     crate::semihosting::exit(6)
 }
 
+/// Per core: CPU_ON succeeded and the core has not started running yet. QEMU 7.2 carries
+/// out a CPU_ON on the target's own vCPU thread, and until it has, AFFINITY_INFO still
+/// says OFF and a second CPU_ON succeeds too — the second reset then throws away the
+/// first start. Under round-robin TCG the target always ran in between; under
+/// multi-threaded TCG core 0 asked again first (`--mttcg`: 30–80 of 1,000 power-ons
+/// lost). A kernel does what Linux does: a core it started is not off until it ran.
+#[cfg(feature = "board-virt")]
+static STARTING: [AtomicBool; MAX_CORES] = [const { AtomicBool::new(false) }; MAX_CORES];
+
 /// Starts powered-off secondary `cpu` again at `_start` (PSCI CPU_ON); returns the
 /// PSCI status (0 success, -4 ALREADY_ON, -5 ON_PENDING).
 #[cfg(feature = "board-virt")]
@@ -297,12 +309,25 @@ pub fn cpu_on(cpu: usize) -> i32 {
     unsafe extern "C" {
         fn _start();
     }
-    psci_cpu_on(cpu as u32, _start as *const () as usize as u32)
+    // Set first: the core may run (and clear it) before CPU_ON returns here.
+    STARTING[cpu].store(true, Ordering::Release);
+    let status = psci_cpu_on(cpu as u32, _start as *const () as usize as u32);
+    if status != 0 {
+        STARTING[cpu].store(false, Ordering::Release);
+    }
+    status
 }
 
-/// Whether PSCI reports `cpu` powered off (AFFINITY_INFO, level 0, says OFF).
+/// Whether `cpu` is powered off: PSCI says so (AFFINITY_INFO, level 0, says OFF) and no
+/// start of it is still on its way ([`cpu_on`]).
 #[cfg(feature = "board-virt")]
 pub fn is_off(cpu: usize) -> bool {
+    !STARTING[cpu].load(Ordering::Acquire) && psci_affinity_off(cpu)
+}
+
+/// PSCI AFFINITY_INFO of `cpu` at level 0 says OFF.
+#[cfg(feature = "board-virt")]
+fn psci_affinity_off(cpu: usize) -> bool {
     let ret: i32;
     // SAFETY: PSCI AFFINITY_INFO over HVC (see psci_cpu_on): r1 = target affinity,
     // r2 = lowest affinity level 0; returns 0 ON, 1 OFF, 2 ON_PENDING. No memory.
