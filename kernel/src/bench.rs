@@ -4,8 +4,8 @@
 //! nanoseconds (a second boot without icount).
 //!
 //! Output: a markdown table, one line per measured row (`| row | unit | n | per op |
-//! over unprobed | rendezvous per op |`). The instruction boot prints the header and its
-//! rows last, the SMP boot prints only its rows, so `qemu-runner.sh --mode bench` makes
+//! over unprobed | rendezvous per op | Linux 6.1 |`, the last a reference figure). The
+//! instruction boot prints the header and its rows last, the SMP boot prints only its rows, so `qemu-runner.sh --mode bench` makes
 //! one table by appending the second boot's rows to the first boot's output.
 //!
 //! Per-call rows run the function `N` and `2N` times in the same assembly loop and take
@@ -726,6 +726,31 @@ fn per_op(value: i64, count: u32) -> String {
     format!("{sign}{}.{:02}", h / 100, h % 100)
 }
 
+/// Linux 6.1's figure for the same row, where it has one: Debian's 6.1 armmp kernel on the
+/// same QEMU `virt` Cortex-A15 under `-icount shift=0`, a module whose kprobe/kretprobe
+/// handlers are empty, guest instructions per call over the unprobed call (or per
+/// operation), measured once with `../shared/linux-anchor/` and agreeing to the
+/// instruction with a gdb single-step count (method: docs/performance.md). Reference
+/// figures, not measurements of this boot.
+fn linux_6_1(row: &str) -> &'static str {
+    match row {
+        "unprobed call (blx + add + bx lr)" | "disabled probe (registered, then disabled)" => "+0",
+        "breakpoint probe, empty pre handler"
+        | "breakpoint hit, 1 other probe registered"
+        | "breakpoint hit, 100 other probes registered"
+        | "breakpoint hit, 10,000 other probes registered" => "+364",
+        "optimized probe, direct execution, empty pre handler" => "+89",
+        // Linux keeps a probe with a post handler a breakpoint.
+        "optimized probe, step path, empty pre and post handlers" => "+407",
+        "register + arm one probe" => "~82000",
+        "kretprobe, empty return handler (breakpoint entry + return trampoline)" => "+577",
+        "kretprobe, empty return handler, optimized entry" => "+302",
+        "breakdown: UND trap round trip only (hook skips the word)" => "+74",
+        "breakdown: breakpoint probe, no handlers" => "+351",
+        _ => "-",
+    }
+}
+
 fn print_row(row: &Row, unit: &str, m: &Measurement, baseline: Option<&Measurement>) {
     let over = match (row.kind, baseline) {
         (Kind::Call, Some(b)) => {
@@ -737,13 +762,14 @@ fn print_row(row: &Row, unit: &str, m: &Measurement, baseline: Option<&Measureme
         _ => String::from("-"),
     };
     kprintln!(
-        "| {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} |",
         row.name,
         unit,
         m.count,
         per_op(m.total as i64, m.count),
         over,
-        per_op(m.rendezvous as i64, m.count)
+        per_op(m.rendezvous as i64, m.count),
+        linux_6_1(row.name)
     );
 }
 
@@ -793,8 +819,8 @@ pub fn run_instructions() -> Result<(), String> {
          of one operation ({OP_REPS} repetitions)"
     );
     kprintln!();
-    kprintln!("| row | unit | n | per op | over unprobed | rendezvous per op |");
-    kprintln!("|---|---|---:|---:|---:|---:|");
+    kprintln!("| row | unit | n | per op | over unprobed | rendezvous per op | Linux 6.1 |");
+    kprintln!("|---|---|---:|---:|---:|---:|---:|");
     measure_all(INSTRUCTION_ROWS, "insn", true)
 }
 
