@@ -356,18 +356,24 @@ enum Opt {
 
 /// The registry: up to `N / 2` probed addresses (the lookup table has `N` entries and
 /// stays at most half full, so a lookup probes about two entries).
+///
+/// `repr(C)`, small fields first: the hit path's per-CPU arrays lie within an
+/// immediate offset of the registry's address, one instruction fewer per access than
+/// behind the site and lock tables, where the compiler put them.
+#[repr(C)]
 pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
     platform: &'static P,
     rendezvous: &'static Rendezvous<C>,
-    /// The bookkeeping only thread-context calls touch, owned by the registry lock.
-    locked: SpinLock<Locked<N>>,
     live: AtomicU32,
-    sites: [Site; N],
-    /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
-    table: [AtomicU32; N],
+    /// Per CPU: inside a hit's handlers.
     running: [AtomicBool; MAX_CPUS],
     /// Per CPU: the frame of the step in progress, for `fixup_fault`.
     stepping: fault::Stepping,
+    sites: [Site; N],
+    /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
+    table: [AtomicU32; N],
+    /// The bookkeeping only thread-context calls touch, owned by the registry lock.
+    locked: SpinLock<Locked<N>>,
 }
 
 /// What the registry lock guards: state no hit path reads.
