@@ -60,7 +60,11 @@ pub mod fakes;
 
 // What an integrator names, at the crate root (the module paths stay valid).
 #[cfg(any(doc, target_arch = "arm"))]
-pub use arch::{cache::ArmCacheOps, memory::DirectMemory, single_cpu::SingleCpu};
+pub use arch::{
+    cache::ArmCacheOps,
+    linked_platform::{Cpus, LinkedPlatform, OneCpu, SingleCpu},
+    memory::DirectMemory,
+};
 pub use cache::CacheOps;
 pub use claims::ClaimError;
 pub use frame::TrapFrame;

@@ -7,5 +7,5 @@ pub mod cache;
 pub mod emulate;
 pub mod interrupts;
 pub mod kretprobe;
+pub mod linked_platform;
 pub mod memory;
-pub mod single_cpu;

@@ -36,7 +36,7 @@ type Platform = armv7_kprobes::SingleCpu;
 #[cfg(feature = "single-cpu")]
 armv7_kprobes::exception_glue!(kprobes = [KPROBES]);
 #[cfg(not(feature = "single-cpu"))]
-type Platform = smp::Board;
+type Platform = armv7_kprobes::LinkedPlatform<smp::Board>;
 #[cfg(not(feature = "single-cpu"))]
 armv7_kprobes::exception_glue!(kprobes = [KPROBES], irq = smp::irq);
 

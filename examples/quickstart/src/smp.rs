@@ -2,8 +2,7 @@
 //! software-generated interrupt, and the platform the crate sees.
 
 use armv7_kprobes::arch::interrupts;
-use armv7_kprobes::{CpuSet, InterruptState, linked};
-use core::ops::Range;
+use armv7_kprobes::{CpuSet, Cpus, LinkedPlatform};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 const GICD: usize = 0x0800_0000;
@@ -26,11 +25,12 @@ pub fn cpu_id() -> usize {
     (mpidr & 0xff) as usize
 }
 
-/// The platform: which cores run, how to reach them, and the crate's linked ranges.
+/// The cores as the crate sees them: which one this is, which run, how to reach them
+/// (masking and the linked ranges come with `LinkedPlatform`).
 pub struct Board;
-pub static PLATFORM: Board = Board;
+pub static PLATFORM: LinkedPlatform<Board> = LinkedPlatform::with_cpus(Board);
 
-impl armv7_kprobes::Platform for Board {
+impl Cpus for Board {
     fn cpu_id(&self) -> usize {
         cpu_id()
     }
@@ -40,27 +40,6 @@ impl armv7_kprobes::Platform for Board {
     fn send_ipi(&self, targets: CpuSet) {
         // SAFETY: GICD_SGIR: send SGI to the CPUs in the target list.
         unsafe { gic(GICD + 0xf00).write_volatile(targets.bits() << 16 | SGI) };
-    }
-    fn mask_interrupts(&self) -> InterruptState {
-        interrupts::mask()
-    }
-    fn restore_interrupts(&self, previous: InterruptState) {
-        interrupts::restore(previous)
-    }
-    fn interrupts_masked(&self) -> bool {
-        interrupts::irqs_masked()
-    }
-    fn kernel_text(&self) -> Range<usize> {
-        linked::kernel_text()
-    }
-    fn never_probe(&self) -> &[Range<usize>] {
-        linked::never_probe()
-    }
-    fn slot_region(&self) -> Range<usize> {
-        linked::slot_region()
-    }
-    fn text_alias(&self, addr: usize) -> *mut u32 {
-        addr as *mut u32 // MMU off: text is writable where it runs
     }
 }
 
