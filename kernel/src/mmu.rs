@@ -78,6 +78,13 @@ fn descriptor(va: usize) -> u32 {
 
 /// Fills the table. Core 0, once, before any core enables its MMU.
 pub fn build_table() {
+    // The platform writes text at `addr + (TEXT_ALIAS - RAM base)`: the RX region must
+    // start at RAM's base, as link.ld places it.
+    assert_eq!(
+        rx_region().start,
+        BOARD.ram_base,
+        "link.ld: the RX region starts at RAM_BASE"
+    );
     for i in 0..4096 {
         let d = descriptor(i * MIB);
         // SAFETY: runs once on core 0 before any other core runs Rust code or reads

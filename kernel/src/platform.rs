@@ -1,21 +1,26 @@
-//! The test kernel's implementation of the crate's platform seam.
+//! The test kernel as the crate's platform seam sees it: its cores and their IPI
+//! ([`QemuCpus`]); masking and the linked ranges come with the crate's `LinkedPlatform`.
 
-use crate::board::TEXT_ALIAS;
-use crate::{cpu, gic, mmu};
-use armv7_kprobes::arch::interrupts;
-use armv7_kprobes::{CpuSet, InterruptState, Platform, linked};
-use core::ops::Range;
+use crate::board::{BOARD, TEXT_ALIAS};
+use crate::{cpu, gic};
+use armv7_kprobes::{CpuSet, Cpus, LinkedPlatform};
 
 /// The SGI the crate's rendezvous uses.
 pub const SGI_KPROBES: u32 = 1;
 
+/// The cores of QEMU virt / vexpress-a15: MPIDR numbering, the online set `smp` keeps,
+/// the GIC's software-generated interrupt.
+pub struct QemuCpus;
+
 /// QEMU virt / vexpress-a15, as the crate sees them.
-pub struct QemuPlatform;
+pub type QemuPlatform = LinkedPlatform<QemuCpus>;
 
-/// The platform instance.
-pub static PLATFORM: QemuPlatform = QemuPlatform;
+/// The platform instance. Text and slots (the RX region, from RAM base) are written
+/// through their read-write alias at `TEXT_ALIAS` (see `mmu`).
+pub static PLATFORM: QemuPlatform =
+    LinkedPlatform::with_cpus_and_text_alias_offset(QemuCpus, TEXT_ALIAS - BOARD.ram_base);
 
-impl Platform for QemuPlatform {
+impl Cpus for QemuCpus {
     // On the probe hit and return paths: never probeable (a probe here would recurse).
     #[unsafe(link_section = ".text.noprobe.platform")]
     fn cpu_id(&self) -> usize {
@@ -28,35 +33,5 @@ impl Platform for QemuPlatform {
 
     fn send_ipi(&self, targets: CpuSet) {
         gic::send_sgi(SGI_KPROBES, targets.bits());
-    }
-
-    fn mask_interrupts(&self) -> InterruptState {
-        interrupts::mask()
-    }
-
-    fn restore_interrupts(&self, previous: InterruptState) {
-        interrupts::restore(previous)
-    }
-
-    fn interrupts_masked(&self) -> bool {
-        interrupts::irqs_masked()
-    }
-
-    fn kernel_text(&self) -> Range<usize> {
-        linked::kernel_text()
-    }
-
-    fn never_probe(&self) -> &[Range<usize>] {
-        linked::never_probe()
-    }
-
-    fn slot_region(&self) -> Range<usize> {
-        linked::slot_region()
-    }
-
-    fn text_alias(&self, addr: usize) -> *mut u32 {
-        let rx = mmu::rx_region();
-        debug_assert!(rx.contains(&addr));
-        (TEXT_ALIAS + (addr - rx.start)) as *mut u32
     }
 }

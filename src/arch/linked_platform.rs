@@ -98,6 +98,11 @@ impl<C: Cpus> Platform for LinkedPlatform<C> {
     }
 
     fn text_alias(&self, addr: usize) -> *mut u32 {
+        // The crate asks only for words of the text or the slot region (the contract of
+        // `Platform::text_alias`); a debug build checks it.
+        debug_assert!(
+            linked::kernel_text().contains(&addr) || linked::slot_region().contains(&addr)
+        );
         addr.wrapping_add(self.text_alias_offset) as *mut u32
     }
 }
