@@ -241,7 +241,11 @@ pub enum CacheOp {
 pub struct FakeCacheOps {
     broadcast: bool,
     logs: [Mutex<Vec<CacheOp>>; MAX_CPUS],
+    after_store: Mutex<Option<StoreHook>>,
 }
+
+/// What [`FakeCacheOps::after_each_store`] runs.
+type StoreHook = Box<dyn Fn(usize, u32) + Send + Sync>;
 
 impl FakeCacheOps {
     /// A recorder whose ID_MMFR3 says maintenance is (or is not) broadcast.
@@ -249,7 +253,15 @@ impl FakeCacheOps {
         FakeCacheOps {
             broadcast,
             logs: [const { Mutex::new(Vec::new()) }; MAX_CPUS],
+            after_store: Mutex::new(None),
         }
+    }
+
+    /// Runs `hook(addr, word)` right after each text store, on the storing CPU (inside
+    /// the rendezvous that patches): what another CPU would see the moment the
+    /// rendezvous lets it go. The hook must not store text itself.
+    pub fn after_each_store(&self, hook: impl Fn(usize, u32) + Send + Sync + 'static) {
+        *self.after_store.lock().unwrap() = Some(Box::new(hook));
     }
 
     /// What `cpu` has done so far, oldest first.
@@ -278,6 +290,9 @@ impl CacheOps for FakeCacheOps {
         // atomically meanwhile (the fake's text is atomic words).
         unsafe { AtomicU32::from_ptr(alias).store(word, Ordering::SeqCst) };
         self.record(CacheOp::Store { addr, word });
+        if let Some(hook) = &*self.after_store.lock().unwrap() {
+            hook(addr, word);
+        }
     }
 
     fn clean_dcache_line_to_pou(&self, addr: usize) {

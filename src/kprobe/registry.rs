@@ -434,13 +434,21 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             let p = p.load(Ordering::Relaxed);
             p != ptr && live(p).is_some_and(Kprobe::enabled)
         });
-        if site.armed.load(Ordering::Relaxed) && !others_enabled {
-            // The last enabled probe goes: the original back first (a rendezvous, so
-            // also the quiescent point), then the bookkeeping.
-            self.disarm(&mut g, addr, site)?;
-            self.unlink(site, ptr);
+        // Out of the list first, then the rendezvous (which also restores the original
+        // when the last enabled probe goes). Not the other way round: a CPU the
+        // rendezvous held in a trampoline's entry window (before its `cpsid`) calls the
+        // callback after the rendezvous, and must find no handler of this probe to run.
+        let at = self.unlink(site, ptr);
+        let quiesced = if site.armed.load(Ordering::Relaxed) && !others_enabled {
+            self.disarm(&mut g, addr, site)
         } else {
-            self.synchronize_after(site, ptr)?;
+            self.synchronize()
+        };
+        if let Err(e) = quiesced {
+            if let Some(i) = at {
+                self.edit_list(site, |list| list[i].store(ptr, Ordering::Relaxed));
+            }
+            return Err(e);
         }
         probe.state.store(UNREGISTERED, Ordering::Release);
         if site.count() == 0 {
@@ -461,23 +469,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
         });
         at
-    }
-
-    /// Takes `ptr` out of the site's list, then waits for a quiescent point. On failure
-    /// the list is as it was.
-    pub(super) fn synchronize_after(
-        &self,
-        site: &Site,
-        ptr: *mut Kprobe,
-    ) -> Result<(), KprobeError> {
-        let at = self.unlink(site, ptr);
-        if let Err(e) = self.synchronize() {
-            if let Some(i) = at {
-                self.edit_list(site, |list| list[i].store(ptr, Ordering::Relaxed));
-            }
-            return Err(e);
-        }
-        Ok(())
     }
 
     /// Stops `probe` firing without unregistering it (its counters are kept). When no

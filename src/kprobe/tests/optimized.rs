@@ -715,3 +715,63 @@ fn a_cpu_whose_kernel_does_not_say_where_it_was_keeps_every_dirty_slot_dirty() {
         e.k.unregister(p).unwrap();
     });
 }
+
+static HELD_HANDLERS: AtomicU32 = AtomicU32::new(0);
+
+fn count_held(_: &Kprobe, _: &mut TrapFrame) {
+    HELD_HANDLERS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn a_cpu_the_unregister_rendezvous_held_in_a_trampoline_runs_no_handler_of_the_probe() {
+    // The race the optimize churn found under parallel vCPUs: CPU 1 branched into the
+    // trampoline and took the rendezvous IPI before its `cpsid`; the moment the
+    // rendezvous lets it go it calls the callback. Unregister must have taken the probe
+    // out of the list by then, or its handlers run after (or while) unregister returns
+    // and `hits` misses them. The fake runs "CPU 1" right after the original's store.
+    let e: &'static Env = Box::leak(Box::new(opt_env(SLOTS, 4)));
+    let (a, b) = (TEXT + 8, TEXT + 12);
+    e.p.set_word(a, ADD_R0_R0_1);
+    e.p.set_word(b, ADD_R0_R0_1);
+    // Pre only (a direct slot's fast path) and pre + post (the stepped path).
+    let (pre_only, pre_post) = (
+        probe(Some(count_held), None, 0),
+        probe(Some(count_held), Some(count_held), 1),
+    );
+    e.k.register(pre_only, a).unwrap();
+    e.k.register(pre_post, b).unwrap();
+    e.k.optimize_pending().unwrap();
+    let resumed = std::sync::Arc::new(AtomicU32::new(0));
+    let seen = resumed.clone();
+    e.r.cache_ops().after_each_store(move |addr, word| {
+        if word != ADD_R0_R0_1 {
+            return;
+        }
+        // The site is still in the table: it goes only after the rendezvous.
+        let (_, site) = e.k.find(addr).expect("site");
+        let mut f = TrapFrame {
+            pc: addr as u32,
+            cpsr: 0x1d3,
+            ..Default::default()
+        };
+        e.k.optimized_hit(site, &mut f, &mut Mem::default());
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    HELD_HANDLERS.store(0, Ordering::Relaxed);
+    e.k.unregister(pre_only).unwrap();
+    e.k.unregister(pre_post).unwrap();
+    assert_eq!(
+        resumed.load(Ordering::Relaxed),
+        2,
+        "both originals went back"
+    );
+    assert_eq!(
+        (
+            HELD_HANDLERS.load(Ordering::Relaxed),
+            pre_only.hits(),
+            pre_post.hits()
+        ),
+        (0, 0, 0),
+        "a handler ran for a hit that began after unregister's rendezvous"
+    );
+}
