@@ -35,24 +35,31 @@ impl TrapFrame {
     /// Size of the frame in bytes.
     pub const SIZE: usize = 17 * 4;
 
-    /// Register `n` (0–15) as an instruction names it; `r15` reads the frame's `pc`.
+    /// Register `n` (0–15; only its low four bits count) as an instruction names it;
+    /// `r15` reads the frame's `pc`.
     pub const fn reg(&self, n: usize) -> u32 {
-        match n {
-            0..=12 => self.r[n],
-            13 => self.sp,
-            14 => self.lr,
-            _ => self.pc,
-        }
+        self.words()[n & 15]
     }
 
-    /// Sets register `n` (0–15) as an instruction names it; `r15` sets the frame's `pc`.
+    /// Sets register `n` (0–15; only its low four bits count) as an instruction names
+    /// it; `r15` sets the frame's `pc`.
     pub const fn set_reg(&mut self, n: usize, value: u32) {
-        match n {
-            0..=12 => self.r[n] = value,
-            13 => self.sp = value,
-            14 => self.lr = value,
-            _ => self.pc = value,
-        }
+        self.words_mut()[n & 15] = value;
+    }
+
+    /// The frame as the 17 words it is: r0–r12, sp, lr, pc, cpsr (register `n` is word
+    /// `n`, which is how [`TrapFrame::reg`] indexes it without a branch).
+    const fn words(&self) -> &[u32; 17] {
+        // SAFETY: `TrapFrame` is `repr(C)` and consists of 17 `u32`s, no padding (the
+        // size and offsets are asserted below): it has the layout of `[u32; 17]`, and
+        // the borrow of `self` covers the whole array.
+        unsafe { &*(self as *const TrapFrame).cast::<[u32; 17]>() }
+    }
+
+    /// [`TrapFrame::words`], mutable.
+    const fn words_mut(&mut self) -> &mut [u32; 17] {
+        // SAFETY: as `words`; the exclusive borrow of `self` makes the array's exclusive.
+        unsafe { &mut *(self as *mut TrapFrame).cast::<[u32; 17]>() }
     }
 }
 

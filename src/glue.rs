@@ -23,7 +23,9 @@
 //! with an exception return, whatever the handler changed (pc, cpsr and so the mode, any
 //! register, the interrupted mode's sp and lr).
 //!
-//! The Rust function runs in **SYS mode**, not in the exception's mode: a probe handler
+//! The Rust function runs in **SYS mode** with IRQs and FIQs masked (the exception masked
+//! IRQs; the entry masks FIQs too, as probe handlers require, so the hit path finds both
+//! masked already), not in the exception's mode: a probe handler
 //! may itself hit a probe, and a nested undefined-instruction exception taken in UND mode
 //! would overwrite `lr_und`, which compiled code running in UND mode uses as its link
 //! register — the outer handler would then return to the wrong place. The entry never
@@ -339,7 +341,8 @@ macro_rules! __glue_or_default {
 macro_rules! synchronous_entry {
     ($name:literal, $mode:literal, $adjust_arm:literal, $adjust_thumb:literal, $rust:literal) => {
         // SAFETY (the whole entry): reached only from the vector table on its exception,
-        // in that exception's mode with IRQs masked. `srsdb` stores the exception's
+        // in that exception's mode with IRQs masked; it masks FIQs too (`cpsid f` with the
+        // switch to SYS mode), restored by the exit from the frame's cpsr. `srsdb` stores the exception's
         // return state (lr, spsr) just below the SYS sp of the moment, where nothing
         // lives (an interrupted USR/SYS context's own stack stays intact above; for such
         // a context a stepped store below its sp may later overwrite the two words, which
@@ -366,7 +369,7 @@ macro_rules! synchronous_entry {
             ".p2align 2",
             concat!($name, ":"),
             "    srsdb   sp!, #0x1f",               // SYS stack: [lr, spsr]
-            "    cps     #0x1f",                    // SYS mode, I (and A, F) as they were
+            "    cpsid   f, #0x1f",                 // SYS mode, FIQs masked as well as IRQs
             "    sub     sp, sp, #{below_srs}",     // to frame.sp's word
             "    stmdb   sp!, {{r0-r12}}",          // frame.r0..r12; sp = frame
             "    add     r8, sp, #{above_frame}",   // SYS sp at the exception

@@ -33,6 +33,10 @@ pub fn mask() -> InterruptState {
     unsafe(link_section = ".text.noprobe.armv7_kprobes_irqmask")
 )]
 pub fn restore(previous: InterruptState) {
+    // Both were masked before (an exception handler's case): nothing to do, one compare.
+    if previous.0 == I | F {
+        return;
+    }
     // SAFETY: clears I and/or F only where `mask` found them clear; nothing else in CPSR
     // changes. Not `nomem`: it orders memory accesses around the masked section.
     unsafe {

@@ -18,26 +18,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Trap::NotOurs;
         }
         let pc = frame.pc as usize;
-        let Some((_, site)) = self.find(pc) else {
-            let text = self.platform.kernel_text();
-            if !pc.is_multiple_of(4) || pc < text.start || pc >= text.end {
-                return Trap::NotOurs;
-            }
-            // Another CPU may have just restored the original here: run it. Anything
-            // still undefined (our breakpoint without a site, the kernel's own UDF) is
-            // not ours.
-            let word = Insn(self.read_text(pc));
-            let undefined = decode::decode(word) == Decoded::Rejected(RejectReason::Undefined);
-            return if BreakpointWord::is_breakpoint(word) || undefined {
-                Trap::NotOurs
-            } else {
-                Trap::Retry
-            };
+        let Some(site) = self.find_trapped(pc) else {
+            return self.no_site(pc);
         };
         let original = Insn(site.original.load(Ordering::Relaxed));
-        // SAFETY: the site (its kind and plan) was published by the Acquire load in
-        // `find` (see Sync impl).
-        let (Some(kind), plan) = (unsafe { (*site.kind.get(), *site.plan.get()) }) else {
+        // SAFETY: the site (its kind and plan) was written before the rendezvous that put
+        // the breakpoint this CPU trapped on into text (see `find_trapped`), and is not
+        // rewritten while the breakpoint is there.
+        let (Some(kind), plan) = (unsafe { (*site.kind.get(), &*site.plan.get()) }) else {
             return Trap::NotOurs;
         };
         // AL and the unconditional space (condition 0b111x) always pass: no flag test.
@@ -48,15 +36,38 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // The exception masked IRQs only: handlers run with FIQs masked too, as on the
         // optimized path (whose trampoline masks both).
         let interrupts = self.platform.mask_interrupts();
-        // Acquire: pairs with `refresh_fast`'s Release.
-        let fired = match live(site.fast.load(Ordering::Acquire)) {
-            Some(p) => self.fire_one(p, kind, plan, original, frame, mem, false),
-            None => self.fire(site, kind, plan, frame, mem, false),
+        let mut failure = None;
+        // Relaxed: what the hit reads through the pointer is the probe's handlers (fixed
+        // at construction) and its atomic counters; a stale pointer is a hit that began
+        // before the change, which the change's rendezvous waits for.
+        let fired = match live(site.fast.load(Ordering::Relaxed)) {
+            Some(p) => self.fire_one(p, kind, plan, original, frame, mem, false, &mut failure),
+            None => self.fire(site, kind, plan, frame, mem, false, &mut failure),
         };
         self.platform.restore_interrupts(interrupts);
-        match fired {
-            Fired::Done | Fired::RunInPlace => Trap::Handled,
-            Fired::StepFailed(e) => Trap::StepFailed(e),
+        match failure {
+            Some(e) if fired == Fired::StepFailed => Trap::StepFailed(e),
+            _ => Trap::Handled,
+        }
+    }
+
+    /// A trap at `pc` where no site is: whether it is ours to retry.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn no_site(&self, pc: usize) -> Trap {
+        let text = self.platform.kernel_text();
+        if !pc.is_multiple_of(4) || pc < text.start || pc >= text.end {
+            return Trap::NotOurs;
+        }
+        // Another CPU may have just restored the original here: run it. Anything still
+        // undefined (our breakpoint without a site, the kernel's own UDF) is not ours.
+        let word = Insn(self.read_text(pc));
+        let undefined = decode::decode(word) == Decoded::Rejected(RejectReason::Undefined);
+        if BreakpointWord::is_breakpoint(word) || undefined {
+            Trap::NotOurs
+        } else {
+            Trap::Retry
         }
     }
 
@@ -69,20 +80,21 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         &self,
         p: &Kprobe,
         kind: SimKind,
-        plan: Plan,
+        plan: &Plan,
         original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
+        failure: &mut Option<StepError>,
     ) -> Fired {
         let pc = frame.pc;
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
         // As `fire`: a direct site's step that fails is left to the trampoline.
-        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, plan, original, frame, mem, missed)
+        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
+            .step(cpu, kind, plan, original, frame, mem, missed, failure)
         {
-            Fired::StepFailed(_) if direct => Fired::RunInPlace,
+            Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
         };
         if running.load(Ordering::Relaxed) {
@@ -128,11 +140,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         &self,
         cpu: usize,
         kind: SimKind,
-        plan: Plan,
+        plan: &Plan,
         original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
+        failure: &mut Option<StepError>,
     ) -> Fired {
         let pc = frame.pc;
         let stepped = if plan.may_access_memory() {
@@ -145,7 +158,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         match stepped {
             Ok(()) => Fired::Done,
-            Err(e) => Fired::StepFailed(e),
+            Err(e) => {
+                *failure = Some(e);
+                Fired::StepFailed
+            }
         }
     }
 
@@ -156,14 +172,16 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// `fast` probe is set takes [`Kprobes::fire_one`] or [`Kprobes::direct_hit`]).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn fire(
         &self,
         site: &Site,
         kind: SimKind,
-        plan: Plan,
+        plan: &Plan,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
+        failure: &mut Option<StepError>,
     ) -> Fired {
         let original = Insn(site.original.load(Ordering::Relaxed));
         let pc = frame.pc;
@@ -175,10 +193,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // handler of this CPU runs strictly inside it: a plain load and store suffice.
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
-        let step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, plan, original, frame, mem, missed)
+        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
+            .step(cpu, kind, plan, original, frame, mem, missed, failure)
         {
-            Fired::StepFailed(_) if direct => Fired::RunInPlace,
+            Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
         };
         if running.load(Ordering::Relaxed) {
@@ -328,17 +346,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ) -> u32 {
         // SAFETY: an optimized site's kind and plan were written before its trampoline was
         // published by a rendezvous, and are not rewritten while any branch to it exists.
-        let (kind, plan) = unsafe { (*site.kind.get(), *site.plan.get()) };
+        let (kind, plan) = unsafe { (*site.kind.get(), &*site.plan.get()) };
         let original = Insn(site.original.load(Ordering::Relaxed));
-        let fired = match (kind, live(site.fast.load(Ordering::Acquire))) {
-            (Some(kind), Some(p)) => self.fire_one(p, kind, plan, original, frame, mem, direct),
-            (Some(kind), _) => self.fire(site, kind, plan, frame, mem, direct),
-            (None, _) => Fired::StepFailed(StepError::Rejected(RejectReason::Undefined)),
+        // Relaxed: as in `handle_undefined`.
+        let mut failure = None;
+        let fired = match (kind, live(site.fast.load(Ordering::Relaxed))) {
+            (Some(kind), Some(p)) => {
+                self.fire_one(p, kind, plan, original, frame, mem, direct, &mut failure)
+            }
+            (Some(kind), _) => self.fire(site, kind, plan, frame, mem, direct, &mut failure),
+            (None, _) => {
+                failure = Some(StepError::Rejected(RejectReason::Undefined));
+                Fired::StepFailed
+            }
         };
         match fired {
             Fired::Done => resume_from_frame(frame),
             Fired::RunInPlace => 0,
-            Fired::StepFailed(e) => cannot_step(frame.pc, e),
+            Fired::StepFailed => cannot_step(frame.pc, failure),
         }
     }
 }
@@ -348,8 +373,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 #[cold]
 #[inline(never)]
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-fn cannot_step(pc: u32, e: StepError) -> ! {
-    panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}")
+fn cannot_step(pc: u32, e: Option<StepError>) -> ! {
+    match e {
+        Some(e) => panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}"),
+        None => panic!("optimized probe at {pc:#x}: the original cannot be stepped"),
+    }
 }
 
 /// The trampoline resumes from the frame (the callback returns non-zero): a step or a
@@ -384,8 +412,8 @@ enum Fired {
     Done,
     /// The trampoline runs the original itself (optimized direct path only).
     RunInPlace,
-    /// The step failed; handlers ran.
-    StepFailed(StepError),
+    /// The step failed (the error is in the caller's `failure`); handlers ran.
+    StepFailed,
 }
 
 /// The callback every trampoline copy calls (its address is a hole in the template).

@@ -128,17 +128,37 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// The table slot holding `addr`, if any.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub(super) fn find(&self, addr: usize) -> Option<(usize, &Site)> {
+        self.look_up(addr, Ordering::Acquire)
+    }
+
+    /// The site of the breakpoint this CPU trapped on at `addr`, if any: [`Kprobes::find`]
+    /// for the trap path. Relaxed loads suffice: every word the crate puts into text is
+    /// written inside a rendezvous that every online CPU joins, after the site and its
+    /// table entry were stored, so a CPU that executed the breakpoint has synchronized
+    /// with those stores; and the trap masked its interrupts, so no rendezvous that
+    /// takes the site away can complete before the hit ends.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    pub(super) fn find_trapped(&self, addr: usize) -> Option<&Site> {
+        self.look_up(addr, Ordering::Relaxed).map(|(_, site)| site)
+    }
+
+    /// The open-addressing probe sequence from `addr`'s hash, loading table entries with
+    /// `order`.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    fn look_up(&self, addr: usize, order: Ordering) -> Option<(usize, &Site)> {
         let mut i = hash(addr, N);
         for _ in 0..N {
-            match self.table[i].load(Ordering::Acquire) {
-                EMPTY => return None,
-                TOMBSTONE => {}
-                v => {
-                    let site = &self.sites[v as usize - 1];
-                    if site.addr.load(Ordering::Relaxed) == addr {
-                        return Some((i, site));
-                    }
+            let v = self.table[i].load(order);
+            // A site is `v - 1`; EMPTY (0) and TOMBSTONE (u32::MAX) wrap out of range, so
+            // one compare tells a site from both.
+            if let Some(site) = self.sites.get(v.wrapping_sub(1) as usize) {
+                if site.addr.load(Ordering::Relaxed) == addr {
+                    return Some((i, site));
                 }
+            } else if v == EMPTY {
+                return None;
             }
             i = (i + 1) % N;
         }
