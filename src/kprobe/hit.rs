@@ -22,12 +22,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return self.no_site(pc);
         };
         let original = Insn(site.original.load(Ordering::Relaxed));
-        // SAFETY: the site (its kind and plan) was written before the rendezvous that put
-        // the breakpoint this CPU trapped on into text (see `find_trapped`), and is not
+        // SAFETY: the site (its plan) was written before the rendezvous that put the
+        // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
         // rewritten while the breakpoint is there.
-        let (Some(kind), plan) = (unsafe { (*site.kind.get(), &*site.plan.get()) }) else {
-            return Trap::NotOurs;
-        };
+        let plan = unsafe { &*site.plan.get() };
         // AL and the unconditional space (condition 0b111x) always pass: no flag test.
         if original.word() < 0xe000_0000 && !original.cond().passes(frame.cpsr) {
             frame.pc = frame.pc.wrapping_add(4);
@@ -41,8 +39,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // at construction) and its atomic counters; a stale pointer is a hit that began
         // before the change, which the change's rendezvous waits for.
         let fired = match live(site.fast.load(Ordering::Relaxed)) {
-            Some(p) => self.fire_one(p, kind, plan, original, frame, mem, false, &mut failure),
-            None => self.fire(site, kind, plan, frame, mem, false, &mut failure),
+            Some(p) => self.fire_one(p, plan, frame, mem, false, &mut failure),
+            None => self.fire(site, plan, frame, mem, false, &mut failure),
         };
         self.platform.restore_interrupts(interrupts);
         match failure {
@@ -79,9 +77,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn fire_one(
         &self,
         p: &Kprobe,
-        kind: SimKind,
         plan: &Plan,
-        original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
@@ -92,7 +88,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let running = &self.running[cpu];
         // As `fire`: a direct site's step that fails is left to the trampoline.
         let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, plan, original, frame, mem, missed, failure)
+            .step(cpu, plan, frame, mem, missed, failure)
         {
             Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
@@ -139,9 +135,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn step(
         &self,
         cpu: usize,
-        kind: SimKind,
         plan: &Plan,
-        original: Insn,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
@@ -150,11 +144,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let pc = frame.pc;
         let stepped = if plan.may_access_memory() {
             let outer = self.stepping.begin(cpu, frame, missed);
-            let stepped = plan.run(kind, original, pc, frame, mem);
+            let stepped = plan.run(pc, frame, mem);
             self.stepping.end(cpu, outer);
             stepped
         } else {
-            plan.run(kind, original, pc, frame, mem)
+            plan.run(pc, frame, mem)
         };
         match stepped {
             Ok(()) => Fired::Done,
@@ -176,14 +170,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn fire(
         &self,
         site: &Site,
-        kind: SimKind,
         plan: &Plan,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
         failure: &mut Option<StepError>,
     ) -> Fired {
-        let original = Insn(site.original.load(Ordering::Relaxed));
         let pc = frame.pc;
         // The probes enabled when the hit starts: the ones whose pre handler runs are the
         // ones whose post handler runs, even if one is disabled meanwhile.
@@ -194,7 +186,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
         let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, kind, plan, original, frame, mem, missed, failure)
+            .step(cpu, plan, frame, mem, missed, failure)
         {
             Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
@@ -344,21 +336,14 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
     ) -> u32 {
-        // SAFETY: an optimized site's kind and plan were written before its trampoline was
-        // published by a rendezvous, and are not rewritten while any branch to it exists.
-        let (kind, plan) = unsafe { (*site.kind.get(), &*site.plan.get()) };
-        let original = Insn(site.original.load(Ordering::Relaxed));
-        // Relaxed: as in `handle_undefined`.
+        // SAFETY: an optimized site's plan was written before its trampoline was
+        // published by a rendezvous, and is not rewritten while any branch to it exists.
+        let plan = unsafe { &*site.plan.get() };
         let mut failure = None;
-        let fired = match (kind, live(site.fast.load(Ordering::Relaxed))) {
-            (Some(kind), Some(p)) => {
-                self.fire_one(p, kind, plan, original, frame, mem, direct, &mut failure)
-            }
-            (Some(kind), _) => self.fire(site, kind, plan, frame, mem, direct, &mut failure),
-            (None, _) => {
-                failure = Some(StepError::Rejected(RejectReason::Undefined));
-                Fired::StepFailed
-            }
+        // Relaxed: as in `handle_undefined`.
+        let fired = match live(site.fast.load(Ordering::Relaxed)) {
+            Some(p) => self.fire_one(p, plan, frame, mem, direct, &mut failure),
+            None => self.fire(site, plan, frame, mem, direct, &mut failure),
         };
         match fired {
             Fired::Done => resume_from_frame(frame),

@@ -14,7 +14,7 @@ impl Site {
             fast: AtomicPtr::new(core::ptr::null_mut()),
             fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
             kind: UnsafeCell::new(None),
-            plan: UnsafeCell::new(Plan::SIMULATE),
+            plan: UnsafeCell::new(Plan::UNSET),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
             batch_next: AtomicU32::new(0),

@@ -12,7 +12,7 @@
 
 use super::pseudocode::{Shift, alu, decode_imm_shift, shift_c};
 use super::{Memory, StepError, psr, simulate};
-use crate::decode::SimKind;
+use crate::decode::{RejectReason, SimKind};
 use crate::frame::TrapFrame;
 use crate::insn::{Cond, Insn};
 
@@ -30,8 +30,10 @@ pub struct Plan(Kind);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 enum Kind {
+    /// No instruction yet (a free site): stepping it is refused.
+    Unset,
     /// No plan: [`simulate`] from the decode.
-    Simulate,
+    Simulate { kind: SimKind, insn: Insn },
     /// `rd = rn + imm` without flags: ADD or SUB (imm negated) with an immediate, and
     /// MOV of a register without shift (imm 0): most of what prologues and bodies do.
     AddImmediate { rd: u8, rn: u8, imm: u32 },
@@ -58,13 +60,14 @@ enum Operand {
 }
 
 impl Plan {
-    /// The plan of an instruction that needs [`simulate`].
-    pub const SIMULATE: Plan = Plan(Kind::Simulate);
+    /// The plan of no instruction (a free probe site's): [`Plan::run`] refuses it.
+    pub const UNSET: Plan = Plan(Kind::Unset);
 
     /// The plan for `insn`, decoded as `kind`.
     pub fn new(kind: SimKind, insn: Insn) -> Plan {
+        let simulate = Plan(Kind::Simulate { kind, insn });
         if insn.cond() != Cond::Al {
-            return Plan::SIMULATE;
+            return simulate;
         }
         let opcode = insn.opcode();
         // MOV and MVN ignore Rn; TST, TEQ, CMP and CMN write no Rd.
@@ -72,7 +75,7 @@ impl Plan {
         let writes_rd = !(0x8..=0xb).contains(&opcode);
         let (rd, rn) = (insn.rd(), insn.rn());
         if (writes_rd && rd == 15) || (reads_rn && rn == 15) {
-            return Plan::SIMULATE;
+            return simulate;
         }
         let operand = match kind {
             SimKind::DataProcessingImmediate => {
@@ -92,7 +95,7 @@ impl Plan {
                     n: n as u8,
                 }
             }
-            _ => return Plan::SIMULATE,
+            _ => return simulate,
         };
         let s = insn.s();
         Plan(match (opcode, s, operand) {
@@ -140,26 +143,30 @@ impl Plan {
     /// `fixup_fault`); a planned instruction never does.
     #[inline(always)]
     pub fn may_access_memory(&self) -> bool {
-        matches!(self.0, Kind::Simulate)
+        matches!(self.0, Kind::Simulate { .. } | Kind::Unset)
     }
 
-    /// Steps `insn` (decoded as `kind`, planned as `self`) at `addr` over `frame` and
-    /// `mem`: the same result, frame and errors as [`simulate`].
+    /// Whether the operands were planned (a step that needs no [`simulate`]).
+    pub fn is_planned(&self) -> bool {
+        !self.may_access_memory()
+    }
+
+    /// Steps the planned instruction at `addr` over `frame` and `mem`: the same result,
+    /// frame and errors as [`simulate`] of the instruction and its decode.
     ///
     /// # Errors
     ///
-    /// Those of [`simulate`].
+    /// Those of [`simulate`]; [`StepError::Rejected`] for [`Plan::UNSET`].
     #[inline(always)]
     pub fn run(
         &self,
-        kind: SimKind,
-        insn: Insn,
         addr: u32,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
         let (opcode, s, rd, rn, operand) = match self.0 {
-            Kind::Simulate => return simulate(kind, insn, addr, frame, mem),
+            Kind::Simulate { kind, insn } => return simulate(kind, insn, addr, frame, mem),
+            Kind::Unset => return Err(StepError::Rejected(RejectReason::Undefined)),
             // Thumb state: as `simulate`, which refuses to step an A32 word there.
             _ if frame.cpsr & psr::T != 0 => return Err(StepError::ThumbState),
             Kind::AddImmediate { rd, rn, imm } => {
@@ -252,7 +259,7 @@ mod tests {
                 continue;
             };
             let plan = Plan::new(kind, insn);
-            if plan == Plan::SIMULATE {
+            if !plan.is_planned() {
                 continue;
             }
             planned += 1;
@@ -279,7 +286,7 @@ mod tests {
                     &mut simulated,
                     &mut FakeMemory::default(),
                 );
-                let got = plan.run(kind, insn, 0x8000, &mut frame, &mut FakeMemory::default());
+                let got = plan.run(0x8000, &mut frame, &mut FakeMemory::default());
                 assert_eq!(got, want, "{word:#010x}");
                 assert_eq!(frame, simulated, "{word:#010x}");
                 compared += 1;
@@ -311,7 +318,7 @@ mod tests {
                 panic!("{word:#010x} is not supported");
             };
             assert_eq!(
-                Plan::new(kind, Insn(word)) != Plan::SIMULATE,
+                Plan::new(kind, Insn(word)).is_planned(),
                 planned,
                 "{word:#010x}"
             );
