@@ -264,6 +264,18 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: simulate_add,
     },
+    // The general registry path, which every site with more than one probe (or a
+    // disabled one beside an enabled one) takes: the fast paths above must not cost more.
+    Row {
+        name: "general path: breakpoint, two empty pre handlers at one address",
+        kind: Kind::Call,
+        measure: breakpoint_two_probes,
+    },
+    Row {
+        name: "general path: optimized direct, two empty pre handlers at one address",
+        kind: Kind::Call,
+        measure: optimized_two_probes,
+    },
 ];
 
 /// The rows that need every CPU, measured without icount in QEMU wall-clock nanoseconds.
@@ -555,6 +567,38 @@ fn optimized_direct() -> Result<Measurement, String> {
 }
 
 static HIT_POST: Kprobe = Kprobe::new(Some(empty_pre), Some(empty_pre), 0);
+
+/// A second probe at `bench_fn`: the site's list has two entries, so hits take the
+/// general path.
+static SECOND: Kprobe = Kprobe::new(Some(empty_pre), None, 1);
+
+/// [`probed_calls`] of [`HIT`] with [`SECOND`] registered first at the same address;
+/// both count every call.
+fn two_probes(
+    prepare: impl FnOnce(&'static Kprobe) -> Result<(), String>,
+) -> Result<Measurement, String> {
+    KPROBES.register(&SECOND, addr(bench_fn)).map_err(err)?;
+    let m = probed_calls(&HIT, prepare);
+    let hits = SECOND.hits();
+    KPROBES.unregister(&SECOND).map_err(err)?;
+    let m = m?;
+    let want = 3 * u64::from(HIT_CALLS) + 1;
+    if hits != want {
+        return Err(format!(
+            "the first probe counted {hits} hits, expected {want}"
+        ));
+    }
+    Ok(m)
+}
+
+fn breakpoint_two_probes() -> Result<Measurement, String> {
+    two_probes(breakpoint)
+}
+
+fn optimized_two_probes() -> Result<Measurement, String> {
+    // The site was a candidate since SECOND's registration: one batch optimizes it.
+    two_probes(|p| optimize_as(p, Variant::Direct))
+}
 
 fn optimized_step() -> Result<Measurement, String> {
     // A post handler makes the trampoline hand the instruction to the step.

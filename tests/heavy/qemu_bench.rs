@@ -113,6 +113,33 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         direct.per_op < stepped.per_op,
         "running the instruction in the trampoline is cheaper than stepping it: {stepped:?}"
     );
+    // The fast paths (one enabled probe at the site) cost no more than the general
+    // path they stand in for, and a hit does not grow with the number of probes.
+    let general_breakpoint = row(
+        &rows,
+        "general path: breakpoint, two empty pre handlers at one address",
+    );
+    let general_direct = row(
+        &rows,
+        "general path: optimized direct, two empty pre handlers at one address",
+    );
+    assert!(
+        breakpoint.per_op <= general_breakpoint.per_op && direct.per_op <= general_direct.per_op,
+        "a fast path costs more than the general one: {breakpoint:?} {general_breakpoint:?} \
+         {direct:?} {general_direct:?}"
+    );
+    for others in ["1 other probe", "100 other probes", "10,000 other probes"] {
+        let r = row(&rows, &format!("breakpoint hit, {others} registered"));
+        assert_eq!(
+            r.per_op, breakpoint.per_op,
+            "a hit costs the same however many probes are registered: {r:?}"
+        );
+    }
+    assert_eq!(
+        row(&rows, "register + arm one probe, 10,000 others registered").per_op,
+        row(&rows, "register + arm one probe").per_op,
+        "registering does not grow with the number of probes"
+    );
     for batch in ["1 probe", "100 probes", "1,000 probes"] {
         let r = row(&rows, &format!("optimize {batch} (one batch)"));
         assert_eq!(r.rendezvous, 1.0, "one batch, one rendezvous: {r:?}");
@@ -150,12 +177,14 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
 }
 
 #[test]
-fn bench_instruction_rows_are_identical_from_boot_to_boot() {
+fn bench_instruction_rows_are_identical_from_boot_to_boot_and_board_to_board() {
     let elf = kernel("virt");
     let first = boot(&elf, &["--mode", "bench-insn"]);
     let second = boot(&elf, &["--mode", "bench-insn"]);
-    assert_eq!(first.status, 0, "{}", first.tail());
-    assert_eq!(second.status, 0, "{}", second.tail());
+    let vexpress = boot(&kernel("vexpress-a15"), &["--mode", "bench-insn"]);
+    for b in [&first, &second, &vexpress] {
+        assert_eq!(b.status, 0, "{}", b.tail());
+    }
     let lines = |b: &Boot| -> Vec<String> {
         b.stdout
             .lines()
@@ -169,4 +198,22 @@ fn bench_instruction_rows_are_identical_from_boot_to_boot() {
         lines(&second),
         "icount figures must not vary"
     );
+    // The hit paths are the crate's code on the same CPU model: every per-call row is
+    // the same on vexpress-a15 (operations may differ: they include the board's IPIs).
+    let (virt_rows, vexpress_rows) = (table(&first), table(&vexpress));
+    assert_eq!(
+        virt_rows.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        vexpress_rows.iter().map(|r| &r.name).collect::<Vec<_>>(),
+        "both boards print every row"
+    );
+    for (v, x) in virt_rows.iter().zip(&vexpress_rows) {
+        if v.over.is_some() {
+            assert_eq!(
+                (v.per_op, v.over),
+                (x.per_op, x.over),
+                "{}: virt and vexpress-a15 differ",
+                v.name
+            );
+        }
+    }
 }
