@@ -106,7 +106,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if let Some(pre) = p.pre {
             pre(p, frame);
         }
+        // A step leaves bit 0 of pc clear (it interworks through its own result): only a
+        // handler's pc asks `select_state_from_pc` for a state.
         let result = if frame.pc != pc {
+            select_state_from_pc(frame);
             Fired::Done
         } else if direct && p.post.is_none() {
             Fired::RunInPlace
@@ -116,13 +119,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 && let Some(post) = p.post
             {
                 post(p, frame);
+                select_state_from_pc(frame);
             }
             r
         };
         running.store(false, Ordering::Relaxed);
-        if result == Fired::Done {
-            select_state_from_pc(frame);
-        }
         result
     }
 
