@@ -6,18 +6,22 @@
 //! names the instance) when its instance has one, else with [`trampoline_address`]. The
 //! function returns there with its result in r0/r1 and `sp` as at entry (S). Both
 //! trampolines are the same code calling a different Rust half:
-//! 1. saves r0/r1 just below S, aligns `sp` down to 8 bytes (the AAPCS wants that at a
-//!    call; a caller's `sp` need not be) and builds a [`TrapFrame`] below: r0–r12, `sp` = S,
-//!    `lr` as the function left it, `cpsr`; then masks IRQs and FIQs;
+//! 1. keeps S in r12, aligns `sp` down to 8 bytes (the AAPCS wants that at a call; a
+//!    caller's `sp` need not be) and builds a [`TrapFrame`] below it with two stores:
+//!    `sp` = S and `lr` (the function's, or the stub's `bl` return) first, then r0–r12
+//!    (r12 holding S); then masks IRQs and FIQs and stores `cpsr`;
 //! 2. calls the crate's return path with it, which hands it to the masked half of
 //!    [`Kretprobes::handle_return`](crate::kretprobe::Kretprobes::handle_return) of the
 //!    table that registered the first return probe (the shared trampoline: the instance
 //!    is found by entry sp) or straight to the stub's instance: that fills in `pc` (the
 //!    real return address) and runs the return handler;
-//! 3. stores `pc` at S − 4, restores the flags, the interrupt masks as they were, `lr` and
-//!    r0–r12 from the frame, points `sp`
-//!    at S − 4 and pops `pc`: `sp` is S again and, as for `bx`, bit 0 of the address picks
-//!    Thumb or A32 state.
+//! 3. restores the flags and the interrupt masks as they were, `lr` and r0–r11 from the
+//!    frame, loads `pc` into r12, `sp` = S, and `bx r12`: as for `bx`, bit 0 of the
+//!    address picks Thumb or A32 state.
+//!
+//! r12 (the AAPCS's intra-procedure scratch register, which no caller expects kept
+//! across a call) is the one register not carried through: the return handler sees S in
+//! `frame.r[12]`, and the caller gets the return address in r12.
 //!
 //! Everything below S is free stack (the AAPCS has no red zone), and `sp` always stays
 //! below what the trampoline still needs, so an interrupt taken on the same stack at any
@@ -26,10 +30,12 @@
 
 use crate::frame::TrapFrame;
 
-/// Bytes the trampoline reserves: the frame and one word holding S − 4, rounded to 8.
-const FRAME_ALLOC: usize = TrapFrame::SIZE + 4;
-const OFF_EXIT_SP: usize = TrapFrame::SIZE;
-const _: () = assert!(FRAME_ALLOC.is_multiple_of(8));
+/// Bytes the trampoline reserves for the frame, rounded up to 8.
+const FRAME_ALLOC: usize = TrapFrame::SIZE.next_multiple_of(8);
+/// From the aligned `sp` down to the frame's `sp` field.
+const TO_SP_FIELD: usize = FRAME_ALLOC - TrapFrame::OFFSET_SP;
+const _: () = assert!(TrapFrame::OFFSET_LR == TrapFrame::OFFSET_SP + 4);
+const _: () = assert!(TrapFrame::OFFSET_SP == 13 * 4);
 
 /// One return trampoline: `$name` its symbol, `$rust` the Rust half it calls.
 macro_rules! return_trampoline {
@@ -38,16 +44,19 @@ macro_rules! return_trampoline {
         // whose `lr` the entry hook replaced (the shared trampoline), or from that
         // function's own return stub (`bl`, so `lr` names the stub; `lr` is dead at a
         // return), so at entry r0-r3/r12/lr/flags are dead to the function and live only
-        // as its results, sp is the caller's sp, and the caller expects r4-r11 and sp
-        // preserved. It touches memory only below S (free stack), keeps sp 8-byte
-        // aligned across the Rust call (AAPCS), which preserves r4-r11 and sp itself,
-        // restores r0-r12 and lr from the frame, sp to S, and branches to the real return
-        // address with interworking (`ldr pc` = BXWritePC on ARMv7). It masks IRQs and
-        // FIQs (`cpsid if`) right after the frame's registers are saved, and puts back the
-        // control byte it read then (`msr cpsr_c` from r4, callee-saved across the call
-        // and reloaded from the frame after; the mode is unchanged, so no banked register
-        // moves) before reloading the registers; sp stays below the frame until the last
-        // two instructions. It is never probed: `.text.noprobe`.
+        // as its results (r12 never: the AAPCS lets any call clobber it), sp is the
+        // caller's sp, and the caller expects r4-r11 and sp preserved. It touches memory
+        // only below S (free stack): the frame is FRAME_ALLOC bytes below the aligned sp,
+        // and sp moves there before (`sub`) or with (`stmdb` writeback) each store into
+        // it. It keeps sp 8-byte aligned across the Rust call (AAPCS), which preserves
+        // r4-r11 and sp itself, restores r0-r11 and lr from the frame, sp to S, and
+        // branches to the real return address with interworking (`bx r12`). It masks
+        // IRQs and FIQs (`cpsid if`) right after the frame's registers are saved, and
+        // puts back the control byte it read then (`msr cpsr_c` from r4, callee-saved
+        // across the call and reloaded from the frame after; the mode is unchanged, so
+        // no banked register moves) before reloading the registers; sp stays at the
+        // frame until the `ldr sp` before the branch, which needs nothing below S. It is
+        // never probed: `.text.noprobe`.
         core::arch::global_asm!(
             concat!(".pushsection .text.noprobe.", $name, ", \"ax\", %progbits"),
             ".arm",
@@ -55,40 +64,29 @@ macro_rules! return_trampoline {
             concat!(".type ", $name, ", %function"),
             ".p2align 2",
             concat!($name, ":"),
-            "    push    {{r0, r1}}",             // [S-8] = r0, [S-4] = r1: the result
-            "    mov     r0, sp",                 // r0 = S - 8
+            "    mov     r12, sp",                // S
             "    bic     sp, sp, #7",             // AAPCS: 8-byte aligned for the call
-            "    sub     sp, sp, #{alloc}",       // the frame, below everything above
-            "    add     r1, sp, #8",
-            "    stmia   r1, {{r2-r12}}",         // frame.r2..r12
-            "    ldmia   r0, {{r2, r3}}",         // the result words
-            "    stmia   sp, {{r2, r3}}",         // frame.r0, frame.r1
-            "    add     r2, r0, #8",             // S
-            "    str     r2, [sp, #{off_sp}]",    // frame.sp = S (= sp at entry)
-            "    add     r2, r0, #4",             // S - 4: where the return address will wait
-            "    str     r2, [sp, #{off_exit}]",
-            "    str     lr, [sp, #{off_lr}]",    // frame.lr as the function left it
+            "    sub     sp, sp, #{to_sp}",       // at the frame's sp field
+            "    stmia   sp, {{r12, lr}}",        // frame.sp = S, frame.lr
+            "    stmdb   sp!, {{r0-r12}}",        // frame.r0..r12 (r12 = S); sp = frame
             "    mrs     r4, cpsr",               // r4 (saved above) keeps it across the call
             "    cpsid   if",                     // the return path runs with IRQs, FIQs masked
             "    str     r4, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
             "    mov     r0, sp",
             concat!("    bl      ", $rust),       // Rust: fn(&mut TrapFrame), sets pc
-            "    ldr     r0, [sp, #{off_exit}]",  // S - 4
-            "    ldr     r1, [sp, #{off_pc}]",
-            "    str     r1, [r0]",               // [S-4] = the real return address
             "    ldr     r1, [sp, #{off_cpsr}]",
             "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
             "    msr     cpsr_c, r4",             // masks as at the return (same mode)
             "    ldr     lr, [sp, #{off_lr}]",
-            "    ldmia   sp, {{r0-r12}}",         // no writeback: sp still the frame
-            "    ldr     sp, [sp, #{off_exit}]",  // sp = S - 4, the address on top
-            "    pop     {{pc}}",                 // pc = [S-4] (interworking), sp = S
+            "    ldr     r12, [sp, #{off_pc}]",   // the real return address
+            "    ldmia   sp, {{r0-r11}}",         // no writeback: sp still the frame
+            "    ldr     sp, [sp, #{off_sp}]",    // sp = S
+            "    bx      r12",
             concat!(".size ", $name, ", . - ", $name),
             ".popsection",
-            alloc = const FRAME_ALLOC,
-            off_exit = const OFF_EXIT_SP,
-            off_sp = const TrapFrame::OFFSET_SP,
+            to_sp = const TO_SP_FIELD,
             off_lr = const TrapFrame::OFFSET_LR,
+            off_sp = const TrapFrame::OFFSET_SP,
             off_pc = const TrapFrame::OFFSET_PC,
             off_cpsr = const TrapFrame::OFFSET_CPSR,
         );

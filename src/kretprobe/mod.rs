@@ -118,37 +118,50 @@ pub type ReturnHandler =
 
 /// One call in flight, as the handlers see it.
 pub struct KretprobeInstance<'a> {
-    data: &'a mut [u8],
-    return_address: u32,
-    entry_sp: u32,
+    probe: &'a Kretprobe,
+    /// The instance's index in its pool (below the pool's size).
+    i: usize,
 }
 
 impl KretprobeInstance<'_> {
     /// The call's private data: as many bytes as the pool was declared with, 8-byte
     /// aligned, zeroed at entry and kept from the entry handler to the return handler.
     pub fn data(&self) -> &[u8] {
-        self.data
+        // SAFETY: see `data_ptr`; shared for as long as `self` is borrowed, and the only
+        // other access to these bytes is `data_mut`, which needs `self` exclusively.
+        unsafe { core::slice::from_raw_parts(self.data_ptr(), self.probe.private_size) }
     }
 
     /// The call's private data, to fill in.
     pub fn data_mut(&mut self) -> &mut [u8] {
-        self.data
+        // SAFETY: see `data_ptr`; exclusive for as long as `self` is borrowed mutably
+        // (this view is the only one of its instance, by `Kretprobe::instance`'s contract).
+        unsafe { core::slice::from_raw_parts_mut(self.data_ptr(), self.probe.private_size) }
+    }
+
+    /// The start of the instance's private data. Valid for `private_size` bytes: `i`
+    /// is below the pool's size N (the view is made only for a claimed instance), so the
+    /// range lies inside the pool's `data` array (stride = size_of::<PrivateData<D>>(), D
+    /// = private_size bytes at its start); the pool is `'static` and its bytes are in
+    /// UnsafeCells; the core holding this view owns instance i, so no other core
+    /// touches the bytes until it gives the instance back.
+    fn data_ptr(&self) -> *mut u8 {
+        self.probe.private.wrapping_add(self.i * self.probe.private_stride)
     }
 
     /// Where the call returns to (the caller's `lr` at entry; bit 0 set for a Thumb
     /// caller).
     pub fn return_address(&self) -> u32 {
-        self.return_address
+        self.probe.slots[self.i]
+            .return_address
+            .load(Ordering::Relaxed)
     }
 
     /// The stack pointer at entry, which is also the stack pointer at return.
     pub fn entry_sp(&self) -> u32 {
-        self.entry_sp
+        self.probe.slots[self.i].entry_sp.load(Ordering::Relaxed)
     }
 }
-
-const UNREGISTERED: u32 = 0;
-const REGISTERED: u32 = 1;
 
 /// A return probe: an entry handler, a return handler, a pool of instances and a cookie,
 /// owned by the user as a `static`.
@@ -166,9 +179,13 @@ pub struct Kretprobe {
     private_size: usize,
     private_stride: usize,
     table: AtomicPtr<Kretprobes>,
-    /// Its entry in the table (names its instances' return stubs on ARM).
-    entry_index: AtomicU32,
-    state: AtomicU32,
+    /// The address of the return stub of its instance 0 (instance i's is 4 i bytes on,
+    /// for the first 32 instances), or 0: no stubs (the host).
+    stubs: AtomicUsize,
+    /// The generation of the current registration while registered, 0 while not: an
+    /// instance whose recorded generation equals it belongs to the current registration.
+    live: AtomicU32,
+    /// The last generation given out (never 0).
     generation: AtomicU32,
     hits: AtomicU64,
     missed: AtomicU64,
@@ -198,8 +215,8 @@ impl Kretprobe {
             private_size: D,
             private_stride: core::mem::size_of::<PrivateData<D>>(),
             table: AtomicPtr::new(core::ptr::null_mut()),
-            entry_index: AtomicU32::new(0),
-            state: AtomicU32::new(UNREGISTERED),
+            stubs: AtomicUsize::new(0),
+            live: AtomicU32::new(0),
             generation: AtomicU32::new(0),
             hits: AtomicU64::new(0),
             missed: AtomicU64::new(0),
@@ -222,7 +239,7 @@ impl Kretprobe {
 
     /// Whether the probe is registered.
     pub fn is_registered(&self) -> bool {
-        self.state.load(Ordering::Acquire) == REGISTERED
+        self.live.load(Ordering::Acquire) != 0
     }
 
     /// Calls followed (an instance taken and the entry handler said
@@ -272,28 +289,15 @@ impl Kretprobe {
     /// The calling core must own instance `i` (it moved its state to CLAIMED, or from
     /// ACTIVE to RETURNING, and has not given it back), and hold at most one view of it.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    unsafe fn instance(&self, i: usize) -> KretprobeInstance<'static> {
-        let slot = &self.slots[i];
-        // SAFETY: i < slots.len() == the pool's N (checked by the index above), so the
-        // range lies inside the pool's `data` array (stride = size_of::<PrivateData<D>>(),
-        // D = private_size bytes at its start); the pool is 'static and its bytes are in
-        // UnsafeCells; the caller owns instance i, so nobody else accesses these bytes
-        // until it gives the instance back.
-        let data = unsafe {
-            core::slice::from_raw_parts_mut(
-                self.private.add(i * self.private_stride),
-                self.private_size,
-            )
-        };
-        KretprobeInstance {
-            data,
-            return_address: slot.return_address.load(Ordering::Relaxed),
-            entry_sp: slot.entry_sp.load(Ordering::Relaxed),
-        }
+    #[inline(always)]
+    unsafe fn instance(&self, i: usize) -> KretprobeInstance<'_> {
+        debug_assert!(i < self.slots.len());
+        KretprobeInstance { probe: self, i }
     }
 
     /// Takes a free instance, if any.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
     fn claim(&self) -> Option<usize> {
         self.slots.iter().position(|s| {
             s.state.load(Ordering::Relaxed) == FREE

@@ -40,8 +40,13 @@ pub const HOST_TRAMPOLINE: usize = 0xffff_0f00;
 impl Kretprobes {
     /// The entry side: in the entry breakpoint's trap, interrupts masked.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
     pub(super) fn enter(&self, probe: &'static Kretprobe, frame: &mut TrapFrame) {
-        if !probe.is_registered() {
+        // Relaxed: a registration wrote `live` before arming the entry probe, and this
+        // hook runs only through that armed probe; an unregistration's 0 seen late is
+        // covered by its rendezvous (the return side compares generations again).
+        let generation = probe.live.load(Ordering::Relaxed);
+        if generation == 0 {
             return;
         }
         let cpu = self.platform.cpu_id() % MAX_CPUS;
@@ -56,21 +61,23 @@ impl Kretprobes {
         let slot = &probe.slots[i];
         slot.entry_sp.store(frame.sp, Ordering::Relaxed);
         slot.return_address.store(frame.lr, Ordering::Relaxed);
-        slot.generation
-            .store(probe.generation.load(Ordering::Relaxed), Ordering::Relaxed);
-        // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only view.
-        let mut call = unsafe { probe.instance(i) };
-        if !call.data.is_empty() {
-            call.data.fill(0);
+        slot.generation.store(generation, Ordering::Relaxed);
+        if probe.private_size != 0 || probe.entry.is_some() {
+            // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only
+            // view.
+            let mut call = unsafe { probe.instance(i) };
+            call.data_mut().fill(0);
+            if let Some(entry) = probe.entry
+                && entry(probe, &mut call, frame) == OnEntry::Decline
+            {
+                slot.state.store(FREE, Ordering::Release);
+                return;
+            }
         }
-        if let Some(entry) = probe.entry
-            && entry(probe, &mut call, frame) == OnEntry::Decline
-        {
-            slot.state.store(FREE, Ordering::Release);
-            return;
-        }
-        let stub = stub_for(probe, i);
-        if stub.is_none() {
+        let stubs = probe.stubs.load(Ordering::Relaxed);
+        let lr = if stubs != 0 && i < STUBS_PER_PROBE {
+            stubs + 4 * i
+        } else {
             // Only calls returning through the shared trampoline are searched for (by
             // entry sp, newest stamp first: tail calls). Their stamps start at 1; an
             // instance with a stub is never stamped (0), so it never outranks one without.
@@ -78,12 +85,13 @@ impl Kretprobes {
                 self.stamp.fetch_add(1, Ordering::Relaxed) + 1,
                 Ordering::Relaxed,
             );
-        }
+            trampoline()
+        };
         slot.state.store(ACTIVE, Ordering::Release);
         probe.hits.fetch_add(1, Ordering::Relaxed);
         // A tail call from a followed function arrives with lr = a stub or the trampoline
         // already: it is followed like any call (see the module docs).
-        frame.lr = stub.unwrap_or_else(trampoline) as u32;
+        frame.lr = lr as u32;
     }
 
     /// The newest instance in flight whose entry `sp` is `sp`. Stamps are compared only
@@ -165,6 +173,7 @@ impl Kretprobes {
     /// than it entered with (its real return address would then be wrong too).
     #[cfg(target_arch = "arm")]
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
     pub(crate) fn handle_stub_return(&self, stub: usize, frame: &mut TrapFrame) {
         use crate::arch::kretprobe::STUBS_PER_ENTRY;
         let (entry, i) = (stub / STUBS_PER_ENTRY, stub % STUBS_PER_ENTRY);
@@ -173,17 +182,23 @@ impl Kretprobes {
         let probe = self
             .probes
             .get(entry)
-            .and_then(|p| unsafe { p.load(Ordering::Acquire).as_ref() });
-        let Some(probe) = probe.filter(|p| {
-            p.slots.get(i).is_some_and(|s| {
-                s.state
-                    .compare_exchange(ACTIVE, RETURNING, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            })
+            .and_then(|p| unsafe { p.load(Ordering::Relaxed).as_ref() });
+        // Only the core the call returns on touches an ACTIVE instance's state (the
+        // entering core made it ACTIVE with its last write; `claim` takes FREE ones
+        // only), so a load and a store move it to RETURNING.
+        let Some((probe, slot)) = probe.and_then(|p| {
+            p.slots
+                .get(i)
+                .filter(|s| s.state.load(Ordering::Relaxed) == ACTIVE)
+                .map(|s| (p, s))
         }) else {
             panic!("kretprobe: return stub {stub} has no call in flight");
         };
-        let entered = probe.slots[i].entry_sp.load(Ordering::Relaxed);
+        // Pairs with the Release stores that published the table entry and made the
+        // instance ACTIVE (after its sp, return address and generation were written).
+        core::sync::atomic::fence(Ordering::Acquire);
+        slot.state.store(RETURNING, Ordering::Relaxed);
+        let entered = slot.entry_sp.load(Ordering::Relaxed);
         if entered != frame.sp {
             panic!(
                 "kretprobe: a call entered with sp {entered:#010x} returns with sp {:#010x}",
@@ -197,18 +212,17 @@ impl Kretprobes {
     /// `frame.lr` get the real return address, the return handler runs unless the probe
     /// was unregistered since the call started, and the instance is freed.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
     fn finish_return(&self, probe: &'static Kretprobe, i: usize, frame: &mut TrapFrame) {
-        let cpu = self.platform.cpu_id() % MAX_CPUS;
         let slot = &probe.slots[i];
         let ret = slot.return_address.load(Ordering::Relaxed);
         frame.pc = ret;
         frame.lr = ret;
-        let live = probe.is_registered()
-            && slot.generation.load(Ordering::Relaxed) == probe.generation.load(Ordering::Relaxed);
-        if live {
+        // `live` is 0 while unregistered and a new generation after re-registering.
+        if slot.generation.load(Ordering::Relaxed) == probe.live.load(Ordering::Relaxed) {
             // Only this core touches its flag, with interrupts masked: a plain load and
             // store suffice.
-            let in_handler = &self.in_return_handler[cpu];
+            let in_handler = &self.in_return_handler[self.platform.cpu_id() % MAX_CPUS];
             if in_handler.load(Ordering::Relaxed) {
                 // Unreachable in practice (calls made inside a return handler are not
                 // followed, and it runs with interrupts masked), but never recurse.
@@ -226,32 +240,20 @@ impl Kretprobes {
     }
 }
 
-/// The return stub instance `i` of `probe` returns through, if it has one (ARM: the first
-/// [`STUBS_PER_ENTRY`](crate::arch::kretprobe::STUBS_PER_ENTRY) instances of every
-/// probe; on the host, none).
-#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-fn stub_for(probe: &Kretprobe, i: usize) -> Option<usize> {
-    #[cfg(target_arch = "arm")]
-    {
-        use crate::arch::kretprobe::{STUBS_PER_ENTRY, stub_address};
-        let entry = probe.entry_index.load(Ordering::Relaxed) as usize;
-        (i < STUBS_PER_ENTRY && entry < MAX_KRETPROBES)
-            .then(|| stub_address(entry * STUBS_PER_ENTRY + i))
-    }
-    #[cfg(not(target_arch = "arm"))]
-    {
-        let _ = (probe, i);
-        None
-    }
-}
+/// How many instances of each probe have their own return stub (ARM; none on the host).
+#[cfg(target_arch = "arm")]
+const STUBS_PER_PROBE: usize = crate::arch::kretprobe::STUBS_PER_ENTRY;
+#[cfg(not(target_arch = "arm"))]
+const STUBS_PER_PROBE: usize = 0;
 
 /// The pre handler of every return probe's entry [`Kprobe`].
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
 pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
     let probe = Kretprobe::from_entry_kprobe(kprobe);
     // SAFETY: `table` is null or was set from a `&'static Kretprobes` by `register`
-    // before the entry probe was armed.
-    if let Some(table) = unsafe { probe.table.load(Ordering::Acquire).as_ref() } {
+    // before the entry probe was armed (Relaxed: this hook runs only through that armed
+    // probe, whose publication ordered the store before it).
+    if let Some(table) = unsafe { probe.table.load(Ordering::Relaxed).as_ref() } {
         table.enter(probe, frame);
     }
 }
@@ -262,7 +264,8 @@ pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".text.noprobe.kretprobe_return")]
 extern "C" fn armv7_kprobes_kretprobe_stub_return(frame: &mut TrapFrame) {
-    let table = RETURN_PATH.load(Ordering::Acquire);
+    // Relaxed: ordered by `handle_stub_return`'s Acquire fence, with the entry.
+    let table = RETURN_PATH.load(Ordering::Relaxed);
     let stub = crate::arch::kretprobe::stub_index(frame.lr);
     // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
     match (unsafe { table.as_ref() }, stub) {

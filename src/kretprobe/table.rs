@@ -99,20 +99,22 @@ impl Kretprobes {
             probe.generation.load(Ordering::Relaxed),
             probe.hits.load(Ordering::Relaxed),
             probe.missed.load(Ordering::Relaxed),
+            probe.stubs.load(Ordering::Relaxed),
         );
-        probe.entry_index.store(entry as u32, Ordering::Relaxed);
+        // Never 0 (which `live` reads as unregistered).
+        let generation = before.0.wrapping_add(1).max(1);
+        probe.stubs.store(stubs_of_entry(entry), Ordering::Relaxed);
         probe.table.store(me, Ordering::Release);
-        probe
-            .generation
-            .store(before.0.wrapping_add(1), Ordering::Relaxed);
+        probe.generation.store(generation, Ordering::Relaxed);
         probe.hits.store(0, Ordering::Relaxed);
         probe.missed.store(0, Ordering::Relaxed);
-        probe.state.store(REGISTERED, Ordering::Release);
+        probe.live.store(generation, Ordering::Release);
         if let Err(e) = kprobes.register(&probe.kprobe, addr) {
-            probe.state.store(UNREGISTERED, Ordering::Release);
+            probe.live.store(0, Ordering::Release);
             probe.generation.store(before.0, Ordering::Relaxed);
             probe.hits.store(before.1, Ordering::Relaxed);
             probe.missed.store(before.2, Ordering::Relaxed);
+            probe.stubs.store(before.3, Ordering::Relaxed);
             probe.table.store(owner, Ordering::Release);
             self.probes[entry].store(previous_entry, Ordering::Release);
             self.used.store(previous_used, Ordering::Release);
@@ -153,9 +155,10 @@ impl Kretprobes {
         // From here on no new call is followed and no return handler starts (both check
         // the state with interrupts masked); the kprobe unregistration's rendezvous waits
         // for handlers that started before.
-        probe.state.store(UNREGISTERED, Ordering::Release);
+        let generation = probe.live.load(Ordering::Relaxed);
+        probe.live.store(0, Ordering::Release);
         if let Err(e) = kprobes.unregister(&probe.kprobe) {
-            probe.state.store(REGISTERED, Ordering::Release);
+            probe.live.store(generation, Ordering::Release);
             return Err(e.into());
         }
         let in_flight = probe.outstanding();
@@ -170,5 +173,24 @@ impl Kretprobes {
             }
         }
         Ok(in_flight)
+    }
+}
+
+/// The address of the first return stub of table entry `entry`'s instances, or 0 when
+/// they have none (see [`Kretprobe::stubs`]).
+fn stubs_of_entry(entry: usize) -> usize {
+    #[cfg(target_arch = "arm")]
+    {
+        use crate::arch::kretprobe::{STUBS_PER_ENTRY, stub_address};
+        if entry < MAX_KRETPROBES {
+            stub_address(entry * STUBS_PER_ENTRY)
+        } else {
+            0
+        }
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let _ = entry;
+        0
     }
 }
