@@ -145,7 +145,10 @@ pub(crate) fn stub_address(n: usize) -> usize {
 }
 
 /// Which stub called the stub trampoline, from the `lr` its `bl` left (the stub + 4).
+/// Only the stubs' `bl`s enter that trampoline, so `lr` is word-aligned; an address
+/// outside them is refused.
+#[inline(always)]
 pub(crate) fn stub_index(lr: u32) -> Option<usize> {
     let n = (lr as usize).wrapping_sub(armv7_kprobes_kretprobe_stubs as *const () as usize + 4) / 4;
-    (n < STUBS && lr.is_multiple_of(4)).then_some(n)
+    (n < STUBS).then_some(n)
 }

@@ -298,12 +298,20 @@ impl Kretprobe {
     /// Takes a free instance, if any.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(always)]
+    #[cfg(test)]
     fn claim(&self) -> Option<usize> {
-        self.slots.iter().position(|s| {
-            s.state.load(Ordering::Relaxed) == FREE
-                && s.state
-                    .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
+        self.claim_slot().map(|(i, _)| i)
+    }
+
+    /// Takes a free instance, if any: its index and slot. First fit, one
+    /// compare-exchange per slot (a busy slot fails it at the compare).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    fn claim_slot(&self) -> Option<(usize, &InstanceSlot)> {
+        self.slots.iter().enumerate().find(|(_, s)| {
+            s.state
+                .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
         })
     }
 }

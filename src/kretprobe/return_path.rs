@@ -54,11 +54,10 @@ impl Kretprobes {
             probe.missed.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let Some(i) = probe.claim() else {
+        let Some((i, slot)) = probe.claim_slot() else {
             probe.missed.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let slot = &probe.slots[i];
         slot.entry_sp.store(frame.sp, Ordering::Relaxed);
         slot.return_address.store(frame.lr, Ordering::Relaxed);
         slot.generation.store(generation, Ordering::Relaxed);
@@ -74,8 +73,10 @@ impl Kretprobes {
                 return;
             }
         }
+        // On ARM every registered probe has stubs (its table entry is below
+        // MAX_KRETPROBES); on the host none.
         let stubs = probe.stubs.load(Ordering::Relaxed);
-        let lr = if stubs != 0 && i < STUBS_PER_PROBE {
+        let lr = if (cfg!(target_arch = "arm") || stubs != 0) && i < STUBS_PER_PROBE {
             stubs + 4 * i
         } else {
             // Only calls returning through the shared trampoline are searched for (by
@@ -161,7 +162,7 @@ impl Kretprobes {
                 break (probe, i);
             }
         };
-        self.finish_return(probe, i, frame);
+        self.finish_return(probe, i, &probe.slots[i], frame);
     }
 
     /// The return side of a call that returned through its own stub (`stub`, see
@@ -192,20 +193,21 @@ impl Kretprobes {
                 .filter(|s| s.state.load(Ordering::Relaxed) == ACTIVE)
                 .map(|s| (p, s))
         }) else {
-            panic!("kretprobe: return stub {stub} has no call in flight");
+            no_call_in_flight(stub);
         };
         // Pairs with the Release stores that published the table entry and made the
         // instance ACTIVE (after its sp, return address and generation were written).
         core::sync::atomic::fence(Ordering::Acquire);
-        slot.state.store(RETURNING, Ordering::Relaxed);
         let entered = slot.entry_sp.load(Ordering::Relaxed);
         if entered != frame.sp {
-            panic!(
-                "kretprobe: a call entered with sp {entered:#010x} returns with sp {:#010x}",
-                frame.sp
-            );
+            wrong_sp(entered, frame.sp);
         }
-        self.finish_return(probe, i, frame);
+        // The instance stays ACTIVE (not RETURNING) until freed: the state of an ACTIVE
+        // instance is written only by the core it returns on (see above), with
+        // interrupts masked, and no search can match it meanwhile (a search runs only
+        // for a call that returns through the shared trampoline, and calls made inside
+        // the return handler are not followed).
+        self.finish_return(probe, i, slot, frame);
     }
 
     /// Instance `i` of `probe` (RETURNING, this core's) returns: `frame.pc` and
@@ -213,8 +215,13 @@ impl Kretprobes {
     /// was unregistered since the call started, and the instance is freed.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(always)]
-    fn finish_return(&self, probe: &'static Kretprobe, i: usize, frame: &mut TrapFrame) {
-        let slot = &probe.slots[i];
+    fn finish_return(
+        &self,
+        probe: &'static Kretprobe,
+        i: usize,
+        slot: &InstanceSlot,
+        frame: &mut TrapFrame,
+    ) {
         let ret = slot.return_address.load(Ordering::Relaxed);
         frame.pc = ret;
         frame.lr = ret;
@@ -238,6 +245,20 @@ impl Kretprobes {
         }
         slot.state.store(FREE, Ordering::Release);
     }
+}
+
+#[cfg(target_arch = "arm")]
+#[cold]
+#[inline(never)]
+fn no_call_in_flight(stub: usize) -> ! {
+    panic!("kretprobe: return stub {stub} has no call in flight");
+}
+
+#[cfg(target_arch = "arm")]
+#[cold]
+#[inline(never)]
+fn wrong_sp(entered: u32, sp: u32) -> ! {
+    panic!("kretprobe: a call entered with sp {entered:#010x} returns with sp {sp:#010x}");
 }
 
 /// How many instances of each probe have their own return stub (ARM; none on the host).
@@ -271,8 +292,15 @@ extern "C" fn armv7_kprobes_kretprobe_stub_return(frame: &mut TrapFrame) {
     match (unsafe { table.as_ref() }, stub) {
         // The trampoline masked IRQs and FIQs.
         (Some(t), Some(stub)) => t.handle_stub_return(stub, frame),
-        _ => panic!("kretprobe stub trampoline entered from {:#010x}", frame.lr),
+        _ => not_a_stub(frame.lr),
     }
+}
+
+#[cfg(target_arch = "arm")]
+#[cold]
+#[inline(never)]
+fn not_a_stub(lr: u32) -> ! {
+    panic!("kretprobe stub trampoline entered from {lr:#010x}");
 }
 
 /// Called by the return trampoline ([`crate::arch::kretprobe`], by symbol) with the frame it saved.
