@@ -178,7 +178,11 @@ pub struct Kretprobe {
     private: *mut u8,
     private_size: usize,
     private_stride: usize,
-    table: AtomicPtr<Kretprobes>,
+    /// Whether the entry has anything to do with the instance's view: an entry handler
+    /// to run or private data to zero.
+    entry_uses_instance: bool,
+    /// The table it is registered with (its header: see `TableHeader`), or null.
+    table: AtomicPtr<TableHeader>,
     /// The address of the return stub of its instance 0 (instance i's is 4 i bytes on,
     /// for the first 32 instances), or 0: no stubs (the host).
     stubs: AtomicUsize,
@@ -214,6 +218,7 @@ impl Kretprobe {
             private: pool.data.as_ptr() as *mut u8,
             private_size: D,
             private_stride: core::mem::size_of::<PrivateData<D>>(),
+            entry_uses_instance: entry.is_some() || D != 0,
             table: AtomicPtr::new(core::ptr::null_mut()),
             stubs: AtomicUsize::new(0),
             live: AtomicU32::new(0),
@@ -316,11 +321,34 @@ impl Kretprobe {
     }
 }
 
+/// The part of a table the hit paths reach without knowing its platform type: the first
+/// field of every [`Kretprobes`] (`repr(C)`), its entry and return sides monomorphized for
+/// its platform (so `cpu_id` is inlined where the platform is a concrete type).
+#[repr(C)]
+pub(crate) struct TableHeader {
+    /// [`Kretprobes::enter`] of the table this header begins.
+    /// (Arguments in the entry hook's order, so it passes them on as they came.)
+    enter: unsafe fn(&'static Kretprobe, &mut TrapFrame, *const TableHeader),
+    /// [`Kretprobes::handle_stub_return`] of the table this header begins.
+    #[cfg(target_arch = "arm")]
+    stub_return: unsafe fn(*const TableHeader, usize, &mut TrapFrame),
+    /// [`Kretprobes::handle_return_masked`] of the table this header begins.
+    #[cfg(target_arch = "arm")]
+    shared_return: unsafe fn(*const TableHeader, &mut TrapFrame),
+}
+
 /// The return probes of one kernel: the table the return path searches, the stamp
 /// counter that orders calls, and which cores are running a return handler. A `static`
 /// the user owns, like [`Kprobes`].
-pub struct Kretprobes {
-    platform: &'static dyn Platform,
+///
+/// `P` is the platform: `Kretprobes` alone is `Kretprobes<dyn Platform>`, which reaches
+/// [`Platform::cpu_id`] through a vtable on every hit; naming the platform's type
+/// (`Kretprobes<MyPlatform>`) lets the hit paths inline it.
+#[repr(C)]
+pub struct Kretprobes<P: Platform + ?Sized + 'static = dyn Platform> {
+    /// First: the hit paths find the typed functions here (see `TableHeader`).
+    header: TableHeader,
+    platform: &'static P,
     /// Serializes registering and unregistering (the table itself is lock-free).
     lock: SpinLock<()>,
     probes: [AtomicPtr<Kretprobe>; MAX_KRETPROBES],
@@ -330,10 +358,17 @@ pub struct Kretprobes {
     in_return_handler: [AtomicBool; MAX_CPUS],
 }
 
-impl Kretprobes {
+impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// An empty table on `platform`.
-    pub const fn new(platform: &'static dyn Platform) -> Kretprobes {
+    pub const fn new(platform: &'static P) -> Kretprobes<P> {
         Kretprobes {
+            header: TableHeader {
+                enter: Self::enter_erased,
+                #[cfg(target_arch = "arm")]
+                stub_return: Self::stub_return_erased,
+                #[cfg(target_arch = "arm")]
+                shared_return: Self::shared_return_erased,
+            },
             platform,
             lock: SpinLock::new(()),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_KRETPROBES],
@@ -341,6 +376,63 @@ impl Kretprobes {
             stamp: AtomicU64::new(0),
             in_return_handler: [const { AtomicBool::new(false) }; MAX_CPUS],
         }
+    }
+
+    /// This table as the hit paths see it (a pointer to its header, valid for the whole
+    /// table).
+    pub(crate) fn header(&self) -> *mut TableHeader {
+        core::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    /// The table whose header `header` is.
+    ///
+    /// # Safety
+    /// `header` must come from [`Kretprobes::header`] of a `'static` `Kretprobes<P>` (this
+    /// `P`): the header functions of a `Kretprobes<P>` are this `impl`'s, and only they
+    /// call this.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    unsafe fn from_header(header: *const TableHeader) -> &'static Kretprobes<P> {
+        // SAFETY: by the contract, `header` points at the first field of a `repr(C)`
+        // `'static` Kretprobes<P>, so at the table itself, with provenance over all of it
+        // (made from a reference to the whole table).
+        unsafe { &*header.cast::<Kretprobes<P>>() }
+    }
+
+    /// [`Kretprobes::enter`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe fn enter_erased(
+        probe: &'static Kretprobe,
+        frame: &mut TrapFrame,
+        header: *const TableHeader,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.enter(probe, frame);
+    }
+
+    /// [`Kretprobes::handle_stub_return`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg(target_arch = "arm")]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe fn stub_return_erased(header: *const TableHeader, stub: usize, frame: &mut TrapFrame) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.handle_stub_return(stub, frame);
+    }
+
+    /// [`Kretprobes::handle_return_masked`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg(target_arch = "arm")]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe fn shared_return_erased(header: *const TableHeader, frame: &mut TrapFrame) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.handle_return_masked(frame);
     }
 
     /// The address a followed call without a return stub returns to instead of its

@@ -13,7 +13,10 @@ pub(super) const RETURNING: u32 = 3;
 
 /// The bookkeeping of one instance. Its fields other than `state` are written only by
 /// the core that moved `state` to CLAIMED, and read only by the core that moved it from
-/// ACTIVE to RETURNING; the state stores and the compare-exchanges order them.
+/// ACTIVE to RETURNING (or returns it through its stub); the state stores and the
+/// compare-exchanges order them. `repr(C)`, `state` first: the claim's `ldrex` takes the
+/// slot's address as it is.
+#[repr(C)]
 pub(super) struct InstanceSlot {
     pub(super) state: AtomicU32,
     pub(super) entry_sp: AtomicU32,

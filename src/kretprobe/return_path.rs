@@ -5,7 +5,7 @@ use super::*;
 
 /// The table the return trampoline consults (the first table that registered a probe).
 #[cfg(target_arch = "arm")]
-pub(super) static RETURN_PATH: AtomicPtr<Kretprobes> = AtomicPtr::new(core::ptr::null_mut());
+pub(super) static RETURN_PATH: AtomicPtr<TableHeader> = AtomicPtr::new(core::ptr::null_mut());
 
 /// The return trampoline's Rust half: called by [`crate::arch::kretprobe`] with the frame
 /// it saved.
@@ -13,12 +13,13 @@ pub(super) static RETURN_PATH: AtomicPtr<Kretprobes> = AtomicPtr::new(core::ptr:
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
 pub(crate) fn return_path(frame: &mut TrapFrame) {
     let table = RETURN_PATH.load(Ordering::Acquire);
-    // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
-    match unsafe { table.as_ref() } {
-        // The trampoline masked IRQs and FIQs.
-        Some(t) => t.handle_return_masked(frame),
-        None => panic!("kretprobe trampoline reached before any return probe was registered"),
+    if table.is_null() {
+        panic!("kretprobe trampoline reached before any return probe was registered");
     }
+    // SAFETY: RETURN_PATH is null or was set from `Kretprobes::header` of a `&'static
+    // Kretprobes<P>` by its `register`, and that table's header holds its own functions.
+    // The trampoline masked IRQs and FIQs.
+    unsafe { ((*table).shared_return)(table, frame) }
 }
 
 #[cfg(target_arch = "arm")]
@@ -37,7 +38,7 @@ pub(super) fn trampoline() -> usize {
 #[cfg(not(target_arch = "arm"))]
 pub const HOST_TRAMPOLINE: usize = 0xffff_0f00;
 
-impl Kretprobes {
+impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// The entry side: in the entry breakpoint's trap, interrupts masked.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(always)]
@@ -61,7 +62,7 @@ impl Kretprobes {
         slot.entry_sp.store(frame.sp, Ordering::Relaxed);
         slot.return_address.store(frame.lr, Ordering::Relaxed);
         slot.generation.store(generation, Ordering::Relaxed);
-        if probe.private_size != 0 || probe.entry.is_some() {
+        if probe.entry_uses_instance {
             // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only
             // view.
             let mut call = unsafe { probe.instance(i) };
@@ -271,11 +272,13 @@ const STUBS_PER_PROBE: usize = 0;
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
 pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
     let probe = Kretprobe::from_entry_kprobe(kprobe);
-    // SAFETY: `table` is null or was set from a `&'static Kretprobes` by `register`
-    // before the entry probe was armed (Relaxed: this hook runs only through that armed
-    // probe, whose publication ordered the store before it).
-    if let Some(table) = unsafe { probe.table.load(Ordering::Relaxed).as_ref() } {
-        table.enter(probe, frame);
+    // Relaxed: `register` stored the table before arming the entry probe, and this hook
+    // runs only through that armed probe, whose publication ordered the store before it.
+    let table = probe.table.load(Ordering::Relaxed);
+    if !table.is_null() {
+        // SAFETY: `table` was set from `Kretprobes::header` of a `&'static Kretprobes<P>`
+        // by its `register`, and that table's header holds its own functions.
+        unsafe { ((*table).enter)(probe, frame, table) }
     }
 }
 
@@ -285,13 +288,15 @@ pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".text.noprobe.kretprobe_return")]
 extern "C" fn armv7_kprobes_kretprobe_stub_return(frame: &mut TrapFrame) {
-    // Relaxed: ordered by `handle_stub_return`'s Acquire fence, with the entry.
+    // Relaxed: `register` stored it before arming any entry probe, and a stub is
+    // reached only after an entry through such a probe made its instance ACTIVE; the
+    // Acquire fence of `handle_stub_return` orders the rest.
     let table = RETURN_PATH.load(Ordering::Relaxed);
-    let stub = crate::arch::kretprobe::stub_index(frame.lr);
-    // SAFETY: RETURN_PATH is null or was set from a `&'static Kretprobes` by `register`.
-    match (unsafe { table.as_ref() }, stub) {
-        // The trampoline masked IRQs and FIQs.
-        (Some(t), Some(stub)) => t.handle_stub_return(stub, frame),
+    match crate::arch::kretprobe::stub_index(frame.lr) {
+        // SAFETY: RETURN_PATH is non-null, so it was set from `Kretprobes::header` of a
+        // `&'static Kretprobes<P>` by its `register`, and that table's header holds its own
+        // functions. The trampoline masked IRQs and FIQs.
+        Some(stub) if !table.is_null() => unsafe { ((*table).stub_return)(table, stub, frame) },
         _ => not_a_stub(frame.lr),
     }
 }

@@ -3,13 +3,13 @@
 
 use super::*;
 
-impl Kretprobes {
+impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// Takes the table lock the way the registry takes its own (see `spin_lock`):
     /// refused at once with IRQs masked or when this CPU holds it, joining `kprobes`'
     /// rendezvous while it waits.
-    pub(super) fn lock<P: Platform, C: CacheOps, const N: usize>(
+    pub(super) fn lock<KP: Platform, C: CacheOps, const N: usize>(
         &self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
     ) -> Result<SpinLockGuard<'_, ()>, KretprobeError> {
         kprobes
             .lock_other(&self.lock)
@@ -53,9 +53,9 @@ impl Kretprobes {
     /// registry's errors for the entry breakpoint as [`KretprobeError::Kprobe`] (among
     /// them [`KprobeError::InterruptsMasked`] when called with IRQs masked). The probe,
     /// the table and the text are then as they were.
-    pub fn register<P: Platform, C: CacheOps, const N: usize>(
+    pub fn register<KP: Platform, C: CacheOps, const N: usize>(
         &'static self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
         probe: &'static Kretprobe,
         addr: usize,
     ) -> Result<(), KretprobeError> {
@@ -65,7 +65,7 @@ impl Kretprobes {
                 addr: probe.kprobe.addr().unwrap_or(0),
             });
         }
-        let me = core::ptr::from_ref(self).cast_mut();
+        let me = self.header();
         let owner = probe.table.load(Ordering::Acquire);
         if !owner.is_null() && owner != me {
             return Err(KretprobeError::OtherTable);
@@ -140,16 +140,16 @@ impl Kretprobes {
     /// registry's errors as [`KretprobeError::Kprobe`] — among them
     /// [`KprobeError::InterruptsMasked`] at once when called with IRQs masked (e.g. from
     /// a handler). The probe is then as it was.
-    pub fn unregister<P: Platform, C: CacheOps, const N: usize>(
+    pub fn unregister<KP: Platform, C: CacheOps, const N: usize>(
         &self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
         probe: &'static Kretprobe,
     ) -> Result<usize, KretprobeError> {
         let _g = self.lock(kprobes)?;
         if !probe.is_registered() {
             return Err(KretprobeError::NotRegistered);
         }
-        if probe.table.load(Ordering::Acquire) != core::ptr::from_ref(self).cast_mut() {
+        if probe.table.load(Ordering::Acquire) != self.header() {
             return Err(KretprobeError::OtherTable);
         }
         // From here on no new call is followed and no return handler starts (both check

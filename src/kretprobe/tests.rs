@@ -22,7 +22,7 @@ type Reg = Kprobes<FakePlatform, FakeCacheOps, 16>;
 struct Env {
     p: &'static FakePlatform,
     k: &'static Reg,
-    t: &'static Kretprobes,
+    t: &'static Kretprobes<FakePlatform>,
 }
 
 fn env() -> Env {
@@ -35,7 +35,7 @@ fn env() -> Env {
     let r: &'static Rendezvous<FakeCacheOps> =
         Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
     let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
-    let t: &'static Kretprobes = Box::leak(Box::new(Kretprobes::new(p)));
+    let t: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(p)));
     Env { p, k, t }
 }
 
@@ -448,7 +448,7 @@ fn every_registration_error_leaves_probe_table_and_text_unchanged() {
         Err(KretprobeError::AlreadyRegistered { addr: F })
     );
     // A second table: the probe belongs to the first.
-    let other: &'static Kretprobes = Box::leak(Box::new(Kretprobes::new(e.p)));
+    let other: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(e.p)));
     assert_eq!(other.unregister(e.k, rp), Err(KretprobeError::OtherTable));
     e.t.unregister(e.k, rp).unwrap();
     assert_eq!(other.register(e.k, rp, G), Err(KretprobeError::OtherTable));
