@@ -300,24 +300,10 @@ impl Kretprobe {
         KretprobeInstance { probe: self, i }
     }
 
-    /// Takes a free instance, if any.
-    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    #[inline(always)]
+    /// Takes a free instance, if any (first fit).
     #[cfg(test)]
     fn claim(&self) -> Option<usize> {
-        self.claim_slot().map(|(i, _)| i)
-    }
-
-    /// Takes a free instance, if any: its index and slot. First fit, one
-    /// compare-exchange per slot (a busy slot fails it at the compare).
-    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    #[inline(always)]
-    fn claim_slot(&self) -> Option<(usize, &InstanceSlot)> {
-        self.slots.iter().enumerate().find(|(_, s)| {
-            s.state
-                .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        })
+        self.slots.iter().position(InstanceSlot::take)
     }
 }
 
@@ -462,7 +448,7 @@ mod table;
 
 pub use error::KretprobeError;
 pub use pool::KretprobePool;
-use pool::{ACTIVE, CLAIMED, FREE, InstanceSlot, PrivateData, RETURNING};
+use pool::{ACTIVE, FREE, InstanceSlot, PrivateData, RETURNING};
 #[cfg(not(target_arch = "arm"))]
 pub use return_path::HOST_TRAMPOLINE;
 #[cfg(target_arch = "arm")]

@@ -37,6 +37,18 @@ impl InstanceSlot {
     }
 }
 
+impl InstanceSlot {
+    /// Takes the instance if it is free (FREE to CLAIMED; Acquire: pairs with the
+    /// Release store that freed it, after its last owner's last access).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    pub(super) fn take(&self) -> bool {
+        self.state
+            .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
 /// One instance's private data, 8-byte aligned.
 #[repr(C, align(8))]
 pub(super) struct PrivateData<const D: usize>(pub(super) UnsafeCell<[u8; D]>);

@@ -55,24 +55,35 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
             probe.missed.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let Some((i, slot)) = probe.claim_slot() else {
-            probe.missed.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
+        // Instance 0 first, on its own: the common case (no other call of this probe in
+        // flight) then knows its stub without computing it.
+        match probe.slots.first() {
+            Some(first) if first.take() => self.follow(probe, 0, first, generation, frame),
+            _ => match probe.slots.iter().enumerate().skip(1).find(|(_, s)| s.take()) {
+                Some((i, slot)) => self.follow(probe, i, slot, generation, frame),
+                None => {
+                    probe.missed.fetch_add(1, Ordering::Relaxed);
+                }
+            },
+        }
+    }
+
+    /// The rest of the entry, for instance `i` (`slot`), which this core just claimed.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    fn follow(
+        &self,
+        probe: &'static Kretprobe,
+        i: usize,
+        slot: &InstanceSlot,
+        generation: u32,
+        frame: &mut TrapFrame,
+    ) {
         slot.entry_sp.store(frame.sp, Ordering::Relaxed);
         slot.return_address.store(frame.lr, Ordering::Relaxed);
         slot.generation.store(generation, Ordering::Relaxed);
-        if probe.entry_uses_instance {
-            // SAFETY: this core moved instance i to CLAIMED in `claim`; this is its only
-            // view.
-            let mut call = unsafe { probe.instance(i) };
-            call.data_mut().fill(0);
-            if let Some(entry) = probe.entry
-                && entry(probe, &mut call, frame) == OnEntry::Decline
-            {
-                slot.state.store(FREE, Ordering::Release);
-                return;
-            }
+        if probe.entry_uses_instance && !run_entry(probe, i, slot, frame) {
+            return;
         }
         // On ARM every registered probe has stubs (its table entry is below
         // MAX_KRETPROBES); on the host none.
@@ -260,6 +271,25 @@ fn no_call_in_flight(stub: usize) -> ! {
 #[inline(never)]
 fn wrong_sp(entered: u32, sp: u32) -> ! {
     panic!("kretprobe: a call entered with sp {entered:#010x} returns with sp {sp:#010x}");
+}
+
+/// The entry's work on instance `i` (`slot`, CLAIMED by this core): zeroes its private
+/// data and runs the entry handler. Returns whether the call is followed; if not, the
+/// instance is free again.
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(never)]
+fn run_entry(probe: &Kretprobe, i: usize, slot: &InstanceSlot, frame: &mut TrapFrame) -> bool {
+    // SAFETY: this core moved instance i to CLAIMED (`InstanceSlot::take`); this is its
+    // only view.
+    let mut call = unsafe { probe.instance(i) };
+    call.data_mut().fill(0);
+    if let Some(entry) = probe.entry
+        && entry(probe, &mut call, frame) == OnEntry::Decline
+    {
+        slot.state.store(FREE, Ordering::Release);
+        return false;
+    }
+    true
 }
 
 /// How many instances of each probe have their own return stub (ARM; none on the host).
