@@ -37,9 +37,11 @@ const TO_SP_FIELD: usize = FRAME_ALLOC - TrapFrame::OFFSET_SP;
 const _: () = assert!(TrapFrame::OFFSET_LR == TrapFrame::OFFSET_SP + 4);
 const _: () = assert!(TrapFrame::OFFSET_SP == 13 * 4);
 
-/// One return trampoline: `$name` its symbol, `$rust` the Rust half it calls.
+/// One return trampoline: `$name` its symbol, in section `$section`, `$call` the
+/// instructions that call its Rust half with the frame (at `sp`), followed by `$after`
+/// (more code in the same section), `$($op)*` the operands they use.
 macro_rules! return_trampoline {
-    ($name:literal, $rust:literal) => {
+    ($name:literal, $section:literal, [$($call:literal),*], [$($after:literal),*], $($op:tt)*) => {
         // SAFETY (the whole trampoline): it is entered only as the return of a function
         // whose `lr` the entry hook replaced (the shared trampoline), or from that
         // function's own return stub (`bl`, so `lr` names the stub; `lr` is dead at a
@@ -58,7 +60,7 @@ macro_rules! return_trampoline {
         // frame until the `ldr sp` before the branch, which needs nothing below S. It is
         // never probed: `.text.noprobe`.
         core::arch::global_asm!(
-            concat!(".pushsection .text.noprobe.", $name, ", \"ax\", %progbits"),
+            concat!(".pushsection ", $section, ", \"ax\", %progbits"),
             ".arm",
             concat!(".global ", $name),
             concat!(".type ", $name, ", %function"),
@@ -72,8 +74,7 @@ macro_rules! return_trampoline {
             "    mrs     r4, cpsr",               // r4 (saved above) keeps it across the call
             "    cpsid   if",                     // the return path runs with IRQs, FIQs masked
             "    str     r4, [sp, #{off_cpsr}]",  // frame.cpsr (its flags are restored below)
-            "    mov     r0, sp",
-            concat!("    bl      ", $rust),       // Rust: fn(&mut TrapFrame), sets pc
+            $($call,)*                            // Rust: sets frame.pc
             "    ldr     r1, [sp, #{off_cpsr}]",
             "    msr     APSR_nzcvqg, r1",        // flags as the return handler left them
             "    msr     cpsr_c, r4",             // masks as at the return (same mode)
@@ -83,7 +84,9 @@ macro_rules! return_trampoline {
             "    ldr     sp, [sp, #{off_sp}]",    // sp = S
             "    bx      r12",
             concat!(".size ", $name, ", . - ", $name),
+            $($after,)*
             ".popsection",
+            $($op)*
             to_sp = const TO_SP_FIELD,
             off_lr = const TrapFrame::OFFSET_LR,
             off_sp = const TrapFrame::OFFSET_SP,
@@ -93,17 +96,6 @@ macro_rules! return_trampoline {
     };
 }
 
-// The shared trampoline: the return path finds the call's instance by its entry sp.
-return_trampoline!(
-    "armv7_kprobes_kretprobe_trampoline",
-    "armv7_kprobes_kretprobe_return"
-);
-// The return stubs' trampoline: the stub that called it names the instance.
-return_trampoline!(
-    "armv7_kprobes_kretprobe_stub_trampoline",
-    "armv7_kprobes_kretprobe_stub_return"
-);
-
 /// Return stubs: one per instance of the first [`STUBS_PER_ENTRY`] of each table entry's
 /// pool. A followed call whose instance has a stub returns to it; the stub's `bl` enters
 /// the stub trampoline with `lr` = the stub + 4, which names the instance, so the return
@@ -111,19 +103,44 @@ return_trampoline!(
 pub(crate) const STUBS_PER_ENTRY: usize = 32;
 const STUBS: usize = STUBS_PER_ENTRY * crate::kretprobe::MAX_KRETPROBES;
 
-// SAFETY: each stub is one `bl` to the stub trampoline above (whose contract it meets:
-// it is only ever a followed call's return address, so it runs as that call's return,
-// and `bl` only changes `lr`, dead at a return). `.text.noprobe`: never probed.
-core::arch::global_asm!(
-    ".pushsection .text.noprobe.kretprobe_stubs, \"ax\", %progbits",
-    ".arm",
-    ".global armv7_kprobes_kretprobe_stubs",
-    ".p2align 2",
-    "armv7_kprobes_kretprobe_stubs:",
-    ".rept {stubs}",
-    "    bl      armv7_kprobes_kretprobe_stub_trampoline",
-    ".endr",
-    ".popsection",
+// The shared trampoline: the return path finds the call's instance by its entry sp.
+return_trampoline!(
+    "armv7_kprobes_kretprobe_trampoline",
+    ".text.noprobe.armv7_kprobes_kretprobe_trampoline",
+    ["    mov     r0, sp", "    bl      armv7_kprobes_kretprobe_return"],
+    [],
+);
+// The return stubs' trampoline, and after it the stubs (one section, so `adr` reaches
+// them): the stub that called it names the instance. It calls the `stub_return` of the
+// header RETURN_PATH points at (never null: a table's, or the one that panics) with the
+// header, the stub's number and the frame, as `extern "C"`. SAFETY of the stubs: each is
+// one `bl` to the stub trampoline (whose contract it meets: it is only ever a followed
+// call's return address, so it runs as that call's return, and `bl` only changes `lr`,
+// dead at a return). `.text.noprobe`: never probed.
+return_trampoline!(
+    "armv7_kprobes_kretprobe_stub_trampoline",
+    ".text.noprobe.kretprobe_stubs",
+    [
+        "    adr     r1, armv7_kprobes_kretprobe_stubs + 4",
+        "    sub     r1, lr, r1",
+        "    lsr     r1, r1, #2",              // the stub's number (lr = the stub + 4)
+        "    movw    r0, #:lower16:{return_path}",
+        "    movt    r0, #:upper16:{return_path}",
+        "    ldr     r0, [r0]",                // the header
+        "    mov     r2, sp",                  // the frame
+        "    ldr     r12, [r0, #{off_stub_return}]",
+        "    blx     r12"
+    ],
+    [
+        ".global armv7_kprobes_kretprobe_stubs",
+        ".p2align 2",
+        "armv7_kprobes_kretprobe_stubs:",
+        ".rept {stubs}",
+        "    bl      armv7_kprobes_kretprobe_stub_trampoline",
+        ".endr"
+    ],
+    return_path = sym crate::kretprobe::RETURN_PATH,
+    off_stub_return = const core::mem::offset_of!(crate::kretprobe::TableHeader, stub_return),
     stubs = const STUBS,
 );
 
@@ -142,13 +159,4 @@ pub fn trampoline_address() -> usize {
 /// The address of return stub `n` (< the stub count), A32.
 pub(crate) fn stub_address(n: usize) -> usize {
     armv7_kprobes_kretprobe_stubs as *const () as usize + 4 * n
-}
-
-/// Which stub called the stub trampoline, from the `lr` its `bl` left (the stub + 4).
-/// Only the stubs' `bl`s enter that trampoline, so `lr` is word-aligned; an address
-/// outside them is refused.
-#[inline(always)]
-pub(crate) fn stub_index(lr: u32) -> Option<usize> {
-    let n = (lr as usize).wrapping_sub(armv7_kprobes_kretprobe_stubs as *const () as usize + 4) / 4;
-    (n < STUBS).then_some(n)
 }

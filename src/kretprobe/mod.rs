@@ -314,13 +314,14 @@ impl Kretprobe {
 pub(crate) struct TableHeader {
     /// [`Kretprobes::enter`] of the table this header begins.
     /// (Arguments in the entry hook's order, so it passes them on as they came.)
-    enter: unsafe fn(&'static Kretprobe, &mut TrapFrame, *const TableHeader),
+    pub(crate) enter: unsafe fn(&'static Kretprobe, &mut TrapFrame, *const TableHeader),
     /// [`Kretprobes::handle_stub_return`] of the table this header begins.
+    /// (Called by the stub trampoline: `extern "C"`.)
     #[cfg(target_arch = "arm")]
-    stub_return: unsafe fn(*const TableHeader, usize, &mut TrapFrame),
+    pub(crate) stub_return: unsafe extern "C" fn(*const TableHeader, usize, &mut TrapFrame),
     /// [`Kretprobes::handle_return_masked`] of the table this header begins.
     #[cfg(target_arch = "arm")]
-    shared_return: unsafe fn(*const TableHeader, &mut TrapFrame),
+    pub(crate) shared_return: unsafe fn(*const TableHeader, &mut TrapFrame),
 }
 
 /// The return probes of one kernel: the table the return path searches, the stamp
@@ -405,7 +406,11 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// As [`Kretprobes::from_header`].
     #[cfg(target_arch = "arm")]
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    unsafe fn stub_return_erased(header: *const TableHeader, stub: usize, frame: &mut TrapFrame) {
+    unsafe extern "C" fn stub_return_erased(
+        header: *const TableHeader,
+        stub: usize,
+        frame: &mut TrapFrame,
+    ) {
         // SAFETY: forwarded contract.
         unsafe { Self::from_header(header) }.handle_stub_return(stub, frame);
     }
@@ -452,7 +457,7 @@ use pool::{ACTIVE, FREE, InstanceSlot, PrivateData, RETURNING};
 #[cfg(not(target_arch = "arm"))]
 pub use return_path::HOST_TRAMPOLINE;
 #[cfg(target_arch = "arm")]
-use return_path::RETURN_PATH;
+pub(crate) use return_path::RETURN_PATH;
 use return_path::{entry_hook, trampoline};
 
 #[cfg(test)]

@@ -3,9 +3,40 @@
 
 use super::*;
 
-/// The table the return trampoline consults (the first table that registered a probe).
+/// The table the return trampolines consult (the first table that registered a probe):
+/// its header, or [`NO_TABLE`]'s. Never null (the stub trampoline loads through it).
 #[cfg(target_arch = "arm")]
-pub(super) static RETURN_PATH: AtomicPtr<TableHeader> = AtomicPtr::new(core::ptr::null_mut());
+pub(crate) static RETURN_PATH: AtomicPtr<TableHeader> =
+    AtomicPtr::new(core::ptr::addr_of!(NO_TABLE).cast_mut());
+
+/// What RETURN_PATH points at before any table installed itself: a return then is a bug
+/// (nothing can be in flight), reported by a panic.
+#[cfg(target_arch = "arm")]
+static NO_TABLE: TableHeader = TableHeader {
+    enter: no_table_enter,
+    stub_return: no_table_stub_return,
+    shared_return: no_table_return,
+};
+
+/// RETURN_PATH's value while no table is installed.
+#[cfg(target_arch = "arm")]
+pub(super) fn no_table() -> *mut TableHeader {
+    core::ptr::addr_of!(NO_TABLE).cast_mut()
+}
+
+/// Never called (no entry hook reaches a table through RETURN_PATH).
+#[cfg(target_arch = "arm")]
+unsafe fn no_table_enter(_: &'static Kretprobe, _: &mut TrapFrame, _: *const TableHeader) {}
+
+#[cfg(target_arch = "arm")]
+unsafe extern "C" fn no_table_stub_return(_: *const TableHeader, _: usize, _: &mut TrapFrame) {
+    panic!("kretprobe stub trampoline reached before any return probe was registered");
+}
+
+#[cfg(target_arch = "arm")]
+unsafe fn no_table_return(_: *const TableHeader, _: &mut TrapFrame) {
+    panic!("kretprobe trampoline reached before any return probe was registered");
+}
 
 /// The return trampoline's Rust half: called by [`crate::arch::kretprobe`] with the frame
 /// it saved.
@@ -13,11 +44,8 @@ pub(super) static RETURN_PATH: AtomicPtr<TableHeader> = AtomicPtr::new(core::ptr
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
 pub(crate) fn return_path(frame: &mut TrapFrame) {
     let table = RETURN_PATH.load(Ordering::Acquire);
-    if table.is_null() {
-        panic!("kretprobe trampoline reached before any return probe was registered");
-    }
-    // SAFETY: RETURN_PATH is null or was set from `Kretprobes::header` of a `&'static
-    // Kretprobes<P>` by its `register`, and that table's header holds its own functions.
+    // SAFETY: RETURN_PATH is NO_TABLE's header or was set from `Kretprobes::header` of a
+    // `&'static Kretprobes<P>` by its `register`; either header holds its own functions.
     // The trampoline masked IRQs and FIQs.
     unsafe { ((*table).shared_return)(table, frame) }
 }
@@ -310,32 +338,6 @@ pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
         // by its `register`, and that table's header holds its own functions.
         unsafe { ((*table).enter)(probe, frame, table) }
     }
-}
-
-/// Called by the stub trampoline ([`crate::arch::kretprobe`], by symbol) with the frame
-/// it saved; its `lr` names the stub.
-#[cfg(target_arch = "arm")]
-#[unsafe(no_mangle)]
-#[unsafe(link_section = ".text.noprobe.kretprobe_return")]
-extern "C" fn armv7_kprobes_kretprobe_stub_return(frame: &mut TrapFrame) {
-    // Relaxed: `register` stored it before arming any entry probe, and a stub is
-    // reached only after an entry through such a probe made its instance ACTIVE; the
-    // Acquire fence of `handle_stub_return` orders the rest.
-    let table = RETURN_PATH.load(Ordering::Relaxed);
-    match crate::arch::kretprobe::stub_index(frame.lr) {
-        // SAFETY: RETURN_PATH is non-null, so it was set from `Kretprobes::header` of a
-        // `&'static Kretprobes<P>` by its `register`, and that table's header holds its own
-        // functions. The trampoline masked IRQs and FIQs.
-        Some(stub) if !table.is_null() => unsafe { ((*table).stub_return)(table, stub, frame) },
-        _ => not_a_stub(frame.lr),
-    }
-}
-
-#[cfg(target_arch = "arm")]
-#[cold]
-#[inline(never)]
-fn not_a_stub(lr: u32) -> ! {
-    panic!("kretprobe stub trampoline entered from {lr:#010x}");
 }
 
 /// Called by the return trampoline ([`crate::arch::kretprobe`], by symbol) with the frame it saved.

@@ -79,7 +79,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         // it for the first time is undone on failure below: nothing can be in flight yet.
         #[cfg(target_arch = "arm")]
         let installed_now = match RETURN_PATH.compare_exchange(
-            core::ptr::null_mut(),
+            return_path::no_table(),
             me,
             Ordering::AcqRel,
             Ordering::Acquire,
@@ -120,7 +120,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
             self.used.store(previous_used, Ordering::Release);
             #[cfg(target_arch = "arm")]
             if installed_now {
-                RETURN_PATH.store(core::ptr::null_mut(), Ordering::Release);
+                RETURN_PATH.store(return_path::no_table(), Ordering::Release);
             }
             return Err(e.into());
         }
