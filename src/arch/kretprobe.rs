@@ -107,7 +107,10 @@ const STUBS: usize = STUBS_PER_ENTRY * crate::kretprobe::MAX_KRETPROBES;
 return_trampoline!(
     "armv7_kprobes_kretprobe_trampoline",
     ".text.noprobe.armv7_kprobes_kretprobe_trampoline",
-    ["    mov     r0, sp", "    bl      armv7_kprobes_kretprobe_return"],
+    [
+        "    mov     r0, sp",
+        "    bl      armv7_kprobes_kretprobe_return"
+    ],
     [],
 );
 // The return stubs' trampoline, and after it the stubs (one section, so `adr` reaches

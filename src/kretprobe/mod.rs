@@ -146,7 +146,9 @@ impl KretprobeInstance<'_> {
     /// UnsafeCells; the core holding this view owns instance i, so no other core
     /// touches the bytes until it gives the instance back.
     fn data_ptr(&self) -> *mut u8 {
-        self.probe.private.wrapping_add(self.i * self.probe.private_stride)
+        self.probe
+            .private
+            .wrapping_add(self.i * self.probe.private_stride)
     }
 
     /// Where the call returns to (the caller's `lr` at entry; bit 0 set for a Thumb
@@ -181,7 +183,8 @@ pub struct Kretprobe {
     /// Whether the entry has anything to do with the instance's view: an entry handler
     /// to run or private data to zero.
     entry_uses_instance: bool,
-    /// The table it is registered with (its header: see `TableHeader`), or null.
+    /// The table it is registered with (its header: see `TableHeader`), or `NO_TABLE`'s
+    /// header before its first registration.
     table: AtomicPtr<TableHeader>,
     /// The address of the return stub of its instance 0 (instance i's is 4 i bytes on,
     /// for the first 32 instances), or 0: no stubs (the host).
@@ -209,6 +212,8 @@ impl Kretprobe {
         pool: &'static KretprobePool<N, D>,
         data: usize,
     ) -> Kretprobe {
+        // The entry takes instance 0 without looking at the pool's size.
+        const { assert!(N > 0, "a return probe's pool holds at least one instance") };
         Kretprobe {
             kprobe: Kprobe::new(Some(entry_hook), None, data),
             entry,
@@ -219,7 +224,7 @@ impl Kretprobe {
             private_size: D,
             private_stride: core::mem::size_of::<PrivateData<D>>(),
             entry_uses_instance: entry.is_some() || D != 0,
-            table: AtomicPtr::new(core::ptr::null_mut()),
+            table: AtomicPtr::new(return_path::no_table()),
             stubs: AtomicUsize::new(0),
             live: AtomicU32::new(0),
             generation: AtomicU32::new(0),

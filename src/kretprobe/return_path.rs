@@ -9,23 +9,23 @@ use super::*;
 pub(crate) static RETURN_PATH: AtomicPtr<TableHeader> =
     AtomicPtr::new(core::ptr::addr_of!(NO_TABLE).cast_mut());
 
-/// What RETURN_PATH points at before any table installed itself: a return then is a bug
-/// (nothing can be in flight), reported by a panic.
-#[cfg(target_arch = "arm")]
-static NO_TABLE: TableHeader = TableHeader {
+/// The header of no table: what RETURN_PATH points at before any table installed itself
+/// (a return then is a bug, nothing can be in flight: reported by a panic), and a
+/// [`Kretprobe`]'s table before its first registration (its entry probe is not armed
+/// then, so its entry hook cannot run; if it did, it would do nothing).
+pub(super) static NO_TABLE: TableHeader = TableHeader {
     enter: no_table_enter,
+    #[cfg(target_arch = "arm")]
     stub_return: no_table_stub_return,
+    #[cfg(target_arch = "arm")]
     shared_return: no_table_return,
 };
 
-/// RETURN_PATH's value while no table is installed.
-#[cfg(target_arch = "arm")]
-pub(super) fn no_table() -> *mut TableHeader {
+/// [`NO_TABLE`]'s address: no table.
+pub(super) const fn no_table() -> *mut TableHeader {
     core::ptr::addr_of!(NO_TABLE).cast_mut()
 }
 
-/// Never called (no entry hook reaches a table through RETURN_PATH).
-#[cfg(target_arch = "arm")]
 unsafe fn no_table_enter(_: &'static Kretprobe, _: &mut TrapFrame, _: *const TableHeader) {}
 
 #[cfg(target_arch = "arm")]
@@ -85,14 +85,20 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         }
         // Instance 0 first, on its own: the common case (no other call of this probe in
         // flight) then knows its stub without computing it.
-        match probe.slots.first() {
-            Some(first) if first.take() => self.follow(probe, 0, first, generation, frame),
-            _ => match probe.slots.iter().enumerate().skip(1).find(|(_, s)| s.take()) {
-                Some((i, slot)) => self.follow(probe, i, slot, generation, frame),
-                None => {
-                    probe.missed.fetch_add(1, Ordering::Relaxed);
-                }
-            },
+        // SAFETY: a pool holds at least one instance (asserted by `Kretprobe::new`).
+        let first = unsafe { probe.slots.get_unchecked(0) };
+        if first.take() {
+            self.follow(probe, 0, first, generation, frame);
+        } else if let Some((i, slot)) = probe
+            .slots
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, s)| s.take())
+        {
+            self.follow(probe, i, slot, generation, frame);
+        } else {
+            probe.missed.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -333,11 +339,9 @@ pub(super) fn entry_hook(kprobe: &Kprobe, frame: &mut TrapFrame) {
     // Relaxed: `register` stored the table before arming the entry probe, and this hook
     // runs only through that armed probe, whose publication ordered the store before it.
     let table = probe.table.load(Ordering::Relaxed);
-    if !table.is_null() {
-        // SAFETY: `table` was set from `Kretprobes::header` of a `&'static Kretprobes<P>`
-        // by its `register`, and that table's header holds its own functions.
-        unsafe { ((*table).enter)(probe, frame, table) }
-    }
+    // SAFETY: `table` is NO_TABLE's header or was set from `Kretprobes::header` of a
+    // `&'static Kretprobes<P>` by its `register`; either header holds its own functions.
+    unsafe { ((*table).enter)(probe, frame, table) }
 }
 
 /// Called by the return trampoline ([`crate::arch::kretprobe`], by symbol) with the frame it saved.

@@ -67,7 +67,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         }
         let me = self.header();
         let owner = probe.table.load(Ordering::Acquire);
-        if !owner.is_null() && owner != me {
+        if owner != return_path::no_table() && owner != me {
             return Err(KretprobeError::OtherTable);
         }
         let entry = self.entry_for(probe)?;
