@@ -194,7 +194,11 @@ pub struct Kretprobe {
     live: AtomicU32,
     /// The last generation given out (never 0).
     generation: AtomicU32,
-    hits: AtomicU64,
+    /// Entries not followed since the last registration: the entry hook's runs (each
+    /// one counted in the entry probe's own `hits` first) that did not follow the call.
+    /// The calls followed are the difference, so the entry of a followed call counts
+    /// nothing here.
+    unfollowed: AtomicU64,
     missed: AtomicU64,
 }
 
@@ -228,7 +232,7 @@ impl Kretprobe {
             stubs: AtomicUsize::new(0),
             live: AtomicU32::new(0),
             generation: AtomicU32::new(0),
-            hits: AtomicU64::new(0),
+            unfollowed: AtomicU64::new(0),
             missed: AtomicU64::new(0),
         }
     }
@@ -255,7 +259,13 @@ impl Kretprobe {
     /// Calls followed (an instance taken and the entry handler said
     /// [`OnEntry::Track`]) since the last registration.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        // The entry probe counts a hit before its handler (the entry hook) runs, and the
+        // hook counts an entry it does not follow with a Release increment after that:
+        // read in this order, the difference never goes below zero. (Wrapping: after a
+        // failed registration `register` sets `unfollowed` so that the difference is the
+        // count from before.)
+        let unfollowed = self.unfollowed.load(Ordering::Acquire);
+        self.kprobe.hits().wrapping_sub(unfollowed)
     }
 
     /// Calls not followed since the last registration: the pool was empty, the call came

@@ -76,11 +76,13 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         // covered by its rendezvous (the return side compares generations again).
         let generation = probe.live.load(Ordering::Relaxed);
         if generation == 0 {
+            probe.unfollowed.fetch_add(1, Ordering::Release);
             return;
         }
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         if self.in_return_handler[cpu].load(Ordering::Relaxed) {
             probe.missed.fetch_add(1, Ordering::Relaxed);
+            probe.unfollowed.fetch_add(1, Ordering::Release);
             return;
         }
         // Instance 0 first, on its own: the common case (no other call of this probe in
@@ -99,6 +101,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
             self.follow(probe, i, slot, generation, frame);
         } else {
             probe.missed.fetch_add(1, Ordering::Relaxed);
+            probe.unfollowed.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -134,8 +137,8 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
             );
             trampoline()
         };
+        // Counted as a hit already: the entry probe's hit, with nothing in `unfollowed`.
         slot.state.store(ACTIVE, Ordering::Release);
-        probe.hits.fetch_add(1, Ordering::Relaxed);
         // A tail call from a followed function arrives with lr = a stub or the trampoline
         // already: it is followed like any call (see the module docs).
         frame.lr = lr as u32;
@@ -321,6 +324,7 @@ fn run_entry(probe: &Kretprobe, i: usize, slot: &InstanceSlot, frame: &mut TrapF
         && entry(probe, &mut call, frame) == OnEntry::Decline
     {
         slot.state.store(FREE, Ordering::Release);
+        probe.unfollowed.fetch_add(1, Ordering::Release);
         return false;
     }
     true

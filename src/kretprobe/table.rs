@@ -97,7 +97,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         let _ = core::ptr::from_ref(probe).expose_provenance();
         let before = (
             probe.generation.load(Ordering::Relaxed),
-            probe.hits.load(Ordering::Relaxed),
+            probe.hits(),
             probe.missed.load(Ordering::Relaxed),
             probe.stubs.load(Ordering::Relaxed),
         );
@@ -106,13 +106,19 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         probe.stubs.store(stubs_of_entry(entry), Ordering::Relaxed);
         probe.table.store(me, Ordering::Release);
         probe.generation.store(generation, Ordering::Relaxed);
-        probe.hits.store(0, Ordering::Relaxed);
+        // The entry probe's hits start at 0 too (the registry resets them).
+        probe.unfollowed.store(0, Ordering::Relaxed);
         probe.missed.store(0, Ordering::Relaxed);
         probe.live.store(generation, Ordering::Release);
         if let Err(e) = kprobes.register(&probe.kprobe, addr) {
             probe.live.store(0, Ordering::Release);
             probe.generation.store(before.0, Ordering::Relaxed);
-            probe.hits.store(before.1, Ordering::Relaxed);
+            // The registry may have reset the entry probe's hits: count from there to the
+            // hits from before (the probe is not armed, so neither count moves now).
+            probe.unfollowed.store(
+                probe.kprobe.hits().wrapping_sub(before.1),
+                Ordering::Relaxed,
+            );
             probe.missed.store(before.2, Ordering::Relaxed);
             probe.stubs.store(before.3, Ordering::Relaxed);
             probe.table.store(owner, Ordering::Release);
