@@ -119,7 +119,9 @@ return_trampoline!(
 // header, the stub's number and the frame, as `extern "C"`. SAFETY of the stubs: each is
 // one `bl` to the stub trampoline (whose contract it meets: it is only ever a followed
 // call's return address, so it runs as that call's return, and `bl` only changes `lr`,
-// dead at a return). `.text.noprobe`: never probed.
+// dead at a return). `.text.noprobe`: never probed. (Not assembled for the host's
+// documentation: RETURN_PATH is ARM-only.)
+#[cfg(target_arch = "arm")]
 return_trampoline!(
     "armv7_kprobes_kretprobe_stub_trampoline",
     ".text.noprobe.kretprobe_stubs",

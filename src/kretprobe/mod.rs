@@ -35,8 +35,9 @@
 //! instance its stub names (a stub's return needs no search) or finds it by stack
 //! pointer ([`Kretprobes::handle_return`]), runs the return handler with interrupts
 //! masked, frees the instance and hands the trampoline the real return address, to which
-//! it branches (`bx` semantics, so Thumb callers work) with r0–r12, `lr` and the flags as
-//! the return handler left them.
+//! it branches (`bx` semantics, so Thumb callers work) with r0–r11, `lr` and the flags as
+//! the return handler left them (r12, which the AAPCS lets any call clobber, carries the
+//! return address).
 //!
 //! # Why the stack pointer identifies a call
 //! (For the calls that return through the shared trampoline: instances without a stub,
@@ -60,6 +61,10 @@
 //! (which would otherwise recurse without end), or when the entry breakpoint hit while
 //! this core was already in a probe handler. An entry handler that returns
 //! [`OnEntry::Decline`] is not counted as missed.
+//!
+//! The entry of a followed call counts nothing itself: [`Kretprobe::hits`] is the entry
+//! probe's own hit count (every run of the entry hook) minus the runs that did not follow
+//! the call, which the hook counts on those rarer paths.
 //!
 //! The return path calls [`Platform::cpu_id`] (and, through
 //! [`Kretprobes::handle_return`] off ARM, [`Platform::mask_interrupts`] and
@@ -111,8 +116,11 @@ pub type EntryHandler =
 
 /// Runs when the probed function returns (interrupts masked): `frame.r[0]`/`r[1]` hold the
 /// return value, `frame.sp` the stack pointer (as at entry) and `frame.pc` the address the
-/// call returns to. Changes to r0–r12, `lr`, `pc` (where the call returns to) and the
+/// call returns to. Changes to r0–r11, `lr`, `pc` (where the call returns to) and the
 /// condition flags of `cpsr` take effect; changes to `sp` and to the rest of `cpsr` do not.
+/// r12 is the AAPCS's intra-procedure scratch register, which no caller expects kept
+/// across a call: on ARM the trampoline uses it, so `frame.r[12]` holds the stack
+/// pointer and the caller gets the return address in r12 whatever the handler writes.
 pub type ReturnHandler =
     fn(probe: &Kretprobe, call: &mut KretprobeInstance<'_>, frame: &mut TrapFrame);
 
@@ -307,7 +315,8 @@ impl Kretprobe {
     ///
     /// # Safety
     /// The calling core must own instance `i` (it moved its state to CLAIMED, or from
-    /// ACTIVE to RETURNING, and has not given it back), and hold at most one view of it.
+    /// ACTIVE to RETURNING, or is returning it through its stub, and has not given it
+    /// back), and hold at most one view of it.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(always)]
     unsafe fn instance(&self, i: usize) -> KretprobeInstance<'_> {

@@ -8,7 +8,9 @@ pub(super) const FREE: u32 = 0;
 pub(super) const CLAIMED: u32 = 1;
 /// The call is in flight.
 pub(super) const ACTIVE: u32 = 2;
-/// Taken by the return path (only the returning core touches it).
+/// Taken by the shared trampoline's return path (only the returning core touches it). A
+/// call returning through its own stub stays ACTIVE until freed: its stub names it, and
+/// only the core it returns on writes an ACTIVE instance's state.
 pub(super) const RETURNING: u32 = 3;
 
 /// The bookkeeping of one instance. Its fields other than `state` are written only by
@@ -63,9 +65,9 @@ pub struct KretprobePool<const N: usize, const D: usize> {
 
 // SAFETY: the slots are atomics. The private data of instance i is reached only through
 // a KretprobeInstance made by the one core that owns instance i at that moment (it moved
-// the instance's state to CLAIMED or from ACTIVE to RETURNING with a compare-exchange,
-// and gives it up with a Release store), so no two cores ever touch the same bytes
-// concurrently.
+// the instance's state to CLAIMED or from ACTIVE to RETURNING with a compare-exchange, or
+// is the core the call returns on through the instance's stub, and gives it up with a
+// Release store), so no two cores ever touch the same bytes concurrently.
 unsafe impl<const N: usize, const D: usize> Sync for KretprobePool<N, D> {}
 
 impl<const N: usize, const D: usize> KretprobePool<N, D> {

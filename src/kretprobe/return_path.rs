@@ -122,11 +122,8 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         if probe.entry_uses_instance && !run_entry(probe, i, slot, frame) {
             return;
         }
-        // On ARM every registered probe has stubs (its table entry is below
-        // MAX_KRETPROBES); on the host none.
-        let stubs = probe.stubs.load(Ordering::Relaxed);
-        let lr = if (cfg!(target_arch = "arm") || stubs != 0) && i < STUBS_PER_PROBE {
-            stubs + 4 * i
+        let lr = if let Some(stub) = stub_of(probe, i) {
+            stub
         } else {
             // Only calls returning through the shared trampoline are searched for (by
             // entry sp, newest stamp first: tail calls). Their stamps start at 1; an
@@ -285,7 +282,8 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
                 probe.missed.fetch_add(1, Ordering::Relaxed);
             } else {
                 in_handler.store(true, Ordering::Relaxed);
-                // SAFETY: this core moved instance i from ACTIVE to RETURNING; this is
+                // SAFETY: this core moved instance i from ACTIVE to RETURNING, or it returns
+                // through its stub on this core (see `handle_stub_return`); this is
                 // its only view.
                 let mut call = unsafe { probe.instance(i) };
                 (probe.ret)(probe, &mut call, frame);
@@ -330,11 +328,24 @@ fn run_entry(probe: &Kretprobe, i: usize, slot: &InstanceSlot, frame: &mut TrapF
     true
 }
 
-/// How many instances of each probe have their own return stub (ARM; none on the host).
-#[cfg(target_arch = "arm")]
-const STUBS_PER_PROBE: usize = crate::arch::kretprobe::STUBS_PER_ENTRY;
-#[cfg(not(target_arch = "arm"))]
-const STUBS_PER_PROBE: usize = 0;
+/// The return stub of instance `i` of `probe`, if it has one: on ARM every registered
+/// probe has stubs (its table entry is below MAX_KRETPROBES) for its first
+/// [`STUBS_PER_ENTRY`](crate::arch::kretprobe::STUBS_PER_ENTRY) instances; on the host
+/// none.
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(always)]
+fn stub_of(probe: &Kretprobe, i: usize) -> Option<usize> {
+    #[cfg(target_arch = "arm")]
+    {
+        (i < crate::arch::kretprobe::STUBS_PER_ENTRY)
+            .then(|| probe.stubs.load(Ordering::Relaxed) + 4 * i)
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let _ = (probe, i);
+        None
+    }
+}
 
 /// The pre handler of every return probe's entry [`Kprobe`].
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]

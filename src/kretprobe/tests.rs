@@ -502,3 +502,40 @@ fn kretprobe_errors_read_as_sentences() {
         assert!(!t.is_empty() && !texts[..i].contains(t), "{t}");
     }
 }
+
+#[test]
+fn hits_survive_unregistering_and_a_refused_registration_and_restart_at_the_next() {
+    let e = env();
+    let rp = kretprobe::<2, 0>(None, count_only, 0);
+    e.t.register(e.k, rp, F).unwrap();
+    let mut mem = Mem::default();
+    for _ in 0..3 {
+        let f = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+        ret(&e, f.lr, 0x2000, 0).unwrap();
+    }
+    // One not followed (the pool is empty for the third call in flight).
+    let outer = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+    let inner = call(&e, &mut mem, F, 0x1ff0, CALLER, 0, 0);
+    let missed = call(&e, &mut mem, F, 0x1fe0, CALLER, 0, 0);
+    assert_eq!(missed.lr, CALLER);
+    ret(&e, inner.lr, 0x1ff0, 0).unwrap();
+    ret(&e, outer.lr, 0x2000, 0).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (5, 1));
+    e.t.unregister(e.k, rp).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (5, 1), "kept after unregistering");
+    assert!(e.t.register(e.k, rp, NOPROBE).is_err());
+    assert_eq!(
+        (rp.hits(), rp.missed()),
+        (5, 1),
+        "kept after a refused registration"
+    );
+    e.t.register(e.k, rp, F).unwrap();
+    assert_eq!(
+        (rp.hits(), rp.missed()),
+        (0, 0),
+        "a registration starts at 0"
+    );
+    let f = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+    ret(&e, f.lr, 0x2000, 0).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (1, 0));
+}
