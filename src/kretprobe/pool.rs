@@ -57,7 +57,8 @@ pub(super) struct PrivateData<const D: usize>(pub(super) UnsafeCell<[u8; D]>);
 
 /// The instances of one [`Kretprobe`]: at most `N` calls followed at once, each with `D`
 /// bytes of private data. A `static` the user declares next to the probe (the crate has
-/// no heap), so its size is chosen when the probe is written down.
+/// no heap), so its size is chosen when the probe is written down. `N` is at least 1:
+/// [`Kretprobe::new`] refuses an empty pool at compile time.
 pub struct KretprobePool<const N: usize, const D: usize> {
     pub(super) slots: [InstanceSlot; N],
     pub(super) data: [PrivateData<D>; N],
