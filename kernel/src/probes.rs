@@ -21,7 +21,7 @@ pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
     Kprobes::new(&PLATFORM, &RENDEZVOUS);
 
 /// The kernel's return probes: the table the crate's return trampoline consults.
-pub static KRETPROBES: Kretprobes = Kretprobes::new(&PLATFORM);
+pub static KRETPROBES: Kretprobes<QemuPlatform> = Kretprobes::new(&PLATFORM);
 
 fn on_ipi(_sgi: u32, _from: usize) {
     // Where this core resumes after the IPI: the rendezvous must know whether it may be

@@ -35,8 +35,9 @@
 //! instance its stub names (a stub's return needs no search) or finds it by stack
 //! pointer ([`Kretprobes::handle_return`]), runs the return handler with interrupts
 //! masked, frees the instance and hands the trampoline the real return address, to which
-//! it branches (`bx` semantics, so Thumb callers work) with r0–r12, `lr` and the flags as
-//! the return handler left them.
+//! it branches (`bx` semantics, so Thumb callers work) with r0–r11, `lr` and the flags as
+//! the return handler left them (r12, which the AAPCS lets any call clobber, carries the
+//! return address).
 //!
 //! # Why the stack pointer identifies a call
 //! (For the calls that return through the shared trampoline: instances without a stub,
@@ -60,6 +61,10 @@
 //! (which would otherwise recurse without end), or when the entry breakpoint hit while
 //! this core was already in a probe handler. An entry handler that returns
 //! [`OnEntry::Decline`] is not counted as missed.
+//!
+//! The entry of a followed call counts nothing itself: [`Kretprobe::hits`] is the entry
+//! probe's own hit count (every run of the entry hook) minus the runs that did not follow
+//! the call, which the hook counts on those rarer paths.
 //!
 //! The return path calls [`Platform::cpu_id`] (and, through
 //! [`Kretprobes::handle_return`] off ARM, [`Platform::mask_interrupts`] and
@@ -111,44 +116,62 @@ pub type EntryHandler =
 
 /// Runs when the probed function returns (interrupts masked): `frame.r[0]`/`r[1]` hold the
 /// return value, `frame.sp` the stack pointer (as at entry) and `frame.pc` the address the
-/// call returns to. Changes to r0–r12, `lr`, `pc` (where the call returns to) and the
+/// call returns to. Changes to r0–r11, `lr`, `pc` (where the call returns to) and the
 /// condition flags of `cpsr` take effect; changes to `sp` and to the rest of `cpsr` do not.
+/// r12 is the AAPCS's intra-procedure scratch register, which no caller expects kept
+/// across a call: on ARM the trampoline uses it, so `frame.r[12]` holds the stack
+/// pointer and the caller gets the return address in r12 whatever the handler writes.
 pub type ReturnHandler =
     fn(probe: &Kretprobe, call: &mut KretprobeInstance<'_>, frame: &mut TrapFrame);
 
 /// One call in flight, as the handlers see it.
 pub struct KretprobeInstance<'a> {
-    data: &'a mut [u8],
-    return_address: u32,
-    entry_sp: u32,
+    probe: &'a Kretprobe,
+    /// The instance's index in its pool (below the pool's size).
+    i: usize,
 }
 
 impl KretprobeInstance<'_> {
     /// The call's private data: as many bytes as the pool was declared with, 8-byte
     /// aligned, zeroed at entry and kept from the entry handler to the return handler.
     pub fn data(&self) -> &[u8] {
-        self.data
+        // SAFETY: see `data_ptr`; shared for as long as `self` is borrowed, and the only
+        // other access to these bytes is `data_mut`, which needs `self` exclusively.
+        unsafe { core::slice::from_raw_parts(self.data_ptr(), self.probe.private_size) }
     }
 
     /// The call's private data, to fill in.
     pub fn data_mut(&mut self) -> &mut [u8] {
-        self.data
+        // SAFETY: see `data_ptr`; exclusive for as long as `self` is borrowed mutably
+        // (this view is the only one of its instance, by `Kretprobe::instance`'s contract).
+        unsafe { core::slice::from_raw_parts_mut(self.data_ptr(), self.probe.private_size) }
+    }
+
+    /// The start of the instance's private data. Valid for `private_size` bytes: `i`
+    /// is below the pool's size N (the view is made only for a claimed instance), so the
+    /// range lies inside the pool's `data` array (stride = size_of::<PrivateData<D>>(), D
+    /// = private_size bytes at its start); the pool is `'static` and its bytes are in
+    /// UnsafeCells; the core holding this view owns instance i, so no other core
+    /// touches the bytes until it gives the instance back.
+    fn data_ptr(&self) -> *mut u8 {
+        self.probe
+            .private
+            .wrapping_add(self.i * self.probe.private_stride)
     }
 
     /// Where the call returns to (the caller's `lr` at entry; bit 0 set for a Thumb
     /// caller).
     pub fn return_address(&self) -> u32 {
-        self.return_address
+        self.probe.slots[self.i]
+            .return_address
+            .load(Ordering::Relaxed)
     }
 
     /// The stack pointer at entry, which is also the stack pointer at return.
     pub fn entry_sp(&self) -> u32 {
-        self.entry_sp
+        self.probe.slots[self.i].entry_sp.load(Ordering::Relaxed)
     }
 }
-
-const UNREGISTERED: u32 = 0;
-const REGISTERED: u32 = 1;
 
 /// A return probe: an entry handler, a return handler, a pool of instances and a cookie,
 /// owned by the user as a `static`.
@@ -165,12 +188,25 @@ pub struct Kretprobe {
     private: *mut u8,
     private_size: usize,
     private_stride: usize,
-    table: AtomicPtr<Kretprobes>,
-    /// Its entry in the table (names its instances' return stubs on ARM).
-    entry_index: AtomicU32,
-    state: AtomicU32,
+    /// Whether the entry has anything to do with the instance's view: an entry handler
+    /// to run or private data to zero.
+    entry_uses_instance: bool,
+    /// The table it is registered with (its header: see `TableHeader`), or `NO_TABLE`'s
+    /// header before its first registration.
+    table: AtomicPtr<TableHeader>,
+    /// The address of the return stub of its instance 0 (instance i's is 4 i bytes on,
+    /// for the first 32 instances), or 0: no stubs (the host).
+    stubs: AtomicUsize,
+    /// The generation of the current registration while registered, 0 while not: an
+    /// instance whose recorded generation equals it belongs to the current registration.
+    live: AtomicU32,
+    /// The last generation given out (never 0).
     generation: AtomicU32,
-    hits: AtomicU64,
+    /// Entries not followed since the last registration: the entry hook's runs (each
+    /// one counted in the entry probe's own `hits` first) that did not follow the call.
+    /// The calls followed are the difference, so the entry of a followed call counts
+    /// nothing here.
+    unfollowed: AtomicU64,
     missed: AtomicU64,
 }
 
@@ -188,6 +224,8 @@ impl Kretprobe {
         pool: &'static KretprobePool<N, D>,
         data: usize,
     ) -> Kretprobe {
+        // The entry takes instance 0 without looking at the pool's size.
+        const { assert!(N > 0, "a return probe's pool holds at least one instance") };
         Kretprobe {
             kprobe: Kprobe::new(Some(entry_hook), None, data),
             entry,
@@ -197,11 +235,12 @@ impl Kretprobe {
             private: pool.data.as_ptr() as *mut u8,
             private_size: D,
             private_stride: core::mem::size_of::<PrivateData<D>>(),
-            table: AtomicPtr::new(core::ptr::null_mut()),
-            entry_index: AtomicU32::new(0),
-            state: AtomicU32::new(UNREGISTERED),
+            entry_uses_instance: entry.is_some() || D != 0,
+            table: AtomicPtr::new(return_path::no_table()),
+            stubs: AtomicUsize::new(0),
+            live: AtomicU32::new(0),
             generation: AtomicU32::new(0),
-            hits: AtomicU64::new(0),
+            unfollowed: AtomicU64::new(0),
             missed: AtomicU64::new(0),
         }
     }
@@ -222,13 +261,19 @@ impl Kretprobe {
 
     /// Whether the probe is registered.
     pub fn is_registered(&self) -> bool {
-        self.state.load(Ordering::Acquire) == REGISTERED
+        self.live.load(Ordering::Acquire) != 0
     }
 
     /// Calls followed (an instance taken and the entry handler said
     /// [`OnEntry::Track`]) since the last registration.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        // The entry probe counts a hit before its handler (the entry hook) runs, and the
+        // hook counts an entry it does not follow with a Release increment after that:
+        // read in this order, the difference never goes below zero. (Wrapping: after a
+        // failed registration `register` sets `unfollowed` so that the difference is the
+        // count from before.)
+        let unfollowed = self.unfollowed.load(Ordering::Acquire);
+        self.kprobe.hits().wrapping_sub(unfollowed)
     }
 
     /// Calls not followed since the last registration: the pool was empty, the call came
@@ -270,45 +315,51 @@ impl Kretprobe {
     ///
     /// # Safety
     /// The calling core must own instance `i` (it moved its state to CLAIMED, or from
-    /// ACTIVE to RETURNING, and has not given it back), and hold at most one view of it.
+    /// ACTIVE to RETURNING, or is returning it through its stub, and has not given it
+    /// back), and hold at most one view of it.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    unsafe fn instance(&self, i: usize) -> KretprobeInstance<'static> {
-        let slot = &self.slots[i];
-        // SAFETY: i < slots.len() == the pool's N (checked by the index above), so the
-        // range lies inside the pool's `data` array (stride = size_of::<PrivateData<D>>(),
-        // D = private_size bytes at its start); the pool is 'static and its bytes are in
-        // UnsafeCells; the caller owns instance i, so nobody else accesses these bytes
-        // until it gives the instance back.
-        let data = unsafe {
-            core::slice::from_raw_parts_mut(
-                self.private.add(i * self.private_stride),
-                self.private_size,
-            )
-        };
-        KretprobeInstance {
-            data,
-            return_address: slot.return_address.load(Ordering::Relaxed),
-            entry_sp: slot.entry_sp.load(Ordering::Relaxed),
-        }
+    #[inline(always)]
+    unsafe fn instance(&self, i: usize) -> KretprobeInstance<'_> {
+        debug_assert!(i < self.slots.len());
+        KretprobeInstance { probe: self, i }
     }
 
-    /// Takes a free instance, if any.
-    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    /// Takes a free instance, if any (first fit).
+    #[cfg(test)]
     fn claim(&self) -> Option<usize> {
-        self.slots.iter().position(|s| {
-            s.state.load(Ordering::Relaxed) == FREE
-                && s.state
-                    .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-        })
+        self.slots.iter().position(InstanceSlot::take)
     }
+}
+
+/// The part of a table the hit paths reach without knowing its platform type: the first
+/// field of every [`Kretprobes`] (`repr(C)`), its entry and return sides monomorphized for
+/// its platform (so `cpu_id` is inlined where the platform is a concrete type).
+#[repr(C)]
+pub(crate) struct TableHeader {
+    /// [`Kretprobes::enter`] of the table this header begins.
+    /// (Arguments in the entry hook's order, so it passes them on as they came.)
+    pub(crate) enter: unsafe fn(&'static Kretprobe, &mut TrapFrame, *const TableHeader),
+    /// [`Kretprobes::handle_stub_return`] of the table this header begins.
+    /// (Called by the stub trampoline: `extern "C"`.)
+    #[cfg(target_arch = "arm")]
+    pub(crate) stub_return: unsafe extern "C" fn(*const TableHeader, usize, &mut TrapFrame),
+    /// [`Kretprobes::handle_return_masked`] of the table this header begins.
+    #[cfg(target_arch = "arm")]
+    pub(crate) shared_return: unsafe fn(*const TableHeader, &mut TrapFrame),
 }
 
 /// The return probes of one kernel: the table the return path searches, the stamp
 /// counter that orders calls, and which cores are running a return handler. A `static`
 /// the user owns, like [`Kprobes`].
-pub struct Kretprobes {
-    platform: &'static dyn Platform,
+///
+/// `P` is the platform: `Kretprobes` alone is `Kretprobes<dyn Platform>`, which reaches
+/// [`Platform::cpu_id`] through a vtable on every hit; naming the platform's type
+/// (`Kretprobes<MyPlatform>`) lets the hit paths inline it.
+#[repr(C)]
+pub struct Kretprobes<P: Platform + ?Sized + 'static = dyn Platform> {
+    /// First: the hit paths find the typed functions here (see `TableHeader`).
+    header: TableHeader,
+    platform: &'static P,
     /// Serializes registering and unregistering (the table itself is lock-free).
     lock: SpinLock<()>,
     probes: [AtomicPtr<Kretprobe>; MAX_KRETPROBES],
@@ -318,10 +369,17 @@ pub struct Kretprobes {
     in_return_handler: [AtomicBool; MAX_CPUS],
 }
 
-impl Kretprobes {
+impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// An empty table on `platform`.
-    pub const fn new(platform: &'static dyn Platform) -> Kretprobes {
+    pub const fn new(platform: &'static P) -> Kretprobes<P> {
         Kretprobes {
+            header: TableHeader {
+                enter: Self::enter_erased,
+                #[cfg(target_arch = "arm")]
+                stub_return: Self::stub_return_erased,
+                #[cfg(target_arch = "arm")]
+                shared_return: Self::shared_return_erased,
+            },
             platform,
             lock: SpinLock::new(()),
             probes: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_KRETPROBES],
@@ -329,6 +387,67 @@ impl Kretprobes {
             stamp: AtomicU64::new(0),
             in_return_handler: [const { AtomicBool::new(false) }; MAX_CPUS],
         }
+    }
+
+    /// This table as the hit paths see it (a pointer to its header, valid for the whole
+    /// table).
+    pub(crate) fn header(&self) -> *mut TableHeader {
+        core::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    /// The table whose header `header` is.
+    ///
+    /// # Safety
+    /// `header` must come from [`Kretprobes::header`] of a `'static` `Kretprobes<P>` (this
+    /// `P`): the header functions of a `Kretprobes<P>` are this `impl`'s, and only they
+    /// call this.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    unsafe fn from_header(header: *const TableHeader) -> &'static Kretprobes<P> {
+        // SAFETY: by the contract, `header` points at the first field of a `repr(C)`
+        // `'static` Kretprobes<P>, so at the table itself, with provenance over all of it
+        // (made from a reference to the whole table).
+        unsafe { &*header.cast::<Kretprobes<P>>() }
+    }
+
+    /// [`Kretprobes::enter`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe fn enter_erased(
+        probe: &'static Kretprobe,
+        frame: &mut TrapFrame,
+        header: *const TableHeader,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.enter(probe, frame);
+    }
+
+    /// [`Kretprobes::handle_stub_return`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg(target_arch = "arm")]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe extern "C" fn stub_return_erased(
+        header: *const TableHeader,
+        stub: usize,
+        frame: &mut TrapFrame,
+    ) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.handle_stub_return(stub, frame);
+    }
+
+    /// [`Kretprobes::handle_return_masked`] through the header.
+    ///
+    /// # Safety
+    /// As [`Kretprobes::from_header`].
+    #[cfg(target_arch = "arm")]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    unsafe fn shared_return_erased(header: *const TableHeader, frame: &mut TrapFrame) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::from_header(header) }.handle_return_masked(frame);
     }
 
     /// The address a followed call without a return stub returns to instead of its
@@ -358,11 +477,11 @@ mod table;
 
 pub use error::KretprobeError;
 pub use pool::KretprobePool;
-use pool::{ACTIVE, CLAIMED, FREE, InstanceSlot, PrivateData, RETURNING};
+use pool::{ACTIVE, FREE, InstanceSlot, PrivateData, RETURNING};
 #[cfg(not(target_arch = "arm"))]
 pub use return_path::HOST_TRAMPOLINE;
 #[cfg(target_arch = "arm")]
-use return_path::RETURN_PATH;
+pub(crate) use return_path::RETURN_PATH;
 use return_path::{entry_hook, trampoline};
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 
 use super::*;
 
-impl Kretprobes {
+impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
     /// Takes the table lock the way the registry takes its own (see `spin_lock`):
     /// refused at once with IRQs masked or when this CPU holds it, joining `kprobes`'
     /// rendezvous while it waits.
-    pub(super) fn lock<P: Platform, C: CacheOps, const N: usize>(
+    pub(super) fn lock<KP: Platform, C: CacheOps, const N: usize>(
         &self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
     ) -> Result<SpinLockGuard<'_, ()>, KretprobeError> {
         kprobes
             .lock_other(&self.lock)
@@ -53,9 +53,9 @@ impl Kretprobes {
     /// registry's errors for the entry breakpoint as [`KretprobeError::Kprobe`] (among
     /// them [`KprobeError::InterruptsMasked`] when called with IRQs masked). The probe,
     /// the table and the text are then as they were.
-    pub fn register<P: Platform, C: CacheOps, const N: usize>(
+    pub fn register<KP: Platform, C: CacheOps, const N: usize>(
         &'static self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
         probe: &'static Kretprobe,
         addr: usize,
     ) -> Result<(), KretprobeError> {
@@ -65,9 +65,9 @@ impl Kretprobes {
                 addr: probe.kprobe.addr().unwrap_or(0),
             });
         }
-        let me = core::ptr::from_ref(self).cast_mut();
+        let me = self.header();
         let owner = probe.table.load(Ordering::Acquire);
-        if !owner.is_null() && owner != me {
+        if owner != return_path::no_table() && owner != me {
             return Err(KretprobeError::OtherTable);
         }
         let entry = self.entry_for(probe)?;
@@ -79,7 +79,7 @@ impl Kretprobes {
         // it for the first time is undone on failure below: nothing can be in flight yet.
         #[cfg(target_arch = "arm")]
         let installed_now = match RETURN_PATH.compare_exchange(
-            core::ptr::null_mut(),
+            return_path::no_table(),
             me,
             Ordering::AcqRel,
             Ordering::Acquire,
@@ -97,28 +97,36 @@ impl Kretprobes {
         let _ = core::ptr::from_ref(probe).expose_provenance();
         let before = (
             probe.generation.load(Ordering::Relaxed),
-            probe.hits.load(Ordering::Relaxed),
+            probe.hits(),
             probe.missed.load(Ordering::Relaxed),
+            probe.stubs.load(Ordering::Relaxed),
         );
-        probe.entry_index.store(entry as u32, Ordering::Relaxed);
+        // Never 0 (which `live` reads as unregistered).
+        let generation = before.0.wrapping_add(1).max(1);
+        probe.stubs.store(stubs_of_entry(entry), Ordering::Relaxed);
         probe.table.store(me, Ordering::Release);
-        probe
-            .generation
-            .store(before.0.wrapping_add(1), Ordering::Relaxed);
-        probe.hits.store(0, Ordering::Relaxed);
+        probe.generation.store(generation, Ordering::Relaxed);
+        // The entry probe's hits start at 0 too (the registry resets them).
+        probe.unfollowed.store(0, Ordering::Relaxed);
         probe.missed.store(0, Ordering::Relaxed);
-        probe.state.store(REGISTERED, Ordering::Release);
+        probe.live.store(generation, Ordering::Release);
         if let Err(e) = kprobes.register(&probe.kprobe, addr) {
-            probe.state.store(UNREGISTERED, Ordering::Release);
+            probe.live.store(0, Ordering::Release);
             probe.generation.store(before.0, Ordering::Relaxed);
-            probe.hits.store(before.1, Ordering::Relaxed);
+            // The registry may have reset the entry probe's hits: count from there to the
+            // hits from before (the probe is not armed, so neither count moves now).
+            probe.unfollowed.store(
+                probe.kprobe.hits().wrapping_sub(before.1),
+                Ordering::Relaxed,
+            );
             probe.missed.store(before.2, Ordering::Relaxed);
+            probe.stubs.store(before.3, Ordering::Relaxed);
             probe.table.store(owner, Ordering::Release);
             self.probes[entry].store(previous_entry, Ordering::Release);
             self.used.store(previous_used, Ordering::Release);
             #[cfg(target_arch = "arm")]
             if installed_now {
-                RETURN_PATH.store(core::ptr::null_mut(), Ordering::Release);
+                RETURN_PATH.store(return_path::no_table(), Ordering::Release);
             }
             return Err(e.into());
         }
@@ -138,24 +146,25 @@ impl Kretprobes {
     /// registry's errors as [`KretprobeError::Kprobe`] — among them
     /// [`KprobeError::InterruptsMasked`] at once when called with IRQs masked (e.g. from
     /// a handler). The probe is then as it was.
-    pub fn unregister<P: Platform, C: CacheOps, const N: usize>(
+    pub fn unregister<KP: Platform, C: CacheOps, const N: usize>(
         &self,
-        kprobes: &Kprobes<P, C, N>,
+        kprobes: &Kprobes<KP, C, N>,
         probe: &'static Kretprobe,
     ) -> Result<usize, KretprobeError> {
         let _g = self.lock(kprobes)?;
         if !probe.is_registered() {
             return Err(KretprobeError::NotRegistered);
         }
-        if probe.table.load(Ordering::Acquire) != core::ptr::from_ref(self).cast_mut() {
+        if probe.table.load(Ordering::Acquire) != self.header() {
             return Err(KretprobeError::OtherTable);
         }
         // From here on no new call is followed and no return handler starts (both check
         // the state with interrupts masked); the kprobe unregistration's rendezvous waits
         // for handlers that started before.
-        probe.state.store(UNREGISTERED, Ordering::Release);
+        let generation = probe.live.load(Ordering::Relaxed);
+        probe.live.store(0, Ordering::Release);
         if let Err(e) = kprobes.unregister(&probe.kprobe) {
-            probe.state.store(REGISTERED, Ordering::Release);
+            probe.live.store(generation, Ordering::Release);
             return Err(e.into());
         }
         let in_flight = probe.outstanding();
@@ -170,5 +179,24 @@ impl Kretprobes {
             }
         }
         Ok(in_flight)
+    }
+}
+
+/// The address of the first return stub of table entry `entry`'s instances, or 0 when
+/// they have none (see [`Kretprobe::stubs`]).
+fn stubs_of_entry(entry: usize) -> usize {
+    #[cfg(target_arch = "arm")]
+    {
+        use crate::arch::kretprobe::{STUBS_PER_ENTRY, stub_address};
+        if entry < MAX_KRETPROBES {
+            stub_address(entry * STUBS_PER_ENTRY)
+        } else {
+            0
+        }
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        let _ = entry;
+        0
     }
 }

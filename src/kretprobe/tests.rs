@@ -22,7 +22,7 @@ type Reg = Kprobes<FakePlatform, FakeCacheOps, 16>;
 struct Env {
     p: &'static FakePlatform,
     k: &'static Reg,
-    t: &'static Kretprobes,
+    t: &'static Kretprobes<FakePlatform>,
 }
 
 fn env() -> Env {
@@ -35,7 +35,7 @@ fn env() -> Env {
     let r: &'static Rendezvous<FakeCacheOps> =
         Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
     let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
-    let t: &'static Kretprobes = Box::leak(Box::new(Kretprobes::new(p)));
+    let t: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(p)));
     Env { p, k, t }
 }
 
@@ -448,7 +448,7 @@ fn every_registration_error_leaves_probe_table_and_text_unchanged() {
         Err(KretprobeError::AlreadyRegistered { addr: F })
     );
     // A second table: the probe belongs to the first.
-    let other: &'static Kretprobes = Box::leak(Box::new(Kretprobes::new(e.p)));
+    let other: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(e.p)));
     assert_eq!(other.unregister(e.k, rp), Err(KretprobeError::OtherTable));
     e.t.unregister(e.k, rp).unwrap();
     assert_eq!(other.register(e.k, rp, G), Err(KretprobeError::OtherTable));
@@ -501,4 +501,41 @@ fn kretprobe_errors_read_as_sentences() {
     for (i, t) in texts.iter().enumerate() {
         assert!(!t.is_empty() && !texts[..i].contains(t), "{t}");
     }
+}
+
+#[test]
+fn hits_survive_unregistering_and_a_refused_registration_and_restart_at_the_next() {
+    let e = env();
+    let rp = kretprobe::<2, 0>(None, count_only, 0);
+    e.t.register(e.k, rp, F).unwrap();
+    let mut mem = Mem::default();
+    for _ in 0..3 {
+        let f = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+        ret(&e, f.lr, 0x2000, 0).unwrap();
+    }
+    // One not followed (the pool is empty for the third call in flight).
+    let outer = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+    let inner = call(&e, &mut mem, F, 0x1ff0, CALLER, 0, 0);
+    let missed = call(&e, &mut mem, F, 0x1fe0, CALLER, 0, 0);
+    assert_eq!(missed.lr, CALLER);
+    ret(&e, inner.lr, 0x1ff0, 0).unwrap();
+    ret(&e, outer.lr, 0x2000, 0).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (5, 1));
+    e.t.unregister(e.k, rp).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (5, 1), "kept after unregistering");
+    assert!(e.t.register(e.k, rp, NOPROBE).is_err());
+    assert_eq!(
+        (rp.hits(), rp.missed()),
+        (5, 1),
+        "kept after a refused registration"
+    );
+    e.t.register(e.k, rp, F).unwrap();
+    assert_eq!(
+        (rp.hits(), rp.missed()),
+        (0, 0),
+        "a registration starts at 0"
+    );
+    let f = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+    ret(&e, f.lr, 0x2000, 0).unwrap();
+    assert_eq!((rp.hits(), rp.missed()), (1, 0));
 }

@@ -30,7 +30,7 @@ use smp::{PLATFORM, cpu_id};
 // Step 4: the rendezvous, the registries, and the exception entries' Rust side.
 static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
 static KPROBES: Kprobes<Platform, ArmCacheOps, 64> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
-static KRETPROBES: Kretprobes = Kretprobes::new(&PLATFORM);
+static KRETPROBES: Kretprobes<Platform> = Kretprobes::new(&PLATFORM);
 #[cfg(feature = "single-cpu")]
 type Platform = armv7_kprobes::SingleCpu;
 #[cfg(feature = "single-cpu")]
