@@ -34,7 +34,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // The exception masked IRQs only: handlers run with FIQs masked too, as on the
         // optimized path (whose trampoline masks both).
         let interrupts = self.platform.mask_interrupts();
-        let mut failure = None;
+        let mut failure = Failure::new();
         // Relaxed: what the hit reads through the pointer is the probe's handlers (fixed
         // at construction) and its atomic counters; a stale pointer is a hit that began
         // before the change, which the change's rendezvous waits for.
@@ -43,9 +43,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             None => self.fire(site, plan, frame, mem, false, &mut failure),
         };
         self.platform.restore_interrupts(interrupts);
-        match failure {
-            Some(e) if fired == Fired::StepFailed => Trap::StepFailed(e),
-            _ => Trap::Handled,
+        match fired {
+            // SAFETY: `step` wrote the error before returning `StepFailed`, and only
+            // `step` makes that value (`Failure`'s contract).
+            Fired::StepFailed => Trap::StepFailed(unsafe { failure.take() }),
+            Fired::Done | Fired::RunInPlace => Trap::Handled,
         }
     }
 
@@ -81,7 +83,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
-        failure: &mut Option<StepError>,
+        failure: &mut Failure,
     ) -> Fired {
         let pc = frame.pc;
         let cpu = self.platform.cpu_id() % MAX_CPUS;
@@ -140,7 +142,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
-        failure: &mut Option<StepError>,
+        failure: &mut Failure,
     ) -> Fired {
         let pc = frame.pc;
         let stepped = if plan.may_access_memory() {
@@ -154,7 +156,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         match stepped {
             Ok(()) => Fired::Done,
             Err(e) => {
-                *failure = Some(e);
+                failure.set(e);
                 Fired::StepFailed
             }
         }
@@ -175,7 +177,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
-        failure: &mut Option<StepError>,
+        failure: &mut Failure,
     ) -> Fired {
         let pc = frame.pc;
         // The probes enabled when the hit starts: the ones whose pre handler runs are the
@@ -340,7 +342,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // SAFETY: an optimized site's plan was written before its trampoline was
         // published by a rendezvous, and is not rewritten while any branch to it exists.
         let plan = unsafe { &*site.plan.get() };
-        let mut failure = None;
+        let mut failure = Failure::new();
         // Relaxed: as in `handle_undefined`.
         let fired = match live(site.fast.load(Ordering::Relaxed)) {
             Some(p) => self.fire_one(p, plan, frame, mem, direct, &mut failure),
@@ -349,7 +351,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         match fired {
             Fired::Done => resume_from_frame(frame),
             Fired::RunInPlace => 0,
-            Fired::StepFailed => cannot_step(frame.pc, failure),
+            // SAFETY: as in `handle_undefined`.
+            Fired::StepFailed => cannot_step(frame.pc, unsafe { failure.take() }),
         }
     }
 }
@@ -359,11 +362,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 #[cold]
 #[inline(never)]
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-fn cannot_step(pc: u32, e: Option<StepError>) -> ! {
-    match e {
-        Some(e) => panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}"),
-        None => panic!("optimized probe at {pc:#x}: the original cannot be stepped"),
-    }
+fn cannot_step(pc: u32, e: StepError) -> ! {
+    panic!("optimized probe at {pc:#x}: the original cannot be stepped: {e}")
 }
 
 /// The trampoline resumes from the frame (the callback returns non-zero): a step or a
@@ -391,6 +391,36 @@ pub(super) fn select_state_from_pc(frame: &mut TrapFrame) {
     }
 }
 
+/// Where a failed step leaves its error, out of the hit's return value (an enum with the
+/// error inside would make every hit's result go through memory): uninitialised until
+/// [`Kprobes::step`] sets it, which it does exactly when it returns [`Fired::StepFailed`]
+/// — the only place that value is made. So a hit that ends in `StepFailed` may
+/// [`take`](Failure::take) it, and no other may.
+struct Failure(core::mem::MaybeUninit<StepError>);
+
+impl Failure {
+    #[inline(always)]
+    fn new() -> Failure {
+        Failure(core::mem::MaybeUninit::uninit())
+    }
+
+    #[inline(always)]
+    fn set(&mut self, e: StepError) {
+        self.0.write(e);
+    }
+
+    /// The error of the failed step.
+    ///
+    /// # Safety
+    ///
+    /// Only after the hit returned [`Fired::StepFailed`] (then `set` ran).
+    #[inline(always)]
+    unsafe fn take(self) -> StepError {
+        // SAFETY: the caller's contract: `set` initialised it.
+        unsafe { self.0.assume_init() }
+    }
+}
+
 /// What [`Kprobes::fire`] left to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fired {
@@ -398,7 +428,8 @@ enum Fired {
     Done,
     /// The trampoline runs the original itself (optimized direct path only).
     RunInPlace,
-    /// The step failed (the error is in the caller's `failure`); handlers ran.
+    /// The step failed (the error is in the caller's [`Failure`]); handlers ran. Made
+    /// only by [`Kprobes::step`].
     StepFailed,
 }
 
