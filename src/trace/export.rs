@@ -1,0 +1,1 @@
+//! Host-side views of a capture.
