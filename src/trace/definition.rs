@@ -44,6 +44,9 @@ pub const MAX_NAME_LEN: usize = 63;
 pub const MAX_LINE_LEN: usize = 1024;
 
 /// One parsed line.
+// No heap to box the event into: a definition is a plain value (a few hundred bytes) that
+// the caller keeps for as long as it registers the event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Definition<'a> {
     /// `p:` or `r:`: define an event.

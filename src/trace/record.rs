@@ -114,14 +114,31 @@ impl Record {
         }
     }
 
-    /// The record as little-endian 32-bit words (a ring slot's contents).
+    /// The record as little-endian 32-bit words (a ring slot's contents): word *i* is
+    /// bytes `4i..4i + 4` of [`to_bytes`](Self::to_bytes).
     pub fn to_words(&self) -> [u32; RECORD_WORDS] {
-        let bytes = self.to_bytes();
         let mut words = [0; RECORD_WORDS];
-        for (w, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
-            *w = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
+        self.for_each_word(|i, w| words[i] = w);
         words
+    }
+
+    /// Calls `f(i, word i)` for every word of [`to_words`](Self::to_words), in order,
+    /// without building the array (the ring's hit path stores them one by one).
+    #[inline(always)]
+    pub fn for_each_word(&self, mut f: impl FnMut(usize, u32)) {
+        f(0, self.timestamp as u32);
+        f(1, (self.timestamp >> 32) as u32);
+        f(2, self.entry_timestamp as u32);
+        f(3, (self.entry_timestamp >> 32) as u32);
+        f(
+            4,
+            u32::from(self.event) | u32::from(self.cpu) << 16 | u32::from(self.flags) << 24,
+        );
+        f(5, u32::from(self.faults) | u32::from(self.truncated) << 8);
+        for (i, v) in self.values.iter().enumerate() {
+            f(6 + 2 * i, *v as u32);
+            f(7 + 2 * i, (*v >> 32) as u32);
+        }
     }
 
     /// The record [`to_words`](Self::to_words) made.
@@ -293,6 +310,10 @@ fn put_display(out: &mut dyn FnMut(&[u8]), value: &dyn fmt::Display) {
     let _ = fmt::write(&mut DisplayBytes(&mut limited), format_args!("{value}"));
 }
 
+/// A frame's payload, as a function that hands its bytes to `out` in order; called twice
+/// (once to count them, once to send them).
+type Payload<'p> = dyn Fn(&mut dyn FnMut(&[u8])) + 'p;
+
 /// Writes a capture stream, one frame per call, with no buffer of its own (a frame's
 /// length is counted before it is written).
 pub struct CaptureWriter<S: CaptureSink> {
@@ -310,7 +331,7 @@ impl<S: CaptureSink> CaptureWriter<S> {
         self.sink
     }
 
-    fn frame(&mut self, kind: FrameKind, body: &dyn Fn(&mut dyn FnMut(&[u8]))) {
+    fn frame(&mut self, kind: FrameKind, body: &Payload<'_>) {
         let mut len = 0usize;
         body(&mut |b: &[u8]| len += b.len());
         // Every payload this writer makes is bounded far below 64 KiB (an event's by

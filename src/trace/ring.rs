@@ -158,9 +158,7 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
                 .store(pos.wrapping_mul(2).wrapping_add(1), Ordering::Relaxed);
             fence(Ordering::Release);
         }
-        for (word, value) in slot.words.iter().zip(record.to_words()) {
-            word.store(value, Ordering::Relaxed);
-        }
+        record.for_each_word(|i, value| slot.words[i].store(value, Ordering::Relaxed));
         if P::OVERWRITES {
             slot.seq
                 .store(pos.wrapping_mul(2).wrapping_add(2), Ordering::Release);

@@ -21,10 +21,12 @@ fn event_def(line: &str) -> EventDefinition<'_> {
     }
 }
 
-fn capture(write: impl FnOnce(&mut CaptureWriter<&mut dyn FnMut(&[u8])>)) -> Vec<u8> {
+type Sink<'s> = &'s mut dyn FnMut(&[u8]);
+
+fn capture(write: impl FnOnce(&mut CaptureWriter<Sink<'_>>)) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut push = |b: &[u8]| bytes.extend_from_slice(b);
-    let mut w: CaptureWriter<&mut dyn FnMut(&[u8])> = CaptureWriter::new(&mut push);
+    let mut w: CaptureWriter<Sink<'_>> = CaptureWriter::new(&mut push);
     write(&mut w);
     bytes
 }
@@ -54,6 +56,9 @@ fn record_round_trips_through_bytes_and_words() {
     assert_eq!(Record::from_bytes(&bytes), r);
     assert_eq!(Record::from_words(&r.to_words()), r);
     assert_eq!(r.to_words()[0], 0x0506_0708);
+    for (w, chunk) in r.to_words().iter().zip(bytes.chunks_exact(4)) {
+        assert_eq!(w.to_le_bytes(), chunk);
+    }
 }
 
 #[test]
