@@ -745,8 +745,8 @@ impl<'a> Parser<'a> {
 
     fn target(&mut self, kind: EventKind) -> Result<Target<'a>, DefinitionError> {
         let column = self.pos;
-        match self.peek() {
-            Some(b) if b.is_ascii_digit() => Ok(Target::Address(self.number()?)),
+        let target = match self.peek() {
+            Some(b) if b.is_ascii_digit() => Target::Address(self.number()?),
             Some(b) if is_name_start(b) || b == b'.' || b == b'$' => {
                 let name = self.take_while(is_symbol_byte);
                 let mut offset = 0;
@@ -758,14 +758,13 @@ impl<'a> Parser<'a> {
                         return Err(DefinitionError::ReturnProbeOffset { column: at });
                     }
                 }
-                match self.peek() {
-                    None => {}
-                    Some(b) if is_blank(b) => {}
-                    Some(_) => return Err(DefinitionError::ExpectedTarget { column: self.pos }),
-                }
-                Ok(Target::Symbol { name, offset })
+                Target::Symbol { name, offset }
             }
-            _ => Err(DefinitionError::ExpectedTarget { column }),
+            _ => return Err(DefinitionError::ExpectedTarget { column }),
+        };
+        match self.peek() {
+            Some(b) if !is_blank(b) => Err(DefinitionError::ExpectedTarget { column: self.pos }),
+            _ => Ok(target),
         }
     }
 
@@ -888,5 +887,5 @@ fn register(name: &str) -> Option<FetchBase> {
     Some(FetchBase::Register(n))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // proptest and capstone are not in the loom build
 mod tests;

@@ -418,5 +418,5 @@ pub fn json_string(out: &mut String, bytes: &[u8]) {
     out.push('"');
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // proptest and capstone are not in the loom build
 mod tests;

@@ -159,5 +159,5 @@ fn fetch_one(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // proptest and capstone are not in the loom build
 mod tests;

@@ -717,5 +717,5 @@ fn read_event(payload: &[u8]) -> Option<EventDescription<'_>> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // proptest and capstone are not in the loom build
 mod tests;

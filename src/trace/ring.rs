@@ -51,8 +51,8 @@
 //! when neither side is running).
 
 use super::record::{RECORD_WORDS, Record};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering, const_fn_unless_loom, fence};
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 
 mod sealed {
     pub trait Sealed {}
@@ -78,19 +78,43 @@ impl Overflow for OverwriteOldest {
     const OVERWRITES: bool = true;
 }
 
+/// Words a slot stores: a whole record, except in the loom model, which checks the
+/// protocol with the record's first two words (the timestamp) — the ordering argument
+/// does not depend on how many words there are, and loom explores every value each
+/// relaxed load may return, which for 22 words is out of reach.
+#[cfg(not(all(test, loom)))]
+const SLOT_WORDS: usize = RECORD_WORDS;
+#[cfg(all(test, loom))]
+const SLOT_WORDS: usize = 2;
+
 struct Slot {
     /// [`OverwriteOldest`] only: `2·pos + 1` while position `pos` is being written,
     /// `2·pos + 2` once it is complete.
     seq: AtomicU32,
-    words: [AtomicU32; RECORD_WORDS],
+    words: [AtomicU32; SLOT_WORDS],
 }
 
 impl Slot {
+    #[cfg(not(all(test, loom)))]
     #[allow(clippy::declare_interior_mutable_const)] // only ever copied into a new ring
     const EMPTY: Slot = Slot {
         seq: AtomicU32::new(0),
-        words: [const { AtomicU32::new(0) }; RECORD_WORDS],
+        words: [const { AtomicU32::new(0) }; SLOT_WORDS],
     };
+
+    #[cfg(not(all(test, loom)))]
+    const fn ring<const N: usize>() -> [Slot; N] {
+        [Slot::EMPTY; N]
+    }
+
+    /// loom's atomics cannot be made in a const context.
+    #[cfg(all(test, loom))]
+    fn ring<const N: usize>() -> [Slot; N] {
+        core::array::from_fn(|_| Slot {
+            seq: AtomicU32::new(0),
+            words: core::array::from_fn(|_| AtomicU32::new(0)),
+        })
+    }
 }
 
 /// One CPU's ring of `N` records (`N` a power of two), full policy `P`.
@@ -120,18 +144,20 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
         N as u32 - 1
     };
 
-    /// An empty ring (for a `static`: it is `N` × 92 bytes).
-    pub const fn new() -> Self {
-        let _ = Self::MASK;
-        TraceRing {
-            head: AtomicU32::new(0),
-            tail: AtomicU32::new(0),
-            dropped_newest: AtomicU64::new(0),
-            overwritten: AtomicU64::new(0),
-            drained: AtomicU64::new(0),
-            draining: AtomicBool::new(false),
-            slots: [Slot::EMPTY; N],
-            policy: PhantomData,
+    const_fn_unless_loom! {
+        /// An empty ring (for a `static`: it is `N` × 92 bytes).
+        pub fn new() -> Self {
+            let _ = Self::MASK;
+            TraceRing {
+                head: AtomicU32::new(0),
+                tail: AtomicU32::new(0),
+                dropped_newest: AtomicU64::new(0),
+                overwritten: AtomicU64::new(0),
+                drained: AtomicU64::new(0),
+                draining: AtomicBool::new(false),
+                slots: Slot::ring::<N>(),
+                policy: PhantomData,
+            }
         }
     }
 
@@ -158,7 +184,11 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
                 .store(pos.wrapping_mul(2).wrapping_add(1), Ordering::Relaxed);
             fence(Ordering::Release);
         }
-        record.for_each_word(|i, value| slot.words[i].store(value, Ordering::Relaxed));
+        record.for_each_word(|i, value| {
+            if let Some(word) = slot.words.get(i) {
+                word.store(value, Ordering::Relaxed);
+            }
+        });
         if P::OVERWRITES {
             slot.seq
                 .store(pos.wrapping_mul(2).wrapping_add(2), Ordering::Release);
@@ -281,5 +311,8 @@ impl<const N: usize, P: Overflow> Drop for Drain<'_, N, P> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

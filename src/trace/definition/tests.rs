@@ -259,6 +259,15 @@ fn error_expected_target() {
     assert_eq!(err("p %r0"), DefinitionError::ExpectedTarget { column: 2 });
     assert_eq!(err("p f(x)"), DefinitionError::ExpectedTarget { column: 3 });
     assert_eq!(err("p:x! f"), DefinitionError::ExpectedTarget { column: 3 });
+    // Found by the proptest: an address run into the first argument.
+    assert_eq!(
+        err("p 0x80001000%r1"),
+        DefinitionError::ExpectedTarget { column: 12 }
+    );
+    assert_eq!(
+        err("r 16(x)"),
+        DefinitionError::ExpectedTarget { column: 4 }
+    );
 }
 
 #[test]
