@@ -82,6 +82,54 @@ pub enum Target<'a> {
     Address(u32),
 }
 
+/// Why a [`Target`] names no address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// The symbol table has no such symbol.
+    UnknownSymbol,
+    /// `SYMBOL+OFFSET` lies past the symbol's end.
+    OffsetOutsideSymbol {
+        /// The symbol's size in bytes.
+        size: usize,
+    },
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::UnknownSymbol => f.write_str("no such symbol"),
+            ResolveError::OffsetOutsideSymbol { size } => {
+                write!(f, "offset past the symbol's end ({size} bytes)")
+            }
+        }
+    }
+}
+
+// The registries (and `SymbolLookup` with them) are not in the loom build.
+#[cfg(not(all(test, loom)))]
+impl Target<'_> {
+    /// The address to probe: a symbol's start plus the offset (inside the symbol), or the
+    /// address itself.
+    ///
+    /// # Errors
+    /// [`ResolveError`]: the symbol is unknown, or the offset leaves it.
+    pub fn resolve(&self, symbols: &impl crate::SymbolLookup) -> Result<usize, ResolveError> {
+        match *self {
+            Target::Address(addr) => Ok(addr as usize),
+            Target::Symbol { name, offset } => {
+                let range = symbols.lookup(name).ok_or(ResolveError::UnknownSymbol)?;
+                let size = range.end.saturating_sub(range.start);
+                let offset = offset as usize;
+                if offset >= size {
+                    return Err(ResolveError::OffsetOutsideSymbol { size });
+                }
+                Ok(range.start + offset)
+            }
+        }
+    }
+}
+
 /// An event's name: as given, or made from its kind and target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventName<'a> {

@@ -521,3 +521,38 @@ proptest! {
         }
     }
 }
+
+struct Symbols;
+
+impl crate::SymbolLookup for Symbols {
+    fn lookup(&self, name: &str) -> Option<core::ops::Range<usize>> {
+        (name == "do_open").then_some(0x8000_1000..0x8000_1040)
+    }
+}
+
+#[test]
+fn targets_resolve_through_the_symbol_table() {
+    assert_eq!(event("p do_open").target.resolve(&Symbols), Ok(0x8000_1000));
+    assert_eq!(
+        event("p do_open+0x3c").target.resolve(&Symbols),
+        Ok(0x8000_103c)
+    );
+    assert_eq!(event("p 0x1234").target.resolve(&Symbols), Ok(0x1234));
+}
+
+#[test]
+fn resolve_error_unknown_symbol() {
+    let e = event("p nope").target.resolve(&Symbols).unwrap_err();
+    assert_eq!(e, ResolveError::UnknownSymbol);
+    assert_eq!(e.to_string(), "no such symbol");
+}
+
+#[test]
+fn resolve_error_offset_outside_symbol() {
+    let e = event("p do_open+0x40")
+        .target
+        .resolve(&Symbols)
+        .unwrap_err();
+    assert_eq!(e, ResolveError::OffsetOutsideSymbol { size: 0x40 });
+    assert_eq!(e.to_string(), "offset past the symbol's end (64 bytes)");
+}
