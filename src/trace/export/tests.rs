@@ -600,3 +600,60 @@ fn every_truncation_of_the_sample_is_handled() {
         check_trace_event_json(&c.chrome_json());
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes: reading never panics, every view is produced, the JSON is valid
+        /// trace-event JSON, and an error's offset lies inside the input.
+        #[test]
+        fn random_bytes_never_panic_and_give_valid_json(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let c = Capture::read(&bytes);
+            if let Some(e) = c.error {
+                prop_assert!(e.offset <= bytes.len());
+            }
+            check_trace_event_json(&c.chrome_json());
+            let _ = (c.text(), c.latency_summary());
+        }
+
+        /// The sample capture with bytes overwritten: everything kept is a prefix of
+        /// the sample's records, and the damage is reported at or before the first
+        /// changed byte's frame end.
+        #[test]
+        fn damaged_sample_keeps_a_prefix_of_its_records(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)
+        ) {
+            let mut bytes = sample_capture();
+            let mut first = bytes.len();
+            for (at, value) in &edits {
+                let i = at.index(bytes.len());
+                if bytes[i] != *value {
+                    first = first.min(i);
+                }
+                bytes[i] = *value;
+            }
+            let c = Capture::read(&bytes);
+            let records = sample_records();
+            prop_assert_eq!(&c.records[..], &records[..c.records.len()]);
+            if first < bytes.len() {
+                let e = c.error.expect("a changed byte is noticed");
+                prop_assert!(e.offset <= first, "error at {} after the change at {}", e.offset, first);
+            }
+            check_trace_event_json(&c.chrome_json());
+        }
+
+        /// Every record survives encoding and decoding.
+        #[test]
+        fn records_round_trip(
+            timestamp in any::<u64>(), entry in any::<u64>(), event in any::<u16>(),
+            cpu in any::<u8>(), flags in any::<u8>(), faults in any::<u8>(),
+            truncated in any::<u8>(), values in any::<[u64; MAX_VALUE_SLOTS]>()
+        ) {
+            let r = Record { timestamp, entry_timestamp: entry, event, cpu, flags, faults, truncated, values };
+            prop_assert_eq!(Record::from_bytes(&r.to_bytes()), r);
+            prop_assert_eq!(Record::from_words(&r.to_words()), r);
+        }
+    }
+}
