@@ -556,3 +556,50 @@ fn resolve_error_offset_outside_symbol() {
     assert_eq!(e, ResolveError::OffsetOutsideSymbol { size: 0x40 });
     assert_eq!(e.to_string(), "offset past the symbol's end (64 bytes)");
 }
+
+#[test]
+fn every_error_variant_displays_its_column_and_expectation() {
+    let long = format!("p f {}", "%r0 ".repeat(300));
+    let long_name = format!("p:{} f", "n".repeat(MAX_NAME_LEN + 1));
+    let lines: [&str; 25] = [
+        &long,
+        "",
+        "x",
+        "pf",
+        "-x",
+        "p:1",
+        &long_name,
+        "p",
+        "p 0x",
+        "r f+4",
+        "-:x y",
+        "p f %r0 %r1 %r2 %r3 %r4 %r5 %r6 %r7 %r8",
+        "p f r0",
+        "p f %r13",
+        "p f $comm",
+        "p f $retval",
+        "p f +0(+0(+0(+0(+0(%r0)))))",
+        "p f +4 %r0",
+        "p f +4(%r0",
+        "p f +2147483648(%r0)",
+        "p f %r0:u128",
+        "p f %r0:string",
+        "p f %r0)",
+        "p f a=%r0 a=%r1",
+        "p f +0(%r0):string +0(%r1):string +0(%r2):string",
+    ];
+    let mut kinds = Vec::new();
+    for line in lines {
+        let e = err(line);
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            format!("column {}: expected {}", e.column(), e.expected()),
+            "{line:?}"
+        );
+        assert!(!e.expected().is_empty());
+        let kind = core::mem::discriminant(&e);
+        assert!(!kinds.contains(&kind), "{line:?} repeats a variant: {e:?}");
+        kinds.push(kind);
+    }
+}
