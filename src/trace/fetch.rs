@@ -38,13 +38,16 @@ pub struct FetchContext<'f> {
 /// 64-bit type is `r1:r0`, as AAPCS returns it); a memory fetch reads 32-bit pointers
 /// through the inner levels and the type's width at the outermost (a `string`: bytes up
 /// to a NUL, at most [`STRING_MAX_LEN`]). A refused read leaves the argument's slots 0
-/// and sets its `faults` bit. Nothing else of `record` changes.
+/// and sets its `faults` bit. `faults` and `truncated` start clear; nothing else of
+/// `record` changes (slots no argument uses keep their values).
 pub fn fetch_args(
     event: &EventDefinition<'_>,
     ctx: &FetchContext<'_>,
     memory: &mut impl FetchMemory,
     record: &mut Record,
 ) {
+    record.faults = 0;
+    record.truncated = 0;
     for (i, arg) in event.args().iter().enumerate() {
         let bit = 1u8 << i;
         match fetch_one(event.kind, arg, ctx, memory, record) {
