@@ -43,6 +43,7 @@ mod spin_lock;
 pub mod step;
 pub mod stop_machine;
 mod sync;
+pub mod trace;
 
 // On the host only for documentation (`cargo doc`, docs.rs): rustdoc reads the
 // signatures, nothing assembles the instructions.

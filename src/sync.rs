@@ -1,7 +1,7 @@
 //! The atomics and the busy-wait hint the rendezvous protocol is written against, swapped
 //! for loom's model-checked ones under `--cfg loom`.
 //!
-//! Only the lock-free protocol code (`stop_machine`) goes through here; everything else
+//! Only the lock-free protocol code (`stop_machine`, the trace ring) goes through here; everything else
 //! uses `core` directly. The loom swap is limited to the crate's own test build
 //! (`all(test, loom)`) because loom is a dev-dependency: a non-test build with
 //! `--cfg loom` keeps using `core`.
@@ -19,10 +19,14 @@ macro_rules! const_fn_unless_loom {
 pub(crate) use const_fn_unless_loom;
 
 #[cfg(all(test, loom))]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 
 #[cfg(not(all(test, loom)))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 
 /// One iteration of a busy-wait loop.
 ///

@@ -1,4 +1,5 @@
-//! Runs the loom model check of the rendezvous protocol as part of plain `cargo test`.
+//! Runs the loom model checks of the rendezvous protocol and of the trace ring as part of
+//! plain `cargo test`.
 //!
 //! loom replaces the protocol's atomics only when the library is compiled with
 //! `--cfg loom`, which this test build is not. So this test builds the library's loom
@@ -40,6 +41,18 @@ const MODELS: [&str; 11] = [
 const LONGEST: &str = "loom_registry_lock_waiters_never_block_a_rendezvous_3_cpus";
 
 const MODULE: &str = "stop_machine::loom_tests::";
+
+/// The trace ring's models in `src/trace/ring/loom_tests.rs`, all of which must run and
+/// pass too (together well under a second: they run with the short rendezvous models).
+const RING_MODELS: [&str; 5] = [
+    "loom_ring_drop_newest_producer_and_drainer",
+    "loom_ring_drop_newest_ring_of_two",
+    "loom_ring_overwrite_oldest_never_yields_a_torn_record",
+    "loom_ring_overwrite_oldest_drainer_lapped_by_the_producer",
+    "loom_ring_two_drainers_take_each_record_once",
+];
+
+const RING_MODULE: &str = "trace::ring::loom_tests::";
 
 /// Builds the library's loom test binary and returns its path.
 fn build(target: &Path, rustflags: &str) -> PathBuf {
@@ -103,7 +116,7 @@ fn rendezvous_protocol_passes_the_loom_model_check() {
     // The longest model alone; every other model of the module, one at a time.
     let outputs: Vec<Output> = std::thread::scope(|s| {
         let alone = s.spawn(|| run(&["--exact", &longest]));
-        let rest = s.spawn(|| run(&[MODULE, "--skip", &longest, "--test-threads=1"]));
+        let rest = s.spawn(|| run(&[MODULE, RING_MODULE, "--skip", &longest, "--test-threads=1"]));
         [alone, rest]
             .map(|h| h.join().expect("runner thread"))
             .into()
@@ -129,8 +142,11 @@ fn rendezvous_protocol_passes_the_loom_model_check() {
         transcript.push_str(&stdout);
     }
 
-    for model in MODELS {
-        let name = format!("{MODULE}{model}");
+    let expected = MODELS
+        .iter()
+        .map(|m| format!("{MODULE}{m}"))
+        .chain(RING_MODELS.iter().map(|m| format!("{RING_MODULE}{m}")));
+    for name in expected {
         assert!(
             passed.contains(&name),
             "loom model {name} did not run and pass\n--- stdout\n{transcript}"
@@ -138,11 +154,11 @@ fn rendezvous_protocol_passes_the_loom_model_check() {
     }
     assert_eq!(
         passed.len(),
-        MODELS.len(),
+        MODELS.len() + RING_MODELS.len(),
         "loom ran models this test does not know (or one twice): {passed:?}"
     );
     println!(
-        "loom: {} rendezvous models passed in {elapsed:.1?} (build {built:.1?}; \
+        "loom: {} rendezvous and trace-ring models passed in {elapsed:.1?} (build {built:.1?}; \
          preemption bound: {})",
         passed.len(),
         preemptions.map_or("each model's own".into(), |p| format!(
