@@ -101,7 +101,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
-            running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            running: [const { AtomicU8::new(0) }; MAX_CPUS],
             stepping: fault::Stepping::new(),
         }
     }

@@ -73,7 +73,7 @@ impl Site {
             }
         }
         let (fast, pre_only) = match live(only) {
-            Some(p) if n == 1 && p.enabled() => (only, p.post.is_none()),
+            Some(p) if n == 1 && p.enabled() => (only, p.pre.is_some() && p.post.is_none()),
             _ => (core::ptr::null_mut(), false),
         };
         // Release: a hit that loads them (Acquire) sees the probe as registered.

@@ -65,6 +65,9 @@ impl Platform for TestPlatform {
     fn text_alias(&self, addr: usize) -> *mut u32 {
         (self.alias)(addr)
     }
+    fn cpu_index_register(&self) -> armv7_kprobes::CpuIndexSource {
+        PLATFORM.cpu_index_register()
+    }
 }
 
 /// Every in-kernel test.
