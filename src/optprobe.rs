@@ -9,9 +9,11 @@
 //! where it is assembled, only copied into slots. Everything the crate needs to know
 //! about it is a label difference the assembler computes into a `TemplateLayout`
 //! record next to it (where the holes are, how long it is), so no size or offset is
-//! written twice. Per probe, `Template::fill` patches five holes: the registry, the
-//! probe site, the callback, the probed address and — for direct execution — the
-//! original instruction and the branch back to the probed address + 4.
+//! written twice. Per probe, `Template::fill` patches the holes: the literals (the
+//! registry, the probe site, the probed address, the registry's per-CPU `running`
+//! flags, the shared exit, the pre-handler call and the callback), the CPU-index read
+//! of the fast path and — for direct execution — the original instruction and the
+//! branch back to the probed address + 4.
 //!
 //! What a copy does when the probed `b<cond>` jumps to it (its condition passed):
 //!
@@ -22,16 +24,27 @@
 //!    instructions after entry;
 //! 2. completes the [`TrapFrame`] with one `stm` above them: the interrupted SP and LR,
 //!    the probed address as `pc`, the CPSR — the frame the breakpoint path builds —
-//!    loading its literals (registry, site, probed address, callback) with one `ldm`,
-//!    and rounds SP down to 8 bytes below the frame for the call;
-//! 3. calls the callback (AAPCS: registry, site, frame), which runs the pre handlers and
-//!    either steps the instruction (then returns non-zero) or leaves it to the trampoline
-//!    (returns 0);
-//! 4. non-zero: restores the flags from the frame and the interrupt masks as they were
+//!    loading its literals with one `ldm`, and rounds SP down to 8 bytes below the
+//!    frame for the calls;
+//! 3. the fast path, in a [`Variant::Direct`] copy whose platform names a register
+//!    holding the CPU index ([`Platform::cpu_index_register`](crate::Platform)): reads
+//!    the CPU index, the site's one enabled probe with a pre handler and no post handler
+//!    (`Site::fast_pre_only`, read after the masking) and this CPU's reentrancy flag;
+//!    with such a probe and the flag clear it sets the flag, counts the hit
+//!    (`ldrexd`/`strexd`), calls the pre handler through an `extern "C"` shim, clears
+//!    the flag and, if the handler left `pc` alone, goes on at 5 (zero); if it moved
+//!    `pc`, at 5 (non-zero) through the copies' shared exit. Anything else — no such
+//!    probe, a nested hit (the general path counts `missed`), a step-only copy, a
+//!    platform without the register (the template's word there branches past the fast
+//!    path) — goes to 4;
+//! 4. calls the callback (AAPCS; r1 the frame, r2 the registry, r3 the site), which runs
+//!    the pre handlers and either steps the instruction (then returns non-zero) or leaves
+//!    it to the trampoline (returns 0);
+//! 5. non-zero: restores the flags from the frame and the interrupt masks as they were
 //!    on entry, and loads r0–r15 from the frame (PC and SP in one `ldm`), resuming
-//!    wherever the step (or a handler) left `pc`; zero: the same for the CPSR and
-//!    r0–r14, then executes the original instruction in the slot and branches back to
-//!    the probed address + 4.
+//!    wherever the step (or a handler) left `pc` — code shared by all copies, outside
+//!    the slots; zero: the same for the CPSR and r0–r14, then executes the original
+//!    instruction in the slot and branches back to the probed address + 4.
 //!
 //! Direct execution is only used for instructions that neither read nor write PC (a
 //! copy reads the slot's address as PC) and only when no enabled probe at the address
@@ -41,10 +54,11 @@
 //!
 //! # When a slot may be reused
 //!
-//! A copy runs with its interrupts as the probed code had them in three windows: the
-//! three instructions between the probed `b` and the `cpsid`, the step path's final
-//! `ldm` (one instruction), and the direct path's `ldm`, original and branch back
-//! (three); everywhere else interrupts and FIQs are masked. An interrupt taken in a
+//! A copy runs with its interrupts as the probed code had them in two windows: the
+//! three instructions between the probed `b` and the `cpsid`, and the direct path's
+//! `ldm`, original and branch back (three); everywhere else interrupts and FIQs are
+//! masked. (The resuming exit's final `ldm`, the third window, lies in the shared exit,
+//! outside every slot: a CPU interrupted there is in no slot, and never returns to one.) An interrupt taken in a
 //! window returns into the copy — and a CPU that returns with the next interrupt already
 //! pending takes it before executing anything, so it can be found at the same slot pc
 //! rendezvous after rendezvous (seen under QEMU's multi-threaded TCG: 9 in a row).
