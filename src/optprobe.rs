@@ -106,9 +106,9 @@
 //!
 //! A hit on an optimized probe uses the probed code's own stack: SP moves down
 //! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
-//! so the callback starts at most 328 bytes below the probed code's SP; the
-//! registry's hit path and an empty handler bring the high-water mark to 384 bytes
-//! (direct execution) and 504 bytes (step path), measured on the test kernel
+//! so the callback (or the fast path's pre handler) starts at most 328 bytes below the
+//! probed code's SP; the hit path and an empty handler bring the high-water mark to 344
+//! bytes (direct execution) and 456 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
@@ -237,7 +237,7 @@ impl Template {
             l.insn, l.back, l.registry, l.site, l.callback, l.pc, l.running, l.call_pre, l.resume,
             l.cpu,
         ];
-        let inside = |h: u32| h % 4 == 0 && h < l.size;
+        let inside = |h: u32| h.is_multiple_of(4) && h < l.size;
         let literals = [
             l.registry, l.site, l.pc, l.running, l.resume, l.call_pre, l.callback,
         ];
