@@ -160,6 +160,9 @@ pub(crate) struct TemplateLayout {
     /// Literal: the copies' shared way out when the frame says where to resume
     /// ([`resume_address`]).
     pub resume: u32,
+    /// Literal: the fast path's probe (the site's `fast_pre_only`, which the registry
+    /// keeps this word equal to while the slot is the site's), or 0.
+    pub fast: u32,
     /// The fast path's first instruction: in the template a branch to `slow` (no fast
     /// path); filled with `mpidr` or `tpidrprw` when the platform has a CPU index
     /// register and the slot runs the original directly.
@@ -194,6 +197,8 @@ pub(crate) struct Fill {
     pub call_pre: u32,
     /// The shared way out ([`resume_address`]).
     pub resume: u32,
+    /// The fast path's probe (0: none).
+    pub fast: u32,
     /// Where the fast path reads the CPU index; [`CpuIndexSource::None`] leaves the
     /// template's branch to the callback (no fast path: step-only slots, platforms
     /// without such a register).
@@ -235,11 +240,11 @@ impl Template {
         let l = layout;
         let holes = [
             l.insn, l.back, l.registry, l.site, l.callback, l.pc, l.running, l.call_pre, l.resume,
-            l.cpu,
+            l.fast, l.cpu,
         ];
         let inside = |h: u32| h.is_multiple_of(4) && h < l.size;
         let literals = [
-            l.registry, l.site, l.pc, l.running, l.resume, l.call_pre, l.callback,
+            l.fast, l.registry, l.site, l.pc, l.running, l.resume, l.call_pre, l.callback,
         ];
         let ok = l.size as usize == 4 * words.len()
             && holes
@@ -300,6 +305,7 @@ impl Template {
         put(self.layout.running, fill.running);
         put(self.layout.call_pre, fill.call_pre);
         put(self.layout.resume, fill.resume);
+        put(self.layout.fast, fill.fast);
         match fill.cpu {
             CpuIndexSource::MpidrAff0 => put(self.layout.cpu, self.layout.mpidr),
             CpuIndexSource::Tpidrprw => put(self.layout.cpu, self.layout.tpidrprw),
@@ -375,7 +381,7 @@ mod host {
 
     const WORDS_LEN: usize = 50;
     const CPU: usize = 12;
-    const SLOW: usize = 37;
+    const SLOW: usize = 36;
 
     pub(super) static WORDS: [u32; WORDS_LEN] = {
         let mut w = [0xe320_f000; WORDS_LEN];
@@ -386,8 +392,9 @@ mod host {
 
     pub(super) const LAYOUT: TemplateLayout = TemplateLayout {
         size: WORDS_LEN as u32 * 4,
-        insn: 35 * 4,
-        back: 36 * 4,
+        insn: 34 * 4,
+        back: 35 * 4,
+        fast: 42 * 4,
         registry: 43 * 4,
         site: 44 * 4,
         pc: 45 * 4,
@@ -407,7 +414,6 @@ mod host {
 mod arm {
     use super::{STACK_GAP, Template, TemplateLayout};
     use crate::frame::TrapFrame;
-    use crate::kprobe::SITE_FAST_PRE_ONLY;
     use crate::platform::MAX_CPUS;
     use crate::step::psr;
 
@@ -430,20 +436,23 @@ mod arm {
     //   could change the flags (none of sub/stm/mrs/cpsid/add/mov/adr/ldm/bic does);
     // - the literals are read with one `ldm` from their own words (`adr` is
     //   PC-relative, so it finds the copy's literals, which `Template::new` checks lie
-    //   in this order: registry, site, pc, running, resume, call_pre, callback); LR is
-    //   in the list after its value was copied to r6; r12, the base, is in the list
-    //   without writeback (it receives its loaded value);
+    //   in this order: fast, registry, site, pc, running, resume, call_pre, callback);
+    //   LR is in the list after its value was copied to r6; r12, the base, is in the
+    //   list without writeback (it receives its loaded value);
     // - the fast path (only when `fill` put a CPU-index read in the `cpu` hole; in the
-    //   template that word branches to the slow path) reads the site's `fast_pre_only`
-    //   AFTER `cpsid`: a probe an unregister took out of the list before its rendezvous
-    //   is never run by a CPU that rendezvous held before the `cpsid`. A plain `ldr`
-    //   suffices: the probe was completely written before the Release store that
-    //   published the pointer, and every later access to it (the counter here, the
-    //   handler's reads through the pointer passed in r0) is address-dependent on the
-    //   loaded pointer, which the architecture orders after the pointer's load; a
-    //   probe's handlers are immutable, its counters atomics. A null pointer (no such
-    //   probe) or a set flag (a hit nested in a handler on this CPU) takes the slow
-    //   path, whose callback runs the general path and counts `missed`;
+    //   template that word branches to the slow path) takes its probe from the `fast`
+    //   literal, which the `ldm` reads AFTER `cpsid`: the registry rewrites that word
+    //   (an aligned word store, read only as data) together with the site's
+    //   `fast_pre_only`, under its lock, while the slot is the site's, so a probe an
+    //   unregister took out of the list before its rendezvous is never run by a CPU
+    //   that rendezvous held before the `cpsid`. The word is published with a Release
+    //   store and no fence is needed here: the probe was completely written before that
+    //   store, and every later access to it (the counter here, the handler's reads
+    //   through the pointer passed in r0) is address-dependent on the loaded pointer,
+    //   which the architecture orders after the pointer's load; a probe's handlers are
+    //   immutable, its counters atomics. A null pointer (no such probe) or a set flag
+    //   (a hit nested in a handler on this CPU) takes the slow path, whose callback runs
+    //   the general path and counts `missed`;
     // - the CPU index is masked to MAX_CPUS (a power of two), so the flag accessed is
     //   always inside the registry's `running` array, whatever the register holds; the
     //   flag is this CPU's alone (interrupts and FIQs masked; a nested hit inside the
@@ -490,15 +499,14 @@ mod arm {
         "    cpsid if",
         "    add   r5, sp, #{gap_and_frame}",
         "    mov   r6, lr",
-        "    adr   r12, .Lkp_opt_registry",
-        "    ldm   r12, {{r2, r3, r7, r9, r11, r12, lr}}",
-        "    add   r0, sp, #{off_sp}",
-        "    stm   r0, {{r5-r8}}",
+        "    adr   r12, .Lkp_opt_fast",
+        "    ldm   r12, {{r0, r2, r3, r7, r9, r11, r12, lr}}",
+        "    add   r1, sp, #{off_sp}",
+        "    stm   r1, {{r5-r8}}",
         "    mov   r4, sp",
         "    bic   sp, sp, #7",
         ".Lkp_opt_cpu:",
         "    b     .Lkp_opt_slow",
-        "    ldr   r0, [r3, #{off_fast}]",
         "    and   r10, r10, #{cpu_mask}",
         "    ldrb  r1, [r9, r10]",
         "    cmp   r0, #1",
@@ -532,6 +540,8 @@ mod arm {
         "    ldr   r1, [r4, #{off_cpsr}]",
         "    beq   .Lkp_opt_run",
         "    bx    r11",
+        ".Lkp_opt_fast:",
+        "    .word 0",
         ".Lkp_opt_registry:",
         "    .word 0",
         ".Lkp_opt_site:",
@@ -560,6 +570,7 @@ mod arm {
         "    .word .Lkp_opt_running - kp_optprobe_template",
         "    .word .Lkp_opt_call_pre - kp_optprobe_template",
         "    .word .Lkp_opt_resume - kp_optprobe_template",
+        "    .word .Lkp_opt_fast - kp_optprobe_template",
         "    .word .Lkp_opt_cpu - kp_optprobe_template",
         "    .word .Lkp_opt_slow - kp_optprobe_template",
         "    mrc   p15, 0, r10, c0, c0, 5",
@@ -596,7 +607,6 @@ mod arm {
         off_lr = const TrapFrame::OFFSET_LR,
         off_pc = const TrapFrame::OFFSET_PC,
         off_cpsr = const TrapFrame::OFFSET_CPSR,
-        off_fast = const SITE_FAST_PRE_ONLY,
         cpu_mask = const MAX_CPUS - 1,
         psr_t = const psr::T,
     );
@@ -605,10 +615,8 @@ mod arm {
     /// `stmdb` of r0-r12 that ends at them.
     const UPPER: u32 = (TrapFrame::SIZE - TrapFrame::OFFSET_SP) as u32;
     const _: () = assert!(UPPER == 16 && TrapFrame::OFFSET_SP == 13 * 4);
-    // `ldrd r0, r1, [r4, #off_pc]` loads pc and cpsr; `ldr r0, [r3, #off_fast]` takes a
-    // 12-bit offset.
+    // `ldrd r0, r1, [r4, #off_pc]` loads pc and cpsr.
     const _: () = assert!(TrapFrame::OFFSET_CPSR == TrapFrame::OFFSET_PC + 4);
-    const _: () = assert!(SITE_FAST_PRE_ONLY < 4096);
 
     unsafe extern "C" {
         /// The copies' shared way out (code, in place).
@@ -626,8 +634,8 @@ mod arm {
 
     pub(super) fn template() -> Template {
         // SAFETY: both symbols are defined by the global_asm! above, in a read-only
-        // section, and never written: kp_optprobe_layout is fourteen words (twelve label
-        // differences and two assembled instructions; a #[repr(C)] struct of fourteen
+        // section, and never written: kp_optprobe_layout is fifteen words (thirteen label
+        // differences and two assembled instructions; a #[repr(C)] struct of fifteen
         // u32), and kp_optprobe_template starts `layout.size` bytes of words, 4-byte
         // aligned, that live for the whole program.
         let (layout, words) = unsafe {
@@ -668,6 +676,7 @@ mod tests {
             insn: 12,
             back: 16,
             slow: 20,
+            fast: 24,
             registry: 28,
             site: 32,
             pc: 36,
@@ -710,7 +719,7 @@ mod tests {
             }, // back not right after insn
             TemplateLayout { pc: 24, ..layout() }, // literals not in the `ldm`'s order
             TemplateLayout {
-                slow: 24,
+                slow: 4,
                 ..layout()
             }, // the hole does not branch to `slow`
             TemplateLayout {
@@ -744,6 +753,7 @@ mod tests {
             running: 0x4444,
             call_pre: 0x5555,
             resume: 0x6666,
+            fast: 0x7777,
             cpu: CpuIndexSource::None,
         }
     }
@@ -758,10 +768,12 @@ mod tests {
         let back = Branch::decode(Insn(out[4]), 0x10_0010).unwrap();
         assert_eq!(back.target(), 0x8004);
         assert_eq!(back.cond(), crate::insn::Cond::Al);
-        assert_eq!(&out[5..7], &WORDS[5..7]);
+        assert_eq!(&out[5..6], &WORDS[5..6]);
         assert_eq!(
-            &out[7..14],
-            &[0x1111, 0x2222, 0x8000, 0x4444, 0x6666, 0x5555, 0x3333]
+            &out[6..14],
+            &[
+                0x7777, 0x1111, 0x2222, 0x8000, 0x4444, 0x6666, 0x5555, 0x3333
+            ]
         );
         assert_eq!(&out[14..], &WORDS[14..]);
         // A slot whose branch back cannot reach is an error, not a wrong branch.

@@ -334,6 +334,10 @@ struct Site {
     /// path, which the trampoline itself runs when the platform has a
     /// [`CpuIndexSource`](crate::CpuIndexSource)), else null.
     fast_pre_only: AtomicPtr<Kprobe>,
+    /// The executable address of the `fast` literal of the slot whose trampoline runs
+    /// this site's fast path itself, 0 when none (registry lock): the registry keeps
+    /// that word equal to `fast_pre_only` ([`Kprobes::refresh_fast`]).
+    fast_slot: AtomicUsize,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
     /// The original's operands, decoded once for the hit path (written with `kind`).
@@ -433,10 +437,6 @@ impl Slots {
         self.made.then_some(&mut self.alloc)
     }
 }
-
-/// Where a site's `fast_pre_only` lies in it (the trampoline's fast path loads it).
-#[cfg(target_arch = "arm")]
-pub(crate) const SITE_FAST_PRE_ONLY: usize = core::mem::offset_of!(Site, fast_pre_only);
 
 mod error;
 mod hit;

@@ -177,6 +177,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 running: self.running.as_ptr() as usize as u32,
                 call_pre: Self::call_pre_address() as u32,
                 resume: optprobe::resume_address() as u32,
+                fast: site.fast_pre_only.load(Ordering::Relaxed) as usize as u32,
                 cpu,
             };
             let encoded = template
@@ -195,6 +196,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 let _ = alloc.release_unused(slot);
                 self.abandon_batch(opt, alloc, head);
                 return Err(e.into());
+            }
+            if cpu != CpuIndexSource::None {
+                // From now on `refresh_fast` keeps the slot's `fast` literal current.
+                site.fast_slot.store(
+                    slot.addr() + template.layout().fast as usize,
+                    Ordering::Relaxed,
+                );
             }
             site.batch_word.store(branch.word(), Ordering::Relaxed);
             site.batch_next.store(head, Ordering::Relaxed);
@@ -231,6 +239,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 let _ = alloc.release_unused(slot);
             }
             opt[index] = Opt::Candidate;
+            self.sites[index].fast_slot.store(0, Ordering::Relaxed);
             i = self.sites[index].batch_next.load(Ordering::Relaxed);
         }
     }

@@ -793,6 +793,7 @@ fn a_platform_cpu_index_register_gives_direct_slots_the_fast_path_in_the_trampol
             running: 0,
             call_pre: 0,
             resume: 0,
+            fast: 0,
             cpu: CpuIndexSource::None,
         };
         t.fill(fill, &mut w).unwrap();
@@ -825,6 +826,7 @@ fn a_platform_cpu_index_register_gives_direct_slots_the_fast_path_in_the_trampol
             assert_eq!(word(addr, l.call_pre), 3);
             assert_eq!(word(addr, l.resume), optprobe::resume_address() as u32);
         }
+        assert_eq!(word(a, l.fast), pa as *const Kprobe as usize as u32);
         // The abort fixup knows every callback's copies.
         let mut f = TrapFrame {
             pc: (slot_of(&e, a) + l.insn as usize) as u32,
@@ -859,4 +861,40 @@ fn a_probe_without_a_pre_handler_is_no_direct_fast_path() {
     let mut f = TrapFrame::default();
     assert_eq!(optimized_hit(&e, a, &mut f), 0, "run in place");
     assert_eq!(bare.hits(), 1);
+}
+
+#[test]
+fn the_trampolines_fast_literal_follows_the_sites_fast_probe_while_the_slot_is_its() {
+    let e = opt_env(SLOTS, 8);
+    e.p.set_cpu_index_register(CpuIndexSource::MpidrAff0);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let (p1, p2) = (probe(Some(bump_r1), None, 0), probe(Some(bump_r1), None, 1));
+    e.k.register(p1, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let slot = slot_of(&e, a);
+    let l = optprobe::template().layout();
+    let fast = || e.p.word(slot + l.fast as usize);
+    let ptr = |p: &Kprobe| p as *const Kprobe as usize as u32;
+    assert_eq!(fast(), ptr(p1), "filled with the site's probe");
+    e.k.register(p2, a).unwrap();
+    assert_eq!(fast(), 0, "two probes: the general path");
+    e.k.unregister(p1).unwrap();
+    assert_eq!(fast(), ptr(p2), "one again");
+    // A probe that disables itself off the only enabled one: the literal is cleared
+    // before the rendezvous that disarms, and the slot is no longer the site's after.
+    e.k.disable(p2).unwrap();
+    assert_eq!(fast(), 0, "disabled");
+    assert_eq!(
+        e.k.find(a).unwrap().1.fast_slot.load(Ordering::Relaxed),
+        0,
+        "the slot is no longer the site's"
+    );
+    e.k.enable(p2).unwrap();
+    assert_eq!(fast(), 0, "a breakpoint again: the old slot is left alone");
+    e.k.optimize_pending().unwrap();
+    let slot2 = slot_of(&e, a);
+    assert_eq!(e.p.word(slot2 + l.fast as usize), ptr(p2));
+    e.k.unregister(p2).unwrap();
+    assert_eq!(e.p.word(slot2 + l.fast as usize), 0, "unregistered");
 }
