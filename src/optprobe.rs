@@ -9,9 +9,9 @@
 //! where it is assembled, only copied into slots. Everything the crate needs to know
 //! about it is a label difference the assembler computes into a `TemplateLayout`
 //! record next to it (where the holes are, how long it is), so no size or offset is
-//! written twice. Per probe, `Template::fill` patches the holes: the literals (the
-//! registry, the probe site, the probed address, the registry's per-CPU `running`
-//! flags, the shared exit, the pre-handler call and the callback), the CPU-index read
+//! written twice. Per probe, `Template::fill` patches the holes: the literals (the fast
+//! path's probe, the registry, the probe site, the probed address, the registry's
+//! per-CPU `running` flags, the shared exit, the pre-handler call and the callback), the CPU-index read
 //! of the fast path and — for direct execution — the original instruction and the
 //! branch back to the probed address + 4.
 //!
@@ -29,7 +29,8 @@
 //! 3. the fast path, in a [`Variant::Direct`] copy whose platform names a register
 //!    holding the CPU index ([`Platform::cpu_index_register`](crate::Platform)): reads
 //!    the CPU index, the site's one enabled probe with a pre handler and no post handler
-//!    (`Site::fast_pre_only`, read after the masking) and this CPU's reentrancy flag;
+//!    (the `fast` literal, loaded after the masking: the registry keeps it equal to
+//!    `Site::fast_pre_only` while the slot is the site's) and this CPU's reentrancy flag;
 //!    with such a probe and the flag clear it sets the flag, counts the hit
 //!    (`ldrexd`/`strexd`), calls the pre handler through an `extern "C"` shim, clears
 //!    the flag and, if the handler left `pc` alone, goes on at 5 (zero); if it moved
