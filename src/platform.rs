@@ -194,7 +194,8 @@ pub trait Platform: Sync {
     /// that does not hold the index on some CPU does not break memory safety (the index
     /// is reduced below [`MAX_CPUS`]) but breaks the reentrancy count on it; the crate
     /// checks the promise on the CPU that optimizes, and ignores a source that fails it
-    /// there (debug builds panic).
+    /// there (debug builds panic, and check it on every CPU that takes the rendezvous
+    /// IPI too).
     fn cpu_index_register(&self) -> CpuIndexSource {
         CpuIndexSource::None
     }
