@@ -18,7 +18,7 @@
 extern crate std;
 
 use crate::cache::CacheOps;
-use crate::platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+use crate::platform::{CpuIndexSource, CpuSet, InterruptState, MAX_CPUS, Platform};
 use crate::step::{Barrier, Hint, Memory, MemoryFault};
 use crate::stop_machine::Rendezvous;
 use core::ops::Range;
@@ -45,6 +45,7 @@ pub struct FakePlatform {
     ipis: Mutex<Vec<CpuSet>>,
     pending_ipis: AtomicU32,
     interrupted_pc: [AtomicUsize; MAX_CPUS],
+    cpu_index: Mutex<CpuIndexSource>,
 }
 
 impl FakePlatform {
@@ -69,7 +70,13 @@ impl FakePlatform {
             ipis: Mutex::new(Vec::new()),
             pending_ipis: AtomicU32::new(0),
             interrupted_pc: [const { AtomicUsize::new(0) }; MAX_CPUS],
+            cpu_index: Mutex::new(CpuIndexSource::None),
         }
+    }
+
+    /// What [`Platform::cpu_index_register`] answers from now on (none by default).
+    pub fn set_cpu_index_register(&self, source: CpuIndexSource) {
+        *self.cpu_index.lock().unwrap() = source;
     }
 
     /// Declares `range` never-probe.
@@ -196,6 +203,10 @@ impl Platform for FakePlatform {
 
     fn never_probe(&self) -> &[Range<usize>] {
         &self.never_probe
+    }
+
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        *self.cpu_index.lock().unwrap()
     }
 
     fn slot_region(&self) -> Range<usize> {

@@ -80,6 +80,6 @@ pub use kretprobe::{
     ReturnHandler,
 };
 pub use patch::PatchError;
-pub use platform::{CpuSet, InterruptState, MAX_CPUS, Platform};
+pub use platform::{CpuIndexSource, CpuSet, InterruptState, MAX_CPUS, Platform};
 pub use slots::{Slot, SlotCounts, SlotError};
 pub use stop_machine::{HotplugError, Rendezvous, RendezvousError, RunOn};

@@ -9,9 +9,11 @@
 //! where it is assembled, only copied into slots. Everything the crate needs to know
 //! about it is a label difference the assembler computes into a `TemplateLayout`
 //! record next to it (where the holes are, how long it is), so no size or offset is
-//! written twice. Per probe, `Template::fill` patches five holes: the registry, the
-//! probe site, the callback, the probed address and — for direct execution — the
-//! original instruction and the branch back to the probed address + 4.
+//! written twice. Per probe, `Template::fill` patches the holes: the literals (the fast
+//! path's probe, the registry, the probe site, the probed address, the registry's
+//! per-CPU `running` flags, the shared exit, the pre-handler call and the callback), the CPU-index read
+//! of the fast path and — for direct execution — the original instruction and the
+//! branch back to the probed address + 4.
 //!
 //! What a copy does when the probed `b<cond>` jumps to it (its condition passed):
 //!
@@ -22,16 +24,28 @@
 //!    instructions after entry;
 //! 2. completes the [`TrapFrame`] with one `stm` above them: the interrupted SP and LR,
 //!    the probed address as `pc`, the CPSR — the frame the breakpoint path builds —
-//!    loading its literals (registry, site, probed address, callback) with one `ldm`,
-//!    and rounds SP down to 8 bytes below the frame for the call;
-//! 3. calls the callback (AAPCS: registry, site, frame), which runs the pre handlers and
-//!    either steps the instruction (then returns non-zero) or leaves it to the trampoline
-//!    (returns 0);
-//! 4. non-zero: restores the flags from the frame and the interrupt masks as they were
+//!    loading its literals with one `ldm`, and rounds SP down to 8 bytes below the
+//!    frame for the calls;
+//! 3. the fast path, in a [`Variant::Direct`] copy whose platform names a register
+//!    holding the CPU index ([`Platform::cpu_index_register`](crate::Platform)): reads
+//!    the CPU index, the site's one enabled probe with a pre handler and no post handler
+//!    (the `fast` literal, loaded after the masking: the registry keeps it equal to
+//!    `Site::fast_pre_only` while the slot is the site's) and this CPU's reentrancy flag;
+//!    with such a probe and the flag clear it sets the flag, counts the hit
+//!    (`ldrexd`/`strexd`), calls the pre handler through an `extern "C"` shim, clears
+//!    the flag and, if the handler left `pc` alone, goes on at 5 (zero); if it moved
+//!    `pc`, at 5 (non-zero) through the copies' shared exit. Anything else — no such
+//!    probe, a nested hit (the general path counts `missed`), a step-only copy, a
+//!    platform without the register (the template's word there branches past the fast
+//!    path) — goes to 4;
+//! 4. calls the callback (AAPCS; r1 the frame, r2 the registry, r3 the site), which runs
+//!    the pre handlers and either steps the instruction (then returns non-zero) or leaves
+//!    it to the trampoline (returns 0);
+//! 5. non-zero: restores the flags from the frame and the interrupt masks as they were
 //!    on entry, and loads r0–r15 from the frame (PC and SP in one `ldm`), resuming
-//!    wherever the step (or a handler) left `pc`; zero: the same for the CPSR and
-//!    r0–r14, then executes the original instruction in the slot and branches back to
-//!    the probed address + 4.
+//!    wherever the step (or a handler) left `pc` — code shared by all copies, outside
+//!    the slots; zero: the same for the CPSR and r0–r14, then executes the original
+//!    instruction in the slot and branches back to the probed address + 4.
 //!
 //! Direct execution is only used for instructions that neither read nor write PC (a
 //! copy reads the slot's address as PC) and only when no enabled probe at the address
@@ -41,10 +55,11 @@
 //!
 //! # When a slot may be reused
 //!
-//! A copy runs with its interrupts as the probed code had them in three windows: the
-//! three instructions between the probed `b` and the `cpsid`, the step path's final
-//! `ldm` (one instruction), and the direct path's `ldm`, original and branch back
-//! (three); everywhere else interrupts and FIQs are masked. An interrupt taken in a
+//! A copy runs with its interrupts as the probed code had them in two windows: the
+//! three instructions between the probed `b` and the `cpsid`, and the direct path's
+//! `ldm`, original and branch back (three); everywhere else interrupts and FIQs are
+//! masked. (The resuming exit's final `ldm`, the third window, lies in the shared exit,
+//! outside every slot: a CPU interrupted there is in no slot, and never returns to one.) An interrupt taken in a
 //! window returns into the copy — and a CPU that returns with the next interrupt already
 //! pending takes it before executing anything, so it can be found at the same slot pc
 //! rendezvous after rendezvous (seen under QEMU's multi-threaded TCG: 9 in a row).
@@ -92,9 +107,9 @@
 //!
 //! A hit on an optimized probe uses the probed code's own stack: SP moves down
 //! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
-//! so the callback starts at most 328 bytes below the probed code's SP; the
-//! registry's hit path and an empty handler bring the high-water mark to 384 bytes
-//! (direct execution) and 504 bytes (step path), measured on the test kernel
+//! so the callback (or the fast path's pre handler) starts at most 328 bytes below the
+//! probed code's SP; the hit path and an empty handler bring the high-water mark to 344
+//! bytes (direct execution) and 456 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
@@ -102,6 +117,7 @@
 use crate::decode::{self, SimKind};
 use crate::frame::TrapFrame;
 use crate::insn::{Branch, BranchError, Insn};
+use crate::platform::CpuIndexSource;
 use core::fmt;
 
 /// Bytes the trampoline moves SP down before building its frame: more than the stepped
@@ -119,7 +135,8 @@ const _: () = assert!(STACK_GAP.is_multiple_of(8));
 const _: () = assert!(TrapFrame::SIZE == 68 && TrapFrame::OFFSET_CPSR == 64);
 
 /// Where the holes of the trampoline template are, in bytes from its start, as the
-/// assembler computed them from the template's labels (see the module docs).
+/// assembler computed them from the template's labels (see the module docs), and the two
+/// words the CPU-index hole may be filled with, as the assembler encoded them.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TemplateLayout {
@@ -137,6 +154,26 @@ pub(crate) struct TemplateLayout {
     pub callback: u32,
     /// Literal: the probed address (the frame's `pc`).
     pub pc: u32,
+    /// Literal: the registry's per-CPU `running` flags (the fast path's).
+    pub running: u32,
+    /// Literal: the function the fast path calls a pre handler through.
+    pub call_pre: u32,
+    /// Literal: the copies' shared way out when the frame says where to resume
+    /// ([`resume_address`]).
+    pub resume: u32,
+    /// Literal: the fast path's probe (the site's `fast_pre_only`, which the registry
+    /// keeps this word equal to while the slot is the site's), or 0.
+    pub fast: u32,
+    /// The fast path's first instruction: in the template a branch to `slow` (no fast
+    /// path); filled with `mpidr` or `tpidrprw` when the platform has a CPU index
+    /// register and the slot runs the original directly.
+    pub cpu: u32,
+    /// Where the fast path gives up and calls the callback.
+    pub slow: u32,
+    /// The CPU-index hole's word reading MPIDR (an instruction, not an offset).
+    pub mpidr: u32,
+    /// The CPU-index hole's word reading TPIDRPRW (an instruction, not an offset).
+    pub tpidrprw: u32,
 }
 
 /// The values one slot's copy is filled with.
@@ -149,12 +186,24 @@ pub(crate) struct Fill {
     /// The word in the instruction hole: the original (direct execution) or a permanent
     /// UDF (step only; never executed).
     pub insn: u32,
-    /// First argument of the callback.
+    /// The callback's registry argument.
     pub registry: u32,
-    /// Second argument of the callback.
+    /// The callback's site argument.
     pub site: u32,
     /// The callback.
     pub callback: u32,
+    /// The registry's per-CPU `running` flags.
+    pub running: u32,
+    /// The pre-handler call of the fast path.
+    pub call_pre: u32,
+    /// The shared way out ([`resume_address`]).
+    pub resume: u32,
+    /// The fast path's probe (0: none).
+    pub fast: u32,
+    /// Where the fast path reads the CPU index; [`CpuIndexSource::None`] leaves the
+    /// template's branch to the callback (no fast path: step-only slots, platforms
+    /// without such a register).
+    pub cpu: CpuIndexSource,
 }
 
 /// The trampoline template: its words and the layout of its holes.
@@ -178,18 +227,46 @@ impl fmt::Display for BadLayout {
     }
 }
 
+/// Whether `w` is an MRC from CP15 (`mrc p15, ...`) of any condition.
+const fn is_mrc_p15(w: u32) -> bool {
+    w & 0x0f10_0f10 == 0x0e10_0f10
+}
+
 impl Template {
-    /// A template over `words` with holes at `layout`, checked: the size matches, and
-    /// every hole is a distinct word inside it.
+    /// A template over `words` with holes at `layout`, checked: the size matches, every
+    /// hole is a distinct word inside it, the literals lie in the order the template's
+    /// `ldm` loads them, the CPU-index hole holds a branch to `slow`, and its two fills
+    /// are CP15 reads into the same register.
     pub fn new(words: &'static [u32], layout: TemplateLayout) -> Result<Template, BadLayout> {
         let l = layout;
-        let holes = [l.insn, l.back, l.registry, l.site, l.callback, l.pc];
+        let holes = [
+            l.insn, l.back, l.registry, l.site, l.callback, l.pc, l.running, l.call_pre, l.resume,
+            l.fast, l.cpu,
+        ];
+        let inside = |h: u32| h.is_multiple_of(4) && h < l.size;
+        let literals = [
+            l.fast, l.registry, l.site, l.pc, l.running, l.resume, l.call_pre, l.callback,
+        ];
         let ok = l.size as usize == 4 * words.len()
             && holes
                 .iter()
                 .enumerate()
-                .all(|(i, &h)| h % 4 == 0 && h < l.size && !holes[..i].contains(&h))
-            && l.back == l.insn + 4;
+                .all(|(i, &h)| inside(h) && !holes[..i].contains(&h))
+            && l.back == l.insn + 4
+            && literals.windows(2).all(|w| w[1] == w[0] + 4)
+            && inside(l.slow)
+            && !holes.contains(&l.slow)
+            && words.get(l.cpu as usize / 4).is_some_and(|&w| {
+                matches!(
+                    Branch::decode(Insn(w), l.cpu),
+                    Some(Branch::B { cond: crate::insn::Cond::Al, target }) if target == l.slow
+                )
+            })
+            && is_mrc_p15(l.mpidr)
+            && is_mrc_p15(l.tpidrprw)
+            && l.mpidr >> 28 == 0xe
+            && l.tpidrprw >> 28 == 0xe
+            && (l.mpidr >> 12) & 0xf == (l.tpidrprw >> 12) & 0xf;
         if ok {
             Ok(Template { words, layout })
         } else {
@@ -226,7 +303,29 @@ impl Template {
         put(self.layout.site, fill.site);
         put(self.layout.callback, fill.callback);
         put(self.layout.pc, fill.addr);
+        put(self.layout.running, fill.running);
+        put(self.layout.call_pre, fill.call_pre);
+        put(self.layout.resume, fill.resume);
+        put(self.layout.fast, fill.fast);
+        match fill.cpu {
+            CpuIndexSource::MpidrAff0 => put(self.layout.cpu, self.layout.mpidr),
+            CpuIndexSource::Tpidrprw => put(self.layout.cpu, self.layout.tpidrprw),
+            _ => {}
+        }
         Ok(())
+    }
+}
+
+/// Where a copy goes when the frame says where to resume (a handler moved `pc`, or the
+/// callback stepped): code shared by every copy, run in place (host tests: a stand-in).
+pub(crate) fn resume_address() -> usize {
+    #[cfg(target_arch = "arm")]
+    {
+        arm::resume_address()
+    }
+    #[cfg(not(target_arch = "arm"))]
+    {
+        4
     }
 }
 
@@ -268,34 +367,64 @@ pub(crate) fn template() -> Template {
     }
     #[cfg(not(target_arch = "arm"))]
     {
-        static WORDS: [u32; 36] = [0xe320_f000; 36];
-        let layout = TemplateLayout {
-            size: 36 * 4,
-            insn: 26 * 4,
-            back: 27 * 4,
-            registry: 31 * 4,
-            site: 32 * 4,
-            callback: 33 * 4,
-            pc: 34 * 4,
-        };
-        match Template::new(&WORDS, layout) {
+        match Template::new(&host::WORDS, host::LAYOUT) {
             Ok(t) => t,
             Err(e) => panic!("{e}"),
         }
     }
 }
 
+/// The host stand-in: the shape of the assembled template (same length, holes at the
+/// same words), `nop`s but for the CPU-index hole's branch.
+#[cfg(not(target_arch = "arm"))]
+mod host {
+    use super::TemplateLayout;
+
+    const WORDS_LEN: usize = 50;
+    const CPU: usize = 12;
+    const SLOW: usize = 36;
+
+    pub(super) static WORDS: [u32; WORDS_LEN] = {
+        let mut w = [0xe320_f000; WORDS_LEN];
+        // b .Lslow: the offset from the branch + 8, in words, in the low 24 bits.
+        w[CPU] = 0xea00_0000 | ((SLOW - CPU - 2) as u32 & 0x00ff_ffff);
+        w
+    };
+
+    pub(super) const LAYOUT: TemplateLayout = TemplateLayout {
+        size: WORDS_LEN as u32 * 4,
+        insn: 34 * 4,
+        back: 35 * 4,
+        fast: 42 * 4,
+        registry: 43 * 4,
+        site: 44 * 4,
+        pc: 45 * 4,
+        running: 46 * 4,
+        resume: 47 * 4,
+        call_pre: 48 * 4,
+        callback: 49 * 4,
+        cpu: CPU as u32 * 4,
+        slow: SLOW as u32 * 4,
+        // mrc p15, 0, r10, c0, c0, 5 and mrc p15, 0, r10, c13, c0, 4, as assembled.
+        mpidr: 0xee10_afb0,
+        tpidrprw: 0xee1d_af90,
+    };
+}
+
 #[cfg(target_arch = "arm")]
 mod arm {
     use super::{STACK_GAP, Template, TemplateLayout};
     use crate::frame::TrapFrame;
+    use crate::platform::MAX_CPUS;
+    use crate::step::psr;
 
     // The trampoline template. It is assembled into a read-only data section and never
     // executed there: `Template::fill` copies it into a slot and fills its holes.
     //
     // SAFETY: this block only defines data (instructions assembled as data in a
-    // non-executable section, plus the layout record); it has no effect until a copy is
-    // made and branched to. What makes a copy sound to run:
+    // non-executable section, plus the layout record) and the copies' shared exit (code
+    // nothing calls: only a running copy branches to it); it has no effect until a copy
+    // is made and branched to. What makes a copy sound to run:
     // - it is entered only by the probed `b<cond>`, in the interrupted code's mode, with
     //   every register as that code left it;
     // - SP is moved down before anything is stored below it (`sub`, then `stmdb sp!`,
@@ -303,22 +432,60 @@ mod arm {
     //   stack before the masking `cpsid` cannot overwrite the saved words; the frame lies
     //   STACK_GAP + 16 bytes + the frame below the interrupted SP, below anything the
     //   stepped instruction may write, and SP is rounded down to 8 bytes below it for the
-    //   AAPCS call (the frame itself needs only word alignment);
+    //   AAPCS calls (the frame itself needs only word alignment, which `ldrd` needs too);
     // - the CPSR is read right after r0-r12 are saved and before any instruction that
     //   could change the flags (none of sub/stm/mrs/cpsid/add/mov/adr/ldm/bic does);
     // - the literals are read with one `ldm` from their own words (`adr` is
-    //   PC-relative, so it finds the copy's literals, which are filled per slot in this
-    //   order: registry, site, pc, callback);
-    // - the callback is an `extern "C"` function: it preserves r4-r11 and SP, and the
-    //   trampoline keeps only r4 (the frame) and r8 (the entry CPSR; the probed code's r4
-    //   and r8 are in the frame) live across the call;
+    //   PC-relative, so it finds the copy's literals, which `Template::new` checks lie
+    //   in this order: fast, registry, site, pc, running, resume, call_pre, callback);
+    //   LR is in the list after its value was copied to r6; r12, the base, is in the
+    //   list without writeback (it receives its loaded value);
+    // - the fast path (only when `fill` put a CPU-index read in the `cpu` hole; in the
+    //   template that word branches to the slow path) takes its probe from the `fast`
+    //   literal, which the `ldm` reads AFTER `cpsid`: the registry rewrites that word
+    //   (an aligned word store, read only as data) together with the site's
+    //   `fast_pre_only`, under its lock, while the slot is the site's, so a probe an
+    //   unregister took out of the list before its rendezvous is never run by a CPU
+    //   that rendezvous held before the `cpsid`. The word is published with a Release
+    //   store and no fence is needed here: the probe was completely written before that
+    //   store, and every later access to it (the counter here, the handler's reads
+    //   through the pointer passed in r0) is address-dependent on the loaded pointer,
+    //   which the architecture orders after the pointer's load; a probe's handlers are
+    //   immutable, its counters atomics. A null pointer (no such probe) or a set flag
+    //   (a hit nested in a handler on this CPU) takes the slow path, whose callback runs
+    //   the general path and counts `missed`;
+    // - the CPU index is masked to MAX_CPUS (a power of two), so the flag accessed is
+    //   always inside the registry's `running` array, whatever the register holds; the
+    //   flag is this CPU's alone (interrupts and FIQs masked; a nested hit inside the
+    //   handler sees it set); it is set to the entry CPSR's low byte (its mode bits are
+    //   never zero; `running` is an array of AtomicU8 whose non-zero means set) and
+    //   cleared with a register the `subs` just proved zero, or an explicit zero;
+    // - the hit counter is the probe's first field (`Kprobe` is `repr(C)`, asserted
+    //   there), 8-byte aligned as an AtomicU64: the `ldrexd`/`strexd` loop is the same
+    //   atomic 64-bit add the Rust side compiles to (r2/r3 an even/odd pair, the status
+    //   register distinct from them and the base);
+    // - the pre handler is called through `call_pre`, an `extern "C"` function (a
+    //   handler's own ABI is Rust's, which assembly does not assume) with r0 the probe,
+    //   r1 the frame; the callbacks are `extern "C"` too, taking r1 the frame, r2 the
+    //   registry, r3 the site (r0 is not an argument). Both preserve r4-r11 and SP:
+    //   the trampoline keeps r4 (the frame), r7 (the probed address), r8 (the entry
+    //   CPSR), r9 (the running flags), r10 (the CPU index) and r11 (the shared exit)
+    //   live across them (the probed code's values are in the frame);
+    // - a handler that moved `pc` leaves through `kp_optprobe_moved` (r11, the shared
+    //   exit's address, minus the distance the assembler computed between the two
+    //   labels: an ARM-state ALU write to PC, which branches), which clears the flag
+    //   and sets bit 0 of `pc` when the handler set CPSR.T in the frame: what
+    //   `select_state_from_pc` and `resume_from_frame` do on the Rust side, as far as
+    //   this exit uses it (bit 0 already set stays set; the frame's T and IT bits are
+    //   execution-state bits, which the `msr` there ignores); the shared exit reads
+    //   only the frame and registers, so a CPU in it is in no slot;
     // - on the way out the flags and GE bits come from the frame (`msr cpsr_fs`: the
     //   execution-state bits in those fields are ignored by MSR) and the control byte —
     //   masks, state, mode — is the one the trampoline was entered with (`msr cpsr_c`,
     //   same mode, so no banked register changes), then every register is reloaded from
     //   the frame with r4 as the base (in the list, no writeback: its loaded value is
     //   written when the load completes, and an abandoned load restores it), while SP
-    //   still lies below the frame; on the step path it loads SP and PC together (the
+    //   still lies below the frame; the shared exit loads SP and PC together (the
     //   frame's pc is first copied over its lr word, after LR was reloaded, so the list
     //   {r0-r12, sp, pc} is contiguous; LR and PC in one list is deprecated).
     core::arch::global_asm!(
@@ -333,36 +500,60 @@ mod arm {
         "    cpsid if",
         "    add   r5, sp, #{gap_and_frame}",
         "    mov   r6, lr",
-        "    adr   r12, .Lkp_opt_registry",
-        "    ldm   r12, {{r0, r1, r7, r12}}",
-        "    add   r2, sp, #{off_sp}",
-        "    stm   r2, {{r5-r8}}",
+        "    adr   r12, .Lkp_opt_fast",
+        "    ldm   r12, {{r0, r2, r3, r7, r9, r11, r12, lr}}",
+        "    add   r1, sp, #{off_sp}",
+        "    stm   r1, {{r5-r8}}",
         "    mov   r4, sp",
         "    bic   sp, sp, #7",
-        "    mov   r2, r4",
+        ".Lkp_opt_cpu:",
+        "    b     .Lkp_opt_slow",
+        "    and   r10, r10, #{cpu_mask}",
+        "    ldrb  r1, [r9, r10]",
+        "    cmp   r0, #1",
+        "    cmpcs r1, #0",
+        "    bne   .Lkp_opt_slow",
+        "    strb  r8, [r9, r10]",
+        "1:  ldrexd r2, r3, [r0]",
+        "    adds  r2, r2, #1",
+        "    adc   r3, r3, #0",
+        "    strexd r1, r2, r3, [r0]",
+        "    cmp   r1, #0",
+        "    bne   1b",
+        "    mov   r1, r4",
         "    blx   r12",
-        "    cmp   r0, #0",
-        "    ldr   r0, [r4, #{off_cpsr}]",
-        "    bne   .Lkp_opt_resume",
-        "    msr   cpsr_fs, r0",
+        "    ldrd  r0, r1, [r4, #{off_pc}]",
+        "    subs  r0, r0, r7",
+        "    subne pc, r11, #(kp_optprobe_resume - kp_optprobe_moved)",
+        "    strb  r0, [r9, r10]",
+        ".Lkp_opt_run:",
+        "    msr   cpsr_fs, r1",
         "    msr   cpsr_c, r8",
         "    ldm   r4, {{r0-r12, sp, lr}}",
         ".Lkp_opt_insn:",
         "    .word 0",
         ".Lkp_opt_back:",
         "    .word 0",
-        ".Lkp_opt_resume:",
-        "    ldr   lr, [r4, #{off_lr}]",
-        "    ldr   r1, [r4, #{off_pc}]",
-        "    str   r1, [r4, #{off_lr}]",
-        "    msr   cpsr_fs, r0",
-        "    msr   cpsr_c, r8",
-        "    ldm   r4, {{r0-r12, sp, pc}}",
+        ".Lkp_opt_slow:",
+        "    mov   r1, r4",
+        "    blx   lr",
+        "    cmp   r0, #0",
+        "    ldr   r1, [r4, #{off_cpsr}]",
+        "    beq   .Lkp_opt_run",
+        "    bx    r11",
+        ".Lkp_opt_fast:",
+        "    .word 0",
         ".Lkp_opt_registry:",
         "    .word 0",
         ".Lkp_opt_site:",
         "    .word 0",
         ".Lkp_opt_pc:",
+        "    .word 0",
+        ".Lkp_opt_running:",
+        "    .word 0",
+        ".Lkp_opt_resume:",
+        "    .word 0",
+        ".Lkp_opt_call_pre:",
         "    .word 0",
         ".Lkp_opt_callback:",
         "    .word 0",
@@ -377,6 +568,39 @@ mod arm {
         "    .word .Lkp_opt_site - kp_optprobe_template",
         "    .word .Lkp_opt_callback - kp_optprobe_template",
         "    .word .Lkp_opt_pc - kp_optprobe_template",
+        "    .word .Lkp_opt_running - kp_optprobe_template",
+        "    .word .Lkp_opt_call_pre - kp_optprobe_template",
+        "    .word .Lkp_opt_resume - kp_optprobe_template",
+        "    .word .Lkp_opt_fast - kp_optprobe_template",
+        "    .word .Lkp_opt_cpu - kp_optprobe_template",
+        "    .word .Lkp_opt_slow - kp_optprobe_template",
+        "    mrc   p15, 0, r10, c0, c0, 5",
+        "    mrc   p15, 0, r10, c13, c0, 4",
+        ".popsection",
+        // The copies' shared way out when the frame says where to resume (executed in
+        // place, never copied): r4 the frame, r8 the entry CPSR, r1 the frame's CPSR;
+        // entered at `kp_optprobe_moved` by the fast path after a handler moved `pc`
+        // (r9/r10 this CPU's running flag, still set), at `kp_optprobe_resume` by the
+        // slow path when the callback returned non-zero.
+        ".pushsection .text.noprobe.kp_optprobe_exit, \"ax\", %progbits",
+        ".balign 4",
+        ".arm",
+        ".global kp_optprobe_moved",
+        "kp_optprobe_moved:",
+        "    mov   r0, #0",
+        "    strb  r0, [r9, r10]",
+        "    tst   r1, #{psr_t}",
+        "    ldrne r0, [r4, #{off_pc}]",
+        "    orrne r0, r0, #1",
+        "    strne r0, [r4, #{off_pc}]",
+        ".global kp_optprobe_resume",
+        "kp_optprobe_resume:",
+        "    ldr   lr, [r4, #{off_lr}]",
+        "    ldr   r0, [r4, #{off_pc}]",
+        "    str   r0, [r4, #{off_lr}]",
+        "    msr   cpsr_fs, r1",
+        "    msr   cpsr_c, r8",
+        "    ldm   r4, {{r0-r12, sp, pc}}",
         ".popsection",
         gap_and_upper = const STACK_GAP + UPPER,
         gap_and_frame = const STACK_GAP + TrapFrame::SIZE as u32,
@@ -384,25 +608,37 @@ mod arm {
         off_lr = const TrapFrame::OFFSET_LR,
         off_pc = const TrapFrame::OFFSET_PC,
         off_cpsr = const TrapFrame::OFFSET_CPSR,
+        cpu_mask = const MAX_CPUS - 1,
+        psr_t = const psr::T,
     );
 
     /// The frame words above r0-r12 (sp, lr, pc, cpsr), stored by one `stm` after the
     /// `stmdb` of r0-r12 that ends at them.
     const UPPER: u32 = (TrapFrame::SIZE - TrapFrame::OFFSET_SP) as u32;
     const _: () = assert!(UPPER == 16 && TrapFrame::OFFSET_SP == 13 * 4);
+    // `ldrd r0, r1, [r4, #off_pc]` loads pc and cpsr.
+    const _: () = assert!(TrapFrame::OFFSET_CPSR == TrapFrame::OFFSET_PC + 4);
 
     unsafe extern "C" {
+        /// The copies' shared way out (code, in place).
+        static kp_optprobe_resume: [u32; 0];
         /// The first word of the template (its label; the template is data).
         static kp_optprobe_template: [u32; 0];
         /// The layout record the assembler computed from the template's labels.
         static kp_optprobe_layout: TemplateLayout;
     }
 
+    pub(super) fn resume_address() -> usize {
+        // Only the symbol's address is taken (safe for an extern static): nothing is read.
+        (&raw const kp_optprobe_resume) as usize
+    }
+
     pub(super) fn template() -> Template {
         // SAFETY: both symbols are defined by the global_asm! above, in a read-only
-        // section, and never written: kp_optprobe_layout is seven .word label
-        // differences (a #[repr(C)] struct of seven u32), and kp_optprobe_template starts
-        // `layout.size` bytes of words, 4-byte aligned, that live for the whole program.
+        // section, and never written: kp_optprobe_layout is fifteen words (thirteen label
+        // differences and two assembled instructions; a #[repr(C)] struct of fifteen
+        // u32), and kp_optprobe_template starts `layout.size` bytes of words, 4-byte
+        // aligned, that live for the whole program.
         let (layout, words) = unsafe {
             let layout = core::ptr::addr_of!(kp_optprobe_layout).read();
             let start = core::ptr::addr_of!(kp_optprobe_template).cast::<u32>();
@@ -424,41 +660,81 @@ mod tests {
     use crate::decode::{Decoded, decode};
     use std::format;
 
-    static WORDS: [u32; 8] = [0xe320_f000; 8];
+    const MRC_MPIDR_R10: u32 = 0xee10_afb0; // mrc p15, 0, r10, c0, c0, 5
+    const MRC_TPIDRPRW_R10: u32 = 0xee1d_af90; // mrc p15, 0, r10, c13, c0, 4
+
+    /// A small template: the CPU-index hole (word 2) branches to `slow` (word 5).
+    static WORDS: [u32; 16] = {
+        let mut w = [0xe320_f000; 16];
+        w[2] = 0xea00_0001; // b +4 words from 8: 20
+        w
+    };
 
     fn layout() -> TemplateLayout {
         TemplateLayout {
-            size: 32,
-            insn: 8,
-            back: 12,
-            registry: 16,
-            site: 20,
-            callback: 24,
-            pc: 28,
+            size: 64,
+            cpu: 8,
+            insn: 12,
+            back: 16,
+            slow: 20,
+            fast: 24,
+            registry: 28,
+            site: 32,
+            pc: 36,
+            running: 40,
+            resume: 44,
+            call_pre: 48,
+            callback: 52,
+            mpidr: MRC_MPIDR_R10,
+            tpidrprw: MRC_TPIDRPRW_R10,
         }
     }
 
     #[test]
     fn a_layout_must_describe_distinct_aligned_holes_inside_the_template() {
         assert!(Template::new(&WORDS, layout()).is_ok());
+        let mut no_branch = WORDS;
+        no_branch[2] = 0xea00_0002; // branches past `slow`
+        let no_branch: &'static [u32] = Box::leak(Box::new(no_branch));
+        assert!(Template::new(no_branch, layout()).is_err());
         let bad = [
             TemplateLayout {
-                size: 36,
+                size: 68,
                 ..layout()
             }, // longer than the words
-            TemplateLayout { pc: 32, ..layout() }, // hole past the end
             TemplateLayout {
-                site: 16,
+                callback: 64,
+                ..layout()
+            }, // hole past the end
+            TemplateLayout {
+                site: 28,
                 ..layout()
             }, // two holes in one word
             TemplateLayout {
-                callback: 26,
+                callback: 50,
                 ..layout()
             }, // misaligned hole
             TemplateLayout {
                 back: 4,
                 ..layout()
             }, // back not right after insn
+            TemplateLayout { pc: 24, ..layout() }, // literals not in the `ldm`'s order
+            TemplateLayout {
+                slow: 4,
+                ..layout()
+            }, // the hole does not branch to `slow`
+            TemplateLayout {
+                slow: 12,
+                ..layout()
+            }, // `slow` is a hole
+            TemplateLayout {
+                mpidr: 0xe280_0001,
+                ..layout()
+            }, // not an MRC
+            TemplateLayout {
+                tpidrprw: 0xee1d_9f90,
+                ..layout()
+            }, // another register than the MPIDR read's
         ];
         for l in bad {
             let e = Template::new(&WORDS, l).unwrap_err();
@@ -467,31 +743,74 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fill_puts_every_value_in_its_hole_and_branches_back_after_the_probe() {
-        let t = Template::new(&WORDS, layout()).unwrap();
-        let fill = Fill {
+    fn fill() -> Fill {
+        Fill {
             slot: 0x10_0000,
             addr: 0x8000,
             insn: 0xe280_0001,
             registry: 0x1111,
             site: 0x2222,
             callback: 0x3333,
-        };
-        let mut out = [0u32; 8];
-        t.fill(fill, &mut out).unwrap();
-        assert_eq!(&out[..2], &WORDS[..2], "code words are copied unchanged");
-        assert_eq!(out[2], 0xe280_0001);
-        let back = Branch::decode(Insn(out[3]), 0x10_000c).unwrap();
+            running: 0x4444,
+            call_pre: 0x5555,
+            resume: 0x6666,
+            fast: 0x7777,
+            cpu: CpuIndexSource::None,
+        }
+    }
+
+    #[test]
+    fn fill_puts_every_value_in_its_hole_and_branches_back_after_the_probe() {
+        let t = Template::new(&WORDS, layout()).unwrap();
+        let mut out = [0u32; 16];
+        t.fill(fill(), &mut out).unwrap();
+        assert_eq!(&out[..3], &WORDS[..3], "code words are copied unchanged");
+        assert_eq!(out[3], 0xe280_0001);
+        let back = Branch::decode(Insn(out[4]), 0x10_0010).unwrap();
         assert_eq!(back.target(), 0x8004);
         assert_eq!(back.cond(), crate::insn::Cond::Al);
-        assert_eq!(&out[4..], &[0x1111, 0x2222, 0x3333, 0x8000]);
+        assert_eq!(&out[5..6], &WORDS[5..6]);
+        assert_eq!(
+            &out[6..14],
+            &[
+                0x7777, 0x1111, 0x2222, 0x8000, 0x4444, 0x6666, 0x5555, 0x3333
+            ]
+        );
+        assert_eq!(&out[14..], &WORDS[14..]);
         // A slot whose branch back cannot reach is an error, not a wrong branch.
         let far = Fill {
             slot: 0x0800_0000,
-            ..fill
+            ..fill()
         };
         assert!(t.fill(far, &mut out).is_err());
+    }
+
+    #[test]
+    fn the_cpu_index_hole_reads_the_platforms_register_or_keeps_the_slow_branch() {
+        let t = Template::new(&WORDS, layout()).unwrap();
+        let mut out = [0u32; 16];
+        for (cpu, word) in [
+            (CpuIndexSource::None, WORDS[2]),
+            (CpuIndexSource::MpidrAff0, MRC_MPIDR_R10),
+            (CpuIndexSource::Tpidrprw, MRC_TPIDRPRW_R10),
+        ] {
+            t.fill(Fill { cpu, ..fill() }, &mut out).unwrap();
+            assert_eq!(out[2], word, "{cpu:?}");
+            let mut rest = out;
+            rest[2] = WORDS[2];
+            let mut none = [0u32; 16];
+            t.fill(fill(), &mut none).unwrap();
+            assert_eq!(rest, none, "{cpu:?} changes only the hole");
+        }
+    }
+
+    #[test]
+    fn the_stand_in_template_has_the_assembled_ones_shape() {
+        // The host stand-in mirrors the ARM template (checked by `Template::new` there):
+        // a hole-for-hole layout, the CPU reads `mrc ... r10`.
+        let l = template().layout();
+        assert_eq!((l.mpidr, l.tpidrprw), (MRC_MPIDR_R10, MRC_TPIDRPRW_R10));
+        assert!(l.cpu < l.insn && l.insn < l.slow && l.slow < l.registry);
     }
 
     #[test]

@@ -290,11 +290,11 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
                 return Err(PatchError::NotSlotMemory { addr: a });
             }
         }
-        let run = Consecutive { addr, words };
-        write_and_maintain(
+        write_run_and_maintain(
             self.rendezvous.cache_ops(),
             self.platform,
-            &run,
+            addr,
+            words,
             self.broadcast,
         );
         Ok(())
@@ -382,21 +382,6 @@ impl WordSource for &[(usize, u32)] {
     }
 }
 
-/// Consecutive words from `addr` on.
-struct Consecutive<'a> {
-    addr: usize,
-    words: &'a [u32],
-}
-
-impl WordSource for Consecutive<'_> {
-    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
-        for (i, &word) in self.words.iter().enumerate() {
-            f(self.addr + 4 * i, word);
-        }
-    }
-}
-
 struct WordWrite<'a, P: ?Sized, C> {
     cache: &'a C,
     platform: &'a P,
@@ -439,6 +424,37 @@ fn write_and_maintain<P: Platform + ?Sized, C: CacheOps>(
     });
     cache.dsb_ish();
     words.each(&mut |addr, _| cache.invalidate_icache_line_to_pou(addr));
+    finish_code_write(cache, broadcast);
+}
+
+/// [`write_and_maintain`] for consecutive words from `addr` on, without the calls
+/// through `dyn` per word (a trampoline copy is some fifty words).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(never)]
+fn write_run_and_maintain<P: Platform + ?Sized, C: CacheOps>(
+    cache: &C,
+    platform: &P,
+    addr: usize,
+    words: &[u32],
+    broadcast: bool,
+) {
+    let at = |i: usize| addr.wrapping_add(4 * i);
+    for (i, &word) in words.iter().enumerate() {
+        // SAFETY: as in `write_and_maintain` (`write_unpublished` checked every address).
+        unsafe { cache.store_text_word(at(i), platform.text_alias(at(i)), word) };
+        cache.clean_dcache_line_to_pou(at(i));
+    }
+    cache.dsb_ish();
+    for i in 0..words.len() {
+        cache.invalidate_icache_line_to_pou(at(i));
+    }
+    finish_code_write(cache, broadcast);
+}
+
+/// The end of the maintenance sequence, after every word's lines were invalidated.
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+#[inline(always)]
+fn finish_code_write<C: CacheOps>(cache: &C, broadcast: bool) {
     if broadcast {
         cache.invalidate_branch_predictors_inner_shareable();
     } else {

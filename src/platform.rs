@@ -83,6 +83,55 @@ impl CpuSet {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InterruptState(pub u32);
 
+/// A register the calling CPU's index can be read from by an optimized probe's
+/// trampoline, without calling into the crate (see [`Platform::cpu_index_register`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CpuIndexSource {
+    /// None: the trampoline calls the crate, which asks [`Platform::cpu_id`].
+    #[default]
+    None,
+    /// TPIDRPRW (the PL1-only software thread ID register, `mrc p15, 0, Rt, c13, c0, 4`)
+    /// holds [`Platform::cpu_id`] on every CPU whenever probe-able code runs.
+    Tpidrprw,
+    /// [`Platform::cpu_id`] is MPIDR.Aff0 (`mrc p15, 0, Rt, c0, c0, 5`, bits 7:0) on every
+    /// CPU.
+    MpidrAff0,
+}
+
+impl CpuIndexSource {
+    /// The calling CPU's index as this source gives it, reduced to [`MAX_CPUS`] as the
+    /// trampoline reduces it; `None` for [`CpuIndexSource::None`] (and on a host, which
+    /// has no such registers).
+    pub fn read(self) -> Option<usize> {
+        #[cfg(target_arch = "arm")]
+        {
+            let value: u32;
+            match self {
+                CpuIndexSource::None => return None,
+                // SAFETY: reads TPIDRPRW into a register: no memory access, no side effect
+                // (a PL1 register; the crate runs at PL1).
+                CpuIndexSource::Tpidrprw => unsafe {
+                    core::arch::asm!("mrc p15, 0, {}, c13, c0, 4", out(reg) value,
+                        options(nomem, nostack, preserves_flags))
+                },
+                // SAFETY: reads MPIDR into a register: no memory access, no side effect.
+                CpuIndexSource::MpidrAff0 => unsafe {
+                    core::arch::asm!("mrc p15, 0, {}, c0, c0, 5", out(reg) value,
+                        options(nomem, nostack, preserves_flags))
+                },
+            }
+            Some(value as usize % MAX_CPUS)
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            None
+        }
+    }
+}
+
+const _: () = assert!(MAX_CPUS.is_power_of_two());
+
 /// What the integrating kernel provides to the crate.
 ///
 /// Implementations must be callable from any CPU, from thread context, from the
@@ -136,6 +185,20 @@ pub trait Platform: Sync {
     /// read-only return an alias mapping here; the crate does the cache maintenance on
     /// `addr` itself after writing.
     fn text_alias(&self, addr: usize) -> *mut u32;
+
+    /// Optional: a register that holds [`Platform::cpu_id`] on every CPU, which an
+    /// optimized probe's trampoline then reads itself and runs the common hit (the
+    /// site's one enabled probe, a pre handler only, direct execution) without calling
+    /// the crate's Rust code. The default, [`CpuIndexSource::None`], keeps every hit in
+    /// the crate (a few dozen instructions more per optimized hit). Returning a source
+    /// that does not hold the index on some CPU does not break memory safety (the index
+    /// is reduced below [`MAX_CPUS`]) but breaks the reentrancy count on it; the crate
+    /// checks the promise on the CPU that optimizes, and ignores a source that fails it
+    /// there (debug builds panic, and check it on every CPU that takes the rendezvous
+    /// IPI too).
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        CpuIndexSource::None
+    }
 }
 
 #[cfg(test)]

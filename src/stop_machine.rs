@@ -538,7 +538,17 @@ impl<C: CacheOps> Rendezvous<C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub fn ipi_entry_at<P: Platform + ?Sized>(&self, platform: &P, interrupted_pc: usize) -> bool {
-        self.try_join(platform, platform.cpu_id(), Interrupted::At(interrupted_pc))
+        let cpu = platform.cpu_id();
+        // Every CPU's IPI checks the platform's promise about its CPU-index register in
+        // debug builds (the registry checks it once per optimize batch in any build).
+        debug_assert!(
+            platform
+                .cpu_index_register()
+                .read()
+                .is_none_or(|index| index == cpu % crate::platform::MAX_CPUS),
+            "Platform::cpu_index_register does not hold cpu_id() {cpu} on this CPU"
+        );
+        self.try_join(platform, cpu, Interrupted::At(interrupted_pc))
     }
 
     /// Whether `cpu` is invited to a rendezvous it has not joined yet: its IPI is on the

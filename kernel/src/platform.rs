@@ -3,7 +3,7 @@
 
 use crate::board::{BOARD, TEXT_ALIAS};
 use crate::{cpu, gic};
-use armv7_kprobes::{CpuSet, Cpus, LinkedPlatform};
+use armv7_kprobes::{CpuIndexSource, CpuSet, Cpus, LinkedPlatform};
 
 /// The SGI the crate's rendezvous uses.
 pub const SGI_KPROBES: u32 = 1;
@@ -33,5 +33,10 @@ impl Cpus for QemuCpus {
 
     fn send_ipi(&self, targets: CpuSet) {
         gic::send_sgi(SGI_KPROBES, targets.bits());
+    }
+
+    /// `cpu_id` is MPIDR.Aff0: optimized probes' trampolines read it themselves.
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        CpuIndexSource::MpidrAff0
     }
 }

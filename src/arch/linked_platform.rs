@@ -5,7 +5,7 @@
 
 use crate::arch::interrupts;
 use crate::linked;
-use crate::platform::{CpuSet, InterruptState, Platform};
+use crate::platform::{CpuIndexSource, CpuSet, InterruptState, Platform};
 use core::ops::Range;
 
 /// The part of a [`Platform`] only the kernel knows: which CPU this is, which are online,
@@ -18,6 +18,11 @@ pub trait Cpus: Sync {
     fn online_cpus(&self) -> CpuSet;
     /// [`Platform::send_ipi`].
     fn send_ipi(&self, targets: CpuSet);
+    /// [`Platform::cpu_index_register`] (optional: by default none, and every optimized
+    /// hit calls the crate).
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        CpuIndexSource::None
+    }
 }
 
 /// A [`Platform`] from a kernel's [`Cpus`]: IRQ and FIQ masking on the calling CPU, text
@@ -71,6 +76,10 @@ impl<C: Cpus> Platform for LinkedPlatform<C> {
 
     fn send_ipi(&self, targets: CpuSet) {
         self.cpus.send_ipi(targets)
+    }
+
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        self.cpus.cpu_index_register()
     }
 
     fn mask_interrupts(&self) -> InterruptState {

@@ -174,7 +174,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             *frame = unsafe { *stepped };
             record.store(0, Ordering::Relaxed);
             if recorded & MISSED == 0 {
-                self.running[cpu].store(false, Ordering::Relaxed);
+                self.running[cpu].store(0, Ordering::Relaxed);
             }
             return Some(FaultFixup::Stepped {
                 addr: frame.pc as usize,
@@ -209,9 +209,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let word = |off: u32| self.read_text(start + off as usize);
         let into_sites = word(l.site).wrapping_sub(self.sites.as_ptr() as usize as u32) as usize;
         let ours = word(l.registry) == self as *const Self as usize as u32
-            && [Variant::Direct, Variant::StepOnly]
-                .iter()
-                .any(|&v| word(l.callback) == Self::callback_address(v) as u32)
+            && [
+                (Variant::Direct, false),
+                (Variant::Direct, true),
+                (Variant::StepOnly, false),
+            ]
+            .iter()
+            .any(|&(v, fast)| word(l.callback) == Self::callback_address(v, fast) as u32)
             && into_sites < N * core::mem::size_of::<Site>()
             && into_sites.is_multiple_of(core::mem::size_of::<Site>());
         ours.then(|| word(l.pc) as usize)

@@ -95,7 +95,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
         };
-        if running.load(Ordering::Relaxed) {
+        if running.load(Ordering::Relaxed) != 0 {
             p.missed.fetch_add(1, Ordering::Relaxed);
             return if direct {
                 Fired::RunInPlace
@@ -103,7 +103,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 step(frame, mem, true)
             };
         }
-        running.store(true, Ordering::Relaxed);
+        running.store(1, Ordering::Relaxed);
         p.hits.fetch_add(1, Ordering::Relaxed);
         if let Some(pre) = p.pre {
             pre(p, frame);
@@ -125,7 +125,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             r
         };
-        running.store(false, Ordering::Relaxed);
+        running.store(0, Ordering::Relaxed);
         result
     }
 
@@ -194,7 +194,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             Fired::StepFailed if direct => Fired::RunInPlace,
             r => r,
         };
-        if running.load(Ordering::Relaxed) {
+        if running.load(Ordering::Relaxed) != 0 {
             for p in each() {
                 p.missed.fetch_add(1, Ordering::Relaxed);
             }
@@ -204,7 +204,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 step(frame, mem, true)
             };
         }
-        running.store(true, Ordering::Relaxed);
+        running.store(1, Ordering::Relaxed);
         for p in each() {
             p.hits.fetch_add(1, Ordering::Relaxed);
             if let Some(pre) = p.pre {
@@ -226,7 +226,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             r
         };
-        running.store(false, Ordering::Relaxed);
+        running.store(0, Ordering::Relaxed);
         if result == Fired::Done {
             select_state_from_pc(frame);
         }
@@ -283,16 +283,16 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let pc = frame.pc;
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
-        if running.load(Ordering::Relaxed) {
+        if running.load(Ordering::Relaxed) != 0 {
             p.missed.fetch_add(1, Ordering::Relaxed);
             return 0;
         }
-        running.store(true, Ordering::Relaxed);
+        running.store(1, Ordering::Relaxed);
         p.hits.fetch_add(1, Ordering::Relaxed);
         if let Some(pre) = p.pre {
             pre(p, frame);
         }
-        running.store(false, Ordering::Relaxed);
+        running.store(0, Ordering::Relaxed);
         if frame.pc == pc {
             return 0;
         }
@@ -433,7 +433,12 @@ enum Fired {
     StepFailed,
 }
 
-/// The callback every trampoline copy calls (its address is a hole in the template).
+/// The callbacks a trampoline copy calls (its address is a hole in the template), in the
+/// register order the template hands them over: `r0` is not an argument (whatever the
+/// fast path left there), `r1` the frame, `r2` the registry, `r3` the site.
+///
+/// [`optimized_entry`] is the callback of [`Variant::StepOnly`](crate::optprobe::Variant)
+/// copies.
 ///
 /// # Safety
 ///
@@ -447,9 +452,10 @@ pub(super) unsafe extern "C" fn optimized_entry<
     C: CacheOps + 'static,
     const N: usize,
 >(
+    _fast: usize,
+    frame: *mut TrapFrame,
     registry: *const Kprobes<P, C, N>,
     site: *const Site,
-    frame: *mut TrapFrame,
 ) -> u32 {
     // SAFETY: the caller's contract: both pointers come from 'static values, and the
     // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
@@ -457,7 +463,8 @@ pub(super) unsafe extern "C" fn optimized_entry<
     registry.stepped_hit(site, frame, &mut crate::arch::memory::DirectMemory)
 }
 
-/// The callback of [`Variant::Direct`] trampoline copies: [`optimized_entry`] with the
+/// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies on a platform
+/// without a [`CpuIndexSource`](crate::CpuIndexSource): [`optimized_entry`] with the
 /// variant known, so the fast path runs without looking at the decode.
 ///
 /// # Safety
@@ -470,12 +477,61 @@ pub(super) unsafe extern "C" fn direct_entry<
     C: CacheOps + 'static,
     const N: usize,
 >(
+    _fast: usize,
+    frame: *mut TrapFrame,
     registry: *const Kprobes<P, C, N>,
     site: *const Site,
-    frame: *mut TrapFrame,
 ) -> u32 {
     // SAFETY: the caller's contract: both pointers come from 'static values, and the
     // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
     let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
     registry.direct_hit(site, frame, &mut crate::arch::memory::DirectMemory)
+}
+
+/// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies whose trampoline
+/// runs the fast path itself (the platform has a
+/// [`CpuIndexSource`](crate::CpuIndexSource)): the copy calls it only when the fast path
+/// does not apply — no `fast_pre_only` probe, or this CPU already inside a handler (the
+/// general path then counts `missed`) — so it goes straight to the general path.
+///
+/// # Safety
+///
+/// As [`optimized_entry`], for a copy whose site is a direct one.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) unsafe extern "C" fn direct_general_entry<
+    P: Platform + 'static,
+    C: CacheOps + 'static,
+    const N: usize,
+>(
+    _fast: usize,
+    frame: *mut TrapFrame,
+    registry: *const Kprobes<P, C, N>,
+    site: *const Site,
+) -> u32 {
+    // SAFETY: the caller's contract: both pointers come from 'static values, and the
+    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
+    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
+    registry.optimized_general(site, frame, &mut crate::arch::memory::DirectMemory, true)
+}
+
+/// The trampoline's fast path calls a probe's pre handler through this: handlers are
+/// Rust functions (`fn`, the Rust ABI, which assembly must not assume), this is an
+/// `extern "C"` one that calls it (a tail call).
+///
+/// # Safety
+///
+/// `probe` is a `'static` [`Kprobe`] with a pre handler (a site's `fast_pre_only`
+/// probe: `Site::refresh_fast` sets it only for such a probe, and probes are immutable
+/// but for their atomics), `frame` a frame valid and unaliased for the call.
+#[cfg(target_arch = "arm")]
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(super) unsafe extern "C" fn call_pre(probe: *const Kprobe, frame: *mut TrapFrame) {
+    // SAFETY: the caller's contract: a 'static probe and an exclusive frame.
+    let (probe, frame) = unsafe { (&*probe, &mut *frame) };
+    match probe.pre {
+        Some(pre) => pre(probe, frame),
+        // SAFETY: the caller's contract: the probe has a pre handler.
+        None => unsafe { core::hint::unreachable_unchecked() },
+    }
 }

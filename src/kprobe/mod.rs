@@ -83,7 +83,7 @@ use crate::hex::Hex;
 use crate::insn::{Branch, BranchKind, BreakpointWord, Insn};
 use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
 use crate::patch::{PatchError, TextPatcher, WordSource};
-use crate::platform::{MAX_CPUS, Platform};
+use crate::platform::{CpuIndexSource, MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
 use crate::spin_lock::{LockRefused, SpinLock, SpinLockGuard};
 use crate::step::{self, Memory, Plan, StepError};
@@ -91,7 +91,9 @@ use crate::stop_machine::{Rendezvous, RendezvousError, RunOn};
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::ops::Range;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 /// A pre or post handler: the probe that fired and the interrupted CPU's registers,
 /// which it may change (a pre handler that changes `pc` redirects execution and the
@@ -130,27 +132,33 @@ const ENABLED: u32 = 1;
 const DISABLED: u32 = 2;
 
 /// A kernel probe: handlers and a cookie, owned by the user as a `static`.
+///
+/// `repr(C)` with `hits` first: an optimized probe's trampoline counts a hit with
+/// `ldrexd`/`strexd` on the probe's own address.
+#[repr(C)]
 pub struct Kprobe {
+    hits: AtomicU64,
+    missed: AtomicU64,
     pre: Option<Handler>,
     post: Option<Handler>,
     data: usize,
     state: AtomicU32,
     addr: AtomicUsize,
-    hits: AtomicU64,
-    missed: AtomicU64,
 }
+
+const _: () = assert!(core::mem::offset_of!(Kprobe, hits) == 0);
 
 impl Kprobe {
     /// A probe with these handlers and `data` (any value the handlers want to see).
     pub const fn new(pre: Option<Handler>, post: Option<Handler>, data: usize) -> Kprobe {
         Kprobe {
+            hits: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
             pre,
             post,
             data,
             state: AtomicU32::new(UNREGISTERED),
             addr: AtomicUsize::new(0),
-            hits: AtomicU64::new(0),
-            missed: AtomicU64::new(0),
         }
     }
 
@@ -326,8 +334,14 @@ struct Site {
     /// take effect; a hit that reads it non-null runs exactly that probe, as the general
     /// path would for a one-probe list.
     fast: AtomicPtr<Kprobe>,
-    /// `fast` when its probe has no post handler (a direct slot's fast path), else null.
+    /// `fast` when its probe has a pre handler and no post handler (a direct slot's fast
+    /// path, which the trampoline itself runs when the platform has a
+    /// [`CpuIndexSource`](crate::CpuIndexSource)), else null.
     fast_pre_only: AtomicPtr<Kprobe>,
+    /// The executable address of the `fast` literal of the slot whose trampoline runs
+    /// this site's fast path itself, 0 when none (registry lock): the registry keeps
+    /// that word equal to `fast_pre_only` ([`Kprobes::refresh_fast`]).
+    fast_slot: AtomicUsize,
     /// How the step engine runs the original (written before the site is published).
     kind: UnsafeCell<Option<SimKind>>,
     /// The original's operands, decoded once for the hit path (written with `kind`).
@@ -369,8 +383,9 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     platform: &'static P,
     rendezvous: &'static Rendezvous<C>,
     live: AtomicU32,
-    /// Per CPU: inside a hit's handlers.
-    running: [AtomicBool; MAX_CPUS],
+    /// Per CPU: inside a hit's handlers when non-zero (the trampoline's fast path stores
+    /// the low byte of the entry CPSR, never zero: its mode bits).
+    running: [AtomicU8; MAX_CPUS],
     /// Per CPU: the frame of the step in progress, for `fixup_fault`.
     stepping: fault::Stepping,
     sites: [Site; N],
@@ -430,7 +445,7 @@ impl Slots {
 mod error;
 mod hit;
 #[cfg(target_arch = "arm")]
-use hit::{direct_entry, optimized_entry};
+use hit::{call_pre, direct_entry, direct_general_entry, optimized_entry};
 mod optimize;
 mod registry;
 mod site;

@@ -122,6 +122,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
         };
         let patcher = self.patcher();
+        let cpu = self.cpu_index_source();
         let back = template.layout().back as usize;
         let mut words = [0u32; MAX_TEMPLATE_WORDS];
         let words = &mut words[..template.bytes() / 4];
@@ -155,6 +156,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             } else {
                 Variant::StepOnly
             };
+            // Only a direct slot runs the fast path in its trampoline (it ends in the
+            // original run in place).
+            let cpu = if variant == Variant::Direct {
+                cpu
+            } else {
+                CpuIndexSource::None
+            };
             let fill = Fill {
                 slot: slot.addr() as u32,
                 addr: from,
@@ -165,7 +173,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 },
                 registry: self as *const Self as usize as u32,
                 site: site as *const Site as usize as u32,
-                callback: Self::callback_address(variant) as u32,
+                callback: Self::callback_address(variant, cpu != CpuIndexSource::None) as u32,
+                running: self.running.as_ptr() as usize as u32,
+                call_pre: Self::call_pre_address() as u32,
+                resume: optprobe::resume_address() as u32,
+                fast: site.fast_pre_only.load(Ordering::Relaxed) as usize as u32,
+                cpu,
             };
             let encoded = template
                 .fill(fill, words)
@@ -183,6 +196,13 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 let _ = alloc.release_unused(slot);
                 self.abandon_batch(opt, alloc, head);
                 return Err(e.into());
+            }
+            if cpu != CpuIndexSource::None {
+                // From now on `refresh_fast` keeps the slot's `fast` literal current.
+                site.fast_slot.store(
+                    slot.addr() + template.layout().fast as usize,
+                    Ordering::Relaxed,
+                );
             }
             site.batch_word.store(branch.word(), Ordering::Relaxed);
             site.batch_next.store(head, Ordering::Relaxed);
@@ -219,31 +239,71 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 let _ = alloc.release_unused(slot);
             }
             opt[index] = Opt::Candidate;
+            self.sites[index].fast_slot.store(0, Ordering::Relaxed);
             i = self.sites[index].batch_next.load(Ordering::Relaxed);
         }
     }
 
-    /// The address a trampoline of `variant` calls: [`optimized_entry`] or
-    /// [`direct_entry`] for this registry type.
-    pub(super) fn callback_address(variant: Variant) -> usize {
+    /// The platform's CPU-index register, when it holds this CPU's index here (checked
+    /// once per batch on the optimizing CPU; a debug build panics on a broken promise,
+    /// a release build runs every hit through the crate instead).
+    pub(super) fn cpu_index_source(&self) -> CpuIndexSource {
+        let source = self.platform.cpu_index_register();
+        let irq = self.platform.mask_interrupts();
+        let (read, me) = (source.read(), self.platform.cpu_id() % MAX_CPUS);
+        self.platform.restore_interrupts(irq);
+        match read {
+            Some(index) if index != me => {
+                debug_assert!(
+                    false,
+                    "Platform::cpu_index_register: {source:?} gives {index}, cpu_id() {me}"
+                );
+                CpuIndexSource::None
+            }
+            _ => source,
+        }
+    }
+
+    /// The address a trampoline of `variant` calls: [`optimized_entry`],
+    /// [`direct_entry`] or, when the trampoline runs the fast path itself (`fast`),
+    /// [`direct_general_entry`] for this registry type.
+    pub(super) fn callback_address(variant: Variant, fast: bool) -> usize {
         #[cfg(target_arch = "arm")]
         {
-            match variant {
-                Variant::Direct => {
-                    direct_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
+            type Callback<P, C, const N: usize> = unsafe extern "C" fn(
+                usize,
+                *mut TrapFrame,
+                *const Kprobes<P, C, N>,
+                *const Site,
+            ) -> u32;
+            match (variant, fast) {
+                (Variant::Direct, false) => direct_entry::<P, C, N> as Callback<P, C, N> as usize,
+                (Variant::Direct, true) => {
+                    direct_general_entry::<P, C, N> as Callback<P, C, N> as usize
                 }
-                Variant::StepOnly => {
-                    optimized_entry::<P, C, N> as unsafe extern "C" fn(_, _, _) -> u32 as usize
-                }
+                (Variant::StepOnly, _) => optimized_entry::<P, C, N> as Callback<P, C, N> as usize,
             }
         }
         #[cfg(not(target_arch = "arm"))]
         {
             // Host stand-ins: distinct, so a fixup test tells them apart.
-            match variant {
-                Variant::Direct => 1,
-                Variant::StepOnly => 0,
+            match (variant, fast) {
+                (Variant::Direct, false) => 1,
+                (Variant::Direct, true) => 2,
+                (Variant::StepOnly, _) => 0,
             }
+        }
+    }
+
+    /// The address a trampoline's fast path calls pre handlers through ([`call_pre`]).
+    pub(super) fn call_pre_address() -> usize {
+        #[cfg(target_arch = "arm")]
+        {
+            call_pre as unsafe extern "C" fn(_, _) as usize
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            3
         }
     }
 

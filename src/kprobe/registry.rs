@@ -101,7 +101,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
             table: [const { AtomicU32::new(EMPTY) }; N],
-            running: [const { AtomicBool::new(false) }; MAX_CPUS],
+            running: [const { AtomicU8::new(0) }; MAX_CPUS],
             stepping: fault::Stepping::new(),
         }
     }
@@ -289,7 +289,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
-        site.refresh_fast();
+        self.refresh_fast(site);
         // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
         let mut slot = hash(addr, N);
         while !matches!(self.table[slot].load(Ordering::Relaxed), EMPTY | TOMBSTONE) {
@@ -326,6 +326,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.fast.store(core::ptr::null_mut(), Ordering::Relaxed);
         site.fast_pre_only
             .store(core::ptr::null_mut(), Ordering::Relaxed);
+        site.fast_slot.store(0, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.live.fetch_sub(1, Ordering::Relaxed);
         if g.pins[index] > 0 {
@@ -491,7 +492,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(KprobeError::NotRegistered);
         };
         probe.state.store(DISABLED, Ordering::Release);
-        site.refresh_fast();
+        self.refresh_fast(site);
         let result = if site.any_enabled() {
             self.synchronize()
         } else {
@@ -499,7 +500,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         if result.is_err() {
             probe.state.store(ENABLED, Ordering::Release);
-            site.refresh_fast();
+            self.refresh_fast(site);
         }
         result
     }
@@ -525,7 +526,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             self.set_armed(addr, site, true)?;
         }
         probe.state.store(ENABLED, Ordering::Release);
-        site.refresh_fast();
+        self.refresh_fast(site);
         Ok(())
     }
 
@@ -574,6 +575,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let index = self.index_of(site);
         if let Opt::Optimized(slot, _) = g.opt[index] {
             g.opt[index] = Opt::Candidate;
+            // The slot is no longer the site's: its `fast` literal stays as the last
+            // refresh left it (null when the change that disarmed was this probe's).
+            site.fast_slot.store(0, Ordering::Relaxed);
             if let Some(alloc) = g.slots.get() {
                 // The slot came from this allocator and is in use: this cannot fail.
                 if alloc.release_tagged(slot, index as u32 + 1).is_ok() {

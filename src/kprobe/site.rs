@@ -13,6 +13,7 @@ impl Site {
             len: AtomicU32::new(0),
             fast: AtomicPtr::new(core::ptr::null_mut()),
             fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
+            fast_slot: AtomicUsize::new(0),
             kind: UnsafeCell::new(None),
             plan: UnsafeCell::new(Plan::UNSET),
             armed: AtomicBool::new(false),
@@ -73,7 +74,7 @@ impl Site {
             }
         }
         let (fast, pre_only) = match live(only) {
-            Some(p) if n == 1 && p.enabled() => (only, p.post.is_none()),
+            Some(p) if n == 1 && p.enabled() => (only, p.pre.is_some() && p.post.is_none()),
             _ => (core::ptr::null_mut(), false),
         };
         // Release: a hit that loads them (Acquire) sees the probe as registered.
@@ -115,6 +116,25 @@ pub(super) fn hash(addr: usize, n: usize) -> usize {
 }
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// [`Site::refresh_fast`], and the `fast` literal of the site's trampoline with it
+    /// when that trampoline runs the fast path itself (registry lock held).
+    pub(super) fn refresh_fast(&self, site: &Site) {
+        site.refresh_fast();
+        let at = site.fast_slot.load(Ordering::Relaxed);
+        if at != 0 {
+            let fast = site.fast_pre_only.load(Ordering::Relaxed) as usize as u32;
+            // SAFETY: `at` is a word of a slot this registry filled and still owns (set
+            // by `optimize_pending` with the slot, cleared before the slot is released),
+            // inside the slot region, so `text_alias` gives a valid, aligned, writable
+            // view (Platform contract). The trampoline only reads it as data (its `ldm`
+            // of literals), so a single aligned store with no cache maintenance is
+            // enough; Release publishes the probe as `fast_pre_only`'s store does.
+            unsafe {
+                AtomicU32::from_ptr(self.platform.text_alias(at)).store(fast, Ordering::Release)
+            };
+        }
+    }
+
     /// Index of `site` in `self.sites`.
     pub(super) fn index_of(&self, site: &Site) -> usize {
         (site as *const Site as usize - self.sites.as_ptr() as usize) / core::mem::size_of::<Site>()
@@ -177,7 +197,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         core::sync::atomic::fence(Ordering::Release);
         edit(&site.probes);
         site.update_len();
-        site.refresh_fast();
+        self.refresh_fast(site);
         site.seq.fetch_add(1, Ordering::Release);
         self.platform.restore_interrupts(irq);
     }

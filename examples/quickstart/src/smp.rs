@@ -2,7 +2,7 @@
 //! software-generated interrupt, and the platform the crate sees.
 
 use armv7_kprobes::arch::interrupts;
-use armv7_kprobes::{CpuSet, Cpus, LinkedPlatform};
+use armv7_kprobes::{CpuIndexSource, CpuSet, Cpus, LinkedPlatform};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 const GICD: usize = 0x0800_0000;
@@ -40,6 +40,10 @@ impl Cpus for Board {
     fn send_ipi(&self, targets: CpuSet) {
         // SAFETY: GICD_SGIR: send SGI to the CPUs in the target list.
         unsafe { gic(GICD + 0xf00).write_volatile(targets.bits() << 16 | SGI) };
+    }
+    /// `cpu_id` is MPIDR.Aff0, which optimized probes' trampolines can read themselves.
+    fn cpu_index_register(&self) -> CpuIndexSource {
+        CpuIndexSource::MpidrAff0
     }
 }
 

@@ -32,6 +32,8 @@ pub struct TestPlatform {
     pub slots: fn() -> Range<usize>,
     /// The writable view of a text or slot word.
     pub alias: fn(usize) -> *mut u32,
+    /// The register optimized probes' trampolines read the CPU index from.
+    pub cpu_index: fn() -> armv7_kprobes::CpuIndexSource,
 }
 
 impl Platform for TestPlatform {
@@ -64,6 +66,9 @@ impl Platform for TestPlatform {
     }
     fn text_alias(&self, addr: usize) -> *mut u32 {
         (self.alias)(addr)
+    }
+    fn cpu_index_register(&self) -> armv7_kprobes::CpuIndexSource {
+        (self.cpu_index)()
     }
 }
 
@@ -125,6 +130,10 @@ pub const ALL: &[Test] = &[
         name: "optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution",
         run:
             probe_conformance::optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution,
+    },
+    Test {
+        name: "optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution",
+        run: probe_conformance::optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution,
     },
     Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",

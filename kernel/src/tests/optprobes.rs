@@ -237,6 +237,7 @@ static FAR_PLATFORM: TestPlatform = TestPlatform {
         far..far + 64 * 1024
     },
     alias: |addr| PLATFORM.text_alias(addr),
+    cpu_index: || PLATFORM.cpu_index_register(),
 };
 static FAR_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 8> =
     Kprobes::new(&FAR_PLATFORM, &RENDEZVOUS);

@@ -1,10 +1,12 @@
 //! The conformance suite again, through real probes: each case's instruction gets a probe
 //! (written through the rendezvous), runs in every flag scenario, and must end exactly as
 //! its native run did — registers, flags, landing address, buffer, literal window — with
-//! the handlers having run exactly when the instruction's condition passed. Three ways:
+//! the handlers having run exactly when the instruction's condition passed. Four ways:
 //! a breakpoint probe; an optimized probe with a post handler (the trampoline's step
 //! path for every instruction); an optimized probe with only a pre handler (the
-//! trampoline runs every PC-free instruction itself, and steps the rest).
+//! trampoline runs every PC-free instruction itself, and steps the rest), once with the
+//! hit handled in the trampoline's assembly (the kernel's CPU index register) and once
+//! in the crate's callback (the lab's platform hiding that register).
 //!
 //! The lab is not kernel text, so it gets a registry of its own over a platform that
 //! differs from the kernel's only in what it calls text and where its slots are (in the
@@ -25,9 +27,9 @@ use armv7_kprobes::conformance::{self, FLAG_SCENARIOS};
 use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, Trap};
 use armv7_kprobes::optprobe::Variant;
-use armv7_kprobes::{Platform, TrapFrame};
+use armv7_kprobes::{CpuIndexSource, Platform, TrapFrame};
 use core::ops::Range;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 static LAB_TEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -47,7 +49,17 @@ static LAB_PLATFORM: TestPlatform = TestPlatform {
         lab.start + LAB_SLOTS.start..lab.start + LAB_SLOTS.end
     },
     alias: |addr| addr as *mut u32,
+    cpu_index: || {
+        if LAB_WITHOUT_CPU_REGISTER.load(Ordering::Relaxed) {
+            CpuIndexSource::None
+        } else {
+            crate::platform::PLATFORM.cpu_index_register()
+        }
+    },
 };
+/// Whether the lab's platform hides the kernel's CPU index register (its trampolines
+/// then call the crate for every hit, which runs the direct fast path in Rust).
+static LAB_WITHOUT_CPU_REGISTER: AtomicBool = AtomicBool::new(false);
 static LAB_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 4> =
     Kprobes::new(&LAB_PLATFORM, &RENDEZVOUS);
 static PRE: AtomicU32 = AtomicU32::new(0);
@@ -71,8 +83,11 @@ enum Through {
     Breakpoint,
     /// An optimized probe with pre and post handlers: always the step path.
     OptimizedStep,
-    /// An optimized probe with a pre handler: direct execution where allowed.
+    /// An optimized probe with a pre handler: direct execution where allowed, the hit
+    /// handled in the trampoline's assembly.
     OptimizedDirect,
+    /// The same on a platform without a CPU index register: the hit handled in Rust.
+    OptimizedDirectInRust,
 }
 
 pub fn probed_instructions_match_native_execution() -> TestResult {
@@ -87,6 +102,14 @@ pub fn optimized_probes_run_pc_free_cases_in_the_slot_like_native_execution() ->
     run_through(Through::OptimizedDirect)
 }
 
+pub fn optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution()
+-> TestResult {
+    LAB_WITHOUT_CPU_REGISTER.store(true, Ordering::Relaxed);
+    let r = run_through(Through::OptimizedDirectInRust);
+    LAB_WITHOUT_CPU_REGISTER.store(false, Ordering::Relaxed);
+    r
+}
+
 /// The lab's trap hook hands breakpoint traps here first.
 fn intercept(frame: &mut TrapFrame) -> bool {
     matches!(
@@ -97,7 +120,7 @@ fn intercept(frame: &mut TrapFrame) -> bool {
 
 fn run_through(through: Through) -> TestResult {
     let (probe, with_post) = match through {
-        Through::OptimizedDirect => (&LAB_PRE_ONLY, false),
+        Through::OptimizedDirect | Through::OptimizedDirectInRust => (&LAB_PRE_ONLY, false),
         _ => (&LAB_PROBE, true),
     };
     let mut variants = [0usize; 2];
@@ -255,7 +278,10 @@ fn run_through(through: Through) -> TestResult {
         slots.is_none_or(|c| c.in_use == 0 && c.dirty == 0),
         "lab slots not all free: {slots:?}"
     );
-    if through == Through::OptimizedDirect {
+    if matches!(
+        through,
+        Through::OptimizedDirect | Through::OptimizedDirectInRust
+    ) {
         ensure!(
             variants[1] > 4000 && variants[0] > 100,
             "direct {} step-only {}: both variants must be exercised",

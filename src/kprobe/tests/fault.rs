@@ -55,7 +55,7 @@ impl AbortingMemory {
             cpsr: 0x1df,
         };
         let fixup = self.k.fixup_fault(&mut frame);
-        let running_after = self.k.running[0].load(Ordering::Relaxed);
+        let running_after = self.k.running[0].load(Ordering::Relaxed) != 0;
         SEEN.with(|s| {
             *s.borrow_mut() = Seen {
                 fixup,
@@ -194,7 +194,7 @@ fn a_missed_step_that_aborts_inside_a_handler_keeps_the_outer_hit_running() {
     assert!(seen.running_after, "the outer hit is still in its handler");
     assert_eq!((po.hits(), pi.hits(), pi.missed()), (1, 0, 1));
     assert!(
-        !e.k.running[0].load(Ordering::Relaxed),
+        e.k.running[0].load(Ordering::Relaxed) == 0,
         "outer hit finished"
     );
 }

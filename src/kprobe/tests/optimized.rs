@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::optprobe::{self, Variant};
+use std::vec;
 
 const SLOTS: usize = 0x10_0000;
 
@@ -774,4 +775,126 @@ fn a_cpu_the_unregister_rendezvous_held_in_a_trampoline_runs_no_handler_of_the_p
         (0, 0, 0),
         "a handler ran for a hit that began after unregister's rendezvous"
     );
+}
+
+#[test]
+fn a_platform_cpu_index_register_gives_direct_slots_the_fast_path_in_the_trampoline() {
+    let t = optprobe::template();
+    let l = t.layout();
+    let template_word = |off: u32| {
+        let mut w = vec![0u32; t.bytes() / 4];
+        let fill = Fill {
+            slot: SLOTS as u32,
+            addr: TEXT as u32,
+            insn: 0,
+            registry: 0,
+            site: 0,
+            callback: 0,
+            running: 0,
+            call_pre: 0,
+            resume: 0,
+            fast: 0,
+            cpu: CpuIndexSource::None,
+        };
+        t.fill(fill, &mut w).unwrap();
+        w[off as usize / 4]
+    };
+    for (source, direct_cpu_word, direct_callback) in [
+        (CpuIndexSource::None, template_word(l.cpu), 1),
+        (CpuIndexSource::MpidrAff0, l.mpidr, 2),
+        (CpuIndexSource::Tpidrprw, l.tpidrprw, 2),
+    ] {
+        let e = opt_env(SLOTS, 8);
+        e.p.set_cpu_index_register(source);
+        let (a, b) = (TEXT + 8, TEXT + 16);
+        e.p.set_word(a, ADD_R0_R0_1);
+        e.p.set_word(b, B_SELF);
+        let pa = probe(Some(bump_r1), None, 0);
+        let pb = probe(Some(bump_r1), None, 0);
+        e.k.register(pa, a).unwrap();
+        e.k.register(pb, b).unwrap();
+        e.k.optimize_pending().unwrap();
+        let word = |addr: usize, off: u32| e.p.word(slot_of(&e, addr) + off as usize);
+        // A direct slot reads the CPU index (or, without a register, keeps the branch
+        // to the callback); a step-only slot never runs the fast path.
+        assert_eq!(word(a, l.cpu), direct_cpu_word, "{source:?}");
+        assert_eq!(word(b, l.cpu), template_word(l.cpu), "{source:?}");
+        assert_eq!(word(a, l.callback), direct_callback, "{source:?}");
+        assert_eq!(word(b, l.callback), 0, "{source:?}");
+        for addr in [a, b] {
+            assert_eq!(word(addr, l.running), e.k.running.as_ptr() as usize as u32);
+            assert_eq!(word(addr, l.call_pre), 3);
+            assert_eq!(word(addr, l.resume), optprobe::resume_address() as u32);
+        }
+        assert_eq!(word(a, l.fast), pa as *const Kprobe as usize as u32);
+        // The abort fixup knows every callback's copies.
+        let mut f = TrapFrame {
+            pc: (slot_of(&e, a) + l.insn as usize) as u32,
+            ..Default::default()
+        };
+        assert_eq!(
+            e.k.fixup_fault(&mut f),
+            Some(crate::kprobe::FaultFixup::InSlot { addr: a })
+        );
+        // The callback's fast path (and the slow path the trampoline falls back to)
+        // run the handler as before.
+        let mut f = TrapFrame::default();
+        assert_eq!(optimized_hit(&e, a, &mut f), 0);
+        assert_eq!((f.r[1], pa.hits()), (1, 1));
+    }
+}
+
+#[test]
+fn a_probe_without_a_pre_handler_is_no_direct_fast_path() {
+    let e = opt_env(SLOTS, 8);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let bare = probe(None, None, 0);
+    e.k.register(bare, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let site = e.k.find(a).expect("site").1;
+    assert!(site.fast_pre_only.load(Ordering::Relaxed).is_null());
+    assert_eq!(
+        site.fast.load(Ordering::Relaxed),
+        bare as *const Kprobe as *mut _
+    );
+    let mut f = TrapFrame::default();
+    assert_eq!(optimized_hit(&e, a, &mut f), 0, "run in place");
+    assert_eq!(bare.hits(), 1);
+}
+
+#[test]
+fn the_trampolines_fast_literal_follows_the_sites_fast_probe_while_the_slot_is_its() {
+    let e = opt_env(SLOTS, 8);
+    e.p.set_cpu_index_register(CpuIndexSource::MpidrAff0);
+    let a = TEXT + 8;
+    e.p.set_word(a, ADD_R0_R0_1);
+    let (p1, p2) = (probe(Some(bump_r1), None, 0), probe(Some(bump_r1), None, 1));
+    e.k.register(p1, a).unwrap();
+    e.k.optimize_pending().unwrap();
+    let slot = slot_of(&e, a);
+    let l = optprobe::template().layout();
+    let fast = || e.p.word(slot + l.fast as usize);
+    let ptr = |p: &Kprobe| p as *const Kprobe as usize as u32;
+    assert_eq!(fast(), ptr(p1), "filled with the site's probe");
+    e.k.register(p2, a).unwrap();
+    assert_eq!(fast(), 0, "two probes: the general path");
+    e.k.unregister(p1).unwrap();
+    assert_eq!(fast(), ptr(p2), "one again");
+    // A probe that disables itself off the only enabled one: the literal is cleared
+    // before the rendezvous that disarms, and the slot is no longer the site's after.
+    e.k.disable(p2).unwrap();
+    assert_eq!(fast(), 0, "disabled");
+    assert_eq!(
+        e.k.find(a).unwrap().1.fast_slot.load(Ordering::Relaxed),
+        0,
+        "the slot is no longer the site's"
+    );
+    e.k.enable(p2).unwrap();
+    assert_eq!(fast(), 0, "a breakpoint again: the old slot is left alone");
+    e.k.optimize_pending().unwrap();
+    let slot2 = slot_of(&e, a);
+    assert_eq!(e.p.word(slot2 + l.fast as usize), ptr(p2));
+    e.k.unregister(p2).unwrap();
+    assert_eq!(e.p.word(slot2 + l.fast as usize), 0, "unregistered");
 }
