@@ -433,86 +433,61 @@ enum Fired {
     StepFailed,
 }
 
-/// The callbacks a trampoline copy calls (its address is a hole in the template), in the
-/// register order the template hands them over: `r0` is not an argument (whatever the
-/// fast path left there), `r1` the frame, `r2` the registry, `r3` the site.
+/// Defines the callbacks a trampoline copy calls (its address is a hole in the template),
+/// in the register order the template hands them over: `r0` is not an argument
+/// (whatever the fast path left there), `r1` the frame, `r2` the registry, `r3` the
+/// site. Each calls one hit method with the registry, the site, the frame and
+/// `DirectMemory` (and any further arguments given).
 ///
-/// [`optimized_entry`] is the callback of [`Variant::StepOnly`](crate::optprobe::Variant)
-/// copies.
-///
-/// # Safety
+/// # Safety (of every callback)
 ///
 /// Called only by a trampoline copy that [`Kprobes::optimize_pending`] filled: `registry`
-/// is the `'static` registry that made it, `site` one of its sites, and `frame` the
-/// frame the copy built on its own stack, valid and unaliased for the call.
-#[cfg(target_arch = "arm")]
-#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-pub(super) unsafe extern "C" fn optimized_entry<
-    P: Platform + 'static,
-    C: CacheOps + 'static,
-    const N: usize,
->(
-    _fast: usize,
-    frame: *mut TrapFrame,
-    registry: *const Kprobes<P, C, N>,
-    site: *const Site,
-) -> u32 {
-    // SAFETY: the caller's contract: both pointers come from 'static values, and the
-    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
-    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
-    registry.stepped_hit(site, frame, &mut crate::arch::memory::DirectMemory)
+/// is the `'static` registry that made it, `site` one of its sites (for the direct
+/// callbacks a direct one), and `frame` the frame the copy built on its own stack, valid
+/// and unaliased for the call.
+macro_rules! trampoline_callbacks {
+    ($($(#[$attr:meta])* $name:ident => $method:ident($($extra:expr),*);)*) => {$(
+        $(#[$attr])*
+        ///
+        /// # Safety
+        ///
+        /// See `trampoline_callbacks!`: a trampoline copy's call, with the registry that
+        /// filled it, one of its sites and the copy's own frame.
+        #[cfg(target_arch = "arm")]
+        #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+        pub(super) unsafe extern "C" fn $name<
+            P: Platform + 'static,
+            C: CacheOps + 'static,
+            const N: usize,
+        >(
+            _fast: usize,
+            frame: *mut TrapFrame,
+            registry: *const Kprobes<P, C, N>,
+            site: *const Site,
+        ) -> u32 {
+            // SAFETY: the caller's contract: both pointers come from 'static values, and
+            // the frame pointer is the trampoline's own stack frame, exclusively ours for
+            // the call.
+            let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
+            registry.$method(site, frame, &mut crate::arch::memory::DirectMemory $(, $extra)*)
+        }
+    )*};
 }
 
-/// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies on a platform
-/// without a [`CpuIndexSource`](crate::CpuIndexSource): [`optimized_entry`] with the
-/// variant known, so the fast path runs without looking at the decode.
-///
-/// # Safety
-///
-/// As [`optimized_entry`], for a copy whose site is a direct one.
-#[cfg(target_arch = "arm")]
-#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-pub(super) unsafe extern "C" fn direct_entry<
-    P: Platform + 'static,
-    C: CacheOps + 'static,
-    const N: usize,
->(
-    _fast: usize,
-    frame: *mut TrapFrame,
-    registry: *const Kprobes<P, C, N>,
-    site: *const Site,
-) -> u32 {
-    // SAFETY: the caller's contract: both pointers come from 'static values, and the
-    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
-    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
-    registry.direct_hit(site, frame, &mut crate::arch::memory::DirectMemory)
-}
-
-/// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies whose trampoline
-/// runs the fast path itself (the platform has a
-/// [`CpuIndexSource`](crate::CpuIndexSource)): the copy calls it only when the fast path
-/// does not apply — no `fast_pre_only` probe, or this CPU already inside a handler (the
-/// general path then counts `missed`) — so it goes straight to the general path.
-///
-/// # Safety
-///
-/// As [`optimized_entry`], for a copy whose site is a direct one.
-#[cfg(target_arch = "arm")]
-#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-pub(super) unsafe extern "C" fn direct_general_entry<
-    P: Platform + 'static,
-    C: CacheOps + 'static,
-    const N: usize,
->(
-    _fast: usize,
-    frame: *mut TrapFrame,
-    registry: *const Kprobes<P, C, N>,
-    site: *const Site,
-) -> u32 {
-    // SAFETY: the caller's contract: both pointers come from 'static values, and the
-    // frame pointer is the trampoline's own stack frame, exclusively ours for the call.
-    let (registry, site, frame) = unsafe { (&*registry, &*site, &mut *frame) };
-    registry.optimized_general(site, frame, &mut crate::arch::memory::DirectMemory, true)
+trampoline_callbacks! {
+    /// The callback of [`Variant::StepOnly`](crate::optprobe::Variant) copies.
+    optimized_entry => stepped_hit();
+    /// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies on a platform
+    /// without a [`CpuIndexSource`](crate::CpuIndexSource): the fast path in Rust, without
+    /// looking at the decode.
+    direct_entry => direct_hit();
+    /// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies whose
+    /// trampoline runs the fast path itself (the platform has a
+    /// [`CpuIndexSource`](crate::CpuIndexSource)): the copy calls it only when the fast
+    /// path does not apply — no `fast_pre_only` probe, or this CPU already inside a
+    /// handler (the general path then counts `missed`) — so it goes straight to the
+    /// general path.
+    direct_general_entry => optimized_general(true);
 }
 
 /// The trampoline's fast path calls a probe's pre handler through this: handlers are
