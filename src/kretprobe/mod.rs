@@ -85,7 +85,7 @@
 use crate::cache::CacheOps;
 use crate::frame::TrapFrame;
 use crate::hex::Hex;
-use crate::kprobe::{Kprobe, KprobeError, Kprobes};
+use crate::kprobe::{Kprobe, KprobeError, Kprobes, ProbeState, SymbolLookup};
 use crate::platform::{MAX_CPUS, Platform};
 use crate::spin_lock::{SpinLock, SpinLockGuard};
 use core::cell::UnsafeCell;
@@ -262,6 +262,16 @@ impl Kretprobe {
     /// Whether the probe is registered.
     pub fn is_registered(&self) -> bool {
         self.live.load(Ordering::Acquire) != 0
+    }
+
+    /// Registered and following calls, registered but disabled ([`Kretprobes::disable`]),
+    /// or not registered: the state of its entry probe.
+    pub fn state(&self) -> ProbeState {
+        if self.is_registered() {
+            self.kprobe.state()
+        } else {
+            ProbeState::Unregistered
+        }
     }
 
     /// Calls followed (an instance taken and the entry handler said

@@ -133,6 +133,78 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         Ok(())
     }
 
+    /// Registers `probe` on the function called `name` (at its first instruction, where a
+    /// return probe belongs), found through `symbols`: [`Kretprobes::register`] by name.
+    ///
+    /// # Errors
+    ///
+    /// [`KprobeError::UnknownSymbol`] (as [`KretprobeError::Kprobe`]) when `symbols` does
+    /// not know `name`, and every error of [`Kretprobes::register`].
+    pub fn register_symbol<KP: Platform, C: CacheOps, const N: usize>(
+        &'static self,
+        kprobes: &Kprobes<KP, C, N>,
+        probe: &'static Kretprobe,
+        symbols: &impl SymbolLookup,
+        name: &str,
+    ) -> Result<(), KretprobeError> {
+        let function = symbols
+            .lookup(name)
+            .ok_or(KretprobeError::Kprobe(KprobeError::UnknownSymbol))?;
+        self.register(kprobes, probe, function.start)
+    }
+
+    /// Stops `probe` following calls without unregistering it: its entry probe is
+    /// disabled (the entry breakpoint leaves text unless another enabled probe shares the
+    /// address), its counters are kept, and calls already followed still return through
+    /// the trampoline and run the return handler. Disabling a disabled probe does
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`KretprobeError::NotRegistered`], [`KretprobeError::OtherTable`], and the
+    /// registry's errors as [`KretprobeError::Kprobe`] (among them
+    /// [`KprobeError::InterruptsMasked`] when called with IRQs masked): the probe then
+    /// still follows calls.
+    pub fn disable<KP: Platform, C: CacheOps, const N: usize>(
+        &self,
+        kprobes: &Kprobes<KP, C, N>,
+        probe: &'static Kretprobe,
+    ) -> Result<(), KretprobeError> {
+        let _g = self.lock_own(kprobes, probe)?;
+        kprobes.disable(&probe.kprobe).map_err(KretprobeError::from)
+    }
+
+    /// Makes a disabled `probe` follow calls again (its entry breakpoint back in text).
+    /// Enabling an enabled probe does nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Kretprobes::disable`]; the probe then stays disabled.
+    pub fn enable<KP: Platform, C: CacheOps, const N: usize>(
+        &self,
+        kprobes: &Kprobes<KP, C, N>,
+        probe: &'static Kretprobe,
+    ) -> Result<(), KretprobeError> {
+        let _g = self.lock_own(kprobes, probe)?;
+        kprobes.enable(&probe.kprobe).map_err(KretprobeError::from)
+    }
+
+    /// The table lock, once `probe` is known to be registered in this table.
+    fn lock_own<KP: Platform, C: CacheOps, const N: usize>(
+        &self,
+        kprobes: &Kprobes<KP, C, N>,
+        probe: &'static Kretprobe,
+    ) -> Result<SpinLockGuard<'_, ()>, KretprobeError> {
+        let g = self.lock(kprobes)?;
+        if !probe.is_registered() {
+            return Err(KretprobeError::NotRegistered);
+        }
+        if probe.table.load(Ordering::Acquire) != self.header() {
+            return Err(KretprobeError::OtherTable);
+        }
+        Ok(g)
+    }
+
     /// Unregisters `probe`: its entry breakpoint leaves text, and when this returns
     /// neither of its handlers is running or will run again. Returns the number of calls
     /// still in flight; they return to their callers through the trampoline, which frees
@@ -151,13 +223,7 @@ impl<P: Platform + ?Sized + 'static> Kretprobes<P> {
         kprobes: &Kprobes<KP, C, N>,
         probe: &'static Kretprobe,
     ) -> Result<usize, KretprobeError> {
-        let _g = self.lock(kprobes)?;
-        if !probe.is_registered() {
-            return Err(KretprobeError::NotRegistered);
-        }
-        if probe.table.load(Ordering::Acquire) != self.header() {
-            return Err(KretprobeError::OtherTable);
-        }
+        let _g = self.lock_own(kprobes, probe)?;
         // From here on no new call is followed and no return handler starts (both check
         // the state with interrupts masked); the kprobe unregistration's rendezvous waits
         // for handlers that started before.

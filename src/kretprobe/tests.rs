@@ -539,3 +539,93 @@ fn hits_survive_unregistering_and_a_refused_registration_and_restart_at_the_next
     ret(&e, f.lr, 0x2000, 0).unwrap();
     assert_eq!((rp.hits(), rp.missed()), (1, 0));
 }
+
+static DISABLE_HANDLED: AtomicUsize = AtomicUsize::new(0);
+
+fn count_disable_handled(_: &Kretprobe, _: &mut KretprobeInstance<'_>, _: &mut TrapFrame) {
+    DISABLE_HANDLED.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn a_disabled_return_probe_follows_no_new_call_keeps_its_counts_and_returns_calls_in_flight() {
+    let e = env();
+    let rp = kretprobe::<4, 0>(None, count_disable_handled, 0);
+    e.t.register(e.k, rp, F).unwrap();
+    let mut mem = Mem::default();
+    let first = call(&e, &mut mem, F, 0x2000, CALLER, 0, 0);
+    assert_eq!(e.t.disable(e.k, rp), Ok(()));
+    assert_eq!(rp.state(), ProbeState::Disabled);
+    assert_eq!(e.p.word(F), PUSH_R4_LR, "entry breakpoint gone");
+    assert_eq!(e.t.disable(e.k, rp), Ok(()), "disabling twice does nothing");
+    // The call followed before still comes home through the trampoline, handled.
+    assert_eq!(ret(&e, first.lr, 0x2000, 7).unwrap().pc, CALLER);
+    assert_eq!(DISABLE_HANDLED.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        (rp.hits(), rp.outstanding(), rp.is_registered()),
+        (1, 0, true)
+    );
+    // Enabled again: the breakpoint is back and calls are followed, counts continue.
+    assert_eq!(e.t.enable(e.k, rp), Ok(()));
+    assert_eq!(e.t.enable(e.k, rp), Ok(()), "enabling twice does nothing");
+    assert_eq!(rp.state(), ProbeState::Enabled);
+    assert_ne!(e.p.word(F), PUSH_R4_LR, "entry breakpoint back");
+    let second = call(&e, &mut mem, F, 0x2000, CALLER + 4, 0, 0);
+    assert_eq!(ret(&e, second.lr, 0x2000, 7).unwrap().pc, CALLER + 4);
+    assert_eq!((rp.hits(), DISABLE_HANDLED.load(Ordering::Relaxed)), (2, 2));
+    // Unregistering a disabled probe works too.
+    e.t.disable(e.k, rp).unwrap();
+    assert_eq!(e.t.unregister(e.k, rp), Ok(0));
+    assert_eq!(rp.state(), ProbeState::Unregistered);
+    assert_eq!(e.p.word(F), PUSH_R4_LR);
+}
+
+#[test]
+fn enable_and_disable_refuse_a_probe_that_is_not_this_tables_and_change_nothing() {
+    let e = env();
+    let rp = kretprobe::<2, 0>(None, count_only, 0);
+    assert_eq!(e.t.disable(e.k, rp), Err(KretprobeError::NotRegistered));
+    assert_eq!(e.t.enable(e.k, rp), Err(KretprobeError::NotRegistered));
+    e.t.register(e.k, rp, F).unwrap();
+    let other: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(e.p)));
+    assert_eq!(other.disable(e.k, rp), Err(KretprobeError::OtherTable));
+    assert_eq!(other.enable(e.k, rp), Err(KretprobeError::OtherTable));
+    let irq = e.p.mask_interrupts();
+    let masked = KretprobeError::Kprobe(KprobeError::InterruptsMasked { cpu: 0 });
+    assert_eq!(e.t.disable(e.k, rp), Err(masked));
+    e.p.restore_interrupts(irq);
+    assert_eq!(rp.state(), ProbeState::Enabled);
+    assert_ne!(e.p.word(F), PUSH_R4_LR, "still armed");
+    e.t.unregister(e.k, rp).unwrap();
+}
+
+struct Functions;
+
+impl SymbolLookup for Functions {
+    fn lookup(&self, name: &str) -> Option<core::ops::Range<usize>> {
+        (name == "g").then_some(G..G + 16)
+    }
+}
+
+#[test]
+fn a_return_probe_registers_by_symbol_at_the_functions_first_instruction() {
+    let e = env();
+    let rp = kretprobe::<2, 0>(None, count_only, 0);
+    let before: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+    assert_eq!(
+        e.t.register_symbol(e.k, rp, &Functions, "nope"),
+        Err(KretprobeError::Kprobe(KprobeError::UnknownSymbol))
+    );
+    assert_eq!((rp.is_registered(), e.t.len()), (false, 0));
+    assert_eq!(
+        (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect::<Vec<_>>(),
+        before,
+        "an unknown name changes no text"
+    );
+    e.t.register_symbol(e.k, rp, &Functions, "g").unwrap();
+    assert_eq!(rp.addr(), Some(G));
+    let mut mem = Mem::default();
+    let f = call(&e, &mut mem, G, 0x2000, CALLER, 0, 0);
+    assert_eq!(ret(&e, f.lr, 0x2000, 0).unwrap().pc, CALLER);
+    assert_eq!(rp.hits(), 1);
+    e.t.unregister(e.k, rp).unwrap();
+}
