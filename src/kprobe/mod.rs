@@ -389,8 +389,10 @@ pub struct Kprobes<P: Platform + 'static, C: CacheOps + 'static, const N: usize>
     /// Per CPU: the frame of the step in progress, for `fixup_fault`.
     stepping: fault::Stepping,
     sites: [Site; N],
-    /// Open addressing by address: site index + 1, or EMPTY / TOMBSTONE.
-    table: [AtomicU32; N],
+    /// Open addressing by address: a pointer to one of `sites`, or EMPTY (null) /
+    /// TOMBSTONE (which no site's address can be). A pointer, not an index: a trap finds
+    /// its site without the index arithmetic.
+    table: [AtomicPtr<Site>; N],
     /// The bookkeeping only thread-context calls touch, owned by the registry lock.
     locked: SpinLock<Locked<N>>,
 }
@@ -449,7 +451,7 @@ use hit::{call_pre, direct_entry, direct_general_entry, optimized_entry};
 mod optimize;
 mod registry;
 mod site;
-use site::{EMPTY, TOMBSTONE, hash, live};
+use site::{EMPTY, TOMBSTONE, hash, is_free, live};
 pub mod fault;
 
 pub use error::KprobeError;

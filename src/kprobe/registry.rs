@@ -100,7 +100,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }),
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
-            table: [const { AtomicU32::new(EMPTY) }; N],
+            table: [const { AtomicPtr::new(EMPTY) }; N],
             running: [const { AtomicU8::new(0) }; MAX_CPUS],
             stepping: fault::Stepping::new(),
         }
@@ -292,10 +292,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         self.refresh_fast(site);
         // Publish: the first EMPTY or TOMBSTONE slot on the probe sequence.
         let mut slot = hash(addr, N);
-        while !matches!(self.table[slot].load(Ordering::Relaxed), EMPTY | TOMBSTONE) {
+        while !is_free(self.table[slot].load(Ordering::Relaxed)) {
             slot = (slot + 1) % N;
         }
-        self.table[slot].store(index as u32 + 1, Ordering::Release);
+        self.table[slot].store(core::ptr::from_ref(site).cast_mut(), Ordering::Release);
         self.live.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.set_armed(addr, site, true) {
             self.remove_site(&mut g, slot, site);
@@ -313,8 +313,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     pub(super) fn remove_site(&self, g: &mut Guard<'_, N>, slot: usize, site: &Site) {
-        let index = self.table[slot].load(Ordering::Relaxed) as usize - 1;
-        let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed) == EMPTY;
+        let index = self.index_of(site);
+        let next_empty = self.table[(slot + 1) % N].load(Ordering::Relaxed).is_null();
         self.table[slot].store(
             if next_empty { EMPTY } else { TOMBSTONE },
             Ordering::Release,

@@ -108,8 +108,16 @@ pub(super) fn live(p: *const Kprobe) -> Option<&'static Kprobe> {
     unsafe { p.as_ref() }
 }
 
-pub(super) const EMPTY: u32 = 0;
-pub(super) const TOMBSTONE: u32 = u32::MAX;
+/// A table entry no site ever used.
+pub(super) const EMPTY: *mut Site = core::ptr::null_mut();
+/// A table entry whose site left (the probe sequence goes on past it): odd, so never the
+/// address of a `Site`.
+pub(super) const TOMBSTONE: *mut Site = core::ptr::without_provenance_mut(1);
+
+/// Whether a table entry can take a new site.
+pub(super) fn is_free(entry: *mut Site) -> bool {
+    entry == EMPTY || entry == TOMBSTONE
+}
 
 pub(super) fn hash(addr: usize, n: usize) -> usize {
     ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
@@ -171,9 +179,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let mut i = hash(addr, N);
         for _ in 0..N {
             let v = self.table[i].load(order);
-            // A site is `v - 1`; EMPTY (0) and TOMBSTONE (u32::MAX) wrap out of range, so
-            // one compare tells a site from both.
-            if let Some(site) = self.sites.get(v.wrapping_sub(1) as usize) {
+            // EMPTY is 0 and TOMBSTONE 1: one compare tells a site from both.
+            if v.addr() > TOMBSTONE.addr() {
+                // SAFETY: an entry other than EMPTY and TOMBSTONE was stored by
+                // `register` from a reference to one of `self.sites`, which live as
+                // long as `self`; a site is only ever read through shared references.
+                let site = unsafe { &*v };
                 if site.addr.load(Ordering::Relaxed) == addr {
                     return Some((i, site));
                 }
