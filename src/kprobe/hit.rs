@@ -39,7 +39,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // at construction) and its atomic counters; a stale pointer is a hit that began
         // before the change, which the change's rendezvous waits for.
         let fired = match live(site.fast.load(Ordering::Relaxed)) {
-            Some(p) => self.fire_one(p, plan, frame, mem, false, &mut failure),
+            Some(p) => self.fire_one(site, p, plan, frame, mem, false, &mut failure),
             None => self.fire(site, plan, frame, mem, false, &mut failure),
         };
         self.platform.restore_interrupts(interrupts);
@@ -78,6 +78,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     #[allow(clippy::too_many_arguments)]
     fn fire_one(
         &self,
+        site: &Site,
         p: &Kprobe,
         plan: &Plan,
         frame: &mut TrapFrame,
@@ -85,7 +86,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         direct: bool,
         failure: &mut Failure,
     ) -> Fired {
-        let pc = frame.pc;
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
         // As `fire`: a direct site's step that fails is left to the trampoline.
@@ -109,8 +109,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             pre(p, frame);
         }
         // A step leaves bit 0 of pc clear (it interworks through its own result): only a
-        // handler's pc asks `select_state_from_pc` for a state.
-        let result = if frame.pc != pc {
+        // handler's pc asks `select_state_from_pc` for a state. The hit is at the site's
+        // address (read again rather than kept across the handler call).
+        let result = if frame.pc as usize != site.addr.load(Ordering::Relaxed) {
             select_state_from_pc(frame);
             Fired::Done
         } else if direct && p.post.is_none() {
@@ -345,7 +346,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let mut failure = Failure::new();
         // Relaxed: as in `handle_undefined`.
         let fired = match live(site.fast.load(Ordering::Relaxed)) {
-            Some(p) => self.fire_one(p, plan, frame, mem, direct, &mut failure),
+            Some(p) => self.fire_one(site, p, plan, frame, mem, direct, &mut failure),
             None => self.fire(site, plan, frame, mem, direct, &mut failure),
         };
         match fired {
