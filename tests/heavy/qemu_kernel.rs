@@ -121,7 +121,7 @@ fn a_failing_kernel_test_fails_the_run_and_is_named() {
 
 #[test]
 fn a_hung_guest_is_killed_and_reported_as_a_timeout() {
-    let b = boot(&kernel("virt"), &["--inject", "hang", "--timeout", "10"]);
+    let b = boot(&kernel("virt"), &["--inject", "hang", "--timeout", "3"]);
     assert_eq!(
         b.status,
         124,
