@@ -88,12 +88,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ) -> Fired {
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
-        // As `fire`: a direct site's step that fails is left to the trampoline.
-        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, plan, frame, mem, missed, failure)
-        {
-            Fired::StepFailed if direct => Fired::RunInPlace,
-            r => r,
+        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
+            self.step_or_leave(cpu, plan, frame, mem, missed, direct, failure)
         };
         if running.load(Ordering::Relaxed) != 0 {
             p.missed.fetch_add(1, Ordering::Relaxed);
@@ -128,6 +124,26 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         running.store(0, Ordering::Relaxed);
         result
+    }
+
+    /// [`Kprobes::step`] for a hit: on a direct site a step that fails is left to the
+    /// trampoline, which runs the original itself.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn step_or_leave(
+        &self,
+        cpu: usize,
+        plan: &Plan,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        missed: bool,
+        direct: bool,
+        failure: &mut Failure,
+    ) -> Fired {
+        match self.step(cpu, plan, frame, mem, missed, failure) {
+            Fired::StepFailed if direct => Fired::RunInPlace,
+            r => r,
+        }
     }
 
     /// Steps the original at `frame.pc`, recorded for `fixup_fault` while it runs
@@ -189,11 +205,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // handler of this CPU runs strictly inside it: a plain load and store suffice.
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
-        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| match self
-            .step(cpu, plan, frame, mem, missed, failure)
-        {
-            Fired::StepFailed if direct => Fired::RunInPlace,
-            r => r,
+        let mut step = |frame: &mut TrapFrame, mem: &mut _, missed: bool| {
+            self.step_or_leave(cpu, plan, frame, mem, missed, direct, failure)
         };
         if running.load(Ordering::Relaxed) != 0 {
             for p in each() {
