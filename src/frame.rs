@@ -47,6 +47,31 @@ impl TrapFrame {
         self.words_mut()[n & 15] = value;
     }
 
+    /// [`TrapFrame::reg`] without reducing `n`, for a hit path whose register numbers
+    /// come from a four-bit field.
+    ///
+    /// # Safety
+    ///
+    /// `n` below 17.
+    #[inline(always)]
+    pub(crate) unsafe fn reg_unchecked(&self, n: usize) -> u32 {
+        debug_assert!(n < 17);
+        // SAFETY: the caller's `n` is in bounds of the 17 words.
+        unsafe { *self.words().get_unchecked(n) }
+    }
+
+    /// [`TrapFrame::set_reg`] without reducing `n`.
+    ///
+    /// # Safety
+    ///
+    /// `n` below 17.
+    #[inline(always)]
+    pub(crate) unsafe fn set_reg_unchecked(&mut self, n: usize, value: u32) {
+        debug_assert!(n < 17);
+        // SAFETY: the caller's `n` is in bounds of the 17 words.
+        unsafe { *self.words_mut().get_unchecked_mut(n) = value };
+    }
+
     /// The frame as the 17 words it is: r0–r12, sp, lr, pc, cpsr (register `n` is word
     /// `n`, which is how [`TrapFrame::reg`] indexes it without a branch).
     const fn words(&self) -> &[u32; 17] {

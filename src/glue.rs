@@ -42,7 +42,7 @@
 //!
 //! # Stack
 //!
-//! Per synchronous exception: [`STACK_GAP`] + 72 bytes (the frame) of SYS stack plus the
+//! Per synchronous exception: [`STACK_GAP`] + 76 bytes (the frame) of SYS stack plus the
 //! Rust function's own use (the crate's hit path: see the README's stack table); none of
 //! the exception mode's stack. The IRQ entry: 32 bytes of
 //! SYS stack (and 0 of the IRQ stack) plus the Rust function's use.
@@ -76,8 +76,9 @@ compile_error!(
 pub const STACK_GAP: usize = 256;
 
 /// What the synchronous entries build on the SYS stack and hand to Rust: the interrupted
-/// context, then the SYS stack pointer at the exception (restored on exit, as the handler
-/// left it, when the frame's mode is not USR/SYS; for USR/SYS the frame's `sp` is it).
+/// context, then SYS mode's stack pointer and link register at the exception (restored
+/// on exit, as the handler left them, when the frame's mode is not USR/SYS; for USR/SYS
+/// the frame's `sp` and `lr` are them).
 #[repr(C)]
 #[derive(Debug)]
 pub struct ExceptionFrame {
@@ -85,10 +86,13 @@ pub struct ExceptionFrame {
     pub frame: TrapFrame,
     /// SYS-mode sp when the exception was taken.
     pub sys_sp: u32,
+    /// SYS-mode (= USR-mode) lr when the exception was taken: the Rust function runs in
+    /// SYS mode, whose calls overwrite it.
+    pub sys_lr: u32,
 }
 
 const FRAME_ALLOC: usize = core::mem::size_of::<ExceptionFrame>();
-const _: () = assert!(FRAME_ALLOC == TrapFrame::SIZE + 4 && FRAME_ALLOC.is_multiple_of(8));
+const _: () = assert!(FRAME_ALLOC == TrapFrame::SIZE + 8);
 // The exit's `rfeia` loads pc and cpsr from two adjacent words, in that order.
 const _: () = assert!(TrapFrame::OFFSET_CPSR == TrapFrame::OFFSET_PC + 4);
 const _: () = assert!(
@@ -97,6 +101,13 @@ const _: () = assert!(
 );
 #[cfg(target_arch = "arm")]
 const OFF_SYS_SP: usize = core::mem::offset_of!(ExceptionFrame, sys_sp);
+// The entry stores sp, lr, pc, cpsr, sys_sp and sys_lr with one `stm`.
+const _: () = assert!(
+    core::mem::offset_of!(ExceptionFrame, sys_sp) == TrapFrame::SIZE
+        && core::mem::offset_of!(ExceptionFrame, sys_lr) == TrapFrame::SIZE + 4
+);
+#[cfg(target_arch = "arm")]
+const OFF_SYS_LR: usize = core::mem::offset_of!(ExceptionFrame, sys_lr);
 
 /// Which abort a handler sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +125,12 @@ const MODE_SYS: u32 = 0x1f;
 /// The undefined-instruction path through `kprobes`: whether the trap was one of its
 /// probes' (the frame then says where to resume).
 ///
+/// # Safety
+///
+/// IRQs and FIQs masked on the calling CPU, as the shipped undefined-instruction entry
+/// leaves them for the function it calls ([`Kprobes::handle_undefined_masked`]'s
+/// contract).
+///
 /// # Panics
 ///
 /// When the probed instruction cannot be stepped ([`Trap::StepFailed`]): executing it
@@ -122,18 +139,32 @@ const MODE_SYS: u32 = 0x1f;
     target_arch = "arm",
     unsafe(link_section = ".text.noprobe.armv7_kprobes_glue")
 )]
-pub fn undefined<P: Platform, C: CacheOps, const N: usize>(
+#[inline(always)]
+pub unsafe fn undefined<P: Platform, C: CacheOps, const N: usize>(
     kprobes: &Kprobes<P, C, N>,
     frame: &mut TrapFrame,
 ) -> bool {
-    match kprobes.handle_undefined(frame, &mut crate::arch::memory::DirectMemory) {
+    // SAFETY: the caller's contract is the callee's.
+    match unsafe { kprobes.handle_undefined_masked(frame, &mut crate::arch::memory::DirectMemory) }
+    {
         Trap::Handled | Trap::Retry => true,
         Trap::NotOurs => false,
-        Trap::StepFailed(e) => panic!(
-            "armv7-kprobes: the probed instruction at {:#010x} cannot be stepped: {e}",
-            frame.pc
-        ),
+        Trap::StepFailed(e) => step_failed(frame, e),
     }
+}
+
+/// [`undefined`]'s panic, out of line (the hit path keeps no formatting in its frame).
+#[cold]
+#[inline(never)]
+#[cfg_attr(
+    target_arch = "arm",
+    unsafe(link_section = ".text.noprobe.armv7_kprobes_glue")
+)]
+fn step_failed(frame: &TrapFrame, e: crate::step::StepError) -> ! {
+    panic!(
+        "armv7-kprobes: the probed instruction at {:#010x} cannot be stepped: {e}",
+        frame.pc
+    )
 }
 
 /// Asks `kprobes` whether an abort belongs to one of its probes' stepped instructions
@@ -283,7 +314,9 @@ macro_rules! exception_glue {
         #[unsafe(link_section = ".text.noprobe.armv7_kprobes_glue")]
         extern "C" fn armv7_kprobes_undefined(entry: &mut $crate::glue::ExceptionFrame) {
             $(
-                if $crate::glue::undefined(&$kprobes, &mut entry.frame) {
+                // SAFETY: the shipped entry calls this function with IRQs and FIQs
+                // masked.
+                if unsafe { $crate::glue::undefined(&$kprobes, &mut entry.frame) } {
                     return;
                 }
             )+
@@ -350,14 +383,18 @@ macro_rules! synchronous_entry {
         // never used. The frame goes STACK_GAP bytes below that SYS sp (r0-r12 with one
         // `stmdb sp!`, which stores and moves sp together; the rest with one `stm`); it
         // needs only word alignment, and sp is rounded down below it for the AAPCS call.
-        // The entry saves every register of the interrupted context in the frame and
-        // restores every one from it; visits another mode touching only r0-r5 (never
-        // the r8-r12 FIQ banks); keeps the frame in r4 (callee-saved) across the
-        // call; and returns with an exception return (`rfeia` in the exception's mode,
-        // from the frame's adjacent pc and cpsr words through that mode's banked lr:
-        // PC <- frame.pc, CPSR <- frame.cpsr). The Rust callee
-        // is an AAPCS function that may change the frame; the exit writes whatever it
-        // left into the machine.
+        // The entry saves every register of the interrupted context in the frame, and
+        // SYS mode's sp and lr (which the Rust call uses) after it, and restores every
+        // one from there; visits another mode touching only r0-r5 (never the r8-r12
+        // FIQ banks); keeps the frame in r4 (callee-saved) across the call; and returns
+        // with an exception return (`rfeia` in the exception's mode, from the frame's
+        // adjacent pc and cpsr words through that mode's banked lr: PC <- frame.pc,
+        // CPSR <- frame.cpsr). Resuming in USR/SYS, r0-r12 and USR/SYS sp and lr come
+        // back with one `ldm ... ^` (the user-bank form, executed in the exception's
+        // mode: it writes USR/SYS sp and lr, not the exception mode's); otherwise the
+        // resumed mode's sp and lr are written by visiting it, and SYS sp and lr from
+        // `sys_sp`/`sys_lr`. The Rust callee is an AAPCS function that may change the
+        // frame; the exit writes whatever it left into the machine.
         //
         // USR and SYS are the modes whose number + 1 has bits [3:1] clear (0x11, 0x20);
         // every other mode (FIQ 0x11 .. UND 0x1b) + 1 has one of them set.
@@ -383,7 +420,7 @@ macro_rules! synchronous_entry {
             "    tst     r1, #0xe",                 // interrupted mode USR or SYS?
             "    bne     1f",
             "2:  add     r0, sp, #{off_sp}",
-            "    stm     r0, {{r4-r8}}",            // frame.sp, lr, pc, cpsr; sys_sp
+            "    stm     r0, {{r4-r8, lr}}",        // frame.sp, lr, pc, cpsr; sys_sp, sys_lr
             "    mov     r0, sp",                   // r0 = frame
             "    mov     r4, sp",                   // r4 = frame from here on
             "    bic     sp, sp, #7",               // AAPCS: 8-byte aligned, below it
@@ -392,11 +429,9 @@ macro_rules! synchronous_entry {
             "    add     r2, r1, #1",
             "    tst     r2, #0xe",                 // resuming in USR or SYS?
             "    bne     3f",
-            "    ldr     lr, [r4, #{off_lr}]",      // USR/SYS: lr, sp from the frame
-            "    ldr     sp, [r4, #{off_sp}]",      // (the frame stays intact below)
-            concat!("4:  cps     #", $mode),        // back to the exception's mode
+            concat!("    cps     #", $mode),        // back to the exception's mode
             "    add     lr, r4, #{off_pc}",        // its banked lr: frame.pc, frame.cpsr
-            "    ldmia   r4, {{r0-r12}}",           // base in the list, no writeback
+            "    ldmdb   lr, {{r0-r14}}^",          // r0-r12, USR/SYS sp and lr
             "    rfeia   lr",                       // pc = frame.pc, cpsr = frame.cpsr
             "1:  mrs     r0, cpsr",                 // other mode: visit it for sp, lr
             "    bic     r1, r0, #0x1f",
@@ -417,13 +452,18 @@ macro_rules! synchronous_entry {
             "    mov     sp, r2",
             "    mov     lr, r3",
             "    msr     cpsr_c, r0",
-            "    ldr     sp, [r4, #{off_sys_sp}]",  // SYS sp as the handler left it
-            "    b       4b",
+            "    ldr     sp, [r4, #{off_sys_sp}]",  // SYS sp and lr as the handler left them
+            "    ldr     lr, [r4, #{off_sys_lr}]",
+            concat!("    cps     #", $mode),        // back to the exception's mode
+            "    add     lr, r4, #{off_pc}",        // its banked lr: frame.pc, frame.cpsr
+            "    ldmia   r4, {{r0-r12}}",           // base in the list, no writeback
+            "    rfeia   lr",                       // pc = frame.pc, cpsr = frame.cpsr
             concat!(".size ", $name, ", . - ", $name),
             ".popsection",
             below_srs = const STACK_GAP - 8 + (FRAME_ALLOC - TrapFrame::OFFSET_SP),
             above_frame = const STACK_GAP + FRAME_ALLOC,
             off_sys_sp = const OFF_SYS_SP,
+            off_sys_lr = const OFF_SYS_LR,
             off_sp = const TrapFrame::OFFSET_SP,
             off_lr = const TrapFrame::OFFSET_LR,
             off_pc = const TrapFrame::OFFSET_PC,

@@ -126,6 +126,12 @@ impl Insn {
         self.0
     }
 
+    /// Whether the condition passes whatever the flags: AL (0b1110) or the
+    /// unconditional space (0b1111).
+    pub const fn always_passes(self) -> bool {
+        self.0 >= 0xe000_0000
+    }
+
     /// Bits 27:25, the ARM ARM's `op1` in the top-level A32 encoding table (ARMv7 ARM A5.1):
     /// the first thing any A32 decoder looks at.
     pub const fn op1(self) -> u32 {

@@ -24,6 +24,7 @@ use alloc::string::String;
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::decode::{self, Decoded};
+use armv7_kprobes::glue::ExceptionFrame;
 use armv7_kprobes::insn::Insn;
 use armv7_kprobes::kprobe::{Kprobe, Mechanism};
 use armv7_kprobes::optprobe::Variant;
@@ -39,8 +40,8 @@ const FILLER_PROBES: usize = 10_000;
 
 // The benchmark's probe targets, in probeable text.
 // SAFETY: `bench_fn` is an AAPCS function (argument and result in r0, nothing else
-// touched). `bench_udf` is one only while the trap hook of `und_round_trip` is installed:
-// the hook resumes after its undefined word, then it returns with r0 unchanged; it is
+// touched). `bench_udf` is one only while the trap handler of `und_round_trip` is installed:
+// it resumes after the undefined word, then `bench_udf` returns with r0 unchanged; it is
 // called nowhere else. `bench_filler` is never executed: its words exist to carry
 // probes (it is still a well-formed function that adds 10,240 to r0).
 core::arch::global_asm!(
@@ -53,7 +54,7 @@ core::arch::global_asm!(
     "    bx    lr",
     ".global bench_udf",
     "bench_udf:",
-    "    .inst 0xe7f000f0",   // udf #0: the hook skips it
+    "    .inst 0xe7f000f0",   // udf #0: und_round_trip's handler skips it
     "    bx    lr",
     ".global bench_filler",
     "bench_filler:",
@@ -250,7 +251,7 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
     },
     // Where the breakpoint hit's instructions go.
     Row {
-        name: "breakdown: UND trap round trip only (hook skips the word)",
+        name: "breakdown: UND trap round trip only (the kernel's handler skips the word)",
         kind: Kind::Call,
         measure: und_round_trip,
     },
@@ -676,18 +677,19 @@ fn rendezvous_all() -> Result<Measurement, String> {
     operation(WALL_REPS, ok, empty_rendezvous, ok)
 }
 
-fn skip_bench_udf(frame: &mut TrapFrame) -> bool {
-    if frame.pc as usize != addr(bench_udf) {
-        return false;
+/// The kernel's whole undefined-instruction handling during `und_round_trip`: skip the
+/// benchmark's `udf`, hand anything else to the normal handling.
+fn skip_bench_udf(entry: &mut ExceptionFrame) {
+    if entry.frame.pc as usize != addr(bench_udf) {
+        return trap::registry_first(entry);
     }
-    frame.pc += 4;
-    true
+    entry.frame.pc += 4;
 }
 
 fn und_round_trip() -> Result<Measurement, String> {
-    trap::set_undefined_hook(Some(skip_bench_udf));
+    trap::set_undefined_handler(Some(skip_bench_udf));
     let m = calls(bench_udf, HIT_CALLS);
-    trap::set_undefined_hook(None);
+    trap::set_undefined_handler(None);
     Ok(m)
 }
 
@@ -789,7 +791,7 @@ fn linux_6_1(row: &str) -> &'static str {
         "register + arm one probe" => "~82000",
         "kretprobe, empty return handler (breakpoint entry + return trampoline)" => "+577",
         "kretprobe, empty return handler, optimized entry" => "+302",
-        "breakdown: UND trap round trip only (hook skips the word)" => "+74",
+        "breakdown: UND trap round trip only (the kernel's handler skips the word)" => "+74",
         "breakdown: breakpoint probe, no handlers" => "+351",
         _ => "-",
     }

@@ -37,8 +37,14 @@ pub fn init() {
 /// The undefined-instruction path: whether the trap was a probe's (the frame then says
 /// where to resume). A probe whose instruction cannot be stepped is fatal, as the
 /// instruction itself would have been.
-pub fn handle_undefined(frame: &mut TrapFrame) -> bool {
-    match KPROBES.handle_undefined(frame, &mut DirectMemory) {
+///
+/// # Safety
+///
+/// IRQs and FIQs masked, as the crate's undefined-instruction entry leaves them for
+/// `trap.rs`'s handlers.
+pub unsafe fn handle_undefined(frame: &mut TrapFrame) -> bool {
+    // SAFETY: the caller's contract is `handle_undefined_masked`'s.
+    match unsafe { KPROBES.handle_undefined_masked(frame, &mut DirectMemory) } {
         Trap::Handled | Trap::Retry => true,
         Trap::NotOurs => false,
         Trap::StepFailed(e) => {

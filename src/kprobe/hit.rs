@@ -6,14 +6,44 @@ use super::*;
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
     /// The trap path: call from the kernel's undefined-instruction handler with the
     /// trapped frame and a [`Memory`] that performs the original's accesses (on the
-    /// target, `arch::memory::DirectMemory`). Runs with interrupts masked (as
-    /// an exception handler does).
+    /// target, `arch::memory::DirectMemory`). Masks IRQs and FIQs for the handlers (an
+    /// undefined-instruction exception masks IRQs only) and restores them; an entry that
+    /// has masked both already (the crate's shipped `armv7_kprobes_undefined_entry`
+    /// does) can call [`Kprobes::handle_undefined_masked`] instead.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     pub fn handle_undefined(
         &self,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> Trap {
+        let interrupts = self.platform.mask_interrupts();
+        // SAFETY: IRQs and FIQs are masked just above, until the restore below.
+        let trap = unsafe { self.handle_undefined_masked(frame, mem) };
+        self.platform.restore_interrupts(interrupts);
+        trap
+    }
+
+    /// [`Kprobes::handle_undefined`] for an entry that has masked IRQs and FIQs already:
+    /// the same trap path without masking and restoring them (what the crate's shipped
+    /// entries and [`glue::undefined`](crate::glue::undefined) use).
+    ///
+    /// # Safety
+    ///
+    /// IRQs and FIQs must be masked on the calling CPU for the whole call. A hit reads
+    /// its probe site, handlers and step plan without a lock because no rendezvous (which
+    /// every text change and every unregistration waits for) can complete while a CPU
+    /// runs with both masked; an interrupt taken inside the hit could park this CPU in a
+    /// rendezvous that frees what the hit is using.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    pub unsafe fn handle_undefined_masked(
+        &self,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        debug_assert!(
+            self.platform.interrupts_masked(),
+            "handle_undefined_masked with IRQs unmasked"
+        );
         if frame.cpsr & step::psr::T != 0 {
             return Trap::NotOurs;
         }
@@ -21,31 +51,45 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let Some(site) = self.find_trapped(pc) else {
             return self.no_site(pc);
         };
-        let original = Insn(site.original.load(Ordering::Relaxed));
         // SAFETY: the site (its plan) was written before the rendezvous that put the
         // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
         // rewritten while the breakpoint is there.
         let plan = unsafe { &*site.plan.get() };
-        // AL and the unconditional space (condition 0b111x) always pass: no flag test.
-        if original.word() < 0xe000_0000 && !original.cond().passes(frame.cpsr) {
-            frame.pc = frame.pc.wrapping_add(4);
-            return Trap::Handled;
-        }
-        // The exception masked IRQs only: handlers run with FIQs masked too, as on the
-        // optimized path (whose trampoline masks both).
-        let interrupts = self.platform.mask_interrupts();
-        let mut failure = Failure::new();
         // Relaxed: what the hit reads through the pointer is the probe's handlers (fixed
         // at construction) and its atomic counters; a stale pointer is a hit that began
         // before the change, which the change's rendezvous waits for.
-        let fired = match live(site.fast.load(Ordering::Relaxed)) {
-            Some(p) => self.fire_one(site, p, plan, frame, mem, false, &mut failure),
-            None => self.fire(site, plan, frame, mem, false, &mut failure),
+        let Some(p) = live(site.fast.load(Ordering::Relaxed)) else {
+            return self.trap_general(site, plan, frame, mem);
         };
-        self.platform.restore_interrupts(interrupts);
-        match fired {
+        // `fast` is set only when the original's condition always passes: no flag test.
+        let mut failure = Failure::new();
+        match self.fire_one(site, p, plan, frame, mem, false, &mut failure) {
             // SAFETY: `step` wrote the error before returning `StepFailed`, and only
             // `step` makes that value (`Failure`'s contract).
+            Fired::StepFailed => Trap::StepFailed(unsafe { failure.take() }),
+            Fired::Done | Fired::RunInPlace => Trap::Handled,
+        }
+    }
+
+    /// The trap path of a site without a fast probe (several probes, a disabled one, a
+    /// conditional original): the condition, then [`Kprobes::fire`].
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    fn trap_general(
+        &self,
+        site: &Site,
+        plan: &Plan,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        let original = Insn(site.original.load(Ordering::Relaxed));
+        if !original.always_passes() && !original.cond().passes(frame.cpsr) {
+            frame.pc = frame.pc.wrapping_add(4);
+            return Trap::Handled;
+        }
+        let mut failure = Failure::new();
+        match self.fire(site, plan, frame, mem, false, &mut failure) {
+            // SAFETY: as in `handle_undefined_masked`.
             Fired::StepFailed => Trap::StepFailed(unsafe { failure.take() }),
             Fired::Done | Fired::RunInPlace => Trap::Handled,
         }

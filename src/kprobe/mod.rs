@@ -329,12 +329,15 @@ struct Site {
     probes: [AtomicPtr<Kprobe>; PROBES_PER_ADDRESS],
     /// 1 + the index of the last non-null entry of `probes` (written with the list).
     len: AtomicU32,
-    /// The fast path's probe: the list's only probe when it is enabled, else null. Rewritten (registry lock) after every change of the list or
+    /// The fast path's probe: the list's only probe when it is enabled and the original's
+    /// condition always passes (AL or the unconditional space), else null. Rewritten
+    /// (registry lock) after every change of the list or
     /// of a listed probe's state, before the rendezvous or return that makes the change
     /// take effect; a hit that reads it non-null runs exactly that probe, as the general
     /// path would for a one-probe list.
     fast: AtomicPtr<Kprobe>,
-    /// `fast` when its probe has a pre handler and no post handler (a direct slot's fast
+    /// The list's only enabled probe when it has a pre handler and no post handler,
+    /// whatever the original's condition (a direct slot's fast
     /// path, which the trampoline itself runs when the platform has a
     /// [`CpuIndexSource`](crate::CpuIndexSource)), else null.
     fast_pre_only: AtomicPtr<Kprobe>,

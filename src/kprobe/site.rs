@@ -73,14 +73,23 @@ impl Site {
                 (only, n) = (p, n + 1);
             }
         }
-        let (fast, pre_only) = match live(only) {
+        let (only, pre_only) = match live(only) {
             Some(p) if n == 1 && p.enabled() => (only, p.pre.is_some() && p.post.is_none()),
             _ => (core::ptr::null_mut(), false),
         };
+        // The trap path's fast path tests no condition: a conditional original (whose
+        // trap may be a failed condition) takes the general path.
+        let fast = if Insn(self.original.load(Ordering::Relaxed)).always_passes() {
+            only
+        } else {
+            core::ptr::null_mut()
+        };
         // Release: a hit that loads them (Acquire) sees the probe as registered.
         self.fast.store(fast, Ordering::Release);
+        // An optimized site's branch keeps the original's condition: its trampoline runs
+        // only when the condition passed, so a direct slot's fast path needs no test.
         let pre_only = if pre_only {
-            fast
+            only
         } else {
             core::ptr::null_mut()
         };
@@ -119,8 +128,15 @@ pub(super) fn is_free(entry: *mut Site) -> bool {
     entry == EMPTY || entry == TOMBSTONE
 }
 
+/// The table slot a site's probe sequence starts at: the word index with its bits above
+/// the table's size folded onto it, so the words of one stretch of text take distinct
+/// slots and text further apart than the table spans spreads instead of aliasing (two
+/// instructions on the hit path for a power-of-two table).
+#[inline(always)]
 pub(super) fn hash(addr: usize, n: usize) -> usize {
-    ((addr as u32 >> 2).wrapping_mul(0x9e37_79b1) as usize) % n
+    let word = addr as u32 >> 2;
+    let bits = usize::BITS - 1 - n.leading_zeros(); // floor(log2 n), below 32
+    ((word ^ (word >> bits)) as usize) % n
 }
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
@@ -168,6 +184,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(always)]
     pub(super) fn find_trapped(&self, addr: usize) -> Option<&Site> {
+        // The site's first slot, inline: where a hit finds it unless a collision moved it.
+        let v = self.table[hash(addr, N)].load(Ordering::Relaxed);
+        if v.addr() > TOMBSTONE.addr() {
+            // SAFETY: as in `look_up`.
+            let site = unsafe { &*v };
+            if site.addr.load(Ordering::Relaxed) == addr {
+                return Some(site);
+            }
+        } else if v == EMPTY {
+            return None;
+        }
+        self.find_trapped_further(addr)
+    }
+
+    /// [`Kprobes::find_trapped`] past the first slot, out of line.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    fn find_trapped_further(&self, addr: usize) -> Option<&Site> {
         self.look_up(addr, Ordering::Relaxed).map(|(_, site)| site)
     }
 

@@ -170,15 +170,18 @@ impl Plan {
             // Thumb state: as `simulate`, which refuses to step an A32 word there.
             _ if frame.cpsr & psr::T != 0 => return Err(StepError::ThumbState),
             Kind::AddImmediate { rd, rn, imm } => {
-                frame.set_reg(
-                    usize::from(rd),
-                    frame.reg(usize::from(rn)).wrapping_add(imm),
-                );
+                // SAFETY: `rd` and `rn` are four-bit instruction fields (`Plan::new` is
+                // the only maker of a `Kind`), below 17.
+                unsafe {
+                    let value = frame.reg_unchecked(usize::from(rn)).wrapping_add(imm);
+                    frame.set_reg_unchecked(usize::from(rd), value);
+                }
                 frame.pc = addr.wrapping_add(4);
                 return Ok(());
             }
             Kind::MoveImmediate { rd, value } => {
-                frame.set_reg(usize::from(rd), value);
+                // SAFETY: as for `AddImmediate`.
+                unsafe { frame.set_reg_unchecked(usize::from(rd), value) };
                 frame.pc = addr.wrapping_add(4);
                 return Ok(());
             }

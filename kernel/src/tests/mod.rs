@@ -252,6 +252,10 @@ pub const ALL: &[Test] = &[
         run: safety_step::unaligned_loads_and_stores_are_stepped_as_the_cpu_makes_them,
     },
     Test {
+        name: "a_breakpoint_hit_in_svc_mode_keeps_the_sys_mode_lr",
+        run: safety_step::a_breakpoint_hit_in_svc_mode_keeps_the_sys_mode_lr,
+    },
+    Test {
         name: "a_redirect_to_thumb_works_through_both_probe_kinds",
         run: safety_step::a_redirect_to_thumb_works_through_both_probe_kinds,
     },

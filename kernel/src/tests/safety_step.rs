@@ -23,7 +23,9 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 // ss_load saves r4-r11 and lr and restores them with its pop). ss_load records its sp in
 // ss_sp_seen (a word-sized static below) before filling r2-r12 and lr with known values.
 // ss_call_in_svc runs f(arg) in SVC mode on SVC's own stack with IRQs masked, keeps SVC's
-// banked lr, and returns to SYS mode (r4 carries the entry CPSR across the call).
+// banked lr, and returns to SYS mode (r4 carries the entry CPSR across the call);
+// ss_svc_sys_lr does the same with a marker in SYS lr (saved on the SYS stack first), and
+// returns what SYS lr holds afterwards.
 core::arch::global_asm!(
     ".pushsection .text.ss_targets, \"ax\", %progbits",
     ".arm",
@@ -64,6 +66,23 @@ core::arch::global_asm!(
     "    blx   r2",
     "    pop   {{lr}}",
     "    cps   #0x1f",
+    "    msr   cpsr_c, r4", // IRQ masking as on entry
+    "    pop   {{r4, pc}}",
+    ".global ss_svc_sys_lr",
+    "ss_svc_sys_lr:", // u32 ss_svc_sys_lr(f, arg): f(arg) in SVC mode (IRQs masked) with
+    "    push  {{r4, lr}}", // SYS lr = 0x5a5aa5a5 meanwhile; returns SYS lr afterwards
+    "    mrs   r4, cpsr",
+    "    cpsid i",
+    "    movw  lr, #0xa5a5",
+    "    movt  lr, #0x5a5a",
+    "    cps   #0x13",
+    "    push  {{lr}}", // SVC's banked lr, restored before leaving SVC mode
+    "    mov   r2, r0",
+    "    mov   r0, r1",
+    "    blx   r2",
+    "    pop   {{lr}}",
+    "    cps   #0x1f",
+    "    mov   r0, lr",     // SYS lr as the call in SVC mode left it
     "    msr   cpsr_c, r4", // IRQ masking as on entry
     "    pop   {{r4, pc}}",
     ".global ss_plain_load",
@@ -120,6 +139,7 @@ core::arch::global_asm!(
 unsafe extern "C" {
     fn ss_load(addr: u32) -> u32;
     fn ss_call_in_svc(f: unsafe extern "C" fn(u32) -> u32, arg: u32) -> u32;
+    fn ss_svc_sys_lr(f: unsafe extern "C" fn(u32) -> u32, arg: u32) -> u32;
     fn ss_load_site();
     fn ss_plain_load(addr: u32) -> u32;
     fn ss_jump(to: u32) -> u32;
@@ -580,6 +600,29 @@ pub fn a_redirect_to_thumb_works_through_both_probe_kinds() -> TestResult {
         KPROBES.unregister(p).map_err(err)?;
         ensure!(got == 42 && hits == 1, "{m:?}: returned {got}, {hits} hits");
     }
+    Ok(())
+}
+
+static SVC_BP: Kprobe = Kprobe::new(Some(nothing), None, 0);
+
+/// A breakpoint hit in SVC mode leaves SYS (= USR) mode's lr as it was: the shipped entry
+/// runs the handler in SYS mode, whose calls use that lr, and must give it back (a kernel
+/// running in SVC mode keeps a user task's lr there).
+pub fn a_breakpoint_hit_in_svc_mode_keeps_the_sys_mode_lr() -> TestResult {
+    let value = 0x1234_5678u32;
+    let at = &value as *const u32 as u32;
+    KPROBES
+        .register(&SVC_BP, ss_ldr as *const () as usize)
+        .map_err(err)?;
+    // SAFETY: ss_svc_sys_lr calls the AAPCS function ss_ldr with a readable address.
+    let sys_lr = unsafe { ss_svc_sys_lr(ss_ldr, at) };
+    let hits = SVC_BP.hits();
+    KPROBES.unregister(&SVC_BP).map_err(err)?;
+    ensure!(hits == 1, "{hits} hits");
+    ensure!(
+        sys_lr == 0x5a5a_a5a5,
+        "SYS lr {sys_lr:#010x} after the hit, not 0x5a5aa5a5"
+    );
     Ok(())
 }
 

@@ -543,10 +543,32 @@ fn a_step_that_faults_natively_is_reported_not_hidden() {
 }
 
 #[test]
+fn the_lookup_hash_gives_one_stretch_of_text_distinct_slots_and_spreads_aliases() {
+    let n = 1 << 15;
+    // The words of a table-sized, table-aligned stretch of text: every slot once.
+    let base = 0x4000_0000;
+    let mut seen = vec![false; n];
+    for i in 0..n {
+        let slot = hash(base + 4 * i, n);
+        assert!(!seen[slot], "word {i} shares slot {slot}");
+        seen[slot] = true;
+    }
+    // Text a table's span (128 KiB) apart, as in modules loaded at aligned bases: the
+    // same offset lands in different slots.
+    let slots: std::collections::HashSet<_> =
+        (0..64).map(|m| hash(base + 0x40 + m * 4 * n, n)).collect();
+    assert_eq!(slots.len(), 64);
+    // Any table size works (one slot, not a power of two).
+    assert_eq!(hash(base + 0x1234, 1), 0);
+    assert!(hash(base + 0x1234, 1000) < 1000);
+}
+
+#[test]
 fn lookup_finds_every_site_among_many_with_collisions() {
     let e = env();
     let probes: Vec<_> = (0..8).map(|i| probe(None, None, i)).collect();
-    // Eight addresses in a 16-entry table: some share a first probe position.
+    // Eight addresses in a 16-entry table: seven share their first probe position.
+    assert!((2..8).all(|i| hash(TEXT + 60 * i, 16) == hash(TEXT + 60, 16)));
     for (i, p) in probes.iter().enumerate() {
         e.k.register(p, TEXT + 60 * i).unwrap();
     }
