@@ -260,8 +260,10 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: breakpoint_no_handlers,
     },
+    // Not a part of the hit any more: the decode-and-simulate path a planned step
+    // (decoded once, at registration) replaces.
     Row {
-        name: "breakdown: step::simulate of add r0, r0, #1 (a call doing only that)",
+        name: "comparison: step::simulate of add r0, r0, #1, which the planned step replaces (a call doing only that)",
         kind: Kind::Call,
         measure: simulate_add,
     },
