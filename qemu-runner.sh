@@ -5,7 +5,9 @@
 #       Installs what is missing: the armv7a-none-eabi target (rustup), and
 #       qemu-system-arm (apt-get, when root; otherwise prints the command).
 #   ./qemu-runner.sh [options] KERNEL.elf [options]
-#       --board virt|vexpress-a15   default: from the ELF's entry address
+#       --board virt|vexpress-a15|raspi2b
+#                                   default: from the ELF's entry address (RAM base:
+#                                   0x4... virt, 0x8... vexpress-a15, 0x0... raspi2b)
 #       --smp N                     CPUs (default 4)
 #       --icount                    deterministic instruction counting (-icount shift=0)
 #       --timeout SECONDS           kill a hung guest (default 300)
@@ -66,7 +68,7 @@ setup() {
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-board="" smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0
+board="" mem=256M smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --setup) setup; exit 0 ;;
@@ -99,6 +101,7 @@ if [ -z "$board" ]; then
     case "$entry" in
         4*) board=virt ;;
         8*) board=vexpress-a15 ;;
+        0*) board=raspi2b ;;
         *) die "cannot tell the board from entry 0x$entry; pass --board" ;;
     esac
 fi
@@ -107,7 +110,9 @@ case "$board" in
     virt) ram=0x40000000; machine=(-M virt -cpu cortex-a15) ;;
     vexpress-a15) ram=0x80000000
         machine=(-M vexpress-a15 -audiodev none,id=snd0 -global pl041.audiodev=snd0) ;;
-    *) die "unknown board $board (virt or vexpress-a15)" ;;
+    # BCM2836: four Cortex-A7, RAM at 0; QEMU accepts only -m 1G for this machine.
+    raspi2b) ram=0x0; mem=1G; machine=(-M raspi2b) ;;
+    *) die "unknown board $board (virt, vexpress-a15 or raspi2b)" ;;
 esac
 # The benchmark: two boots of the same kernel, one table. Boot 1 prints the table's
 # header and rows last; boot 2's rows (and its note) are appended to them.
@@ -172,7 +177,7 @@ fi
 [ "$gdb" = 1 ] && extra+=(-s -S)
 
 set +e
-timeout --foreground -k 5 "$timeout_s" qemu-system-arm "${machine[@]}" -smp "$smp" -m 256M \
+timeout --foreground -k 5 "$timeout_s" qemu-system-arm "${machine[@]}" -smp "$smp" -m "$mem" \
     -display none -monitor none -serial stdio -semihosting \
     "${bootargs[@]}" "${extra[@]}" -kernel "$elf" </dev/null
 status=$?

@@ -17,7 +17,9 @@ mod bootargs;
 mod corpus;
 mod cpu;
 mod demo;
+mod bcm2836;
 mod gic;
+mod irq;
 mod heap;
 mod mmu;
 mod platform;
@@ -42,10 +44,10 @@ pub extern "C" fn kmain() -> ! {
     mmu::enable();
     heap::init();
     probes::init();
-    gic::init_distributor();
-    gic::init_cpu();
+    irq::init_global();
+    irq::init_cpu();
     smp::come_online();
-    // SAFETY: the GIC and the IRQ entry are ready on this core.
+    // SAFETY: the interrupt controller and the IRQ entry are ready on this core.
     unsafe { aarch32_cpu::interrupt::enable() };
     kprintln!("armv7-kprobes test kernel on {}", board::BOARD.name);
     let online = smp::start_secondaries();

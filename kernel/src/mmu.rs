@@ -56,7 +56,8 @@ fn ro_region() -> core::ops::Range<usize> {
 fn descriptor(va: usize) -> u32 {
     let rx = rx_region();
     let ro = ro_region();
-    let ram = BOARD.ram_base..BOARD.ram_base + RAM_SIZE;
+    // From the image's base: below it (raspi2b's first MiB) stays unmapped.
+    let ram = BOARD.image_base..BOARD.ram_base + RAM_SIZE;
     let alias = TEXT_ALIAS..TEXT_ALIAS + rx.len();
     if rx.contains(&va) {
         va as u32 | SECTION | NORMAL | AP_PL1_RO
@@ -78,12 +79,12 @@ fn descriptor(va: usize) -> u32 {
 
 /// Fills the table. Core 0, once, before any core enables its MMU.
 pub fn build_table() {
-    // The platform writes text at `addr + (TEXT_ALIAS - RAM base)`: the RX region must
-    // start at RAM's base, as link.ld places it.
+    // The platform writes text at `addr + (TEXT_ALIAS - image base)`: the RX region
+    // must start at the image's base, as link.ld places it.
     assert_eq!(
         rx_region().start,
-        BOARD.ram_base,
-        "link.ld: the RX region starts at RAM_BASE"
+        BOARD.image_base,
+        "link.ld: the RX region starts at IMAGE_BASE"
     );
     for i in 0..4096 {
         let d = descriptor(i * MIB);

@@ -2,11 +2,11 @@
 //! ([`QemuCpus`]); masking and the linked ranges come with the crate's `LinkedPlatform`.
 
 use crate::board::{BOARD, TEXT_ALIAS};
-use crate::{cpu, gic};
+use crate::{cpu, irq};
 use armv7_kprobes::{CpuIndexSource, CpuSet, Cpus, LinkedPlatform};
 
-/// The SGI the crate's rendezvous uses.
-pub const SGI_KPROBES: u32 = 1;
+/// The IPI the crate's rendezvous uses.
+pub const IPI_KPROBES: u32 = 1;
 
 /// The cores of QEMU virt / vexpress-a15: MPIDR numbering, the online set `smp` keeps,
 /// the GIC's software-generated interrupt.
@@ -15,10 +15,10 @@ pub struct QemuCpus;
 /// QEMU virt / vexpress-a15, as the crate sees them.
 pub type QemuPlatform = LinkedPlatform<QemuCpus>;
 
-/// The platform instance. Text and slots (the RX region, from RAM base) are written
+/// The platform instance. Text and slots (the RX region, from the image base) are written
 /// through their read-write alias at `TEXT_ALIAS` (see `mmu`).
 pub static PLATFORM: QemuPlatform =
-    LinkedPlatform::with_cpus_and_text_alias_offset(QemuCpus, TEXT_ALIAS - BOARD.ram_base);
+    LinkedPlatform::with_cpus_and_text_alias_offset(QemuCpus, TEXT_ALIAS - BOARD.image_base);
 
 impl Cpus for QemuCpus {
     // On the probe hit and return paths: never probeable (a probe here would recurse).
@@ -32,7 +32,7 @@ impl Cpus for QemuCpus {
     }
 
     fn send_ipi(&self, targets: CpuSet) {
-        gic::send_sgi(SGI_KPROBES, targets.bits());
+        irq::send_ipi(IPI_KPROBES, targets.bits());
     }
 
     /// `cpu_id` is MPIDR.Aff0: optimized probes' trampolines read it themselves.

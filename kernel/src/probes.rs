@@ -1,8 +1,8 @@
 //! armv7-kprobes wired into the kernel, as a user would: the rendezvous and its IPI, the
 //! probe registry, and the undefined-instruction path into it.
 
-use crate::gic;
-use crate::platform::{PLATFORM, QemuPlatform, SGI_KPROBES};
+use crate::irq;
+use crate::platform::{PLATFORM, QemuPlatform, IPI_KPROBES};
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
@@ -23,15 +23,15 @@ pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
 /// The kernel's return probes: the table the crate's return trampoline consults.
 pub static KRETPROBES: Kretprobes<QemuPlatform> = Kretprobes::new(&PLATFORM);
 
-fn on_ipi(_sgi: u32, _from: usize) {
+fn on_ipi(_ipi: u32, _from: usize) {
     // Where this core resumes after the IPI: the rendezvous must know whether it may be
     // inside a trampoline slot. Sound here: IRQs never nest and no thread is preempted.
-    RENDEZVOUS.ipi_entry_at(&PLATFORM, gic::interrupted_pc());
+    RENDEZVOUS.ipi_entry_at(&PLATFORM, irq::interrupted_pc());
 }
 
 /// Routes the crate's IPI to the rendezvous. Core 0, before the secondaries start.
 pub fn init() {
-    gic::set_sgi_handler(SGI_KPROBES, on_ipi);
+    irq::set_ipi_handler(IPI_KPROBES, on_ipi);
 }
 
 /// The undefined-instruction path: whether the trap was a probe's (the frame then says

@@ -16,7 +16,7 @@ use crate::board::{BOARD, SecondaryStart};
 pub use crate::cpu::{MAX_CORES, cpu_id, online_count, online_cpus, online_mask};
 use crate::platform::PLATFORM;
 use crate::probes::RENDEZVOUS;
-use crate::{cpu, gic, mmu, timer};
+use crate::{cpu, irq, mmu, timer};
 #[cfg(feature = "board-virt")]
 use core::sync::atomic::AtomicBool;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -210,9 +210,9 @@ pub extern "C" fn kmain_secondary(_core: u32) -> ! {
     // Running: PSCI says ON from here on (caches on, so core 0 sees the store).
     #[cfg(feature = "board-virt")]
     STARTING[cpu_id()].store(false, Ordering::Release);
-    gic::init_cpu();
+    irq::init_cpu();
     come_online();
-    // SAFETY: the GIC CPU interface and the IRQ entry are ready on this core, and it
+    // SAFETY: this core's interrupt controller interface and the IRQ entry are ready on this core, and it
     // is online: every rendezvous from now on parks it.
     unsafe { aarch32_cpu::interrupt::enable() };
     #[cfg(feature = "board-virt")]

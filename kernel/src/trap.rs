@@ -98,5 +98,5 @@ fn unhandled(frame: &mut TrapFrame) -> ! {
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".text.noprobe.irq_rust")]
 extern "C" fn armv7_kprobes_irq(interrupted_pc: usize) {
-    crate::gic::handle_irq(interrupted_pc);
+    crate::irq::handle_irq(interrupted_pc);
 }

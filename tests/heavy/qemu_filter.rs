@@ -15,7 +15,7 @@ fn only_the_matching_kernel_tests_run_and_an_empty_selection_fails() {
     assert_eq!(b.verdict(), Some((2, 0)), "{}", b.tail());
     assert_eq!(b.lines_with("heap_allocates_and_frees ... [ok]").len(), 1);
     assert_eq!(
-        b.lines_with("sgi_from_every_core_reaches_every_other ... [ok]")
+        b.lines_with("ipi_from_every_core_reaches_every_other ... [ok]")
             .len(),
         1
     );

@@ -10,7 +10,7 @@
 //! native result; the hook records it and resumes the harness after its launch `udf`.
 
 use crate::testing::TestResult;
-use crate::{ensure, gic, mmu, trap};
+use crate::{ensure, irq, mmu, trap};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -31,8 +31,8 @@ const CODE_OFFSET: usize = 0x1000;
 const BUFFER_OFFSET: usize = 0x8000;
 /// SVC mode, IRQ and FIQ masked: how cases run.
 const CASE_MODE: u32 = 0x1d3;
-/// SGI used to leave an interrupt pending for WFI cases.
-const SGI_WAKE: u32 = 3;
+/// IPI used to leave an interrupt pending for WFI cases.
+const IPI_WAKE: u32 = 3;
 /// Cases the issue asks for, at least.
 const MIN_CASES: usize = 5_000;
 
@@ -171,17 +171,17 @@ fn set_svc_banked(sp: u32, lr: u32) {
 fn run_native(case_frame: TrapFrame, wake: bool) -> TrapFrame {
     // SAFETY: see Shared's Sync impl (idle: the hook does not touch FRAMES now).
     unsafe { (*FRAMES.0.get()).case = case_frame };
-    let irq = armv7_kprobes::Platform::mask_interrupts(&crate::platform::PLATFORM);
+    let masked = armv7_kprobes::Platform::mask_interrupts(&crate::platform::PLATFORM);
     let (svc_sp, svc_lr) = svc_banked();
     if wake {
-        gic::send_sgi(SGI_WAKE, 1); // a pending interrupt ends WFI at once
+        irq::send_ipi(IPI_WAKE, 1); // a pending interrupt ends WFI at once
         aarch32_cpu::asm::sev(); // and a set event register ends WFE
     }
     STATE.store(ARMED, Ordering::Release);
     // SAFETY: conformance_launch preserves every register (see its definition).
     unsafe { conformance_launch() };
     set_svc_banked(svc_sp, svc_lr);
-    armv7_kprobes::Platform::restore_interrupts(&crate::platform::PLATFORM, irq);
+    armv7_kprobes::Platform::restore_interrupts(&crate::platform::PLATFORM, masked);
     // SAFETY: see Shared's Sync impl (idle again).
     unsafe { (*FRAMES.0.get()).result }
 }
@@ -284,7 +284,7 @@ impl Lab {
             sync_icache(a);
             a += 4;
         }
-        gic::set_sgi_handler(SGI_WAKE, |_, _| {});
+        irq::set_ipi_handler(IPI_WAKE, |_, _| {});
         trap::set_undefined_hook(Some(hook));
         Lab { layout }
     }

@@ -91,12 +91,12 @@ pub const ALL: &[Test] = &[
         run: smoke::all_cores_online_with_distinct_mpidr,
     },
     Test {
-        name: "sgi_from_core0_reaches_cores_1_to_3_and_back",
-        run: smoke::sgi_from_core0_reaches_others_and_back,
+        name: "ipi_from_core0_reaches_cores_1_to_3_and_back",
+        run: smoke::ipi_from_core0_reaches_others_and_back,
     },
     Test {
-        name: "sgi_from_every_core_reaches_every_other",
-        run: smoke::sgi_from_every_core_reaches_every_other,
+        name: "ipi_from_every_core_reaches_every_other",
+        run: smoke::ipi_from_every_core_reaches_every_other,
     },
     Test {
         name: "text_is_read_only_and_its_alias_writable_never_executable",

@@ -1,7 +1,7 @@
 //! Platform smoke tests: the machine the crate runs on behaves as the crate assumes.
 
 use crate::testing::TestResult;
-use crate::{ensure, gic, heap, mmu, smp, text, timer, trap};
+use crate::{ensure, irq, heap, mmu, smp, text, timer, trap};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -42,51 +42,51 @@ pub fn all_cores_online_with_distinct_mpidr() -> TestResult {
     Ok(())
 }
 
-const SGI_PING: u32 = 0;
-const SGI_MATRIX: u32 = 2;
+const IPI_PING: u32 = 0;
+const IPI_MATRIX: u32 = 2;
 static PINGS: [AtomicU32; smp::MAX_CORES] = [const { AtomicU32::new(0) }; smp::MAX_CORES];
 static REPLIES: AtomicU32 = AtomicU32::new(0);
 static MATRIX: [[AtomicU32; smp::MAX_CORES]; smp::MAX_CORES] =
     [const { [const { AtomicU32::new(0) }; smp::MAX_CORES] }; smp::MAX_CORES];
 
-fn on_ping(_sgi: u32, from: usize) {
+fn on_ping(_ipi: u32, from: usize) {
     let me = smp::cpu_id();
     if me == 0 {
         REPLIES.fetch_add(1, Ordering::AcqRel);
     } else {
         PINGS[me].fetch_add(1, Ordering::AcqRel);
-        gic::send_sgi(SGI_PING, 1 << from);
+        irq::send_ipi(IPI_PING, 1 << from);
     }
 }
 
-pub fn sgi_from_core0_reaches_others_and_back() -> TestResult {
-    gic::set_sgi_handler(SGI_PING, on_ping);
+pub fn ipi_from_core0_reaches_others_and_back() -> TestResult {
+    irq::set_ipi_handler(IPI_PING, on_ping);
     REPLIES.store(0, Ordering::Release);
     let others = smp::online_mask() & !1;
     ensure!(others != 0, "no other core online");
     let want = others.count_ones();
-    gic::send_sgi(SGI_PING, others);
+    irq::send_ipi(IPI_PING, others);
     wait_until("a reply from every other core", || {
         REPLIES.load(Ordering::Acquire) == want
     })?;
     for cpu in smp::online_cpus().skip(1) {
         ensure!(
             PINGS[cpu].load(Ordering::Acquire) >= 1,
-            "cpu {cpu} never received the SGI"
+            "cpu {cpu} never received the IPI"
         );
     }
     Ok(())
 }
 
-fn on_matrix(_sgi: u32, from: usize) {
+fn on_matrix(_ipi: u32, from: usize) {
     MATRIX[smp::cpu_id()][from].fetch_add(1, Ordering::AcqRel);
 }
 
-pub fn sgi_from_every_core_reaches_every_other() -> TestResult {
-    gic::set_sgi_handler(SGI_MATRIX, on_matrix);
+pub fn ipi_from_every_core_reaches_every_other() -> TestResult {
+    irq::set_ipi_handler(IPI_MATRIX, on_matrix);
     let online = smp::online_mask();
     ensure!(online.count_ones() >= 2, "only one core online");
-    smp::on_each_cpu(&|cpu| gic::send_sgi(SGI_MATRIX, online & !(1 << cpu)));
+    smp::on_each_cpu(&|cpu| irq::send_ipi(IPI_MATRIX, online & !(1 << cpu)));
     wait_until("one delivery per ordered pair of cores", || {
         smp::online_cpus().all(|d| {
             smp::online_cpus().all(|s| d == s || MATRIX[d][s].load(Ordering::Acquire) == 1)
@@ -95,7 +95,7 @@ pub fn sgi_from_every_core_reaches_every_other() -> TestResult {
     for (d, row) in MATRIX.iter().enumerate() {
         ensure!(
             row[d].load(Ordering::Acquire) == 0,
-            "cpu {d} received its own SGI"
+            "cpu {d} received its own IPI"
         );
     }
     Ok(())
