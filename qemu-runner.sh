@@ -96,14 +96,21 @@ if ! command -v qemu-system-arm >/dev/null; then
     exit 127
 fi
 
+# The board a kernel was built for shows in its entry address (its RAM base).
+entry=$(od -An -t x4 -j 24 -N 4 "$elf" | tr -d ' ')
+case "$entry" in
+    4*) built_for=virt ;;
+    8*) built_for=vexpress-a15 ;;
+    0*) built_for=raspi2b ;;
+    *) built_for="" ;;
+esac
 if [ -z "$board" ]; then
-    entry=$(od -An -t x4 -j 24 -N 4 "$elf" | tr -d ' ')
-    case "$entry" in
-        4*) board=virt ;;
-        8*) board=vexpress-a15 ;;
-        0*) board=raspi2b ;;
-        *) die "cannot tell the board from entry 0x$entry; pass --board" ;;
-    esac
+    [ -n "$built_for" ] || die "cannot tell the board from entry 0x$entry; pass --board"
+    board="$built_for"
+elif [ -n "$built_for" ] && [ "$board" != "$built_for" ]; then
+    # Booted anyway, it would load where the other board has no RAM (or its console is
+    # elsewhere) and hang silently until the timeout.
+    die "$elf was built for $built_for (entry 0x$entry), not $board: build it with --features board-$board"
 fi
 
 case "$board" in

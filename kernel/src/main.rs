@@ -1,6 +1,6 @@
-//! A tiny 4-core ARMv7-A kernel for QEMU (`virt`, `vexpress-a15`) that proves
-//! armv7-kprobes: it boots every core, brings up the MMU, caches, GIC and heap, and
-//! runs the in-kernel tests (or the demo), exiting QEMU with a verdict.
+//! A tiny 4-core ARMv7-A kernel for QEMU (`virt`, `vexpress-a15`, `raspi2b`) that proves
+//! armv7-kprobes: it boots every core, brings up the MMU, caches, interrupt controller
+//! and heap, and runs the in-kernel tests (or the demo), exiting QEMU with a verdict.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -11,16 +11,16 @@ extern crate alloc;
 use aarch32_rt as _;
 
 mod abort;
+mod bcm2836;
 mod bench;
 mod board;
 mod bootargs;
 mod corpus;
 mod cpu;
 mod demo;
-mod bcm2836;
 mod gic;
-mod irq;
 mod heap;
+mod irq;
 mod mmu;
 mod platform;
 mod pmu;
@@ -65,9 +65,10 @@ pub extern "C" fn kmain() -> ! {
     }
     match bootargs::mode() {
         Mode::Tests => {
-            #[cfg(feature = "board-vexpress-a15")]
+            #[cfg(not(feature = "board-virt"))]
             kprintln!(
-                "hotplug test: does not apply on vexpress-a15 (no PSCI: secondaries are parked, never powered off); it runs on virt"
+                "hotplug test: does not apply on {} (no PSCI: secondaries are parked, never powered off); it runs on virt",
+                board::BOARD.name
             );
             let mut all: Vec<testing::Test> = match bootargs::filter() {
                 Some(only) => {

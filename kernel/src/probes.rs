@@ -2,7 +2,7 @@
 //! probe registry, and the undefined-instruction path into it.
 
 use crate::irq;
-use crate::platform::{PLATFORM, QemuPlatform, IPI_KPROBES};
+use crate::platform::{IPI_KPROBES, PLATFORM, QemuPlatform};
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;

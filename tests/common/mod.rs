@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 /// The boards the kernel runs on, as the runner and the cargo features name them.
-pub const BOARDS: [&str; 2] = ["virt", "vexpress-a15"];
+pub const BOARDS: [&str; 3] = ["virt", "vexpress-a15", "raspi2b"];
 
 pub const FIX: &str = "fix: ./qemu-runner.sh --setup";
 
@@ -44,11 +44,12 @@ pub struct KernelBuild<'a> {
 
 impl KernelBuild<'_> {
     /// The test kernel (package `kprobes-test-kernel`) for `board`, in `profile`
-    /// (`release` or `release-checked`). Both boards share the directory of a profile.
+    /// (`release` or `release-checked`). Every board shares the directory of a profile.
     pub fn test_kernel(board: &str, profile: &str) -> KernelBuild<'static> {
         let features: &'static [&'static str] = match board {
             "virt" => &["board-virt"],
             "vexpress-a15" => &["board-vexpress-a15"],
+            "raspi2b" => &["board-raspi2b"],
             _ => panic!("unknown board {board}"),
         };
         let (profile, target_dir) = match profile {

@@ -423,7 +423,7 @@ fn crate_functions_are_never_probe(board: &str, elf: &Elf, marker: &str) -> usiz
 }
 
 #[test]
-fn calls_out_of_never_probe_text_land_in_never_probe_text_on_both_boards() {
+fn calls_out_of_never_probe_text_land_in_never_probe_text_on_every_board() {
     for board in common::BOARDS {
         let elf = Elf::read(&common::kernel(board));
         check(board, &elf);

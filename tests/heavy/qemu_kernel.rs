@@ -1,4 +1,4 @@
-//! The test kernel on QEMU: it boots on both boards with 4 cores and passes every
+//! The test kernel on QEMU: it boots on every board with 4 cores and passes every
 //! in-kernel test (platform smoke tests, the differential conformance suite); the harness
 //! notices failures and hangs instead of passing them; user corpora run per line.
 
@@ -6,9 +6,10 @@ use crate::common::{
     BOARDS, Boot, assert_all_passed, boot, checked_test_boot, kernel, temp_file, test_boot,
 };
 
-/// The three whole-suite boots (virt and vexpress-a15, and virt built `release-checked`),
-/// all at once, whichever test needs one of them first: each QEMU runs on one host core,
-/// so together they take about half their sum on two cores, not the sum.
+/// The four whole-suite boots (virt, vexpress-a15 and raspi2b, and virt built
+/// `release-checked`), all at once, whichever test needs one of them first: each QEMU
+/// runs on one host core, so together they take about half their sum on two cores, not
+/// the sum.
 /// A boot that fails to happen (its kernel does not build) fails the tests that need
 /// it, when `which` tries it again, not every test that started it.
 fn suite_boot(which: fn(&str) -> &'static Boot, board: &str) -> &'static Boot {
@@ -16,6 +17,7 @@ fn suite_boot(which: fn(&str) -> &'static Boot, board: &str) -> &'static Boot {
         let all = [
             s.spawn(|| test_boot(BOARDS[0])),
             s.spawn(|| test_boot(BOARDS[1])),
+            s.spawn(|| test_boot(BOARDS[2])),
             s.spawn(|| checked_test_boot(BOARDS[0])),
         ];
         for boot in all {
@@ -33,6 +35,11 @@ fn virt_boots_four_cores_and_every_kernel_test_passes() {
 #[test]
 fn vexpress_a15_boots_four_cores_and_every_kernel_test_passes() {
     assert_all_passed(BOARDS[1], suite_boot(test_boot, BOARDS[1]));
+}
+
+#[test]
+fn raspi2b_boots_four_cores_and_every_kernel_test_passes() {
+    assert_all_passed(BOARDS[2], suite_boot(test_boot, BOARDS[2]));
 }
 
 /// The whole suite once more, built with debug assertions and overflow checks: undefined
@@ -61,7 +68,8 @@ fn conformance_summary(out: &str) -> Option<[usize; 9]> {
 }
 
 #[test]
-fn conformance_suite_covers_every_row_with_5000_cases_and_no_mismatch_on_both_boards() {
+fn conformance_suite_covers_every_row_with_5000_cases_and_no_mismatch_on_every_board() {
+    let mut summaries = Vec::new();
     for board in BOARDS {
         let b = suite_boot(test_boot, board);
         let [
@@ -83,6 +91,40 @@ fn conformance_suite_covers_every_row_with_5000_cases_and_no_mismatch_on_both_bo
             rows > 100 && covered == rows && percent == 100,
             "{board}: covered {covered}/{rows} ({percent}%)"
         );
+        summaries.push((board, conformance_summary(&b.stdout).unwrap()));
+    }
+    // The same cases, rejections and runs on every board: the suite is board-independent.
+    for (board, summary) in &summaries[1..] {
+        assert_eq!(
+            summary, &summaries[0].1,
+            "{board} and {} count differently",
+            summaries[0].0
+        );
+    }
+}
+
+/// The held counts of every probed-conformance line (breakpoint, optimized step,
+/// optimized direct, optimized direct in Rust) are the same on every board.
+#[test]
+fn probed_conformance_counts_are_the_same_on_every_board() {
+    let counts = |board: &str| -> Vec<String> {
+        let b = suite_boot(test_boot, board);
+        let lines: Vec<String> = b
+            .lines_with("probed conformance (")
+            .into_iter()
+            .map(|l| l.trim().to_owned())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            4,
+            "{board}: probed conformance lines\n{}",
+            b.tail()
+        );
+        lines
+    };
+    let first = counts(BOARDS[0]);
+    for board in &BOARDS[1..] {
+        assert_eq!(counts(board), first, "{board} and {}", BOARDS[0]);
     }
 }
 
@@ -189,7 +231,7 @@ fn demo_mode_boots_every_core_and_exits_cleanly() {
 }
 
 #[test]
-fn the_example_corpus_passes_line_by_line_on_both_boards() {
+fn the_example_corpus_passes_line_by_line_on_every_board() {
     let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/example.txt");
     let lines = std::fs::read_to_string(corpus).unwrap();
     let instructions = lines
@@ -256,10 +298,11 @@ fn a_malformed_corpus_is_refused_before_boot_with_its_line() {
     );
 }
 
-/// The hotplug test is registered on virt only (vexpress-a15 has no PSCI); it must have
-/// run there with its full count, and vexpress must say that it does not apply.
+/// The hotplug test is registered on virt only (vexpress-a15 and raspi2b have no PSCI);
+/// it must have run there with its full count, and the others must say that it does
+/// not apply.
 #[test]
-fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress() {
+fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_elsewhere() {
     let virt = suite_boot(test_boot, BOARDS[0]);
     let line = virt
         .lines_with("hotplug: ")
@@ -276,13 +319,36 @@ fn hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexp
         "{}",
         virt.tail()
     );
-    let vexpress = suite_boot(test_boot, BOARDS[1]);
-    assert_eq!(
-        vexpress
-            .lines_with("hotplug test: does not apply on vexpress-a15")
-            .len(),
-        1,
-        "{}",
-        vexpress.tail()
-    );
+    for board in &BOARDS[1..] {
+        let b = suite_boot(test_boot, board);
+        assert_eq!(
+            b.lines_with(&format!("hotplug test: does not apply on {board}"))
+                .len(),
+            1,
+            "{}",
+            b.tail()
+        );
+    }
+}
+
+/// A kernel booted on a board it was not built for is refused with a message naming
+/// both, before QEMU starts (booted, it would hang silently until the timeout).
+#[test]
+fn a_kernel_booted_on_another_board_is_refused_with_a_clear_message() {
+    for (built, other) in [(BOARDS[0], BOARDS[2]), (BOARDS[2], BOARDS[1])] {
+        let b = boot(&kernel(built), &["--board", other, "--timeout", "20"]);
+        assert_eq!(b.status, 2, "{built} on {other}:\n{}", b.tail());
+        assert!(
+            b.stderr.contains(&format!("was built for {built}"))
+                && b.stderr.contains(&format!("not {other}"))
+                && b.stderr.contains(&format!("--features board-{other}")),
+            "{built} on {other}:\n{}",
+            b.tail()
+        );
+        assert!(
+            b.stdout.is_empty(),
+            "the kernel must not boot:\n{}",
+            b.tail()
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Platform smoke tests: the machine the crate runs on behaves as the crate assumes.
 
 use crate::testing::TestResult;
-use crate::{ensure, irq, heap, mmu, smp, text, timer, trap};
+use crate::{ensure, heap, irq, mmu, smp, text, timer, trap};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
