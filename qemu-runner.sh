@@ -22,6 +22,9 @@
 #                                   unchanged)
 #       --rounds N                  rounds of the churn and stress tests (default: each
 #                                   test's own, e.g. 10000)
+#       --non-broadcast             the kernel's cache operations report maintenance as
+#                                   not broadcast (QEMU's CPUs say it is), so every CPU
+#                                   runs the crate's per-CPU maintenance path
 #       --gdb                       wait for gdb-multiarch on :1234 (-s -S)
 #       --mttcg                     one host thread per vCPU (default: QEMU's round-robin
 #                                   TCG, see below)
@@ -68,7 +71,7 @@ setup() {
 }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-board="" mem=256M smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0
+board="" mem=256M smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0 non_broadcast=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --setup) setup; exit 0 ;;
@@ -81,9 +84,10 @@ while [ $# -gt 0 ]; do
         --inject) inject="${2:?--inject needs a value}"; shift 2 ;;
         --only) only="${2:?--only needs a substring}"; shift 2 ;;
         --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
+        --non-broadcast) non_broadcast=1; shift ;;
         --gdb) gdb=1; shift ;;
         --mttcg) mttcg=1; shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         -*) die "unknown option $1 (see --help)" ;;
         *) [ -z "$elf" ] || die "two kernels given: $elf and $1"; elf="$1"; shift ;;
     esac
@@ -144,7 +148,7 @@ case "$inject" in "") inject_n=0 ;; fail) inject_n=1 ;; hang) inject_n=2 ;; *) d
 
 # Boot arguments at RAM + 240 MiB (BOOTARGS_BASE in link.ld): magic, mode, injection,
 # CPUs (so the kernel waits only for those), the test filter's length (its bytes at
-# +0x40), the stress tests' rounds (0: their own).
+# +0x40), the stress tests' rounds (0: their own), forced non-broadcast maintenance.
 args=$((ram + 0x0f000000))
 bootargs=()
 word() { bootargs+=(-device "loader,addr=$(printf '0x%x' "$1"),data=$2,data-len=4"); }
@@ -155,6 +159,7 @@ word $((args + 12)) "$smp"
 word $((args + 16)) "${#only}"
 case "$rounds" in ''|*[!0-9]*) die "--rounds: a number" ;; esac
 word $((args + 20)) "$rounds"
+word $((args + 24)) "$non_broadcast"
 if [ -n "$only" ]; then
     [ "${#only}" -le 64 ] || die "--only: at most 64 bytes"
     LC_ALL=C; case "$only" in *[![:print:]]*) die "--only: printable ASCII only" ;; esac

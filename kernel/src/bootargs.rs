@@ -1,6 +1,7 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
-//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length, rounds]`, the test
+//! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length, rounds,
+//! non-broadcast]`, the test
 //! filter's bytes at [`FILTER`] (`--only`), and a packed corpus at [`CORPUS`] in corpus
 //! mode. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
@@ -93,6 +94,12 @@ pub fn filter() -> Option<&'static str> {
     // those bytes is sound.
     let bytes = unsafe { core::slice::from_raw_parts(FILTER as *const u8, len) };
     core::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
+}
+
+/// Whether the runner asked for the per-CPU cache-maintenance path (`--non-broadcast`:
+/// the kernel's cache operations then report maintenance as not broadcast).
+pub fn non_broadcast() -> bool {
+    word(0) == MAGIC && word(6) == 1
 }
 
 /// The rounds a churn or stress test runs (`--rounds N`): `default` unless the runner

@@ -15,6 +15,7 @@ mod bcm2836;
 mod bench;
 mod board;
 mod bootargs;
+mod cache;
 mod corpus;
 mod cpu;
 mod demo;
@@ -50,6 +51,13 @@ pub extern "C" fn kmain() -> ! {
     // SAFETY: the interrupt controller and the IRQ entry are ready on this core.
     unsafe { aarch32_cpu::interrupt::enable() };
     kprintln!("armv7-kprobes test kernel on {}", board::BOARD.name);
+    if bootargs::non_broadcast() {
+        // Before any probe exists (and before the secondaries run anything of the crate).
+        cache::force_not_broadcast();
+        kprintln!(
+            "cache maintenance: forced NOT broadcast (--non-broadcast): every CPU maintains its own caches in each rendezvous"
+        );
+    }
     let online = smp::start_secondaries();
     for cpu in 0..smp::MAX_CORES {
         if online & (1 << cpu) != 0 {
@@ -91,6 +99,12 @@ pub extern "C" fn kmain() -> ! {
                 all.push(tests::INJECTED_FAILURE);
             }
             let failed = testing::run(&all);
+            if cache::forced_not_broadcast() {
+                kprintln!(
+                    "per-CPU cache maintenance: I-cache invalidations by core {:?}",
+                    cache::local_invalidations()
+                );
+            }
             semihosting::exit(if failed == 0 { 0 } else { 1 })
         }
         Mode::Corpus => {

@@ -1,23 +1,23 @@
 //! armv7-kprobes wired into the kernel, as a user would: the rendezvous and its IPI, the
 //! probe registry, and the undefined-instruction path into it.
 
+use crate::cache::KernelCacheOps;
 use crate::irq;
 use crate::platform::{IPI_KPROBES, PLATFORM, QemuPlatform};
 use armv7_kprobes::TrapFrame;
-use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::kprobe::{Kprobes, Trap};
 use armv7_kprobes::kretprobe::Kretprobes;
 use armv7_kprobes::stop_machine::Rendezvous;
 
 /// The machine's one rendezvous.
-pub static RENDEZVOUS: Rendezvous<ArmCacheOps> = Rendezvous::new(ArmCacheOps);
+pub static RENDEZVOUS: Rendezvous<KernelCacheOps> = Rendezvous::new(KernelCacheOps);
 
 /// Lookup-table entries of the kernel's registry (up to half as many probed addresses).
 pub const TABLE: usize = 32 * 1024;
 
 /// The kernel's probe registry.
-pub static KPROBES: Kprobes<QemuPlatform, ArmCacheOps, TABLE> =
+pub static KPROBES: Kprobes<QemuPlatform, KernelCacheOps, TABLE> =
     Kprobes::new(&PLATFORM, &RENDEZVOUS);
 
 /// The kernel's return probes: the table the crate's return trampoline consults.

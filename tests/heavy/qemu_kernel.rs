@@ -352,3 +352,64 @@ fn a_kernel_booted_on_another_board_is_refused_with_a_clear_message() {
         );
     }
 }
+
+/// The tests a forced non-broadcast boot runs: conformance through breakpoint probes and
+/// the three optimized variants, probe churn, optimize churn.
+const NON_BROADCAST_TESTS: &str = "probed_instr,_like_native,kprobe_churn,optimize_churn";
+
+/// QEMU's Cortex-A7 and A15 report broadcast cache maintenance (ID_MMFR3), so without
+/// this the crate's per-CPU path (every CPU stores the words and runs ICIALLU and BPIALL
+/// itself inside the rendezvous) would only ever run against host fakes. `--non-broadcast`
+/// makes the kernel's cache operations say "not broadcast": on every board, 4 vCPUs run
+/// probe churn, optimize churn and conformance through every kind of probe that way, and
+/// every core's count of whole-I-cache invalidations shows it took the path.
+#[test]
+fn forced_non_broadcast_maintenance_passes_churn_and_probed_conformance_on_every_board() {
+    let boots: Vec<(&str, Boot)> = std::thread::scope(|s| {
+        let running: Vec<_> = BOARDS
+            .iter()
+            .map(|&board| {
+                s.spawn(move || {
+                    let args = ["--non-broadcast", "--only", NON_BROADCAST_TESTS];
+                    (board, boot(&kernel(board), &args))
+                })
+            })
+            .collect();
+        running.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for (board, b) in &boots {
+        assert!(b.failures().is_empty(), "{board}:\n{}", b.tail());
+        assert_eq!(b.verdict(), Some((6, 0)), "{board}:\n{}", b.tail());
+        assert_eq!(b.status, 0, "{board}:\n{}", b.tail());
+        assert_eq!(
+            b.lines_with("cache maintenance: forced NOT broadcast")
+                .len(),
+            1,
+            "{board}:\n{}",
+            b.tail()
+        );
+        for what in ["churn: 10000 rounds", "optimize churn: 10000 rounds"] {
+            assert_eq!(b.lines_with(what).len(), 1, "{board}: {what}\n{}", b.tail());
+        }
+        let line = b
+            .lines_with("per-CPU cache maintenance: I-cache invalidations by core [")
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("{board}: no per-CPU counts\n{}", b.tail()));
+        let counts: Vec<u64> = line
+            .rsplit_once('[')
+            .and_then(|(_, rest)| rest.strip_suffix(']'))
+            .map(|list| list.split(", ").filter_map(|n| n.parse().ok()).collect())
+            .unwrap_or_default();
+        assert!(
+            counts.len() == 4 && counts.iter().all(|&n| n > 0),
+            "{board}: every one of 4 cores must have maintained its own caches: {line}"
+        );
+    }
+    // The same cases through probes as in the broadcast boots.
+    for (board, b) in &boots {
+        let forced: Vec<&str> = b.lines_with("probed conformance (");
+        let normal: Vec<&str> = suite_boot(test_boot, board).lines_with("probed conformance (");
+        assert_eq!(forced, normal, "{board}: forced non-broadcast vs broadcast");
+    }
+}

@@ -2,12 +2,12 @@
 //! change registers, conditions, symbols, reentrancy, and 4 cores hitting probes while
 //! core 0 registers and unregisters them.
 
+use crate::cache::KernelCacheOps;
 use crate::platform::{PLATFORM, QemuPlatform};
 use crate::probes::{KPROBES, RENDEZVOUS};
 use crate::testing::TestResult;
 use crate::{ensure, smp};
 use alloc::vec::Vec;
-use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::decode::RejectReason;
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, ProbeState, SymbolLookup};
 use armv7_kprobes::stop_machine::RunOn;
@@ -281,7 +281,7 @@ pub fn every_registration_error_leaves_text_and_registry_unchanged() -> TestResu
         "PLAIN2 registered from a callback"
     );
     // Out of sites: a tiny registry on the same machine.
-    static SMALL: Kprobes<QemuPlatform, ArmCacheOps, 2> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+    static SMALL: Kprobes<QemuPlatform, KernelCacheOps, 2> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
     SMALL
         .register(&PLAIN2, a_push())
         .map_err(|e| alloc::format!("{e}"))?;

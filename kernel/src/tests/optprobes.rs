@@ -5,6 +5,7 @@
 
 use super::TestPlatform;
 use super::kprobes::{a_add, a_cond, a_push, add, cond, push, text_snapshot, word};
+use crate::cache::KernelCacheOps;
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, RENDEZVOUS};
 use crate::testing::TestResult;
@@ -12,7 +13,6 @@ use crate::{ensure, kprint, smp, trap};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, NotOptimized, Trap};
@@ -239,7 +239,7 @@ static FAR_PLATFORM: TestPlatform = TestPlatform {
     alias: |addr| PLATFORM.text_alias(addr),
     cpu_index: || PLATFORM.cpu_index_register(),
 };
-static FAR_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 8> =
+static FAR_KPROBES: Kprobes<TestPlatform, KernelCacheOps, 8> =
     Kprobes::new(&FAR_PLATFORM, &RENDEZVOUS);
 static FAR: Kprobe = Kprobe::new(Some(double_r1), None, 0);
 

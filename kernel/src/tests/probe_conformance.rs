@@ -15,13 +15,13 @@
 
 use super::TestPlatform;
 use super::conformance::{Lab, diff, set_probe_interceptor};
+use crate::cache::KernelCacheOps;
 use crate::probes::RENDEZVOUS;
 use crate::testing::TestResult;
 use crate::{ensure, kprintln};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::conformance::{self, FLAG_SCENARIOS};
 use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
@@ -60,7 +60,7 @@ static LAB_PLATFORM: TestPlatform = TestPlatform {
 /// Whether the lab's platform hides the kernel's CPU index register (its trampolines
 /// then call the crate for every hit, which runs the direct fast path in Rust).
 static LAB_WITHOUT_CPU_REGISTER: AtomicBool = AtomicBool::new(false);
-static LAB_KPROBES: Kprobes<TestPlatform, ArmCacheOps, 4> =
+static LAB_KPROBES: Kprobes<TestPlatform, KernelCacheOps, 4> =
     Kprobes::new(&LAB_PLATFORM, &RENDEZVOUS);
 static PRE: AtomicU32 = AtomicU32::new(0);
 static POST: AtomicU32 = AtomicU32::new(0);

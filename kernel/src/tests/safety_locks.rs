@@ -4,13 +4,13 @@
 //! text; handlers run with IRQ and FIQ masked on both paths.
 
 use super::kprobes::{a_add, a_cond, a_per_cpu, a_push, add, cond, per_cpu, push, text_snapshot};
+use crate::cache::KernelCacheOps;
 use crate::platform::{PLATFORM, QemuPlatform};
 use crate::probes::{KPROBES, KRETPROBES, RENDEZVOUS};
 use crate::testing::TestResult;
 use crate::{ensure, kprint, smp, trap};
 use alloc::format;
 use alloc::string::String;
-use armv7_kprobes::arch::cache::ArmCacheOps;
 use armv7_kprobes::arch::memory::DirectMemory;
 use armv7_kprobes::claims::ClaimError;
 use armv7_kprobes::insn::{BreakpointWord, Insn};
@@ -182,7 +182,7 @@ pub fn registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_n
 }
 
 /// A second registry over the kernel's text (the same platform and rendezvous).
-static SECOND: Kprobes<QemuPlatform, ArmCacheOps, 64> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
+static SECOND: Kprobes<QemuPlatform, KernelCacheOps, 64> = Kprobes::new(&PLATFORM, &RENDEZVOUS);
 static FIRST_ADD: Kprobe = Kprobe::new(None, None, 0);
 static FIRST_COND: Kprobe = Kprobe::new(None, None, 0);
 static SECOND_PROBE: Kprobe = Kprobe::new(None, None, 0);
