@@ -9,7 +9,7 @@ fn only_the_matching_kernel_tests_run_and_an_empty_selection_fails() {
     let elf = kernel("virt");
     let b = boot(
         &elf,
-        &["--smp", "2", "--only", "heap_allocates,sgi_from_every"],
+        &["--smp", "2", "--only", "heap_allocates,ipi_from_every"],
     );
     assert_eq!(b.status, 0, "{}", b.tail());
     assert_eq!(b.verdict(), Some((2, 0)), "{}", b.tail());
