@@ -122,6 +122,8 @@ case "$board" in
     vexpress-a15) ram=0x80000000
         machine=(-M vexpress-a15 -audiodev none,id=snd0 -global pl041.audiodev=snd0) ;;
     # BCM2836: four Cortex-A7, RAM at 0; QEMU accepts only -m 1G for this machine.
+    # QEMU starts all 4 cores whatever -smp says (fewer is refused): with --smp N < 4
+    # the kernel's boot arguments say N and the other cores halt in WFI, never online.
     raspi2b) ram=0x0; mem=1G; machine=(-M raspi2b) ;;
     *) die "unknown board $board (virt, vexpress-a15 or raspi2b)" ;;
 esac
@@ -188,8 +190,13 @@ fi
 [ "$mttcg" = 1 ] || [ "$icount" = 1 ] || extra+=(-accel tcg,thread=single)
 [ "$gdb" = 1 ] && extra+=(-s -S)
 
+qemu_smp="$smp"
+case "$smp" in ''|*[!0-9]*|0) die "--smp: a number from 1 to 4" ;; esac
+[ "$smp" -le 4 ] || die "--smp: at most 4 (the kernel is built for 4 cores)"
+if [ "$board" = raspi2b ]; then qemu_smp=4; fi
+
 set +e
-timeout --foreground -k 5 "$timeout_s" qemu-system-arm "${machine[@]}" -smp "$smp" -m "$mem" \
+timeout --foreground -k 5 "$timeout_s" qemu-system-arm "${machine[@]}" -smp "$qemu_smp" -m "$mem" \
     -display none -monitor none -serial stdio -semihosting \
     "${bootargs[@]}" "${extra[@]}" -kernel "$elf" </dev/null
 status=$?

@@ -17,7 +17,8 @@ const FILTER: usize = BOOTARGS + 0x40;
 /// The longest filter the runner passes.
 pub const FILTER_MAX: usize = 64;
 
-const MAGIC: u32 = 0x4b50_5242; // "KPRB"
+/// The first word of the area when the runner wrote it (also read by the park loop).
+pub const MAGIC: u32 = 0x4b50_5242; // "KPRB"
 
 /// What the kernel does after boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -36,10 +36,16 @@ static MPIDR: [AtomicU32; MAX_CORES] = [const { AtomicU32::new(0) }; MAX_CORES];
 static MAILBOX: [AtomicUsize; MAX_CORES] = [const { AtomicUsize::new(0) }; MAX_CORES];
 
 // The park loop runs before the secondary has a stack or an MMU, so it is assembly.
+// A core at or above the CPU count in the boot arguments never leaves it: it sleeps in
+// WFI with IRQs and FIQs masked (as at reset) and nothing ever targets it. That is how
+// `--smp 2` works on raspi2b, where QEMU always starts 4 cores (its minimum): the two
+// extra vCPUs halt instead of spinning (WFI halts a QEMU vCPU; WFE does not).
 // SAFETY: called by aarch32-rt's `_default_start` with `bl` (lr valid) on secondaries
-// only; clobbers r1–r3, which that caller does not keep (the core id is in r4). It
-// reads one word whose address is fixed at link time and returns once core 0 wrote
-// the magic value there (after cleaning it to the point of coherency).
+// only, r0 = core id; clobbers r1–r3, which that caller does not keep (the core id is
+// also in r4). With the MMU off it reads two boot-argument words (RAM the image never
+// uses, written by QEMU's loader before reset) and one word whose address is fixed at
+// link time, and returns once core 0 wrote the magic value there (after cleaning it to
+// the point of coherency).
 core::arch::global_asm!(
     ".pushsection .text.noprobe.park, \"ax\", %progbits",
     ".arm",
@@ -47,7 +53,19 @@ core::arch::global_asm!(
     ".type _asm_secondary_core_park, %function",
     ".p2align 2",
     "_asm_secondary_core_park:",
-    "    ldr   r1, ={release}",     // r1 = &SECONDARY_RELEASE
+    "    ldr   r1, ={bootargs}",
+    "    ldr   r2, [r1]",
+    "    ldr   r3, ={args_magic}",
+    "    cmp   r2, r3",
+    "    bne   2f",                 // no boot arguments: every core QEMU has runs
+    "    ldr   r2, [r1, #12]",      // the CPU count the runner asked for
+    "    cmp   r2, #0",
+    "    beq   2f",
+    "    cmp   r0, r2",
+    "    blo   2f",                 // this core is one of them
+    "3:  wfi",                      // not one of them: halted for good
+    "    b     3b",
+    "2:  ldr   r1, ={release}",     // r1 = &SECONDARY_RELEASE
     "    ldr   r2, ={magic}",       // r2 = the value core 0 publishes
     "1:  ldr   r3, [r1]",
     "    cmp   r3, r2",
@@ -59,6 +77,8 @@ core::arch::global_asm!(
     ".popsection",
     release = sym SECONDARY_RELEASE,
     magic = const RELEASE_MAGIC,
+    bootargs = const crate::board::BOOTARGS,
+    args_magic = const crate::bootargs::MAGIC,
 );
 
 /// The MPIDR core `cpu` reported when it checked in.
