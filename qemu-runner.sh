@@ -8,7 +8,8 @@
 #       --board virt|vexpress-a15|raspi2b
 #                                   default: from the ELF's entry address (RAM base:
 #                                   0x4... virt, 0x8... vexpress-a15, 0x0... raspi2b)
-#       --smp N                     CPUs (default 4)
+#       --smp N                     CPUs, 1-4 (default 4; raspi2b: QEMU always has 4,
+#                                   the kernel leaves cores >= N halted)
 #       --icount                    deterministic instruction counting (-icount shift=0)
 #       --timeout SECONDS           kill a hung guest (default 300)
 #       --mode tests|demo|bench     what the kernel runs (default tests); bench boots

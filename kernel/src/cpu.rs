@@ -1,5 +1,5 @@
 //! Which core this is and which cores are online: the facts every layer of the kernel
-//! reads (the GIC, the platform, the boot arguments), kept below the SMP bring-up that
+//! reads (the interrupt controller, the platform, the boot arguments), kept below the SMP bring-up that
 //! changes them (`smp.rs`).
 
 use core::sync::atomic::{AtomicU32, Ordering};

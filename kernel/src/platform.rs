@@ -8,11 +8,11 @@ use armv7_kprobes::{CpuIndexSource, CpuSet, Cpus, LinkedPlatform};
 /// The IPI the crate's rendezvous uses.
 pub const IPI_KPROBES: u32 = 1;
 
-/// The cores of QEMU virt / vexpress-a15: MPIDR numbering, the online set `smp` keeps,
-/// the GIC's software-generated interrupt.
+/// The cores of the QEMU boards: MPIDR numbering, the online set `smp` keeps, the
+/// board's IPI (`irq`: a GIC SGI or a BCM2836 mailbox).
 pub struct QemuCpus;
 
-/// QEMU virt / vexpress-a15, as the crate sees them.
+/// The QEMU boards, as the crate sees them.
 pub type QemuPlatform = LinkedPlatform<QemuCpus>;
 
 /// The platform instance. Text and slots (the RX region, from the image base) are written

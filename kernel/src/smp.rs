@@ -1,11 +1,11 @@
 //! Bringing up the secondary cores on each board and running work on them.
 //!
 //! Every core enters at `_start` (aarch32-rt). Secondaries wait in
-//! `_asm_secondary_core_park` for core 0 to publish `RELEASE` — on vexpress-a15 they
-//! are already there at reset; on virt they are powered off and PSCI CPU_ON starts
-//! them at `_start` after the release, so they pass straight through. Each then turns
-//! on its MMU and its GIC CPU interface, joins the online set through the crate's
-//! `cpu_online` hook ([`come_online`]), enables IRQs and serves its mailbox.
+//! `_asm_secondary_core_park` for core 0 to publish `RELEASE` — on vexpress-a15 and
+//! raspi2b they are already there at reset; on virt they are powered off and PSCI
+//! CPU_ON starts them at `_start` after the release, so they pass straight through.
+//! Each then turns on its MMU and its interrupt-controller interface (`irq`), joins the
+//! online set through the crate's `cpu_online` hook ([`come_online`]), enables IRQs and serves its mailbox.
 //!
 //! CPU hotplug (virt): a core leaves through `go_offline` (IRQs masked, the crate's
 //! `cpu_offline` hook, PSCI CPU_OFF); PSCI CPU_ON (`cpu_on`) starts it at `_start`

@@ -1,9 +1,9 @@
-//! CPU hotplug under probes (virt only: vexpress-a15 has no PSCI to power a core off):
-//! cores 1–3 power off and on through PSCI 1,000 times in all while core 0 churns
+//! CPU hotplug under probes (virt only: vexpress-a15 and raspi2b have no PSCI to power a
+//! core off): cores 1–3 power off and on through PSCI 1,000 times in all while core 0 churns
 //! probes and every core that is online calls probed functions.
 //!
-//! Each time a core comes online (`smp::kmain_secondary`: MMU, GIC, then the crate's
-//! `cpu_online` hook) it runs [`visit`] — calls through one steady optimized probe that
+//! Each time a core comes online (`smp::kmain_secondary`: MMU, interrupt controller,
+//! then the crate's `cpu_online` hook) it runs [`visit`] — calls through one steady optimized probe that
 //! changes the result and through the three churned sites — and powers itself off
 //! again (`smp::go_offline`: the crate's `cpu_offline` hook, then PSCI CPU_OFF). Core 0
 //! starts whichever core PSCI reports off, between churn rounds, until 1,000 starts.

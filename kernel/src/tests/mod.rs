@@ -275,9 +275,9 @@ pub const ALL: &[Test] = &[
         name: "compiler_builtins_on_the_hit_path_cannot_be_probed",
         run: never_probe::compiler_builtins_cannot_be_probed,
     },
-    // virt only: vexpress-a15 has no PSCI, so no core can be powered off there; the
-    // host test
-    // `hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_on_vexpress`
+    // virt only: vexpress-a15 and raspi2b have no PSCI, so no core can be powered off
+    // there; the host test
+    // `hotplug_runs_1000_power_cycles_on_virt_and_is_reported_not_applicable_elsewhere`
     // checks that this one ran.
     #[cfg(feature = "board-virt")]
     Test {
