@@ -5,7 +5,8 @@
 //! raspi2b they are already there at reset; on virt they are powered off and PSCI
 //! CPU_ON starts them at `_start` after the release, so they pass straight through.
 //! Each then turns on its MMU and its interrupt-controller interface (`irq`), joins the
-//! online set through the crate's `cpu_online` hook ([`come_online`]), enables IRQs and serves its mailbox.
+//! online set through the crate's `cpu_online` hook ([`come_online`]), enables IRQs
+//! and serves its mailbox.
 //!
 //! CPU hotplug (virt): a core leaves through `go_offline` (IRQs masked, the crate's
 //! `cpu_offline` hook, PSCI CPU_OFF); PSCI CPU_ON (`cpu_on`) starts it at `_start`
