@@ -138,7 +138,7 @@ fn a_failing_kernel_test_fails_the_run_and_is_named() {
             "--inject",
             "fail",
             "--only",
-            "heap_allocates,sgi_from_core0",
+            "heap_allocates,ipi_from_core0",
         ],
     );
     assert_ne!(

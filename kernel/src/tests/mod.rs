@@ -99,6 +99,10 @@ pub const ALL: &[Test] = &[
         run: smoke::ipi_from_every_core_reaches_every_other,
     },
     Test {
+        name: "an_ipi_to_self_waits_while_masked_and_is_taken_once_with_its_sender",
+        run: smoke::an_ipi_to_self_waits_while_masked_and_is_taken_once_with_its_sender,
+    },
+    Test {
         name: "text_is_read_only_and_its_alias_writable_never_executable",
         run: smoke::text_is_read_only_and_alias_writable,
     },
