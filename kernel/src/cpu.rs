@@ -11,7 +11,8 @@ pub const MAX_CORES: usize = 4;
 /// hooks).
 pub(crate) static ONLINE: AtomicU32 = AtomicU32::new(0);
 
-/// The calling core's index (MPIDR.Aff0; both boards number cores 0..n in cluster 0).
+/// The calling core's index (MPIDR.Aff0: every board numbers its cores 0..n there; raspi2b
+/// puts them in cluster 0xF, Aff1, which this ignores).
 #[inline(always)]
 pub fn cpu_id() -> usize {
     (aarch32_cpu::register::Mpidr::read().0 & 0xff) as usize
