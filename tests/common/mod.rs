@@ -234,17 +234,27 @@ pub fn boot(elf: &Path, args: &[&str]) -> Boot {
     }
 }
 
+/// The timeout of a whole-suite boot: alone one takes under a minute, but `cargo test`
+/// boots every board's suite (and the checked build's) at once on a 2-core machine that
+/// may be busy with other work, and a guest killed at 95 % proves nothing.
+const SUITE_TIMEOUT: &str = "600";
+
 /// The default test boot of `board` (4 cores, every in-kernel test), once per process.
 pub fn test_boot(board: &str) -> &'static Boot {
     static BOOTS: Memo<Boot> = Mutex::new(Vec::new());
-    memo(&BOOTS, board, || boot(&kernel(board), &["--smp", "4"]))
+    memo(&BOOTS, board, || {
+        boot(&kernel(board), &["--smp", "4", "--timeout", SUITE_TIMEOUT])
+    })
 }
 
 /// The default test boot of the `release-checked` kernel for `board`, once per process.
 pub fn checked_test_boot(board: &str) -> &'static Boot {
     static BOOTS: Memo<Boot> = Mutex::new(Vec::new());
     memo(&BOOTS, board, || {
-        boot(&checked_kernel(board), &["--smp", "4"])
+        boot(
+            &checked_kernel(board),
+            &["--smp", "4", "--timeout", SUITE_TIMEOUT],
+        )
     })
 }
 

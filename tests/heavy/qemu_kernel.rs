@@ -365,12 +365,21 @@ const NON_BROADCAST_TESTS: &str = "probed_instr,_like_native,kprobe_churn,optimi
 /// every core's count of whole-I-cache invalidations shows it took the path.
 #[test]
 fn forced_non_broadcast_maintenance_passes_churn_and_probed_conformance_on_every_board() {
+    // After the whole-suite boots (which it compares with), not alongside them: seven
+    // QEMUs at once on two host cores would stretch every boot towards its timeout.
+    let _ = suite_boot(test_boot, BOARDS[0]);
     let boots: Vec<(&str, Boot)> = std::thread::scope(|s| {
         let running: Vec<_> = BOARDS
             .iter()
             .map(|&board| {
                 s.spawn(move || {
-                    let args = ["--non-broadcast", "--only", NON_BROADCAST_TESTS];
+                    let args = [
+                        "--non-broadcast",
+                        "--only",
+                        NON_BROADCAST_TESTS,
+                        "--timeout",
+                        "600",
+                    ];
                     (board, boot(&kernel(board), &args))
                 })
             })
