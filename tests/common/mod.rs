@@ -164,9 +164,20 @@ pub fn kernel(board: &str) -> PathBuf {
 /// The kernel for `board` built with debug assertions and overflow checks (the
 /// `release-checked` profile: release code plus the checks that turn undefined behaviour
 /// the compiler can see into a panic).
+///
+/// It is also the build with v0 symbol mangling (`-C symbol-mangling-version=v0`), which
+/// the never-probe scan checks its patterns against: one ARM build of the crate fewer
+/// than a build of each, and the suite that runs on it proves the kernel works so.
 pub fn checked_kernel(board: &str) -> PathBuf {
-    KernelBuild::test_kernel(board, "release-checked").build()
+    KernelBuild {
+        rustflags: V0_MANGLING,
+        ..KernelBuild::test_kernel(board, "release-checked")
+    }
+    .build()
 }
+
+/// The rustflags of [`checked_kernel`].
+pub const V0_MANGLING: &str = "-C symbol-mangling-version=v0";
 
 /// What one boot printed and how it ended.
 pub struct Boot {

@@ -17,7 +17,7 @@
 //! counts them.
 //!
 //! Also here: the never-probe rule holds under both symbol manglings — the kernel built
-//! with `-C symbol-mangling-version=v0` passes the same scan, and every function of the
+//! with `-C symbol-mangling-version=v0` (the release-checked build) passes the same scan, and every function of the
 //! crate lies in never-probe text in both builds.
 
 use crate::common;
@@ -26,7 +26,7 @@ use capstone::Capstone;
 use capstone::arch::arm::{ArchMode, ArmInsn, ArmOperandType};
 use capstone::arch::{ArchOperand, BuildsCapstone};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Calls out of never-probe text that are allowed, by what they reach (a substring of
 /// the target symbol that both manglings contain: `4core9panicking` is in
@@ -432,19 +432,10 @@ fn calls_out_of_never_probe_text_land_in_never_probe_text_on_every_board() {
     }
 }
 
-/// Builds the virt kernel with v0 symbol mangling into its own target directory.
-fn kernel_v0() -> PathBuf {
-    common::KernelBuild {
-        rustflags: "-C symbol-mangling-version=v0",
-        target_dir: "kernel-v0",
-        ..common::KernelBuild::test_kernel("virt", "release")
-    }
-    .build()
-}
-
 #[test]
 fn the_never_probe_rule_holds_with_v0_symbol_mangling() {
-    let elf = Elf::read(&kernel_v0());
+    // The release-checked kernel is the v0-mangled build (see `checked_kernel`).
+    let elf = Elf::read(&common::checked_kernel("virt"));
     let v0 = elf
         .symbols
         .iter()
@@ -462,6 +453,10 @@ fn the_never_probe_rule_holds_with_v0_symbol_mangling() {
             .any(|s| s.name.starts_with("_ZN13armv7_kprobes")),
         "legacy-mangled crate symbols in the v0 build"
     );
-    check("virt (v0 mangling)", &elf);
-    crate_functions_are_never_probe("virt (v0 mangling)", &elf, "13armv7_kprobes");
+    check("virt (release-checked, v0 mangling)", &elf);
+    crate_functions_are_never_probe(
+        "virt (release-checked, v0 mangling)",
+        &elf,
+        "13armv7_kprobes",
+    );
 }
