@@ -363,6 +363,10 @@ fn a_kernel_booted_on_another_board_is_refused_with_a_clear_message() {
 /// the same words), probe churn, optimize churn.
 const NON_BROADCAST_TESTS: &str = "probed_instr,in_the_slot,kprobe_churn,optimize_churn";
 
+/// Rounds of the two churns in those boots: each round's rendezvous runs the per-CPU
+/// path on every core (the suite's own boots run 10,000).
+const NON_BROADCAST_ROUNDS: &str = "2000";
+
 /// The probed-conformance lines of the mechanisms `NON_BROADCAST_TESTS` runs.
 const NON_BROADCAST_MECHANISMS: [&str; 2] = [
     "probed conformance (Breakpoint)",
@@ -389,6 +393,8 @@ fn forced_non_broadcast_maintenance_passes_churn_and_probed_conformance_on_every
                         "--non-broadcast",
                         "--only",
                         NON_BROADCAST_TESTS,
+                        "--rounds",
+                        NON_BROADCAST_ROUNDS,
                         "--timeout",
                         "600",
                     ];
@@ -409,11 +415,14 @@ fn forced_non_broadcast_maintenance_passes_churn_and_probed_conformance_on_every
             "{board}:\n{}",
             b.tail()
         );
-        for what in ["churn: 10000 rounds", "optimize churn: 10000 rounds"] {
+        for what in [
+            format!("churn: {NON_BROADCAST_ROUNDS} rounds"),
+            format!("optimize churn: {NON_BROADCAST_ROUNDS} rounds"),
+        ] {
             let found = b
                 .stdout
                 .lines()
-                .filter(|l| l.trim_start().starts_with(what));
+                .filter(|l| l.trim_start().starts_with(what.as_str()));
             assert_eq!(found.count(), 1, "{board}: {what}\n{}", b.tail());
         }
         let line = b
