@@ -2,8 +2,8 @@
 //! without a lock and a drainer empties concurrently, losing entries only by the policy
 //! chosen at build time and counting every one it loses.
 //!
-//! An entry is a header word and a body. The header's low 7 bits are the entry's length
-//! in words (header included, [`MAX_ENTRY_WORDS`] at most), bit 7 marks padding (see
+//! An entry is a header word and a body. The header's low 5 bits are the entry's length
+//! in words (header included, [`MAX_ENTRY_WORDS`] at most), bit 5 marks padding (see
 //! below), bits 8..32 are the writer's ([`entry_header`]). A hit writes only the words
 //! its event needs — an event with two register arguments is five words — which is what
 //! makes recording cheap; [`crate::trace::events`] expands entries to
@@ -90,9 +90,9 @@ impl Overflow for OverwriteOldest {
 }
 
 /// Most words one entry has, header included.
-pub const MAX_ENTRY_WORDS: usize = 0x7f;
-const LEN_MASK: u32 = 0x7f;
-const PAD: u32 = 0x80;
+pub const MAX_ENTRY_WORDS: usize = 0x1f;
+const LEN_MASK: u32 = 0x1f;
+const PAD: u32 = 0x20;
 /// The header bits a writer chooses: `tag` of [`entry_header`].
 pub const TAG_SHIFT: u32 = 8;
 
@@ -326,7 +326,10 @@ impl<const N: usize, P: Overflow> Drain<'_, N, P> {
                 words: [0; MAX_ENTRY_WORDS - 1],
             };
             if fits {
-                for (w, word) in entry.words.iter_mut().zip(&ring.words[at + 1..at + len as usize])
+                for (w, word) in entry
+                    .words
+                    .iter_mut()
+                    .zip(&ring.words[at + 1..at + len as usize])
                 {
                     *w = word.load(Ordering::Relaxed);
                 }

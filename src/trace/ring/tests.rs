@@ -48,12 +48,19 @@ fn a_fixed_size_push_is_the_same_entry_as_a_slice_push() {
 fn an_entry_that_would_wrap_starts_after_padding_which_is_not_an_entry() {
     let ring: TraceRing<8> = TraceRing::new();
     assert!(ring.push(1, &[10, 11, 12, 13])); // words 0..5
-    assert_eq!(ring.drain().unwrap().map(|e| e.tag).collect::<Vec<_>>(), [1]);
+    assert_eq!(
+        ring.drain().unwrap().map(|e| e.tag).collect::<Vec<_>>(),
+        [1]
+    );
     // Three words are left before the end; a four-word entry pads them.
     assert!(ring.push(2, &[20, 21, 22]));
     let e = ring.drain().unwrap().pop().unwrap();
     assert_eq!((e.tag, e.body()), (2, &[20, 21, 22][..]));
-    assert_eq!((ring.drained(), ring.dropped()), (2, 0), "padding is not counted");
+    assert_eq!(
+        (ring.drained(), ring.dropped()),
+        (2, 0),
+        "padding is not counted"
+    );
 }
 
 #[test]
@@ -77,7 +84,11 @@ fn overwrite_oldest_keeps_the_newest_and_counts_what_it_lost() {
     let ring: TraceRing<16, OverwriteOldest> = TraceRing::new();
     assert!((0..11).all(|n| ring.push(n, &[n, n, n])));
     let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
-    assert_eq!(out, [7, 8, 9, 10], "the newest that fit (four 4-word entries)");
+    assert_eq!(
+        out,
+        [7, 8, 9, 10],
+        "the newest that fit (four 4-word entries)"
+    );
     assert_eq!(ring.dropped(), 7);
     assert_eq!(ring.drained() + ring.dropped(), 11);
 }
