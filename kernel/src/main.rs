@@ -17,6 +17,7 @@ mod bootargs;
 mod corpus;
 mod cpu;
 mod demo;
+mod events;
 mod gic;
 mod heap;
 mod mmu;
