@@ -55,7 +55,7 @@ use crate::platform::Platform;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 pub use super::ring::{DropNewest, OverwriteOldest};
 
@@ -145,6 +145,9 @@ const _: () = assert!(MAX_BODY_HEAD + 2 * MAX_VALUE_SLOTS <= MAX_BODY);
 /// What a hit does, compiled from the definition.
 #[derive(Clone, Copy)]
 struct HitPlan {
+    /// What an entry event's hit runs: [`Events::hit_registers`] for its number of
+    /// frame words, or [`Events::hit_general`] (the pre handler calls it, a tail call).
+    hit: fn(&Kprobe, &TrapFrame),
     /// The entry's tag: id, flags, generation.
     tag: u32,
     /// Every argument is a frame word: the body is the timestamp(s) and these words.
@@ -173,6 +176,7 @@ struct SlotConfig {
 impl SlotConfig {
     const EMPTY: SlotConfig = SlotConfig {
         plan: HitPlan {
+            hit: |_, _| {},
             tag: 0,
             registers_only: true,
             frame_words: [0; 2 * MAX_FETCH_ARGS],
@@ -203,6 +207,9 @@ impl SlotConfig {
 #[repr(C)]
 struct EventSlot {
     kprobe: Kprobe,
+    /// The table's address (set before the slot's first registration; the handlers
+    /// rebuild the table from it with the provenance `define` exposed).
+    table: AtomicUsize,
     /// A return event's probe, made on the slot's first `r:` definition (it needs the
     /// address of `pool`, which a `const` table constructor cannot take) and never
     /// changed after; `kretprobe_made` says whether it is.
@@ -392,6 +399,7 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         let mut slots = [const {
             EventSlot {
                 kprobe: Kprobe::new(None, None, 0),
+                table: AtomicUsize::new(0),
                 kretprobe: UnsafeCell::new(MaybeUninit::uninit()),
                 kretprobe_made: AtomicBool::new(false),
                 pool: KretprobePool::new(),
@@ -421,34 +429,76 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
             .map_err(|_| EventsError::Busy)
     }
 
-    /// The table whose slot `index` has its field at `field_addr`, `offset` bytes into
-    /// the slot.
-    ///
-    /// # Safety
-    /// `field_addr` must be that field's address in a `'static` table of this type whose
-    /// provenance [`Events::define`] exposed (it does before registering any probe).
-    #[inline(always)]
-    unsafe fn from_slot_field(field_addr: usize, index: usize, offset: usize) -> &'static Self {
-        let slots = core::mem::offset_of!(Self, slots);
-        let table = field_addr - offset - index * core::mem::size_of::<EventSlot>() - slots;
-        // SAFETY: by the contract, `table` is the address of a live `'static` table whose
-        // provenance was exposed; only shared references are made from it.
-        unsafe { &*core::ptr::with_exposed_provenance::<Self>(table) }
+    /// An entry event's pre handler: runs the hit its plan chose.
+    fn on_entry_hit(kprobe: &Kprobe, frame: &mut TrapFrame) {
+        // SAFETY: see `slot_of`.
+        let slot = unsafe { Self::slot_of(kprobe) };
+        // SAFETY: a hit reads the configuration of a registered slot, which nothing
+        // writes while it is registered (see the Sync impl).
+        let hit = unsafe { &*slot.config.get() }.plan.hit;
+        hit(kprobe, frame);
     }
 
-    /// An entry event's pre handler.
-    fn on_entry_hit(kprobe: &Kprobe, frame: &mut TrapFrame) {
-        let index = kprobe.data();
-        // SAFETY: only `new` makes a Kprobe with this handler: slot `index`'s `kprobe`,
-        // the slot's first field (`repr(C)`), and `define` registers it only in a
-        // `'static` table after exposing its provenance.
-        let table = unsafe { Self::from_slot_field(core::ptr::from_ref(kprobe).addr(), index, 0) };
-        table.record(&table.slots[index], frame, None);
+    /// The slot whose entry probe is `kprobe`.
+    ///
+    /// # Safety
+    /// `kprobe` must be a slot's `kprobe` field (the slot's first: `repr(C)`) of a
+    /// `'static` table whose provenance `define` exposed: every Kprobe whose handler calls
+    /// this is one (`new` makes them, `define` registers them after exposing the table).
+    #[inline(always)]
+    unsafe fn slot_of(kprobe: &Kprobe) -> &'static EventSlot {
+        // SAFETY: by the contract, the address is a live slot's, with exposed provenance
+        // over the whole table; only shared references are made from it.
+        unsafe {
+            &*core::ptr::with_exposed_provenance::<EventSlot>(core::ptr::from_ref(kprobe).addr())
+        }
+    }
+
+    /// The table of `slot`.
+    #[inline(always)]
+    fn table_of(slot: &EventSlot) -> &'static Self {
+        // SAFETY: `define` stores the address of its `'static` table (whose provenance it
+        // exposed) before registering the slot's probe, the only way a hit reaches here.
+        unsafe { &*core::ptr::with_exposed_provenance::<Self>(slot.table.load(Ordering::Relaxed)) }
+    }
+
+    /// An entry event whose body is the timestamp and `K` frame words.
+    fn hit_registers<const K: usize>(kprobe: &Kprobe, frame: &TrapFrame) {
+        // SAFETY: see `slot_of`: only `on_entry_hit` calls this.
+        let slot = unsafe { Self::slot_of(kprobe) };
+        let table = Self::table_of(slot);
+        // SAFETY: as in `on_entry_hit`.
+        let plan = &unsafe { &*slot.config.get() }.plan;
+        let Some(ring) = table.rings.get(table.platform.cpu_id()) else {
+            table.stray_hits.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let now = table.platform.now();
+        let w = |i: usize| {
+            // SAFETY: `compile` writes frame word indices below 17 only, and `K` below
+            // their count.
+            unsafe { frame.reg_unchecked(usize::from(*plan.frame_words.get_unchecked(i))) }
+        };
+        let (lo, hi) = (now as u32, (now >> 32) as u32);
+        match K {
+            0 => ring.push(plan.tag, &[lo, hi]),
+            1 => ring.push(plan.tag, &[lo, hi, w(0)]),
+            2 => ring.push(plan.tag, &[lo, hi, w(0), w(1)]),
+            3 => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2)]),
+            _ => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2), w(3)]),
+        };
+    }
+
+    /// Any other entry event.
+    fn hit_general(kprobe: &Kprobe, frame: &TrapFrame) {
+        // SAFETY: see `slot_of`: only `on_entry_hit` calls this.
+        let slot = unsafe { Self::slot_of(kprobe) };
+        Self::table_of(slot).record(slot, frame, None);
     }
 
     /// A return event's entry handler: keeps the entry timestamp in the instance.
     fn on_call(probe: &Kretprobe, call: &mut KretprobeInstance<'_>, _: &mut TrapFrame) -> OnEntry {
-        let table = Self::of_kretprobe(probe);
+        let table = Self::table_of(Self::slot_of_kretprobe(probe));
         let now = table.platform.now();
         if let Some(data) = call.data_mut().get_mut(..8) {
             data.copy_from_slice(&now.to_ne_bytes());
@@ -458,66 +508,39 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
 
     /// A return event's return handler.
     fn on_return(probe: &Kretprobe, call: &mut KretprobeInstance<'_>, frame: &mut TrapFrame) {
-        let table = Self::of_kretprobe(probe);
+        let slot = Self::slot_of_kretprobe(probe);
         let mut entry = [0u8; 8];
         if let Some(data) = call.data().get(..8) {
             entry.copy_from_slice(data);
         }
-        table.record(
-            &table.slots[probe.data()],
-            frame,
-            Some(u64::from_ne_bytes(entry)),
-        );
+        Self::table_of(slot).record(slot, frame, Some(u64::from_ne_bytes(entry)));
     }
 
+    /// The slot whose return probe is `probe`.
     #[inline(always)]
-    fn of_kretprobe(probe: &Kretprobe) -> &'static Self {
-        // SAFETY: only `make_kretprobe` makes a Kretprobe with these handlers, in slot
-        // `data`'s `kretprobe` field (an UnsafeCell of MaybeUninit: the same address), of
-        // a `'static` table whose provenance `define` exposed before registering it.
-        unsafe {
-            Self::from_slot_field(
-                core::ptr::from_ref(probe).addr(),
-                probe.data(),
-                core::mem::offset_of!(EventSlot, kretprobe),
-            )
-        }
+    fn slot_of_kretprobe(probe: &Kretprobe) -> &'static EventSlot {
+        let at = core::ptr::from_ref(probe).addr() - core::mem::offset_of!(EventSlot, kretprobe);
+        // SAFETY: only `make_kretprobe` makes a Kretprobe with these handlers, in a slot's
+        // `kretprobe` field (an UnsafeCell of MaybeUninit: the same address), of a
+        // `'static` table whose provenance `define` exposed before registering it.
+        unsafe { &*core::ptr::with_exposed_provenance::<EventSlot>(at) }
     }
 
     /// Records a hit of the event in `slot` (entry timestamp `entry` for a return
     /// event) into this CPU's ring.
-    #[inline(always)]
     fn record(&self, slot: &EventSlot, frame: &TrapFrame, entry: Option<u64>) {
         // SAFETY: a hit reads the configuration of a registered slot, which nothing
         // writes while it is registered (see the Sync impl).
         let config = unsafe { &*slot.config.get() };
-        let plan = &config.plan;
         let Some(ring) = self.rings.get(self.platform.cpu_id()) else {
             self.stray_hits.fetch_add(1, Ordering::Relaxed);
             return;
         };
         let now = self.platform.now();
-        let (lo, hi) = (now as u32, (now >> 32) as u32);
-        if plan.registers_only && entry.is_none() {
-            let w = |i: usize| {
-                // SAFETY: `compile` writes frame word indices below 17 only.
-                unsafe { frame.reg_unchecked(usize::from(plan.frame_words[i])) }
-            };
-            match plan.frame_word_count {
-                0 => ring.push(plan.tag, &[lo, hi]),
-                1 => ring.push(plan.tag, &[lo, hi, w(0)]),
-                2 => ring.push(plan.tag, &[lo, hi, w(0), w(1)]),
-                3 => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2)]),
-                4 => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2), w(3)]),
-                _ => self.record_general(ring, config, frame, now, None),
-            };
-        } else {
-            self.record_general(ring, config, frame, now, entry);
-        }
+        self.record_general(ring, config, frame, now, entry);
     }
 
-    /// Every other hit: a return event, or arguments beyond the fixed forms above.
-    #[inline(never)]
+    /// Every hit but a registers-only entry event's: a return event, a memory fetch.
     fn record_general(
         &self,
         ring: &TraceRing<WORDS, P>,
@@ -704,6 +727,16 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         let previous_generation = config.generation;
         config.generation = previous_generation.wrapping_add(1);
         compile(config, index, line, name, event);
+        config.plan.hit = match (config.plan.registers_only, config.plan.frame_word_count) {
+            (true, 0) => Self::hit_registers::<0>,
+            (true, 1) => Self::hit_registers::<1>,
+            (true, 2) => Self::hit_registers::<2>,
+            (true, 3) => Self::hit_registers::<3>,
+            (true, 4) => Self::hit_registers::<4>,
+            _ => Self::hit_general,
+        };
+        slot.table
+            .store(core::ptr::from_ref(self).addr(), Ordering::Relaxed);
         let registered = match event.kind {
             EventKind::Entry => kprobes
                 .register(&slot.kprobe, addr)
@@ -881,6 +914,7 @@ fn compile(
         flags |= FLAG_STATUS;
     }
     let mut plan = HitPlan {
+        hit: config.plan.hit,
         tag: index as u32 | flags << ID_BITS | u32::from(config.generation) << GENERATION_SHIFT,
         registers_only,
         frame_words: [0; 2 * MAX_FETCH_ARGS],

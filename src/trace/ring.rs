@@ -119,6 +119,10 @@ impl Entry {
 }
 
 /// One CPU's ring of `N` words (`N` a power of two), full policy `P`.
+///
+/// `repr(C)`, positions first: the hit path reaches them at a small immediate offset
+/// from the ring's address (behind the words, each would take two more instructions).
+#[repr(C)]
 pub struct TraceRing<const N: usize, P: Overflow = DropNewest> {
     head: AtomicU32,
     tail: AtomicU32,
@@ -178,42 +182,49 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
     /// [`MAX_ENTRY_WORDS`] is dropped too.
     ///
     /// Only this ring's CPU may call it, with interrupts masked (see the module docs).
-    /// Lock-free: a fixed number of stores, and a loop only when [`OverwriteOldest`]
-    /// must make room while a drainer is taking entries.
+    /// Lock-free: a fixed number of stores when the entry fits before the end of the
+    /// array and the ring has room (the hit path: two compares), else the general path,
+    /// which pads, and loops only when [`OverwriteOldest`] must make room while a
+    /// drainer is taking entries.
     #[inline(always)]
     pub fn push<const L: usize>(&self, tag: u32, body: &[u32; L]) -> bool {
-        self.push_with(tag, L, |words| {
-            for (w, &v) in words.iter().zip(body) {
-                w.store(v, Ordering::Relaxed);
-            }
-        })
-    }
-
-    /// [`push`](Self::push) of a body whose length is known only at run time.
-    pub fn push_slice(&self, tag: u32, body: &[u32]) -> bool {
-        self.push_with(tag, body.len(), |words| {
-            for (w, &v) in words.iter().zip(body) {
-                w.store(v, Ordering::Relaxed);
-            }
-        })
-    }
-
-    /// Reserves `1 + body_len` words, stores the header, lets `fill` store the body into
-    /// the `body_len` words it is given, and publishes the entry.
-    #[inline(always)]
-    fn push_with(&self, tag: u32, body_len: usize, fill: impl FnOnce(&[AtomicU32])) -> bool {
-        let len = body_len + 1;
+        let len = L + 1;
+        if len > MAX_ENTRY_WORDS || len > N {
+            return false;
+        }
         // Relaxed: only this CPU stores `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Acquire);
+        let at = (head & Self::MASK) as usize;
+        if head.wrapping_sub(tail) as usize > N - len || at > N - len {
+            return self.push_slice(tag, body);
+        }
+        let words = &self.words[at..at + len];
+        words[0].store(entry_header(tag, len), Ordering::Relaxed);
+        for (w, &v) in words[1..].iter().zip(body) {
+            w.store(v, Ordering::Relaxed);
+        }
+        self.head
+            .store(head.wrapping_add(len as u32), Ordering::Release);
+        true
+    }
+
+    /// [`push`](Self::push) of a body whose length is known only at run time, and the
+    /// general path of every push: padding before an entry that would wrap, a full ring.
+    #[inline(never)]
+    pub fn push_slice(&self, tag: u32, body: &[u32]) -> bool {
+        let len = body.len() + 1;
+        if len > MAX_ENTRY_WORDS || len > N {
+            return false;
+        }
         let head = self.head.load(Ordering::Relaxed);
         let at = (head & Self::MASK) as usize;
         // An entry does not wrap: one that would starts after a padding entry.
         let pad = if len <= N - at { 0 } else { N - at };
         let need = (pad + len) as u32;
         let tail = self.tail.load(Ordering::Acquire);
-        if len > MAX_ENTRY_WORDS
-            || len > N
-            || (head.wrapping_sub(tail).wrapping_add(need) as usize > N
-                && !self.make_room(head, tail, need))
+        if head.wrapping_sub(tail).wrapping_add(need) as usize > N
+            && !self.make_room(head, tail, need)
         {
             return false;
         }
@@ -223,7 +234,9 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
         let start = if pad != 0 { 0 } else { at };
         let words = &self.words[start..start + len];
         words[0].store(entry_header(tag, len), Ordering::Relaxed);
-        fill(&words[1..]);
+        for (w, &v) in words[1..].iter().zip(body) {
+            w.store(v, Ordering::Relaxed);
+        }
         self.head.store(head.wrapping_add(need), Ordering::Release);
         true
     }
