@@ -337,8 +337,9 @@ pub struct Events<
     const WORDS: usize,
     P: Overflow = DropNewest,
 > {
-    slots: [EventSlot; E],
+    /// First: a hit reaches its ring with no offset to add.
     rings: [TraceRing<WORDS, P>; CPUS],
+    slots: [EventSlot; E],
     platform: &'static T,
     /// A definition, removal or drain is running.
     claimed: AtomicBool,
@@ -413,8 +414,8 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
             i += 1;
         }
         Events {
-            slots,
             rings: [const { TraceRing::new() }; CPUS],
+            slots,
             platform,
             claimed: AtomicBool::new(false),
             reported_lost: UnsafeCell::new([0; CPUS]),
@@ -480,13 +481,36 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
             unsafe { frame.reg_unchecked(usize::from(*plan.frame_words.get_unchecked(i))) }
         };
         let (lo, hi) = (now as u32, (now >> 32) as u32);
-        match K {
-            0 => ring.push(plan.tag, &[lo, hi]),
-            1 => ring.push(plan.tag, &[lo, hi, w(0)]),
-            2 => ring.push(plan.tag, &[lo, hi, w(0), w(1)]),
-            3 => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2)]),
-            _ => ring.push(plan.tag, &[lo, hi, w(0), w(1), w(2), w(3)]),
+        let pushed = match K {
+            0 => ring.push_fast(plan.tag, [lo, hi]),
+            1 => ring.push_fast(plan.tag, [lo, hi, w(0)]),
+            2 => ring.push_fast(plan.tag, [lo, hi, w(0), w(1)]),
+            3 => ring.push_fast(plan.tag, [lo, hi, w(0), w(1), w(2)]),
+            _ => ring.push_fast(plan.tag, [lo, hi, w(0), w(1), w(2), w(3)]),
         };
+        if !pushed {
+            // Padding or a full ring: the body is made again, off the hit path.
+            Self::push_registers_general(ring, plan, frame, now);
+        }
+    }
+
+    /// A registers-only entry event's hit that needs the ring's general path.
+    #[cold]
+    #[inline(never)]
+    fn push_registers_general(
+        ring: &TraceRing<WORDS, P>,
+        plan: &HitPlan,
+        frame: &TrapFrame,
+        now: u64,
+    ) {
+        let mut body = [0u32; 2 + 2 * MAX_FETCH_ARGS];
+        body[0] = now as u32;
+        body[1] = (now >> 32) as u32;
+        let words = &plan.frame_words[..usize::from(plan.frame_word_count)];
+        for (b, &i) in body[2..].iter_mut().zip(words) {
+            *b = frame.reg(usize::from(i));
+        }
+        ring.push_slice(plan.tag, &body[..2 + words.len()]);
     }
 
     /// Any other entry event.

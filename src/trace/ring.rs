@@ -14,7 +14,7 @@
 //! ```text
 //! static RINGS: [TraceRing<4096, DropNewest>; 4] = [const { TraceRing::new() }; 4];
 //! // hit path, on CPU `cpu`, IRQs and FIQs masked:
-//! RINGS[cpu].push(tag, &[ts as u32, (ts >> 32) as u32, frame.r[0]]);
+//! RINGS[cpu].push(tag, [ts as u32, (ts >> 32) as u32, frame.r[0]]);
 //! // anywhere (one drainer per ring at a time):
 //! if let Some(mut drain) = RINGS[cpu].drain() { while let Some(e) = drain.pop() { send(&e) } }
 //! ```
@@ -183,11 +183,19 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
     ///
     /// Only this ring's CPU may call it, with interrupts masked (see the module docs).
     /// Lock-free: a fixed number of stores when the entry fits before the end of the
-    /// array and the ring has room (the hit path: two compares), else the general path,
-    /// which pads, and loops only when [`OverwriteOldest`] must make room while a
-    /// drainer is taking entries.
+    /// array and the ring has room, else the general path ([`push_slice`](Self::push_slice)).
     #[inline(always)]
-    pub fn push<const L: usize>(&self, tag: u32, body: &[u32; L]) -> bool {
+    pub fn push<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
+        self.push_fast(tag, body) || self.push_general(tag, body)
+    }
+
+    /// [`push`](Self::push)'s hit path alone: records the entry and returns `true` when it
+    /// fits before the end of the array and the ring has room (two compares, then the
+    /// stores); otherwise writes nothing and returns `false`, and the caller takes the
+    /// general path, [`push_slice`](Self::push_slice) (out of line, so the body need not
+    /// be in memory here).
+    #[inline(always)]
+    pub fn push_fast<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
         let len = L + 1;
         if len > MAX_ENTRY_WORDS || len > N {
             return false;
@@ -197,16 +205,22 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
         let tail = self.tail.load(Ordering::Acquire);
         let at = (head & Self::MASK) as usize;
         if head.wrapping_sub(tail) as usize > N - len || at > N - len {
-            return self.push_slice(tag, body);
+            return false;
         }
         let words = &self.words[at..at + len];
         words[0].store(entry_header(tag, len), Ordering::Relaxed);
-        for (w, &v) in words[1..].iter().zip(body) {
+        for (w, v) in words[1..].iter().zip(body) {
             w.store(v, Ordering::Relaxed);
         }
         self.head
             .store(head.wrapping_add(len as u32), Ordering::Release);
         true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_general<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
+        self.push_slice(tag, &body)
     }
 
     /// [`push`](Self::push) of a body whose length is known only at run time, and the

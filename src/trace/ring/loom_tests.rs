@@ -14,7 +14,7 @@ use loom::thread;
 /// see from the same push.
 fn push<const N: usize, P: Overflow>(ring: &TraceRing<N, P>, n: u64) {
     let k = n as u32 + 1;
-    ring.push(k, &[k]);
+    ring.push(k, [k]);
 }
 
 fn check(model: impl Fn() + Sync + Send + 'static) {

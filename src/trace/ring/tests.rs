@@ -39,7 +39,7 @@ fn entries_come_out_in_order_and_intact() {
 #[test]
 fn a_fixed_size_push_is_the_same_entry_as_a_slice_push() {
     let ring: TraceRing<16> = TraceRing::new();
-    assert!(ring.push(7, &[1, 2, 3]));
+    assert!(ring.push(7, [1, 2, 3]));
     let e = ring.drain().unwrap().pop().unwrap();
     assert_eq!((e.tag, e.body()), (7, &[1, 2, 3][..]));
 }
@@ -47,13 +47,13 @@ fn a_fixed_size_push_is_the_same_entry_as_a_slice_push() {
 #[test]
 fn an_entry_that_would_wrap_starts_after_padding_which_is_not_an_entry() {
     let ring: TraceRing<8> = TraceRing::new();
-    assert!(ring.push(1, &[10, 11, 12, 13])); // words 0..5
+    assert!(ring.push(1, [10, 11, 12, 13])); // words 0..5
     assert_eq!(
         ring.drain().unwrap().map(|e| e.tag).collect::<Vec<_>>(),
         [1]
     );
     // Three words are left before the end; a four-word entry pads them.
-    assert!(ring.push(2, &[20, 21, 22]));
+    assert!(ring.push(2, [20, 21, 22]));
     let e = ring.drain().unwrap().pop().unwrap();
     assert_eq!((e.tag, e.body()), (2, &[20, 21, 22][..]));
     assert_eq!(
@@ -67,13 +67,13 @@ fn an_entry_that_would_wrap_starts_after_padding_which_is_not_an_entry() {
 fn drop_newest_keeps_the_oldest_and_counts_the_rest() {
     // Entries of 3 words (tag n, body [n, n]) into 8 words: two fit.
     let ring: TraceRing<8, DropNewest> = TraceRing::new();
-    let kept: Vec<bool> = (0..5).map(|n| ring.push(n, &[n, n])).collect();
+    let kept: Vec<bool> = (0..5).map(|n| ring.push(n, [n, n])).collect();
     assert_eq!(kept, [true, true, false, false, false]);
     assert_eq!(ring.dropped(), 3);
     let mut drain = ring.drain().unwrap();
     assert_eq!(drain.pop().map(|e| e.tag), Some(0));
     drop(drain);
-    assert!(ring.push(5, &[5, 5]));
+    assert!(ring.push(5, [5, 5]));
     let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
     assert_eq!(out, [1, 5]);
     assert_eq!(ring.drained() + ring.dropped(), 6);
@@ -82,7 +82,7 @@ fn drop_newest_keeps_the_oldest_and_counts_the_rest() {
 #[test]
 fn overwrite_oldest_keeps_the_newest_and_counts_what_it_lost() {
     let ring: TraceRing<16, OverwriteOldest> = TraceRing::new();
-    assert!((0..11).all(|n| ring.push(n, &[n, n, n])));
+    assert!((0..11).all(|n| ring.push(n, [n, n, n])));
     let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
     assert_eq!(
         out,
@@ -108,7 +108,7 @@ fn overwrite_oldest_with_mixed_lengths_accounts_for_every_entry() {
 #[test]
 fn oversized_entries_are_dropped() {
     let ring: TraceRing<4, OverwriteOldest> = TraceRing::new();
-    assert!(!ring.push(1, &[0; 4]), "5 words in a ring of 4");
+    assert!(!ring.push(1, [0; 4]), "5 words in a ring of 4");
     let big: TraceRing<256> = TraceRing::new();
     assert!(!big.push_slice(1, &[0; MAX_ENTRY_WORDS]));
     assert!(big.push_slice(1, &[0; MAX_ENTRY_WORDS - 1]));
@@ -129,9 +129,9 @@ fn positions_wrap_past_u32() {
         let ring: TraceRing<8, DropNewest> = TraceRing::new();
         ring.head.store(start, Ordering::Relaxed);
         ring.tail.store(start, Ordering::Relaxed);
-        assert!(ring.push(0, &[0]));
-        assert!(ring.push(1, &[1]));
-        assert!(ring.push(2, &[2]));
+        assert!(ring.push(0, [0]));
+        assert!(ring.push(1, [1]));
+        assert!(ring.push(2, [2]));
         let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
         assert_eq!(out, [0, 1, 2]);
 
@@ -139,7 +139,7 @@ fn positions_wrap_past_u32() {
         ring.head.store(start, Ordering::Relaxed);
         ring.tail.store(start, Ordering::Relaxed);
         for n in 0..7 {
-            assert!(ring.push(n, &[n]));
+            assert!(ring.push(n, [n]));
         }
         let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
         assert_eq!(out, [3, 4, 5, 6]);
