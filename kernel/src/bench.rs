@@ -419,7 +419,7 @@ fn event_two_registers() -> Result<Measurement, String> {
     };
     let measured = calls(bench_fn, HIT_CALLS);
     let checked = check_result();
-    let hits = EVENTS.kprobe(id).map_or(0, |k| k.hits());
+    let hits = EVENTS.hits(id).map_err(err)?.unwrap_or(0);
     let mut capture = alloc::vec::Vec::new();
     let drained = EVENTS.drain(&mut |b: &[u8]| capture.extend_from_slice(b));
     EVENTS

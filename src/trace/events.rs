@@ -44,7 +44,7 @@ use super::definition::{
 };
 use super::fetch::{FetchContext, FetchMemory, fetch_args};
 use super::record::{CaptureHeader, CaptureSink, CaptureWriter, Record};
-use super::ring::{Entry, MAX_ENTRY_WORDS, Overflow, TraceRing};
+use super::ring::{Entry, EntryHeader, MAX_ENTRY_WORDS, Overflow, TraceRing};
 use crate::cache::CacheOps;
 use crate::frame::TrapFrame;
 use crate::kprobe::{Kprobe, KprobeError, Kprobes, SymbolLookup};
@@ -145,11 +145,10 @@ const _: () = assert!(MAX_BODY_HEAD + 2 * MAX_VALUE_SLOTS <= MAX_BODY);
 /// What a hit does, compiled from the definition.
 #[derive(Clone, Copy)]
 struct HitPlan {
-    /// What an entry event's hit runs: [`Events::hit_registers`] for its number of
-    /// frame words, or [`Events::hit_general`] (the pre handler calls it, a tail call).
-    hit: fn(&Kprobe, &TrapFrame),
     /// The entry's tag: id, flags, generation.
     tag: u32,
+    /// A registers-only event's entry header (tag and length).
+    header: EntryHeader,
     /// Every argument is a frame word: the body is the timestamp(s) and these words.
     registers_only: bool,
     /// Frame words (`TrapFrame` word index: r0–r12, sp, lr, pc, cpsr) of a
@@ -176,8 +175,8 @@ struct SlotConfig {
 impl SlotConfig {
     const EMPTY: SlotConfig = SlotConfig {
         plan: HitPlan {
-            hit: |_, _| {},
             tag: 0,
+            header: EntryHeader::new(0, 1),
             registers_only: true,
             frame_words: [0; 2 * MAX_FETCH_ARGS],
             frame_word_count: 0,
@@ -206,7 +205,9 @@ impl SlotConfig {
 /// the slot, and from the slot's index the table, by address.
 #[repr(C)]
 struct EventSlot {
-    kprobe: Kprobe,
+    /// Made again by each entry definition, with the pre handler its plan needs, while
+    /// it is not registered (no registry points at it then, no handler of it runs).
+    kprobe: UnsafeCell<Kprobe>,
     /// The table's address (set before the slot's first registration; the handlers
     /// rebuild the table from it with the provenance `define` exposed).
     table: AtomicUsize,
@@ -337,8 +338,10 @@ pub struct Events<
     const WORDS: usize,
     P: Overflow = DropNewest,
 > {
-    /// First: a hit reaches its ring with no offset to add.
     rings: [TraceRing<WORDS, P>; CPUS],
+    /// Per CPU: the address of its ring (a hit loads it instead of multiplying by the
+    /// ring's size); written by `add`.
+    ring_addrs: [AtomicUsize; CPUS],
     slots: [EventSlot; E],
     platform: &'static T,
     /// A definition, removal or drain is running.
@@ -397,9 +400,9 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
                 "a ring must hold at least two of the longest entries (62 words)"
             );
         };
-        let mut slots = [const {
+        let slots = [const {
             EventSlot {
-                kprobe: Kprobe::new(None, None, 0),
+                kprobe: UnsafeCell::new(Kprobe::new(None, None, 0)),
                 table: AtomicUsize::new(0),
                 kretprobe: UnsafeCell::new(MaybeUninit::uninit()),
                 kretprobe_made: AtomicBool::new(false),
@@ -408,13 +411,9 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
                 config: UnsafeCell::new(SlotConfig::EMPTY),
             }
         }; E];
-        let mut i = 0;
-        while i < E {
-            slots[i].kprobe = Kprobe::new(Some(Self::on_entry_hit), None, i);
-            i += 1;
-        }
         Events {
             rings: [const { TraceRing::new() }; CPUS],
+            ring_addrs: [const { AtomicUsize::new(0) }; CPUS],
             slots,
             platform,
             claimed: AtomicBool::new(false),
@@ -430,22 +429,12 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
             .map_err(|_| EventsError::Busy)
     }
 
-    /// An entry event's pre handler: runs the hit its plan chose.
-    fn on_entry_hit(kprobe: &Kprobe, frame: &mut TrapFrame) {
-        // SAFETY: see `slot_of`.
-        let slot = unsafe { Self::slot_of(kprobe) };
-        // SAFETY: a hit reads the configuration of a registered slot, which nothing
-        // writes while it is registered (see the Sync impl).
-        let hit = unsafe { &*slot.config.get() }.plan.hit;
-        hit(kprobe, frame);
-    }
-
     /// The slot whose entry probe is `kprobe`.
     ///
     /// # Safety
     /// `kprobe` must be a slot's `kprobe` field (the slot's first: `repr(C)`) of a
     /// `'static` table whose provenance `define` exposed: every Kprobe whose handler calls
-    /// this is one (`new` makes them, `define` registers them after exposing the table).
+    /// this is one (`add` makes them there and registers them after exposing the table).
     #[inline(always)]
     unsafe fn slot_of(kprobe: &Kprobe) -> &'static EventSlot {
         // SAFETY: by the contract, the address is a live slot's, with exposed provenance
@@ -464,15 +453,23 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
     }
 
     /// An entry event whose body is the timestamp and `K` frame words.
-    fn hit_registers<const K: usize>(kprobe: &Kprobe, frame: &TrapFrame) {
-        // SAFETY: see `slot_of`: only `on_entry_hit` calls this.
+    fn hit_registers<const K: usize>(kprobe: &Kprobe, frame: &mut TrapFrame) {
+        // SAFETY: see `slot_of`: this is the pre handler of slots' entry probes only.
         let slot = unsafe { Self::slot_of(kprobe) };
         let table = Self::table_of(slot);
-        // SAFETY: as in `on_entry_hit`.
+        // SAFETY: a hit reads the configuration of a registered slot, which nothing
+        // writes while it is registered (see the Sync impl).
         let plan = &unsafe { &*slot.config.get() }.plan;
-        let Some(ring) = table.rings.get(table.platform.cpu_id()) else {
+        let Some(ring) = table.ring_addrs.get(table.platform.cpu_id()) else {
             table.stray_hits.fetch_add(1, Ordering::Relaxed);
             return;
+        };
+        // SAFETY: `add` stores the address of this table's ring of each CPU (the table's
+        // provenance is exposed) before registering any probe.
+        let ring = unsafe {
+            &*core::ptr::with_exposed_provenance::<TraceRing<WORDS, P>>(
+                ring.load(Ordering::Relaxed),
+            )
         };
         let now = table.platform.now();
         let w = |i: usize| {
@@ -482,11 +479,11 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         };
         let (lo, hi) = (now as u32, (now >> 32) as u32);
         let pushed = match K {
-            0 => ring.push_fast(plan.tag, [lo, hi]),
-            1 => ring.push_fast(plan.tag, [lo, hi, w(0)]),
-            2 => ring.push_fast(plan.tag, [lo, hi, w(0), w(1)]),
-            3 => ring.push_fast(plan.tag, [lo, hi, w(0), w(1), w(2)]),
-            _ => ring.push_fast(plan.tag, [lo, hi, w(0), w(1), w(2), w(3)]),
+            0 => ring.push_fast(plan.header, [lo, hi]),
+            1 => ring.push_fast(plan.header, [lo, hi, w(0)]),
+            2 => ring.push_fast(plan.header, [lo, hi, w(0), w(1)]),
+            3 => ring.push_fast(plan.header, [lo, hi, w(0), w(1), w(2)]),
+            _ => ring.push_fast(plan.header, [lo, hi, w(0), w(1), w(2), w(3)]),
         };
         if !pushed {
             // Padding or a full ring: the body is made again, off the hit path.
@@ -514,8 +511,8 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
     }
 
     /// Any other entry event.
-    fn hit_general(kprobe: &Kprobe, frame: &TrapFrame) {
-        // SAFETY: see `slot_of`: only `on_entry_hit` calls this.
+    fn hit_general(kprobe: &Kprobe, frame: &mut TrapFrame) {
+        // SAFETY: see `slot_of`: this is the pre handler of slots' entry probes only.
         let slot = unsafe { Self::slot_of(kprobe) };
         Self::table_of(slot).record(slot, frame, None);
     }
@@ -645,11 +642,27 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         self.rings.get(cpu)
     }
 
-    /// The entry probe of event `id` while it is an entry event (for listings and hit
-    /// counts).
-    pub fn kprobe(&self, id: u16) -> Option<&Kprobe> {
-        let slot = self.slots.get(usize::from(id))?;
-        (slot.kprobe.addr().is_some()).then_some(&slot.kprobe)
+    /// How many times event `id` fired since it was defined (its probe's hit count: the
+    /// calls followed, for a return event), or `None` when no event has that id.
+    ///
+    /// # Errors
+    /// [`EventsError::Busy`] while a definition, removal or drain runs.
+    pub fn hits(&self, id: u16) -> Result<Option<u64>, EventsError> {
+        let _claim = self.claim()?;
+        let Some(slot) = self.slots.get(usize::from(id)) else {
+            return Ok(None);
+        };
+        if slot.state.load(Ordering::Acquire) != LIVE {
+            return Ok(None);
+        }
+        // SAFETY: under the claim, which every writer of the configuration and of the
+        // probes holds.
+        Ok(Some(match unsafe { &*slot.config.get() }.kind {
+            // SAFETY: as above.
+            EventKind::Entry => unsafe { &*slot.kprobe.get() }.hits(),
+            // SAFETY: a live return event's Kretprobe is made, never written again.
+            EventKind::Return => unsafe { (*slot.kretprobe.get()).assume_init_ref() }.hits(),
+        }))
     }
 
     /// Applies one definition line: `p:`/`r:` defines an event (its probe registered and
@@ -691,7 +704,8 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         // SAFETY: under the claim.
         match unsafe { &*slot.config.get() }.kind {
             EventKind::Entry => kprobes
-                .unregister(&slot.kprobe)
+                // SAFETY: registered, so not written (see `add`).
+                .unregister(unsafe { &*slot.kprobe.get() })
                 .map_err(EventsError::Kprobe)?,
             EventKind::Return => {
                 // SAFETY: a live return event's slot has a made Kretprobe, never written
@@ -751,20 +765,31 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
         let previous_generation = config.generation;
         config.generation = previous_generation.wrapping_add(1);
         compile(config, index, line, name, event);
-        config.plan.hit = match (config.plan.registers_only, config.plan.frame_word_count) {
-            (true, 0) => Self::hit_registers::<0>,
-            (true, 1) => Self::hit_registers::<1>,
-            (true, 2) => Self::hit_registers::<2>,
-            (true, 3) => Self::hit_registers::<3>,
-            (true, 4) => Self::hit_registers::<4>,
-            _ => Self::hit_general,
-        };
+        let hit: crate::kprobe::Handler =
+            match (config.plan.registers_only, config.plan.frame_word_count) {
+                (true, 0) => Self::hit_registers::<0>,
+                (true, 1) => Self::hit_registers::<1>,
+                (true, 2) => Self::hit_registers::<2>,
+                (true, 3) => Self::hit_registers::<3>,
+                (true, 4) => Self::hit_registers::<4>,
+                _ => Self::hit_general,
+            };
         slot.table
             .store(core::ptr::from_ref(self).addr(), Ordering::Relaxed);
+        for (addr, ring) in self.ring_addrs.iter().zip(&self.rings) {
+            addr.store(core::ptr::from_ref(ring).addr(), Ordering::Relaxed);
+        }
         let registered = match event.kind {
-            EventKind::Entry => kprobes
-                .register(&slot.kprobe, addr)
-                .map_err(EventsError::Kprobe),
+            EventKind::Entry => {
+                // SAFETY: the slot is free, so its probe is not registered: no registry
+                // points at it and no handler of it runs; the claim keeps every other
+                // writer out.
+                unsafe { *slot.kprobe.get() = Kprobe::new(Some(hit), None, index) };
+                // SAFETY: from here on only shared views of it exist until it is free.
+                kprobes
+                    .register(unsafe { &*slot.kprobe.get() }, addr)
+                    .map_err(EventsError::Kprobe)
+            }
             EventKind::Return => {
                 let rp = self.make_kretprobe(index);
                 kretprobes
@@ -938,7 +963,7 @@ fn compile(
         flags |= FLAG_STATUS;
     }
     let mut plan = HitPlan {
-        hit: config.plan.hit,
+        header: EntryHeader::new(0, 1),
         tag: index as u32 | flags << ID_BITS | u32::from(config.generation) << GENERATION_SHIFT,
         registers_only,
         frame_words: [0; 2 * MAX_FETCH_ARGS],
@@ -960,6 +985,7 @@ fn compile(
             }
         }
     }
+    plan.header = EntryHeader::new(plan.tag, 3 + usize::from(plan.frame_word_count));
     config.plan = plan;
     config.arg_count = args.len() as u8;
     config.kind = event.kind;

@@ -102,6 +102,24 @@ pub const fn entry_header(tag: u32, len: usize) -> u32 {
     (tag << TAG_SHIFT) | (len as u32 & LEN_MASK)
 }
 
+/// An entry's header word, made once for the entries of one event (a hit stores it as
+/// it is: no shifting on the hit path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryHeader(u32);
+
+impl EntryHeader {
+    /// The header of an entry of `len` words (header included) carrying `tag` (24
+    /// bits).
+    pub const fn new(tag: u32, len: usize) -> EntryHeader {
+        EntryHeader(entry_header(tag, len))
+    }
+
+    /// The entry's length in words, header included.
+    pub const fn len(self) -> usize {
+        (self.0 & LEN_MASK) as usize
+    }
+}
+
 /// One entry as the drainer took it: its header's tag and its body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -186,17 +204,20 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
     /// array and the ring has room, else the general path ([`push_slice`](Self::push_slice)).
     #[inline(always)]
     pub fn push<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
-        self.push_fast(tag, body) || self.push_general(tag, body)
+        self.push_fast(EntryHeader::new(tag, L + 1), body) || self.push_general(tag, body)
     }
 
-    /// [`push`](Self::push)'s hit path alone: records the entry and returns `true` when it
+    /// [`push`](Self::push)'s hit path alone, with the header made beforehand (its length
+    /// must be `L + 1`: a wrong one garbles the ring's entries, see the module docs):
+    /// records the entry and returns `true` when it
     /// fits before the end of the array and the ring has room (two compares, then the
     /// stores); otherwise writes nothing and returns `false`, and the caller takes the
     /// general path, [`push_slice`](Self::push_slice) (out of line, so the body need not
     /// be in memory here).
     #[inline(always)]
-    pub fn push_fast<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
+    pub fn push_fast<const L: usize>(&self, header: EntryHeader, body: [u32; L]) -> bool {
         let len = L + 1;
+        debug_assert_eq!(header.len(), len);
         if len > MAX_ENTRY_WORDS || len > N {
             return false;
         }
@@ -208,7 +229,7 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
             return false;
         }
         let words = &self.words[at..at + len];
-        words[0].store(entry_header(tag, len), Ordering::Relaxed);
+        words[0].store(header.0, Ordering::Relaxed);
         for (w, v) in words[1..].iter().zip(body) {
             w.store(v, Ordering::Relaxed);
         }

@@ -489,3 +489,21 @@ fn simulated_hits_on_several_cpus_are_all_accounted_for_and_decode() {
         }
     }
 }
+
+#[test]
+fn hit_counts_are_the_probes_and_refused_while_busy() {
+    let e = env();
+    e.define("p:a f %r0").unwrap();
+    e.define("r:b g").unwrap();
+    e.call(0, F, 0x2000, 0, 0, 0);
+    e.call(0, F, 0x2000, 0, 0, 0);
+    e.call(1, G, 0x2000, 0, 0, 0);
+    e.ret(1, 0x2000, 0);
+    assert_eq!(e.events.hits(0), Ok(Some(2)));
+    assert_eq!(e.events.hits(1), Ok(Some(1)));
+    assert_eq!(e.events.hits(2), Ok(None));
+    assert_eq!(e.events.hits(99), Ok(None));
+    let claim = e.events.claim().unwrap();
+    assert_eq!(e.events.hits(0), Err(EventsError::Busy));
+    drop(claim);
+}
