@@ -338,10 +338,10 @@ pub struct Events<
     const WORDS: usize,
     P: Overflow = DropNewest,
 > {
-    rings: [TraceRing<WORDS, P>; CPUS],
     /// Per CPU: the address of its ring (a hit loads it instead of multiplying by the
-    /// ring's size); written by `add`.
+    /// ring's size); written by `add`. First: no offset to add either.
     ring_addrs: [AtomicUsize; CPUS],
+    rings: [TraceRing<WORDS, P>; CPUS],
     slots: [EventSlot; E],
     platform: &'static T,
     /// A definition, removal or drain is running.
@@ -412,8 +412,8 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
             }
         }; E];
         Events {
-            rings: [const { TraceRing::new() }; CPUS],
             ring_addrs: [const { AtomicUsize::new(0) }; CPUS],
+            rings: [const { TraceRing::new() }; CPUS],
             slots,
             platform,
             claimed: AtomicBool::new(false),
