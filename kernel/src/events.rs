@@ -51,11 +51,12 @@ impl EventPlatform for KernelEventPlatform {
         // RAM only (never device memory, where a read can have effects), and only what
         // the translation maps: the first and the last byte (a fetch reads at most a
         // string's bound, so it spans at most two pages).
-        if buf.is_empty()
-            || !(ram.contains(&start) && end <= ram.end)
-            || !mmu::readable(start)
-            || !mmu::readable(end - 1)
-        {
+        let mapped = !buf.is_empty()
+            && ram.contains(&start)
+            && end <= ram.end
+            && mmu::readable(start)
+            && mmu::readable(end - 1);
+        if !mapped {
             return false;
         }
         for (i, b) in buf.iter_mut().enumerate() {

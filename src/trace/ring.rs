@@ -114,8 +114,8 @@ impl EntryHeader {
         EntryHeader(entry_header(tag, len))
     }
 
-    /// The entry's length in words, header included.
-    pub const fn len(self) -> usize {
+    /// The entry's length in words, header included (never 0 for an entry pushed).
+    pub const fn words(self) -> usize {
         (self.0 & LEN_MASK) as usize
     }
 }
@@ -217,7 +217,7 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
     #[inline(always)]
     pub fn push_fast<const L: usize>(&self, header: EntryHeader, body: [u32; L]) -> bool {
         let len = L + 1;
-        debug_assert_eq!(header.len(), len);
+        debug_assert_eq!(header.words(), len);
         if len > MAX_ENTRY_WORDS || len > N {
             return false;
         }
