@@ -85,7 +85,10 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         disabled.per_op, unprobed.per_op,
         "a disabled probe's word is back"
     );
-    let event = row(&rows, "probe event, two register fetch args (%r0, %r1)");
+    let event = row(
+        &rows,
+        "probe event, two register fetch args (%r0, %r1), breakpoint probe",
+    );
     assert!(
         event.per_op > breakpoint.per_op && event.rendezvous == 0.0,
         "an event is its probe and the recording: {event:?}"
