@@ -14,16 +14,20 @@
 //! ```
 //!
 //! # What a hit costs
-//! An event is a table slot: a [`Kprobe`] whose pre handler is this module's (`p:`), or
-//! a [`Kretprobe`] whose entry handler keeps the entry timestamp in the call's instance
-//! and whose return handler records (`r:`). The slot's index is the event's id and the
-//! probe's `data`, so the handler finds the table by address arithmetic, no load. A hit
-//! pushes one ring entry: a header (id, flags, generation), the timestamp, then only the
-//! words the arguments need. Register arguments (`%rN`, `%sp`, `%lr`, `%pc`, `%cpsr`,
-//! `$retval`) are compiled at definition into frame word indices and copied as they are
-//! (type masks are applied when draining); `$cpu` takes no word (the ring is the CPU's).
-//! An event with a memory fetch takes the general path: [`fetch_args`] through the
-//! platform's checked reads, and a status word with the fault and truncation bits.
+//! An event is a table slot: a [`Kprobe`] (`p:`), made at definition with the pre
+//! handler its arguments need, or a [`Kretprobe`] whose entry handler keeps the entry
+//! timestamp in the call's instance and whose return handler records (`r:`). The
+//! slot's index is the event's id and the probe's `data`. A hit pushes one ring entry:
+//! a header (id, flags, generation), the timestamp, then only the words the arguments
+//! need. Register arguments (`%rN`, `%sp`, `%lr`, `%pc`, `%cpsr`, `$retval`) are
+//! compiled at definition into frame word indices and copied as they are (type masks
+//! are applied when draining); `$cpu` takes no word (the ring is the CPU's). An entry
+//! event of at most four register words has a pre handler of its own
+//! (`hit_registers::<K>`): the slot's table address, the CPU's ring address, the clock,
+//! `K` loads and a fixed push — about 40 instructions for two registers
+//! (`docs/performance.md`). Any other event takes the general path: [`fetch_args`]
+//! through the platform's checked reads for memory fetches, with a status word holding
+//! the fault and truncation bits.
 //!
 //! # Changing the table
 //! [`Events::define`], and [`Events::drain`], are for thread context with IRQs enabled
@@ -352,12 +356,15 @@ pub struct Events<
     stray_hits: AtomicU64,
 }
 
-// SAFETY: the UnsafeCells are the slots' configurations and `reported_lost`, written only
+// SAFETY: the UnsafeCells are the slots' entry probes, return probes and configurations and
+// `reported_lost`, written only
 // by the holder of the `claimed` flag (an Acquire compare-exchange hands it out, a Release
 // store gives it back, so holders are ordered). A configuration is written only while its
 // slot's probe is unregistered (no hit reads it: the registry's unregistration ended with
 // a rendezvous after which no handler runs) and published to hits by the registration;
-// a made Kretprobe is never written again. `Kretprobe` is Sync.
+// a made Kretprobe is never written again; an entry probe is made again only while it
+// is unregistered (no registry points at it, no handler of it runs). `Kprobe` and
+// `Kretprobe` are Sync.
 unsafe impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P: Overflow>
     Sync for Events<T, E, CPUS, WORDS, P>
 {

@@ -507,3 +507,96 @@ fn hit_counts_are_the_probes_and_refused_while_busy() {
     assert_eq!(e.events.hits(0), Err(EventsError::Busy));
     drop(claim);
 }
+
+/// Three CPUs (threads) hit an entry event while this thread drains again and again into
+/// small rings: every hit is a record or counted dropped, per CPU, over all captures.
+fn drained_while_firing<P: Overflow + Send + Sync + 'static>() {
+    FakePlatform::become_cpu(0);
+    let p: &'static FakePlatform =
+        Box::leak(Box::new(FakePlatform::new(TEXT, 128, 0x10_0000, 16, 1)));
+    p.set_word(F, PUSH_R4_LR);
+    let r: &'static Rendezvous<FakeCacheOps> =
+        Box::leak(Box::new(Rendezvous::new(FakeCacheOps::new(true))));
+    let k: &'static Reg = Box::leak(Box::new(Kprobes::new(p, r)));
+    let t: &'static Kretprobes<FakePlatform> = Box::leak(Box::new(Kretprobes::new(p)));
+    let clock: &'static TestPlatform = Box::leak(Box::new(TestPlatform {
+        fake: p,
+        ticks: AtomicU64::new(0),
+    }));
+    let events: &'static Events<TestPlatform, 2, 4, 64, P> =
+        Box::leak(Box::new(Events::new(clock)));
+    events.define("p:e f %r0 %r1", k, t, &Symbols).unwrap();
+    const HITS: u32 = 3000;
+    let done = AtomicU64::new(0);
+    let mut bytes = Vec::new();
+    std::thread::scope(|s| {
+        for cpu in 1..4 {
+            let done = &done;
+            s.spawn(move || {
+                FakePlatform::become_cpu(cpu);
+                for i in 0..HITS {
+                    let mut f = TrapFrame {
+                        r: [i, cpu as u32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                        sp: 0x2000,
+                        lr: CALLER,
+                        pc: F as u32,
+                        cpsr: 0x1f,
+                    };
+                    assert_eq!(
+                        k.handle_undefined(&mut f, &mut FakeMemory::default()),
+                        Trap::Handled
+                    );
+                }
+                done.fetch_add(1, Ordering::Release);
+            });
+        }
+        while done.load(Ordering::Acquire) < 3 {
+            events
+                .drain(&mut |b: &[u8]| bytes.extend_from_slice(b))
+                .unwrap();
+            std::thread::yield_now();
+        }
+    });
+    events
+        .drain(&mut |b: &[u8]| bytes.extend_from_slice(b))
+        .unwrap();
+    let mut rest = &bytes[..];
+    let mut records: BTreeMap<u8, Vec<u64>> = BTreeMap::new();
+    let mut lost: BTreeMap<u8, u64> = BTreeMap::new();
+    while !rest.is_empty() {
+        let mut end = rest.len();
+        for frame in CaptureReader::new(rest) {
+            match frame.unwrap() {
+                (_, Frame::Record(r)) => records.entry(r.cpu).or_default().push(r.values[0]),
+                (_, Frame::Dropped { cpu, count }) => *lost.entry(cpu).or_default() += count,
+                (at, Frame::End) => end = at + 12,
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    for cpu in 1..4u8 {
+        let mine = records.remove(&cpu).unwrap_or_default();
+        assert!(!mine.is_empty(), "cpu {cpu} recorded nothing");
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "in order on cpu {cpu}"
+        );
+        assert_eq!(
+            mine.len() as u64 + lost.get(&cpu).copied().unwrap_or(0),
+            u64::from(HITS),
+            "cpu {cpu}"
+        );
+    }
+    assert_eq!(events.hits(0), Ok(Some(3 * u64::from(HITS))));
+}
+
+#[test]
+fn drained_while_firing_drop_newest_accounts_for_every_hit() {
+    drained_while_firing::<DropNewest>();
+}
+
+#[test]
+fn drained_while_firing_overwrite_oldest_accounts_for_every_hit() {
+    drained_while_firing::<OverwriteOldest>();
+}
