@@ -4,7 +4,8 @@
 //! # Use
 //!
 //! ```text
-//! static EVENTS: Events<KernelClock, 16, 4, 4096> = Events::new(&CLOCK);
+//! // 16 events, 4 CPUs, 32 Ki words per CPU's ring; the platform gives CPU, clock, reads.
+//! static EVENTS: Events<KernelEventPlatform, 16, 4, 32768> = Events::new(&EVENT_PLATFORM);
 //!
 //! EVENTS.define("p:open bench_fn %r0 %r1", &KPROBES, &KRETPROBES, &SYMBOLS)?;
 //! EVENTS.define("r:open_ret bench_fn $retval", &KPROBES, &KRETPROBES, &SYMBOLS)?;
@@ -27,7 +28,7 @@
 //! `K` loads and a fixed push — about 40 instructions for two registers
 //! (`docs/performance.md`). Any other event takes the general path: [`fetch_args`]
 //! through the platform's checked reads for memory fetches, with a status word holding
-//! the fault and truncation bits.
+//! the fault and truncation bits. No hit takes a lock or allocates.
 //!
 //! # Changing the table
 //! [`Events::define`], and [`Events::drain`], are for thread context with IRQs enabled
