@@ -3,6 +3,11 @@
 //! drainers contending. A torn entry (words from two pushes), an entry seen twice or
 //! out of order, or an entry neither drained nor counted dropped fails an assertion.
 //!
+//! The producer's `Acquire` load of `tail` orders the drainer's reads of an entry before
+//! the producer writes over it; without it the reads could see the later writes (load
+//! buffering), which loom does not model, so that one edge is argued in the ring's
+//! module docs rather than checked here.
+//!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test --profile loom --lib trace::ring::loom_`
 //! (`tests/heavy/loom_rendezvous.rs` runs these with the rendezvous models).
 
