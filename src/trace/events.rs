@@ -26,7 +26,7 @@
 //! event of at most four register words has a pre handler of its own
 //! (`hit_registers::<K>`): the slot's table address, the CPU's ring address, the clock,
 //! `K` loads and a fixed push — about 40 instructions for two registers
-//! (`docs/performance.md`). Any other event takes the general path: [`fetch_args`]
+//! (`docs/performance.md`). Any other event takes the general path: [`fetch_arg_list`]
 //! through the platform's checked reads for memory fetches, with a status word holding
 //! the fault and truncation bits. No hit takes a lock or allocates.
 //!
@@ -44,10 +44,10 @@
 //! capture's `Dropped` frame for a CPU is what it lost since the previous capture.
 
 use super::definition::{
-    self, Definition, EventDefinition, EventKind, FetchArg, FetchBase, MAX_FETCH_ARGS,
-    MAX_VALUE_SLOTS, ResolveError, STRING_SLOTS,
+    self, ArgName, Definition, EventDefinition, EventKind, Fetch, FetchArg, FetchBase, FetchType,
+    MAX_FETCH_ARGS, MAX_VALUE_SLOTS, ResolveError, STRING_SLOTS,
 };
-use super::fetch::{FetchContext, FetchMemory, fetch_args};
+use super::fetch::{FetchContext, FetchMemory, fetch_arg_list};
 use super::record::{CaptureHeader, CaptureSink, CaptureWriter, Record};
 use super::ring::{Entry, EntryHeader, MAX_ENTRY_WORDS, Overflow, TraceRing};
 use crate::cache::CacheOps;
@@ -167,6 +167,9 @@ struct SlotConfig {
     plan: HitPlan,
     /// How each argument sits in the entry, and its first value slot.
     layout: [(ArgWords, u8); MAX_FETCH_ARGS],
+    /// The arguments as the general path fetches them (names dropped: they stay in the
+    /// line).
+    args: [FetchArg<'static>; MAX_FETCH_ARGS],
     arg_count: u8,
     kind: EventKind,
     /// The definition line, as given (parsed again to describe the event).
@@ -187,6 +190,12 @@ impl SlotConfig {
             frame_word_count: 0,
         },
         layout: [(ArgWords::Cpu, 0); MAX_FETCH_ARGS],
+        args: [FetchArg {
+            name: ArgName::Position(0),
+            fetch: Fetch::new(FetchBase::Cpu),
+            ty: FetchType::X32,
+            slot: 0,
+        }; MAX_FETCH_ARGS],
         arg_count: 0,
         kind: EventKind::Entry,
         line: [0; MAX_KEPT_LINE],
@@ -625,18 +634,17 @@ impl<T: EventPlatform, const E: usize, const CPUS: usize, const WORDS: usize, P:
     #[inline(never)]
     fn fetch_general(&self, config: &SlotConfig, frame: &TrapFrame) -> Record {
         let mut record = Record::default();
-        if let Ok(Definition::Event(event)) = definition::parse(config.line()) {
-            let ctx = FetchContext {
-                frame,
-                cpu: self.platform.cpu_id() as u8,
-            };
-            fetch_args(
-                &event,
-                &ctx,
-                &mut PlatformMemory(self.platform),
-                &mut record,
-            );
-        }
+        let ctx = FetchContext {
+            frame,
+            cpu: self.platform.cpu_id() as u8,
+        };
+        fetch_arg_list(
+            config.kind,
+            &config.args[..usize::from(config.arg_count)],
+            &ctx,
+            &mut PlatformMemory(self.platform),
+            &mut record,
+        );
         record
     }
 
@@ -980,6 +988,10 @@ fn compile(
     for (i, arg) in args.iter().enumerate() {
         let words = ArgWords::of(event.kind, arg);
         config.layout[i] = (words, arg.slot);
+        config.args[i] = FetchArg {
+            name: ArgName::Position(i as u8 + 1),
+            ..*arg
+        };
         if registers_only {
             let first = match arg.fetch.base {
                 FetchBase::Register(n) => n,
