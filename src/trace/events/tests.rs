@@ -600,3 +600,30 @@ fn drained_while_firing_drop_newest_accounts_for_every_hit() {
 fn drained_while_firing_overwrite_oldest_accounts_for_every_hit() {
     drained_while_firing::<OverwriteOldest>();
 }
+
+#[test]
+fn every_register_word_count_records_its_words_in_order() {
+    for count in 0..=6usize {
+        let e = env();
+        let args: Vec<String> = (0..count).map(|i| std::format!("%r{}", 5 + i)).collect();
+        e.define(&std::format!("p:k f {}", args.join(" "))).unwrap();
+        FakePlatform::become_cpu(1);
+        let mut f = TrapFrame {
+            r: core::array::from_fn(|i| 100 + i as u32),
+            sp: 0x2000,
+            lr: CALLER,
+            pc: F as u32,
+            cpsr: 0x1f,
+        };
+        assert_eq!(
+            e.k.handle_undefined(&mut f, &mut FakeMemory::default()),
+            Trap::Handled
+        );
+        let (bytes, report) = e.capture();
+        assert_eq!(report.records, 1, "{count} arguments");
+        let r = Capture::read(&bytes).records[0];
+        let want: Vec<u64> = (0..count as u64).map(|i| 105 + i).collect();
+        assert_eq!(r.values[..count], want[..], "{count} arguments");
+        assert_eq!(r.cpu, 1);
+    }
+}
