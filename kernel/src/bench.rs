@@ -15,6 +15,7 @@
 //! a rendezvous) is one call of a closure through the same assembly, minus one call of
 //! an empty closure.
 
+use crate::events::{EVENTS, EventSymbols};
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, KRETPROBES, RENDEZVOUS};
 use crate::tests::kretprobes;
@@ -30,6 +31,8 @@ use armv7_kprobes::kprobe::{Kprobe, Mechanism};
 use armv7_kprobes::optprobe::Variant;
 use armv7_kprobes::step;
 use armv7_kprobes::stop_machine::RunOn;
+use armv7_kprobes::trace::events::Change;
+use armv7_kprobes::trace::record::{CaptureReader, Frame};
 use core::cell::Cell;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -173,6 +176,11 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         name: "breakpoint probe, empty pre handler",
         kind: Kind::Call,
         measure: breakpoint_empty_pre,
+    },
+    Row {
+        name: EVENT_ROW,
+        kind: Kind::Call,
+        measure: event_two_registers,
     },
     Row {
         name: "optimized probe, direct execution, empty pre handler",
@@ -385,6 +393,58 @@ fn breakpoint_empty_pre() -> Result<Measurement, String> {
 
 fn breakpoint_no_handlers() -> Result<Measurement, String> {
     probed_calls(&BARE, breakpoint)
+}
+
+/// The probe-event row: the issue's figure is its cost over [`BREAKPOINT_ROW`].
+const EVENT_ROW: &str = "probe event, two register fetch args (%r0, %r1), breakpoint probe";
+/// The bare probe the event row is compared with.
+const BREAKPOINT_ROW: &str = "breakpoint probe, empty pre handler";
+/// The most the event may add over the bare probe (issue 17).
+const EVENT_TARGET: i64 = 40;
+
+/// An event defined through the text interface on `bench_fn`, recording `r0` and `r1`
+/// on every call; then drained: every hit is a record (none dropped), the last one the
+/// checking call's `r0` (41).
+fn event_two_registers() -> Result<Measurement, String> {
+    let change = EVENTS
+        .define(
+            "p:bench_event bench_fn %r0 %r1",
+            &KPROBES,
+            &KRETPROBES,
+            &EventSymbols,
+        )
+        .map_err(err)?;
+    let Change::Defined { id } = change else {
+        return Err(format!("defining the event did {change:?}"));
+    };
+    let measured = calls(bench_fn, HIT_CALLS);
+    let checked = check_result();
+    let hits = EVENTS.hits(id).map_err(err)?.unwrap_or(0);
+    let mut capture = alloc::vec::Vec::new();
+    let drained = EVENTS.drain(&mut |b: &[u8]| capture.extend_from_slice(b));
+    EVENTS
+        .define("-:bench_event", &KPROBES, &KRETPROBES, &EventSymbols)
+        .map_err(err)?;
+    let m = measured;
+    checked?;
+    let report = drained.map_err(err)?;
+    let want = 3 * u64::from(HIT_CALLS) + 1;
+    if (hits, report.records, report.dropped) != (want, want, 0) {
+        return Err(format!(
+            "{hits} hits, {} records and {} dropped, expected {want}, {want} and 0",
+            report.records, report.dropped
+        ));
+    }
+    let mut last = None;
+    for frame in CaptureReader::new(&capture) {
+        if let Frame::Record(r) = frame.map_err(err)?.1 {
+            last = Some(r.values[0]);
+        }
+    }
+    if last != Some(41) {
+        return Err(format!("the last record's r0 is {last:?}, expected 41"));
+    }
+    Ok(m)
 }
 
 fn disabled() -> Result<Measurement, String> {
@@ -836,16 +896,45 @@ fn check_clock() -> Result<(), String> {
     }
 }
 
-fn measure_all(rows: &[Row], unit: &str, with_baseline: bool) -> Result<(), String> {
-    let mut baseline = None;
-    for row in rows {
-        let m = (row.measure)().map_err(|e| format!("row \"{}\": {e}", row.name))?;
-        if with_baseline && baseline.is_none() {
-            baseline = Some(m);
-        }
-        print_row(row, unit, &m, baseline.as_ref());
+/// Measures every row of `rows`, in order.
+fn measure_all(
+    rows: &'static [Row],
+) -> Result<alloc::vec::Vec<(&'static Row, Measurement)>, String> {
+    rows.iter()
+        .map(|row| {
+            (row.measure)()
+                .map(|m| (row, m))
+                .map_err(|e| format!("row \"{}\": {e}", row.name))
+        })
+        .collect()
+}
+
+/// Prints the measured rows; the first is the "over unprobed" baseline when
+/// `with_baseline`.
+fn print_all(measured: &[(&'static Row, Measurement)], unit: &str, with_baseline: bool) {
+    let baseline = measured.first().filter(|_| with_baseline).map(|(_, m)| m);
+    for (row, m) in measured {
+        print_row(row, unit, m, baseline);
     }
-    Ok(())
+}
+
+/// The probe event's cost over the bare probe it runs on, against the issue's target.
+fn print_event_cost(measured: &[(&'static Row, Measurement)]) {
+    let find = |name: &str| {
+        measured
+            .iter()
+            .find(|(r, _)| r.name == name)
+            .map(|(_, m)| *m)
+    };
+    if let (Some(event), Some(bare)) = (find(EVENT_ROW), find(BREAKPOINT_ROW)) {
+        let over =
+            event.total as i64 * i64::from(bare.count) - bare.total as i64 * i64::from(event.count);
+        kprintln!(
+            "bench: a probe event with two register fetch args costs +{} instructions over the \
+             same breakpoint probe with an empty pre handler (issue 17's target: at most +{EVENT_TARGET})",
+            per_op(over, event.count * bare.count)
+        );
+    }
 }
 
 /// The instruction boot: one CPU under icount; prints the table header and its rows.
@@ -858,6 +947,10 @@ pub fn run_instructions() -> Result<(), String> {
     }
     pmu::start_cycle_counter();
     check_clock()?;
+    // Measured first, printed after the notes: the table must end the boot's output
+    // (the SMP boot's rows are appended to it).
+    let measured = measure_all(INSTRUCTION_ROWS)?;
+    print_event_cost(&measured);
     kprintln!(
         "bench: clock: PMU cycle counter under -icount shift=0, checked to count one per \
          guest instruction"
@@ -869,13 +962,14 @@ pub fn run_instructions() -> Result<(), String> {
     kprintln!();
     kprintln!("| row | unit | n | per op | over unprobed | rendezvous per op | Linux 6.1 |");
     kprintln!("|---|---|---:|---:|---:|---:|---:|");
-    measure_all(INSTRUCTION_ROWS, "insn", true)
+    print_all(&measured, "insn", true);
+    Ok(())
 }
 
 /// The SMP boot: every CPU, no icount; prints only its rows (appended to the table).
 pub fn run_smp() -> Result<(), String> {
     pmu::start_cycle_counter();
-    measure_all(SMP_ROWS, "ns wall", false)?;
+    print_all(&measure_all(SMP_ROWS)?, "ns wall", false);
     kprintln!();
     kprintln!(
         "bench: \"ns wall\" rows come from a second boot with 4 CPUs and no icount: QEMU \

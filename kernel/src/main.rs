@@ -19,6 +19,7 @@ mod cache;
 mod corpus;
 mod cpu;
 mod demo;
+mod events;
 mod gic;
 mod heap;
 mod irq;

@@ -46,11 +46,23 @@ pub fn fetch_args(
     memory: &mut impl FetchMemory,
     record: &mut Record,
 ) {
+    fetch_arg_list(event.kind, event.args(), ctx, memory, record);
+}
+
+/// [`fetch_args`] of the arguments `args` of an event of kind `kind` (a caller that keeps
+/// the arguments without their definition line: their names play no part).
+pub fn fetch_arg_list(
+    kind: EventKind,
+    args: &[FetchArg<'_>],
+    ctx: &FetchContext<'_>,
+    memory: &mut impl FetchMemory,
+    record: &mut Record,
+) {
     record.faults = 0;
     record.truncated = 0;
-    for (i, arg) in event.args().iter().enumerate() {
+    for (i, arg) in args.iter().take(8).enumerate() {
         let bit = 1u8 << i;
-        match fetch_one(event.kind, arg, ctx, memory, record) {
+        match fetch_one(kind, arg, ctx, memory, record) {
             Ok(false) => {}
             Ok(true) => record.truncated |= bit,
             Err(()) => {

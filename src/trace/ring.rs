@@ -1,72 +1,83 @@
-//! A per-CPU ring of [`Record`]s that an event hit writes without a lock and a drainer
-//! empties concurrently, losing records only by the policy chosen at build time and
-//! counting every one it loses.
+//! A per-CPU ring of variable-length entries (32-bit words) that an event hit writes
+//! without a lock and a drainer empties concurrently, losing entries only by the policy
+//! chosen at build time and counting every one it loses.
+//!
+//! An entry is a header word and a body. The header's low 5 bits are the entry's length
+//! in words (header included, [`MAX_ENTRY_WORDS`] at most), bit 5 marks padding (see
+//! below), bits 8..32 are the writer's ([`entry_header`]). A hit writes only the words
+//! its event needs — an event with two register arguments is five words — which is what
+//! makes recording cheap; [`crate::trace::events`] expands entries to
+//! [`Record`](super::record::Record)s when it drains.
 //!
 //! # Use
 //!
 //! ```text
-//! static RINGS: [TraceRing<1024, DropNewest>; 4] = [const { TraceRing::new() }; 4];
+//! static RINGS: [TraceRing<4096, DropNewest>; 4] = [const { TraceRing::new() }; 4];
 //! // hit path, on CPU `cpu`, IRQs and FIQs masked:
-//! RINGS[cpu].push(&record);
+//! RINGS[cpu].push(tag, [ts as u32, (ts >> 32) as u32, frame.r[0]]);
 //! // anywhere (one drainer per ring at a time):
-//! if let Some(mut drain) = RINGS[cpu].drain() { while let Some(r) = drain.pop() { send(&r) } }
+//! if let Some(mut drain) = RINGS[cpu].drain() { while let Some(e) = drain.pop() { send(&e) } }
 //! ```
 //!
 //! # Contract
 //! One producer per ring: only CPU *n* pushes into ring *n*, with interrupts masked, so
 //! pushes into one ring never overlap (the probe handler context guarantees both). Any
 //! number of CPUs may try to drain; [`TraceRing::drain`] lets one at a time in. All the
-//! ring's memory is atomics, so breaking the one-producer rule garbles records but is
+//! ring's memory is atomics, so breaking the one-producer rule garbles entries but is
 //! never undefined behaviour.
 //!
 //! # Why it is sound
-//! Positions count records forever (`u32`, wrapping; `N` is a power of two so slot
+//! Positions count words forever (`u32`, wrapping; `N` is a power of two so word
 //! `pos % N` stays continuous across the wrap). `head` is the next position the producer
-//! writes, `tail` the next the drainer reads; only the producer stores `head`, only the
-//! drainer stores `tail`.
+//! writes; `tail` the oldest entry not yet drained nor given up. Only the producer stores
+//! `head`. Entries never wrap around the end of the array: one that would is preceded by
+//! a padding entry that fills the rest of the array, so an entry's words are contiguous.
 //!
-//! - **Publishing**: the producer writes a slot's words, then stores `head = pos + 1`
+//! - **Publishing**: the producer writes an entry's words, then stores `head` past it
 //!   with `Release`; the drainer loads `head` with `Acquire`, so every word of every
-//!   position below it is visible to it.
-//! - **[`DropNewest`]**: the producer loads `tail` with `Acquire` and writes only when
-//!   `head - tail < N`; the drainer stores `tail` with `Release` after reading the slot,
-//!   so its reads happen before the producer's next write to that slot. A full ring
-//!   drops the new record and counts it (`dropped_newest`, producer-owned).
-//! - **[`OverwriteOldest`]**: the producer never waits, so the drainer may read a slot
-//!   while it is being overwritten. Each slot carries a sequence word (a seqlock): the
-//!   producer stores `2·pos + 1` (writing), a `Release` fence, the words, then `2·pos + 2`
-//!   with `Release`. The drainer loads the sequence (`Acquire`), the words, an `Acquire`
-//!   fence, and the sequence again: it keeps the record only if both loads saw
-//!   `2·tail + 2`. Seeing that value the second time means no later write's first store
-//!   had become visible before the fence, so no word read came from a later write (the
-//!   fence pairs with the writer's `Release` fence); seeing it the first time means the
-//!   words of `tail` itself are visible. Otherwise the position was overwritten: the
-//!   drainer counts it (`overwritten`, drainer-owned) and moves on; it also jumps over
-//!   whole laps (`head - tail > N`) without reading them. The sequence space is 2^31
-//!   positions, so a drainer would have to stall for 2^31 records for a stale slot to
-//!   pass the check.
+//!   entry below it is visible to it.
+//! - **Space**: the producer loads `tail` with `Acquire` and writes only positions below
+//!   `tail + N`: words that the drainer has finished reading (it moved `tail` past them
+//!   with a `Release` compare-exchange after reading them, which that `Acquire` load
+//!   read from), or that it never read.
+//! - **Taking an entry**: the drainer reads the entry at `tail` (`Relaxed`), then moves
+//!   `tail` past it with a compare-exchange from the value it read the entry at. The
+//!   exchange decides who owns the entry: success means the drainer took it, and the
+//!   words it read are the entry's — the producer writes over them only after moving
+//!   `tail` past them itself (below), which would have made the exchange fail, or after
+//!   reading the drainer's new `tail`, which orders the drainer's reads first.
+//! - **[`DropNewest`]**: a full ring drops the new entry and counts it
+//!   (`dropped_newest`, producer-owned). The producer never moves `tail`.
+//! - **[`OverwriteOldest`]**: a full ring makes room: the producer walks whole entries
+//!   from `tail` (their headers are its own writes), then moves `tail` past them with a
+//!   compare-exchange (`AcqRel`) and counts them (`overwritten`, producer-owned) only if
+//!   the exchange succeeds; if the drainer moved `tail` meanwhile it walks again from the
+//!   new value. An entry is counted exactly once: by the side whose exchange moved `tail`
+//!   past it. A drainer whose exchange fails drops what it read (the producer counted it)
+//!   and reads at the new `tail`.
 //!
-//! So at any moment the drainer has taken, plus what it has left in the ring, plus
-//! [`dropped`](TraceRing::dropped), equals [`attempted`](TraceRing::attempted) (exactly
-//! when neither side is running).
+//! `tail` could pass a stale value only after 2^32 words were pushed while a drainer was
+//! stopped between its read and its exchange (an ABA on the position).
+//!
+//! So, when neither side is running: entries pushed = [`drained`](TraceRing::drained) +
+//! [`dropped`](TraceRing::dropped) + entries still in the ring.
 
-use super::record::{RECORD_WORDS, Record};
-use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering, const_fn_unless_loom, fence};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering, const_fn_unless_loom};
 use core::marker::PhantomData;
 
 mod sealed {
     pub trait Sealed {}
 }
 
-/// What a full ring does with a new record: [`DropNewest`] or [`OverwriteOldest`].
+/// What a full ring does with a new entry: [`DropNewest`] or [`OverwriteOldest`].
 pub trait Overflow: sealed::Sealed {
-    /// Whether a full ring overwrites its oldest record.
+    /// Whether a full ring overwrites its oldest entries.
     const OVERWRITES: bool;
 }
 
-/// A full ring drops the record being pushed (the oldest records survive).
+/// A full ring drops the entry being pushed (the oldest entries survive).
 pub struct DropNewest;
-/// A full ring overwrites its oldest record (the newest records survive).
+/// A full ring overwrites its oldest entries (the newest entries survive).
 pub struct OverwriteOldest;
 
 impl sealed::Sealed for DropNewest {}
@@ -78,46 +89,58 @@ impl Overflow for OverwriteOldest {
     const OVERWRITES: bool = true;
 }
 
-/// Words a slot stores: a whole record, except in the loom model, which checks the
-/// protocol with the record's first two words (the timestamp) — the ordering argument
-/// does not depend on how many words there are, and loom explores every value each
-/// relaxed load may return, which for 22 words is out of reach.
-#[cfg(not(all(test, loom)))]
-const SLOT_WORDS: usize = RECORD_WORDS;
-#[cfg(all(test, loom))]
-const SLOT_WORDS: usize = 2;
+/// Most words one entry has, header included.
+pub const MAX_ENTRY_WORDS: usize = 0x1f;
+const LEN_MASK: u32 = 0x1f;
+const PAD: u32 = 0x20;
+/// The header bits a writer chooses: `tag` of [`entry_header`].
+pub const TAG_SHIFT: u32 = 8;
 
-struct Slot {
-    /// [`OverwriteOldest`] only: `2·pos + 1` while position `pos` is being written,
-    /// `2·pos + 2` once it is complete.
-    seq: AtomicU32,
-    words: [AtomicU32; SLOT_WORDS],
+/// The header of an entry of `len` words (header included) carrying `tag` (24 bits).
+#[inline(always)]
+pub const fn entry_header(tag: u32, len: usize) -> u32 {
+    (tag << TAG_SHIFT) | (len as u32 & LEN_MASK)
 }
 
-impl Slot {
-    #[cfg(not(all(test, loom)))]
-    #[allow(clippy::declare_interior_mutable_const)] // only ever copied into a new ring
-    const EMPTY: Slot = Slot {
-        seq: AtomicU32::new(0),
-        words: [const { AtomicU32::new(0) }; SLOT_WORDS],
-    };
+/// An entry's header word, made once for the entries of one event (a hit stores it as
+/// it is: no shifting on the hit path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryHeader(u32);
 
-    #[cfg(not(all(test, loom)))]
-    const fn ring<const N: usize>() -> [Slot; N] {
-        [Slot::EMPTY; N]
+impl EntryHeader {
+    /// The header of an entry of `len` words (header included) carrying `tag` (24
+    /// bits).
+    pub const fn new(tag: u32, len: usize) -> EntryHeader {
+        EntryHeader(entry_header(tag, len))
     }
 
-    /// loom's atomics cannot be made in a const context.
-    #[cfg(all(test, loom))]
-    fn ring<const N: usize>() -> [Slot; N] {
-        core::array::from_fn(|_| Slot {
-            seq: AtomicU32::new(0),
-            words: core::array::from_fn(|_| AtomicU32::new(0)),
-        })
+    /// The entry's length in words, header included (never 0 for an entry pushed).
+    pub const fn words(self) -> usize {
+        (self.0 & LEN_MASK) as usize
     }
 }
 
-/// One CPU's ring of `N` records (`N` a power of two), full policy `P`.
+/// One entry as the drainer took it: its header's tag and its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The tag the producer gave [`TraceRing::push`].
+    pub tag: u32,
+    len: u8,
+    words: [u32; MAX_ENTRY_WORDS - 1],
+}
+
+impl Entry {
+    /// The words after the header.
+    pub fn body(&self) -> &[u32] {
+        &self.words[..usize::from(self.len)]
+    }
+}
+
+/// One CPU's ring of `N` words (`N` a power of two), full policy `P`.
+///
+/// `repr(C)`, positions first: the hit path reaches them at a small immediate offset
+/// from the ring's address (behind the words, each would take two more instructions).
+#[repr(C)]
 pub struct TraceRing<const N: usize, P: Overflow = DropNewest> {
     head: AtomicU32,
     tail: AtomicU32,
@@ -125,7 +148,7 @@ pub struct TraceRing<const N: usize, P: Overflow = DropNewest> {
     overwritten: AtomicU64,
     drained: AtomicU64,
     draining: AtomicBool,
-    slots: [Slot; N],
+    words: [AtomicU32; N],
     policy: PhantomData<P>,
 }
 
@@ -135,17 +158,28 @@ impl<const N: usize, P: Overflow> Default for TraceRing<N, P> {
     }
 }
 
+#[cfg(not(all(test, loom)))]
+const fn zeroed<const N: usize>() -> [AtomicU32; N] {
+    [const { AtomicU32::new(0) }; N]
+}
+
+/// loom's atomics cannot be made in a const context.
+#[cfg(all(test, loom))]
+fn zeroed<const N: usize>() -> [AtomicU32; N] {
+    core::array::from_fn(|_| AtomicU32::new(0))
+}
+
 impl<const N: usize, P: Overflow> TraceRing<N, P> {
     const MASK: u32 = {
         assert!(
-            N.is_power_of_two() && N <= 1 << 30,
-            "a TraceRing holds a power of two records, at most 2^30"
+            N.is_power_of_two() && N >= 2 && N <= 1 << 30,
+            "a TraceRing holds a power of two words, at least 2 and at most 2^30"
         );
         N as u32 - 1
     };
 
     const_fn_unless_loom! {
-        /// An empty ring (for a `static`: it is `N` × 92 bytes).
+        /// An empty ring (for a `static`: it is `4 N` bytes and a few counters).
         pub fn new() -> Self {
             let _ = Self::MASK;
             TraceRing {
@@ -155,46 +189,134 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
                 overwritten: AtomicU64::new(0),
                 drained: AtomicU64::new(0),
                 draining: AtomicBool::new(false),
-                slots: Slot::ring::<N>(),
+                words: zeroed::<N>(),
                 policy: PhantomData,
             }
         }
     }
 
-    /// Records `record`; `false` if it was dropped (a full [`DropNewest`] ring).
+    /// Records an entry of `body` tagged `tag` (24 bits); `false` if it was dropped (a
+    /// full [`DropNewest`] ring). An entry longer than the ring or than
+    /// [`MAX_ENTRY_WORDS`] is dropped too.
     ///
     /// Only this ring's CPU may call it, with interrupts masked (see the module docs).
-    /// Lock-free and wait-free: a fixed number of stores, no loop.
-    #[inline]
-    pub fn push(&self, record: &Record) -> bool {
+    /// Lock-free: a fixed number of stores when the entry fits before the end of the
+    /// array and the ring has room, else the general path ([`push_slice`](Self::push_slice)).
+    #[inline(always)]
+    pub fn push<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
+        self.push_fast(EntryHeader::new(tag, L + 1), body) || self.push_general(tag, body)
+    }
+
+    /// [`push`](Self::push)'s hit path alone, with the header made beforehand (its length
+    /// must be `L + 1`: a wrong one garbles the ring's entries, see the module docs):
+    /// records the entry and returns `true` when it
+    /// fits before the end of the array and the ring has room (two compares, then the
+    /// stores); otherwise writes nothing and returns `false`, and the caller takes the
+    /// general path, [`push_slice`](Self::push_slice) (out of line, so the body need not
+    /// be in memory here).
+    #[inline(always)]
+    pub fn push_fast<const L: usize>(&self, header: EntryHeader, body: [u32; L]) -> bool {
+        let len = L + 1;
+        debug_assert_eq!(header.words(), len);
+        if len > MAX_ENTRY_WORDS || len > N {
+            return false;
+        }
         // Relaxed: only this CPU stores `head`.
-        let pos = self.head.load(Ordering::Relaxed);
-        if !P::OVERWRITES {
-            let tail = self.tail.load(Ordering::Acquire);
-            if pos.wrapping_sub(tail) as usize >= N {
-                // Producer-owned counter: load and store, no read-modify-write needed.
-                let dropped = self.dropped_newest.load(Ordering::Relaxed);
-                self.dropped_newest.store(dropped + 1, Ordering::Relaxed);
-                return false;
-            }
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Acquire);
+        let at = (head & Self::MASK) as usize;
+        if head.wrapping_sub(tail) as usize > N - len || at > N - len {
+            return false;
         }
-        let slot = &self.slots[(pos & Self::MASK) as usize];
-        if P::OVERWRITES {
-            slot.seq
-                .store(pos.wrapping_mul(2).wrapping_add(1), Ordering::Relaxed);
-            fence(Ordering::Release);
+        let words = &self.words[at..at + len];
+        words[0].store(header.0, Ordering::Relaxed);
+        for (w, v) in words[1..].iter().zip(body) {
+            w.store(v, Ordering::Relaxed);
         }
-        record.for_each_word(|i, value| {
-            if let Some(word) = slot.words.get(i) {
-                word.store(value, Ordering::Relaxed);
-            }
-        });
-        if P::OVERWRITES {
-            slot.seq
-                .store(pos.wrapping_mul(2).wrapping_add(2), Ordering::Release);
-        }
-        self.head.store(pos.wrapping_add(1), Ordering::Release);
+        self.head
+            .store(head.wrapping_add(len as u32), Ordering::Release);
         true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_general<const L: usize>(&self, tag: u32, body: [u32; L]) -> bool {
+        self.push_slice(tag, &body)
+    }
+
+    /// [`push`](Self::push) of a body whose length is known only at run time, and the
+    /// general path of every push: padding before an entry that would wrap, a full ring.
+    #[inline(never)]
+    pub fn push_slice(&self, tag: u32, body: &[u32]) -> bool {
+        let len = body.len() + 1;
+        if len > MAX_ENTRY_WORDS || len > N {
+            return false;
+        }
+        let head = self.head.load(Ordering::Relaxed);
+        let at = (head & Self::MASK) as usize;
+        // An entry does not wrap: one that would starts after a padding entry.
+        let pad = if len <= N - at { 0 } else { N - at };
+        let need = (pad + len) as u32;
+        let tail = self.tail.load(Ordering::Acquire);
+        if head.wrapping_sub(tail).wrapping_add(need) as usize > N
+            && !self.make_room(head, tail, need)
+        {
+            return false;
+        }
+        if pad != 0 {
+            self.words[at].store(PAD | pad as u32, Ordering::Relaxed);
+        }
+        let start = if pad != 0 { 0 } else { at };
+        let words = &self.words[start..start + len];
+        words[0].store(entry_header(tag, len), Ordering::Relaxed);
+        for (w, &v) in words[1..].iter().zip(body) {
+            w.store(v, Ordering::Relaxed);
+        }
+        self.head.store(head.wrapping_add(need), Ordering::Release);
+        true
+    }
+
+    /// A full ring before a push of `need` words at `head`: drops the push
+    /// ([`DropNewest`], `false`) or moves `tail` past the oldest entries until it fits
+    /// ([`OverwriteOldest`], `true`).
+    #[cold]
+    fn make_room(&self, head: u32, mut tail: u32, need: u32) -> bool {
+        if !P::OVERWRITES {
+            // Producer-owned counter: load and store, no read-modify-write needed.
+            let dropped = self.dropped_newest.load(Ordering::Relaxed);
+            self.dropped_newest.store(dropped + 1, Ordering::Relaxed);
+            return false;
+        }
+        loop {
+            let mut new_tail = tail;
+            let mut lost = 0;
+            while head.wrapping_sub(new_tail).wrapping_add(need) as usize > N {
+                // The producer's own writes: the entry at every `tail` it walks is whole.
+                let header = self.words[(new_tail & Self::MASK) as usize].load(Ordering::Relaxed);
+                let len = header & LEN_MASK;
+                if len == 0 || len > head.wrapping_sub(new_tail) {
+                    // Only a broken one-producer rule garbles a header: give up the rest.
+                    new_tail = head;
+                    break;
+                }
+                if header & PAD == 0 {
+                    lost += 1;
+                }
+                new_tail = new_tail.wrapping_add(len);
+            }
+            match self
+                .tail
+                .compare_exchange(tail, new_tail, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    let count = self.overwritten.load(Ordering::Relaxed);
+                    self.overwritten.store(count + lost, Ordering::Relaxed);
+                    return true;
+                }
+                // The drainer took entries meanwhile: walk from where it left `tail`.
+                Err(now) => tail = now,
+            }
+        }
     }
 
     /// The ring's drainer, unless another one is active.
@@ -205,34 +327,22 @@ impl<const N: usize, P: Overflow> TraceRing<N, P> {
             .map(|_| Drain { ring: self })
     }
 
-    /// Records pushed (recorded or not).
-    pub fn attempted(&self) -> u64 {
-        self.written() + self.dropped_newest.load(Ordering::Relaxed)
-    }
-
-    /// Records lost: dropped when full ([`DropNewest`]) or overwritten before a drainer
-    /// took them ([`OverwriteOldest`]; counted when the drainer passes them).
+    /// Entries lost: dropped when full ([`DropNewest`]) or overwritten before a drainer
+    /// took them ([`OverwriteOldest`]).
     pub fn dropped(&self) -> u64 {
         self.dropped_newest.load(Ordering::Relaxed) + self.overwritten.load(Ordering::Relaxed)
     }
 
-    /// Records drainers have taken.
+    /// Entries drainers have taken.
     pub fn drained(&self) -> u64 {
         self.drained.load(Ordering::Relaxed)
     }
 
-    /// Records in the ring not yet drained nor known to be overwritten.
-    pub fn pending(&self) -> u64 {
-        let head = self.head.load(Ordering::Acquire);
+    /// Words in the ring not yet drained nor given up (padding included).
+    pub fn pending_words(&self) -> u32 {
         let tail = self.tail.load(Ordering::Acquire);
-        u64::from(head.wrapping_sub(tail))
-    }
-
-    /// Positions the producer has written. Positions wrap at 2^32; this counts from the
-    /// drained and lost totals, so it stays exact past the wrap.
-    fn written(&self) -> u64 {
-        // Everything before `tail` was drained or counted overwritten.
-        self.drained() + self.overwritten.load(Ordering::Relaxed) + self.pending()
+        let head = self.head.load(Ordering::Acquire);
+        head.wrapping_sub(tail)
     }
 }
 
@@ -242,71 +352,69 @@ pub struct Drain<'r, const N: usize, P: Overflow> {
 }
 
 impl<const N: usize, P: Overflow> Drain<'_, N, P> {
-    /// The oldest record still in the ring, or `None` when it is empty.
-    pub fn pop(&mut self) -> Option<Record> {
+    /// The oldest entry still in the ring, or `None` when it is empty.
+    pub fn pop(&mut self) -> Option<Entry> {
         let ring = self.ring;
-        // Relaxed: only the drainer (this one, or one before it that released
-        // `draining`) stores `tail`.
-        let mut tail = ring.tail.load(Ordering::Relaxed);
         loop {
+            // Acquire: pairs with the producer's exchange when it moved `tail`, so the
+            // `head` read next is at least the one it had then.
+            let tail = ring.tail.load(Ordering::Acquire);
             let head = ring.head.load(Ordering::Acquire);
             let available = head.wrapping_sub(tail);
             if available == 0 {
                 return None;
             }
-            if P::OVERWRITES && available as usize > N {
-                let skipped = available - N as u32;
-                self.count_overwritten(u64::from(skipped));
-                tail = tail.wrapping_add(skipped);
-                ring.tail.store(tail, Ordering::Release);
-            }
-            let slot = &ring.slots[(tail & TraceRing::<N, P>::MASK) as usize];
-            let complete = tail.wrapping_mul(2).wrapping_add(2);
-            if P::OVERWRITES && slot.seq.load(Ordering::Acquire) != complete {
-                self.count_overwritten(1);
-                tail = tail.wrapping_add(1);
-                ring.tail.store(tail, Ordering::Release);
-                continue;
-            }
-            let mut words = [0u32; RECORD_WORDS];
-            for (w, word) in words.iter_mut().zip(&slot.words) {
-                *w = word.load(Ordering::Relaxed);
-            }
-            if P::OVERWRITES {
-                fence(Ordering::Acquire);
-                if slot.seq.load(Ordering::Relaxed) != complete {
-                    self.count_overwritten(1);
-                    tail = tail.wrapping_add(1);
-                    ring.tail.store(tail, Ordering::Release);
-                    continue;
+            let at = (tail & TraceRing::<N, P>::MASK) as usize;
+            let header = ring.words[at].load(Ordering::Relaxed);
+            let len = header & LEN_MASK;
+            let fits = len != 0 && len <= available && at + len as usize <= N;
+            let mut entry = Entry {
+                tag: header >> TAG_SHIFT,
+                len: len.saturating_sub(1) as u8,
+                words: [0; MAX_ENTRY_WORDS - 1],
+            };
+            if fits {
+                for (w, word) in entry
+                    .words
+                    .iter_mut()
+                    .zip(&ring.words[at + 1..at + len as usize])
+                {
+                    *w = word.load(Ordering::Relaxed);
                 }
             }
-            // Counted before `tail` moves, so `drained + overwritten + pending` never
-            // comes up short for an observer.
+            // A header that does not fit was being overwritten (the exchange then fails)
+            // or the one-producer rule was broken: give up everything up to `head`.
+            let next = if fits { tail.wrapping_add(len) } else { head };
+            if ring
+                .tail
+                .compare_exchange(tail, next, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+            {
+                // The producer moved `tail` past the entry and counted it.
+                continue;
+            }
+            if !fits || header & PAD != 0 {
+                continue;
+            }
+            // Drainer-owned counter (one drainer at a time, handed over by `draining`).
             let drained = ring.drained.load(Ordering::Relaxed);
             ring.drained.store(drained + 1, Ordering::Relaxed);
-            ring.tail.store(tail.wrapping_add(1), Ordering::Release);
-            return Some(Record::from_words(&words));
+            return Some(entry);
         }
-    }
-
-    fn count_overwritten(&self, n: u64) {
-        let count = self.ring.overwritten.load(Ordering::Relaxed);
-        self.ring.overwritten.store(count + n, Ordering::Relaxed);
     }
 }
 
 impl<const N: usize, P: Overflow> Iterator for Drain<'_, N, P> {
-    type Item = Record;
+    type Item = Entry;
 
-    fn next(&mut self) -> Option<Record> {
+    fn next(&mut self) -> Option<Entry> {
         self.pop()
     }
 }
 
 impl<const N: usize, P: Overflow> Drop for Drain<'_, N, P> {
     fn drop(&mut self) {
-        // Release: the next drainer sees this one's `tail` and counters.
+        // Release: the next drainer sees this one's counters.
         self.ring.draining.store(false, Ordering::Release);
     }
 }

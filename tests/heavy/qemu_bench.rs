@@ -85,6 +85,20 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         disabled.per_op, unprobed.per_op,
         "a disabled probe's word is back"
     );
+    let event = row(
+        &rows,
+        "probe event, two register fetch args (%r0, %r1), breakpoint probe",
+    );
+    assert!(
+        event.per_op > breakpoint.per_op && event.rendezvous == 0.0,
+        "an event is its probe and the recording: {event:?}"
+    );
+    assert!(
+        b.stdout
+            .contains("bench: a probe event with two register fetch args costs +"),
+        "the event's cost over the bare probe is printed:\n{}",
+        b.tail()
+    );
     let kretprobe = row(&rows, "kretprobe, empty return handler");
     let kretprobe_opt = row(&rows, "kretprobe, empty return handler, optimized entry");
     assert!(

@@ -1,66 +1,117 @@
 use super::*;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::vec::Vec;
 
-/// A record whose every field is derived from `n`, so a torn one is recognisable.
-fn record(n: u64) -> Record {
-    let mut values = [0; crate::trace::definition::MAX_VALUE_SLOTS];
-    for (i, v) in values.iter_mut().enumerate() {
-        *v = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(i as u32);
-    }
-    Record {
-        timestamp: n,
-        entry_timestamp: !n,
-        event: n as u16,
-        cpu: (n >> 16) as u8,
-        flags: 0,
-        faults: (n >> 24) as u8,
-        truncated: (n >> 32) as u8,
-        values,
-    }
+/// Entry `n`: `1 + n % 4` body words, each derived from `n`, so a torn one is
+/// recognisable; its tag is `n`'s low 24 bits.
+fn body(n: u32) -> Vec<u32> {
+    (0..1 + n % 4)
+        .map(|i| n.wrapping_mul(0x9E37_79B9).rotate_left(i))
+        .collect()
 }
 
-fn accounted<const N: usize, P: Overflow>(ring: &TraceRing<N, P>, pushes: u64) {
-    assert_eq!(ring.attempted(), pushes);
-    assert_eq!(ring.drained() + ring.pending() + ring.dropped(), pushes);
+fn push<const N: usize, P: Overflow>(ring: &TraceRing<N, P>, n: u32) -> bool {
+    ring.push_slice(n & 0xff_ffff, &body(n))
+}
+
+fn check(e: &Entry) -> u32 {
+    let n = e.tag;
+    assert_eq!(e.body(), body(n), "torn entry {n}");
+    n
+}
+
+fn take<const N: usize, P: Overflow>(ring: &TraceRing<N, P>) -> Vec<u32> {
+    ring.drain().unwrap().map(|e| check(&e)).collect()
 }
 
 #[test]
-fn records_come_out_in_order_and_intact() {
-    let ring: TraceRing<8> = TraceRing::new();
+fn entries_come_out_in_order_and_intact() {
+    let ring: TraceRing<64> = TraceRing::new();
     for n in 0..5 {
-        assert!(ring.push(&record(n)));
+        assert!(push(&ring, n));
     }
-    let out: Vec<Record> = ring.drain().unwrap().collect();
-    assert_eq!(out, (0..5).map(record).collect::<Vec<_>>());
-    assert_eq!(ring.pending(), 0);
-    accounted(&ring, 5);
+    assert_eq!(take(&ring), [0, 1, 2, 3, 4]);
+    assert_eq!(ring.pending_words(), 0);
+    assert_eq!((ring.drained(), ring.dropped()), (5, 0));
+}
+
+#[test]
+fn a_fixed_size_push_is_the_same_entry_as_a_slice_push() {
+    let ring: TraceRing<16> = TraceRing::new();
+    assert!(ring.push(7, [1, 2, 3]));
+    let e = ring.drain().unwrap().pop().unwrap();
+    assert_eq!((e.tag, e.body()), (7, &[1, 2, 3][..]));
+}
+
+#[test]
+fn an_entry_that_would_wrap_starts_after_padding_which_is_not_an_entry() {
+    let ring: TraceRing<8> = TraceRing::new();
+    assert!(ring.push(1, [10, 11, 12, 13])); // words 0..5
+    assert_eq!(
+        ring.drain().unwrap().map(|e| e.tag).collect::<Vec<_>>(),
+        [1]
+    );
+    // Three words are left before the end; a four-word entry pads them.
+    assert!(ring.push(2, [20, 21, 22]));
+    let e = ring.drain().unwrap().pop().unwrap();
+    assert_eq!((e.tag, e.body()), (2, &[20, 21, 22][..]));
+    assert_eq!(
+        (ring.drained(), ring.dropped()),
+        (2, 0),
+        "padding is not counted"
+    );
 }
 
 #[test]
 fn drop_newest_keeps_the_oldest_and_counts_the_rest() {
-    let ring: TraceRing<4, DropNewest> = TraceRing::new();
-    let kept: Vec<bool> = (0..7).map(|n| ring.push(&record(n))).collect();
-    assert_eq!(kept, [true, true, true, true, false, false, false]);
+    // Entries of 3 words (tag n, body [n, n]) into 8 words: two fit.
+    let ring: TraceRing<8, DropNewest> = TraceRing::new();
+    let kept: Vec<bool> = (0..5).map(|n| ring.push(n, [n, n])).collect();
+    assert_eq!(kept, [true, true, false, false, false]);
     assert_eq!(ring.dropped(), 3);
-    accounted(&ring, 7);
     let mut drain = ring.drain().unwrap();
-    assert_eq!(drain.pop(), Some(record(0)));
+    assert_eq!(drain.pop().map(|e| e.tag), Some(0));
     drop(drain);
-    assert!(ring.push(&record(7)));
-    let out: Vec<u64> = ring.drain().unwrap().map(|r| r.timestamp).collect();
-    assert_eq!(out, [1, 2, 3, 7]);
-    accounted(&ring, 8);
+    assert!(ring.push(5, [5, 5]));
+    let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
+    assert_eq!(out, [1, 5]);
+    assert_eq!(ring.drained() + ring.dropped(), 6);
 }
 
 #[test]
 fn overwrite_oldest_keeps_the_newest_and_counts_what_it_lost() {
-    let ring: TraceRing<4, OverwriteOldest> = TraceRing::new();
-    assert!((0..11).all(|n| ring.push(&record(n))));
-    let out: Vec<u64> = ring.drain().unwrap().map(|r| r.timestamp).collect();
-    assert_eq!(out, [7, 8, 9, 10]);
+    let ring: TraceRing<16, OverwriteOldest> = TraceRing::new();
+    assert!((0..11).all(|n| ring.push(n, [n, n, n])));
+    let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
+    assert_eq!(
+        out,
+        [7, 8, 9, 10],
+        "the newest that fit (four 4-word entries)"
+    );
     assert_eq!(ring.dropped(), 7);
-    accounted(&ring, 11);
+    assert_eq!(ring.drained() + ring.dropped(), 11);
+}
+
+#[test]
+fn overwrite_oldest_with_mixed_lengths_accounts_for_every_entry() {
+    let ring: TraceRing<16, OverwriteOldest> = TraceRing::new();
+    for n in 0..100 {
+        assert!(push(&ring, n));
+    }
+    let out = take(&ring);
+    assert!(out.windows(2).all(|w| w[1] == w[0] + 1), "{out:?}");
+    assert_eq!(out.last(), Some(&99));
+    assert_eq!(ring.drained() + ring.dropped(), 100);
+}
+
+#[test]
+fn oversized_entries_are_dropped() {
+    let ring: TraceRing<4, OverwriteOldest> = TraceRing::new();
+    assert!(!ring.push(1, [0; 4]), "5 words in a ring of 4");
+    let big: TraceRing<256> = TraceRing::new();
+    assert!(!big.push_slice(1, &[0; MAX_ENTRY_WORDS]));
+    assert!(big.push_slice(1, &[0; MAX_ENTRY_WORDS - 1]));
 }
 
 #[test]
@@ -74,37 +125,38 @@ fn only_one_drainer_at_a_time() {
 
 #[test]
 fn positions_wrap_past_u32() {
-    let ring: TraceRing<4, DropNewest> = TraceRing::new();
-    ring.head.store(u32::MAX - 1, Ordering::Relaxed);
-    ring.tail.store(u32::MAX - 1, Ordering::Relaxed);
-    for n in 0..4 {
-        assert!(ring.push(&record(n)));
-    }
-    assert!(!ring.push(&record(9)));
-    let out: Vec<u64> = ring.drain().unwrap().map(|r| r.timestamp).collect();
-    assert_eq!(out, [0, 1, 2, 3]);
+    for start in [u32::MAX - 1, u32::MAX - 8] {
+        let ring: TraceRing<8, DropNewest> = TraceRing::new();
+        ring.head.store(start, Ordering::Relaxed);
+        ring.tail.store(start, Ordering::Relaxed);
+        assert!(ring.push(0, [0]));
+        assert!(ring.push(1, [1]));
+        assert!(ring.push(2, [2]));
+        let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
+        assert_eq!(out, [0, 1, 2]);
 
-    let ring: TraceRing<4, OverwriteOldest> = TraceRing::new();
-    ring.head.store(u32::MAX - 1, Ordering::Relaxed);
-    ring.tail.store(u32::MAX - 1, Ordering::Relaxed);
-    for n in 0..6 {
-        ring.push(&record(n));
+        let ring: TraceRing<8, OverwriteOldest> = TraceRing::new();
+        ring.head.store(start, Ordering::Relaxed);
+        ring.tail.store(start, Ordering::Relaxed);
+        for n in 0..7 {
+            assert!(ring.push(n, [n]));
+        }
+        let out: Vec<u32> = ring.drain().unwrap().map(|e| e.tag).collect();
+        assert_eq!(out, [3, 4, 5, 6]);
+        assert_eq!(ring.dropped(), 3);
     }
-    let out: Vec<u64> = ring.drain().unwrap().map(|r| r.timestamp).collect();
-    assert_eq!(out, [2, 3, 4, 5]);
-    assert_eq!(ring.dropped(), 2);
 }
 
-/// A producer thread and a drainer thread at once: every drained record is intact (not
+/// A producer thread and a drainer thread at once: every drained entry is intact (not
 /// torn), in order, and drained + dropped = pushed at the end.
-fn concurrent<P: Overflow + Send + Sync + 'static>(pushes: u64) -> (u64, u64) {
-    let ring: Arc<TraceRing<16, P>> = Arc::new(TraceRing::new());
+fn concurrent<P: Overflow + Send + Sync + 'static>(pushes: u32) -> (u64, u64) {
+    let ring: Arc<TraceRing<64, P>> = Arc::new(TraceRing::new());
     let done = Arc::new(AtomicBool::new(false));
     let producer = {
         let (ring, done) = (ring.clone(), done.clone());
         std::thread::spawn(move || {
             for n in 0..pushes {
-                ring.push(&record(n));
+                push(&*ring, n);
                 if n % 64 == 0 {
                     std::thread::yield_now();
                 }
@@ -113,14 +165,14 @@ fn concurrent<P: Overflow + Send + Sync + 'static>(pushes: u64) -> (u64, u64) {
         })
     };
     let mut seen = 0u64;
-    let mut last: Option<u64> = None;
+    let mut last: Option<u32> = None;
     loop {
         let finished = done.load(Ordering::Acquire);
         let mut drain = ring.drain().unwrap();
-        while let Some(r) = drain.pop() {
-            assert_eq!(r, record(r.timestamp), "torn record");
-            assert!(last.is_none_or(|l| r.timestamp > l), "out of order");
-            last = Some(r.timestamp);
+        while let Some(e) = drain.pop() {
+            let n = check(&e);
+            assert!(last.is_none_or(|l| n > l), "out of order");
+            last = Some(n);
             seen += 1;
         }
         drop(drain);
@@ -130,20 +182,19 @@ fn concurrent<P: Overflow + Send + Sync + 'static>(pushes: u64) -> (u64, u64) {
         std::thread::yield_now();
     }
     producer.join().unwrap();
-    assert_eq!(ring.pending(), 0);
-    accounted(&ring, pushes);
+    assert_eq!(ring.pending_words(), 0);
     assert_eq!(ring.drained(), seen);
     (seen, ring.dropped())
 }
 
 #[test]
-fn concurrent_drop_newest_accounts_for_every_record() {
+fn concurrent_drop_newest_accounts_for_every_entry() {
     let (seen, dropped) = concurrent::<DropNewest>(50_000);
     assert_eq!(seen + dropped, 50_000);
 }
 
 #[test]
-fn concurrent_overwrite_oldest_never_yields_a_torn_record() {
+fn concurrent_overwrite_oldest_never_yields_a_torn_entry() {
     let (seen, dropped) = concurrent::<OverwriteOldest>(50_000);
     assert_eq!(seen + dropped, 50_000);
 }
