@@ -12,11 +12,20 @@
 #                                   the kernel leaves cores >= N halted)
 #       --icount                    deterministic instruction counting (-icount shift=0)
 #       --timeout SECONDS           kill a hung guest (default 300)
-#       --mode tests|demo|bench     what the kernel runs (default tests); bench boots
+#       --mode tests|demo|bench     what the kernel runs (default tests; the demo also
+#                                   traces probe events: --capture); bench boots
 #                                   twice and prints one table: the instruction rows
 #                                   (mode bench-insn: -icount shift=0, -smp 1), then the
 #                                   4-CPU rows (mode bench-smp: -smp 4, no icount)
 #       --corpus FILE               run an instruction corpus (format: src/corpus.rs)
+#       --events FILE               probe events: define the events FILE lists (one
+#                                   `p:`/`r:` line each, see src/trace/definition.rs),
+#                                   run a workload on every core (--rounds calls per
+#                                   core, default 10000) and write the captures
+#       --capture PATH              where the demo and events modes write their probe-
+#                                   event captures (default target/demo-trace.kptf,
+#                                   target/events.kptf); the runner then writes
+#                                   PATH's .json twin (Perfetto) and prints latencies
 #       --inject fail|hang          prove the harness notices a failure / a hang
 #       --only SUB[,SUB...]         run only the kernel tests whose name contains one
 #                                   of them (ASCII, at most 64 bytes; verdict line
@@ -73,6 +82,7 @@ setup() {
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 board="" mem=256M smp=4 mttcg=0 icount=0 timeout_s=300 mode=tests inject="" gdb=0 elf="" corpus="" only="" rounds=0 non_broadcast=0
+events="" capture=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --setup) setup; exit 0 ;;
@@ -82,6 +92,8 @@ while [ $# -gt 0 ]; do
         --timeout) timeout_s="${2:?--timeout needs a value}"; shift 2 ;;
         --mode) mode="${2:?--mode needs a value}"; shift 2 ;;
         --corpus) corpus="${2:?--corpus needs a file}"; mode=corpus; shift 2 ;;
+        --events) events="${2:?--events needs a file}"; mode=events; shift 2 ;;
+        --capture) capture="${2:?--capture needs a path}"; shift 2 ;;
         --inject) inject="${2:?--inject needs a value}"; shift 2 ;;
         --only) only="${2:?--only needs a substring}"; shift 2 ;;
         --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
@@ -142,7 +154,7 @@ if [ "$mode" = bench ]; then
     exit 0
 fi
 case "$mode" in
-    tests) mode_n=0 ;; demo) mode_n=1 ;; corpus) mode_n=2 ;;
+    tests) mode_n=0 ;; demo) mode_n=1 ;; corpus) mode_n=2 ;; events) mode_n=5 ;;
     bench-insn) mode_n=3; icount=1; smp=1 ;;   # guest instructions need one CPU + icount
     bench-smp) mode_n=4; icount=0; smp=4 ;;
     *) die "unknown mode $mode" ;;
@@ -163,19 +175,37 @@ word $((args + 16)) "${#only}"
 case "$rounds" in ''|*[!0-9]*) die "--rounds: a number" ;; esac
 word $((args + 20)) "$rounds"
 word $((args + 24)) "$non_broadcast"
-if [ -n "$only" ]; then
-    [ "${#only}" -le 64 ] || die "--only: at most 64 bytes"
-    LC_ALL=C; case "$only" in *[![:print:]]*) die "--only: printable ASCII only" ;; esac
-    # Four bytes per little-endian word, the last one zero-padded.
-    for ((i = 0; i < ${#only}; i += 4)); do
+# Text at addr, four bytes per little-endian word, the last one zero-padded.
+text() {
+    local addr=$1 s=$2 i j c b w
+    for ((i = 0; i < ${#s}; i += 4)); do
         w=0
         for ((j = 3; j >= 0; j--)); do
-            c="${only:i+j:1}"
+            c="${s:i+j:1}"
             b=0; [ -n "$c" ] && b=$(printf '%d' "'$c")
             w=$(( (w << 8) | b ))
         done
-        word $((args + 0x40 + i)) "$(printf '0x%08x' "$w")"
+        word $((addr + i)) "$(printf '0x%08x' "$w")"
     done
+}
+if [ -n "$only" ]; then
+    [ "${#only}" -le 64 ] || die "--only: at most 64 bytes"
+    LC_ALL=C; case "$only" in *[![:print:]]*) die "--only: printable ASCII only" ;; esac
+    text $((args + 0x40)) "$only"
+fi
+# Probe-event captures (demo and events modes): the host path the kernel writes them to
+# through semihosting, at +0x80 (its length in word 7).
+if [ "$mode" = demo ] || [ "$mode" = events ]; then
+    [ -n "$capture" ] || capture="$here/target/$([ "$mode" = demo ] && echo demo-trace || echo events).kptf"
+    mkdir -p "$(dirname "$capture")"
+    capture="$(cd "$(dirname "$capture")" && pwd)/$(basename "$capture")"
+    LC_ALL=C; case "$capture" in *[![:print:]]*) die "--capture: printable ASCII only" ;; esac
+    [ "${#capture}" -le 128 ] || die "--capture: the absolute path is over 128 bytes: $capture"
+    rm -f "$capture"
+    word $((args + 28)) "${#capture}"
+    text $((args + 0x80)) "$capture"
+elif [ -n "$capture" ]; then
+    die "--capture: only with --mode demo or --events"
 fi
 
 extra=()
@@ -186,6 +216,14 @@ if [ -n "$corpus" ]; then
     CARGO_TARGET_DIR="$here/target/host-tools" cargo run -q --manifest-path "$here/Cargo.toml" \
         --features std,lab --bin kprobes-corpus -- pack "$corpus" "$packed" || exit 2
     extra+=(-device "loader,file=$packed,addr=$(printf '0x%x' $((args + 0x1000))),force-raw=on")
+fi
+if [ -n "$events" ]; then
+    [ -f "$events" ] || die "no such event list: $events"
+    size=$(wc -c <"$events")
+    [ "$size" -gt 0 ] || die "--events: $events is empty"
+    [ "$size" -le $((0x00fff000)) ] || die "--events: $events is too large"
+    word $((args + 32)) "$size"
+    extra+=(-device "loader,file=$events,addr=$(printf '0x%x' $((args + 0x1000))),force-raw=on")
 fi
 [ "$icount" = 1 ] && extra+=(-icount shift=0)
 [ "$mttcg" = 1 ] || [ "$icount" = 1 ] || extra+=(-accel tcg,thread=single)
@@ -205,5 +243,17 @@ set -e
 if [ "$status" = 124 ] || [ "$status" = 137 ]; then
     echo "qemu-runner: TIMEOUT: the guest did not exit within ${timeout_s}s and was killed" >&2
     exit 124
+fi
+# The probe-event captures, readable: Chrome trace-event JSON beside them (Perfetto) and
+# the latency summary, by the host tool kprobes-trace.
+if [ "$status" = 0 ] && [ -n "$capture" ] && [ -s "$capture" ]; then
+    json="${capture%.kptf}.json"
+    trace() {
+        CARGO_TARGET_DIR="$here/target/host-tools" cargo run -q --manifest-path "$here/Cargo.toml" \
+            --features std,lab --bin kprobes-trace -- "$@"
+    }
+    trace json "$capture" "$json" || exit 2
+    trace latency "$capture" || exit 2
+    echo "qemu-runner: probe events: $json (open it in https://ui.perfetto.dev); text: cargo run --features std --bin kprobes-trace -- text $capture"
 fi
 exit "$status"

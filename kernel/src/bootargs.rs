@@ -1,9 +1,10 @@
 //! Words the runner places in RAM before boot (QEMU `-device loader`): what to run.
 //!
 //! Layout at `board::BOOTARGS`: `[MAGIC, mode, inject, cpus, filter length, rounds,
-//! non-broadcast]`, the test
-//! filter's bytes at [`FILTER`] (`--only`), and a packed corpus at [`CORPUS`] in corpus
-//! mode. Without the magic (plain
+//! non-broadcast, capture path length, event definitions length]`, the test
+//! filter's bytes at [`FILTER`] (`--only`), the host path a probe-event capture goes to
+//! at [`CAPTURE_PATH`] (demo and events modes), and a packed corpus (corpus mode) or the
+//! event definitions' text (events mode) at [`CORPUS`]. Without the magic (plain
 //! `qemu-system-arm -kernel`), the kernel runs its tests.
 
 use crate::board::BOOTARGS;
@@ -16,6 +17,12 @@ pub const CORPUS_BYTES: usize = 0x00ff_f000;
 const FILTER: usize = BOOTARGS + 0x40;
 /// The longest filter the runner passes.
 pub const FILTER_MAX: usize = 64;
+/// Where the runner puts the capture's host path (`--capture`).
+const CAPTURE_PATH: usize = BOOTARGS + 0x80;
+/// The longest capture path the runner passes.
+pub const CAPTURE_PATH_MAX: usize = 128;
+const _: () =
+    assert!(FILTER + FILTER_MAX <= CAPTURE_PATH && CAPTURE_PATH + CAPTURE_PATH_MAX <= CORPUS);
 
 /// The first word of the area when the runner wrote it (also read by the park loop).
 pub const MAGIC: u32 = 0x4b50_5242; // "KPRB"
@@ -33,6 +40,9 @@ pub enum Mode {
     BenchInstructions,
     /// The benchmark rows that need every CPU (no icount: wall-clock time).
     BenchSmp,
+    /// Define the probe events the runner loaded at [`CORPUS`], run a workload on every
+    /// core and write the captures to [`capture_path`].
+    Events,
 }
 
 /// A deliberate fault, for proving that the harness notices.
@@ -59,6 +69,7 @@ pub fn mode() -> Mode {
         (true, 2) => Mode::Corpus,
         (true, 3) => Mode::BenchInstructions,
         (true, 4) => Mode::BenchSmp,
+        (true, 5) => Mode::Events,
         _ => Mode::Tests,
     }
 }
@@ -89,12 +100,35 @@ pub fn filter() -> Option<&'static str> {
         (true, n @ 1..=FILTER_MAX) => n,
         _ => return None,
     };
-    // SAFETY: FILTER..FILTER + FILTER_MAX lies in the boot-argument area: RAM the image
-    // never uses (link.ld asserts it), mapped for the kernel's lifetime, written only by
-    // QEMU's loader before boot and never by the kernel, so a shared 'static view of
-    // those bytes is sound.
-    let bytes = unsafe { core::slice::from_raw_parts(FILTER as *const u8, len) };
-    core::str::from_utf8(bytes).ok().filter(|s| s.is_ascii())
+    text(FILTER, len).filter(|s| s.is_ascii())
+}
+
+/// `len` bytes at `at` in the boot-argument area as text, if they are UTF-8.
+fn text(at: usize, len: usize) -> Option<&'static str> {
+    // SAFETY: the callers' ranges lie in the boot-argument area (FILTER, CAPTURE_PATH:
+    // bounded by their maxima below CORPUS; CORPUS: bounded by CORPUS_BYTES): RAM the
+    // image never uses (link.ld asserts it), mapped for the kernel's lifetime, written
+    // only by QEMU's loader before boot and never by the kernel, so a shared 'static
+    // view of those bytes is sound.
+    let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, len) };
+    core::str::from_utf8(bytes).ok()
+}
+
+/// The host path the runner wants the probe-event capture written to (`--capture`,
+/// through semihosting), if it gave one.
+pub fn capture_path() -> Option<&'static str> {
+    match (word(0) == MAGIC, word(7) as usize) {
+        (true, n @ 1..=CAPTURE_PATH_MAX) => text(CAPTURE_PATH, n),
+        _ => None,
+    }
+}
+
+/// The event definitions of the events mode (`--events FILE`: one per line).
+pub fn event_definitions() -> Option<&'static str> {
+    match (word(0) == MAGIC, word(8) as usize) {
+        (true, n @ 1..=CORPUS_BYTES) => text(CORPUS, n),
+        _ => None,
+    }
 }
 
 /// Whether the runner asked for the per-CPU cache-maintenance path (`--non-broadcast`:

@@ -80,3 +80,19 @@ pub fn run() -> Result<(), KprobeError> {
     );
     Ok(())
 }
+
+/// Probe events as a user writes them: two entry events and one return event defined
+/// as text, the same work on every core, the captures to the runner's host file (which
+/// it turns into `target/demo-trace.json` for Perfetto).
+pub fn trace() -> Result<(), alloc::string::String> {
+    kprintln!("demo: probe events, defined as text (no handler written):");
+    crate::trace_run::trace_to_file(
+        "demo",
+        &[
+            "p:add kp_add a=%r0 b=%r1:u32",
+            "p:cond_add kp_cond+4 a=%r0 b=%r1:u32",
+            "r:push_ret kp_push ret=$retval:u32",
+        ],
+        1000,
+    )
+}

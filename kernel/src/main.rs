@@ -33,6 +33,7 @@ mod testing;
 mod tests;
 mod text;
 mod timer;
+mod trace_run;
 mod trap;
 mod uart;
 
@@ -124,10 +125,21 @@ pub extern "C" fn kmain() -> ! {
             }
             semihosting::exit(0)
         }
-        Mode::Demo => match demo::run() {
+        Mode::Demo => {
+            if let Err(e) = demo::run() {
+                kprintln!("demo failed: {e}");
+                semihosting::exit(1)
+            }
+            if let Err(e) = demo::trace() {
+                kprintln!("demo failed: {e}");
+                semihosting::exit(1)
+            }
+            semihosting::exit(0)
+        }
+        Mode::Events => match trace_run::events_mode() {
             Ok(()) => semihosting::exit(0),
             Err(e) => {
-                kprintln!("demo failed: {e}");
+                kprintln!("events failed: {e}");
                 semihosting::exit(1)
             }
         },

@@ -12,6 +12,7 @@
 //! then names the byte offset on stderr and exits with status 1.
 
 use armv7_kprobes::trace::export::Capture;
+use std::io::Write;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: kprobes-trace text CAPTURE | json CAPTURE OUT.json | latency CAPTURE";
@@ -21,14 +22,19 @@ fn read(path: &str) -> Result<Capture, String> {
     Ok(Capture::read(&bytes))
 }
 
+/// Writes `text` to stdout; a reader that stopped reading (`| head`) is not an error.
+fn out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn run(args: &[&str]) -> Result<Capture, String> {
     match args {
-        ["text", input] => read(input).inspect(|c| print!("{}", c.text())),
+        ["text", input] => read(input).inspect(|c| out(&c.text())),
         ["json", input, output] => read(input).and_then(|c| {
             std::fs::write(output, c.chrome_json()).map_err(|e| format!("{output}: {e}"))?;
             Ok(c)
         }),
-        ["latency", input] => read(input).inspect(|c| print!("{}", c.latency_summary())),
+        ["latency", input] => read(input).inspect(|c| out(&c.latency_summary())),
         _ => Err(USAGE.into()),
     }
 }

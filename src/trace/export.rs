@@ -99,40 +99,55 @@ impl Arg {
 }
 
 impl Capture {
-    /// Reads every intact frame of `bytes`, stopping at the first damaged one.
+    /// Reads every intact frame of `bytes`, stopping at the first damaged one. `bytes`
+    /// may hold several captures one after another (a kernel that drains now and then
+    /// appends each capture to one file): their records are read in order, and an
+    /// event's description is the latest one read. An error's offset counts from the
+    /// start of `bytes`.
     pub fn read(bytes: &[u8]) -> Capture {
         let mut capture = Capture::default();
-        for frame in CaptureReader::new(bytes) {
-            match frame {
-                Ok((_, Frame::Header(h))) => capture.header = Some(h),
-                Ok((_, Frame::Event(e))) => {
-                    let args = e
-                        .args()
-                        .map(|a| Arg {
-                            name: a.name.to_string(),
-                            ty: a.ty,
-                            slot: a.slot,
-                        })
-                        .collect();
-                    capture.events.insert(
-                        e.id,
-                        Event {
-                            kind: e.kind,
-                            name: e.name.to_string(),
-                            target: e.target.to_string(),
-                            args,
-                        },
-                    );
+        let mut start = 0;
+        loop {
+            let mut reader = CaptureReader::new(&bytes[start..]);
+            let mut ended = false;
+            for frame in reader.by_ref() {
+                match frame {
+                    Ok((_, Frame::Header(h))) => capture.header = Some(h),
+                    Ok((_, Frame::Event(e))) => {
+                        let args = e
+                            .args()
+                            .map(|a| Arg {
+                                name: a.name.to_string(),
+                                ty: a.ty,
+                                slot: a.slot,
+                            })
+                            .collect();
+                        capture.events.insert(
+                            e.id,
+                            Event {
+                                kind: e.kind,
+                                name: e.name.to_string(),
+                                target: e.target.to_string(),
+                                args,
+                            },
+                        );
+                    }
+                    Ok((_, Frame::Record(r))) => capture.records.push(r),
+                    Ok((_, Frame::Dropped { cpu, count })) => {
+                        *capture.dropped.entry(cpu).or_default() += count;
+                    }
+                    Ok((_, Frame::End)) => ended = true,
+                    Err(mut e) => {
+                        e.offset += start;
+                        capture.error = Some(e);
+                    }
                 }
-                Ok((_, Frame::Record(r))) => capture.records.push(r),
-                Ok((_, Frame::Dropped { cpu, count })) => {
-                    *capture.dropped.entry(cpu).or_default() += count;
-                }
-                Ok((_, Frame::End)) => {}
-                Err(e) => capture.error = Some(e),
+            }
+            start += reader.offset();
+            if !ended || start >= bytes.len() {
+                return capture;
             }
         }
-        capture
     }
 
     fn timer_hz(&self) -> u64 {

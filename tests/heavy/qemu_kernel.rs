@@ -188,7 +188,11 @@ fn a_hung_guest_is_killed_and_reported_as_a_timeout() {
 
 #[test]
 fn demo_mode_boots_every_core_and_exits_cleanly() {
-    let b = boot(&kernel("virt"), &["--mode", "demo"]);
+    let capture = temp_file("demo.kptf", "");
+    let b = boot(
+        &kernel("virt"),
+        &["--mode", "demo", "--capture", capture.to_str().unwrap()],
+    );
     assert_eq!(b.status, 0, "{}", b.tail());
     assert_eq!(b.lines_with("online, MPIDR").len(), 4, "{}", b.tail());
     let listed = b.lines_with("Enabled");
@@ -232,6 +236,100 @@ fn demo_mode_boots_every_core_and_exits_cleanly() {
         "demo mode must not run the test registry:\n{}",
         b.tail()
     );
+    // Then its probe events, defined as text: every hit recorded (the rings hold the
+    // demo's 1,000 calls per core), the conditional one when its condition passed.
+    for line in [
+        "demo: add: 4000 hits, 4000 records",
+        "demo: cond_add: 2000 hits, 2000 records",
+        "demo: push_ret: 4000 hits, 4000 records",
+    ] {
+        assert_eq!(b.lines_with(line).len(), 1, "{line}\n{}", b.tail());
+    }
+    // The runner turned the capture into Perfetto's JSON (one trace event per line, a
+    // track per CPU) and printed the return event's latencies.
+    let json = std::fs::read_to_string(capture.with_extension("json")).expect("demo JSON");
+    assert!(
+        json.starts_with('{') && json.contains("\"traceEvents\":["),
+        "{json:.200}"
+    );
+    for (event, count) in [
+        ("\"name\":\"add\",\"cat\":\"entry\",\"ph\":\"i\"", 4000),
+        ("\"name\":\"cond_add\",\"cat\":\"entry\",\"ph\":\"i\"", 2000),
+        (
+            "\"name\":\"push_ret\",\"cat\":\"return\",\"ph\":\"X\"",
+            4000,
+        ),
+    ] {
+        assert_eq!(
+            json.lines().filter(|l| l.contains(event)).count(),
+            count,
+            "{event}"
+        );
+    }
+    for cpu in 0..4 {
+        assert!(
+            json.contains(&format!("\"args\":{{\"name\":\"CPU {cpu}\"}}")),
+            "CPU {cpu} track"
+        );
+    }
+    let latency = b
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("push_ret "))
+        .count();
+    assert_eq!(latency, 1, "the latency summary's row:\n{}", b.tail());
+}
+
+/// The events mode: definitions from a file (comments and blank lines skipped, a memory
+/// fetch among them), a workload on every core while core 0 drains, every hit accounted
+/// for, and a capture the host tool reads. A bad definition stops the boot before any
+/// event is defined, naming the line and the column.
+#[test]
+fn events_mode_traces_definitions_from_a_file_and_refuses_a_bad_one() {
+    let defs = temp_file(
+        "events.txt",
+        "# two entry events and a return event\n\
+         p:add kp_add a=%r0 b=%r1:u32\n\
+         \n\
+         p:saved kp_push+4 lr=+4(%sp):x32\n\
+         r:push_ret kp_push ret=$retval:u32\n",
+    );
+    let capture = temp_file("events.kptf", "");
+    let b = boot(
+        &kernel("virt"),
+        &[
+            "--events",
+            defs.to_str().unwrap(),
+            "--capture",
+            capture.to_str().unwrap(),
+            "--rounds",
+            "2000",
+        ],
+    );
+    assert_eq!(b.status, 0, "{}", b.tail());
+    for (name, hits) in [("add", 8000), ("saved", 8000), ("push_ret", 8000)] {
+        let line = b
+            .lines_with(&format!("events: {name}: {hits} hits, "))
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("{name}\n{}", b.tail()));
+        let records: u64 = line
+            .rsplit_once(", ")
+            .and_then(|(_, r)| r.strip_suffix(" records"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(records > 0 && records <= hits, "{line}");
+    }
+    let json = std::fs::read_to_string(capture.with_extension("json")).expect("events JSON");
+    assert!(json.contains("\"name\":\"saved\""), "{json:.300}");
+
+    let bad = temp_file("bad-events.txt", "p:add kp_add a=%r0\np:oops kp_push %q9\n");
+    let b = boot(&kernel("virt"), &["--events", bad.to_str().unwrap()]);
+    assert_eq!(b.status, 1, "{}", b.tail());
+    let err = b.lines_with("events failed: `p:oops kp_push %q9`");
+    assert_eq!(err.len(), 1, "{}", b.tail());
+    assert!(err[0].contains("column"), "{}", err[0]);
+    assert!(b.lines_with("events: event").is_empty(), "{}", b.tail());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod conformance;
 mod emulation;
+mod events;
 #[cfg(feature = "board-virt")]
 mod hotplug;
 pub mod kprobes;
@@ -226,6 +227,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kretprobe_with_optimized_entry_probes_follows_recursion_and_tail_calls",
         run: kretprobes::optimized_entry_probes_follow_recursion_and_tail_calls,
+    },
+    Test {
+        name: "probe_events_on_four_cores_account_for_every_hit",
+        run: events::probe_events_on_four_cores_account_for_every_hit,
     },
     Test {
         name: "registry_calls_during_a_rendezvous_that_waits_for_their_cpu_are_refused_not_hung",

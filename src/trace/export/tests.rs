@@ -579,6 +579,32 @@ fn corrupt_record_stops_at_its_offset_and_keeps_the_ones_before() {
 }
 
 #[test]
+fn captures_one_after_another_read_as_one_and_damage_in_a_later_one_keeps_the_earlier() {
+    let one = sample_capture();
+    let mut two = one.clone();
+    two.extend_from_slice(&one);
+    let c = Capture::read(&two);
+    assert!(c.error.is_none(), "{:?}", c.error);
+    let mut twice = sample_records();
+    twice.extend(sample_records());
+    assert_eq!(c.records, twice);
+    // Damage in the second capture's first record: the first capture's records and the
+    // second's before it stay; the offset counts from the start of the file.
+    let bad = one.len() + first_record_offset(&one);
+    two[bad + FRAME_HEADER_SIZE + 3] ^= 0x40;
+    let c = Capture::read(&two);
+    assert_eq!(c.records, sample_records());
+    assert_eq!(c.error.unwrap().offset, bad);
+    // A second capture cut short: truncated at its cut, the first one whole.
+    let c = Capture::read(&two[..one.len() + 5]);
+    assert_eq!(c.records, sample_records());
+    assert!(matches!(
+        c.error.unwrap().kind,
+        CaptureErrorKind::Truncated | CaptureErrorKind::BadMagic
+    ));
+}
+
+#[test]
 fn damage_before_the_header_gives_empty_but_valid_views() {
     let c = Capture::read(b"garbage!");
     assert!(c.records.is_empty() && c.header.is_none());
