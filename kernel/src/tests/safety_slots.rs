@@ -3,6 +3,7 @@
 //! only after every CPU has been seen outside it — under churn with other cores calling.
 
 use super::kprobes::{text_snapshot, word};
+use crate::events::{EVENTS, EventSymbols};
 use crate::probes::{KPROBES, KRETPROBES};
 use crate::testing::TestResult;
 use crate::{ensure, kprint, smp, text};
@@ -126,6 +127,10 @@ pub const BUDGET_BREAKPOINT_HIT: usize = 1536;
 pub const BUDGET_OPTIMIZED_HIT: usize = 1536;
 /// A call through a kretprobe (entry breakpoint hit and return trampoline).
 pub const BUDGET_KRETPROBE: usize = 1536;
+/// The probe-event table's configuration calls (`define`: the parsed definition, then a
+/// registration; `drain`: each event described again from its kept line), thread
+/// context only: more than a registration, no crate frame over 1 KiB.
+pub const BUDGET_EVENTS_CONFIG: usize = 2560;
 
 fn sp_now() -> usize {
     let sp: usize;
@@ -211,6 +216,9 @@ pub fn stack_high_water_marks_per_entry_point_stay_within_budget() -> TestResult
         }
     }
     let _ = KRETPROBES.unregister(&KPROBES, &SS_KRET);
+    for name in ["-:ss_ev", "-:ss_mem"] {
+        let _ = EVENTS.define(name, &KPROBES, &KRETPROBES, &EventSymbols);
+    }
     r?;
     kprint!("\n     stack high-water marks (bytes below the caller's SP; budget):");
     for m in &marks {
@@ -353,6 +361,44 @@ fn measure_all(marks: &mut Vec<Mark>) -> TestResult {
         SS_KRET.hits()
     );
     KRETPROBES.unregister(&KPROBES, &SS_KRET).map_err(e)?;
+
+    // Probe events: a definition (parse, resolve, register: one rendezvous), a hit of an
+    // event with two register arguments (the compact path), one with a memory string
+    // (the general path through the checked reads), and a drain.
+    let define = |text: &str| {
+        if EVENTS
+            .define(text, &KPROBES, &KRETPROBES, &EventSymbols)
+            .is_err()
+        {
+            failed.store(true, Ordering::Relaxed);
+        }
+    };
+    let line = format!("p:ss_ev {a_leaf:#x} a=%r0 b=%r1");
+    let raw = high_water(&|| define(&line))?;
+    mark("probe event define", raw, base, BUDGET_EVENTS_CONFIG);
+    let raw = high_water(&call)?;
+    mark(
+        "probe event hit, two register args",
+        raw,
+        plain,
+        BUDGET_BREAKPOINT_HIT,
+    );
+    define("-:ss_ev");
+    define(&format!("p:ss_mem {a_leaf:#x} s=+0(%sp):string"));
+    let raw = high_water(&call)?;
+    mark(
+        "probe event hit, a memory string",
+        raw,
+        plain,
+        BUDGET_BREAKPOINT_HIT,
+    );
+    let raw = high_water(&|| {
+        if EVENTS.drain(&mut |_: &[u8]| {}).is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+    })?;
+    mark("probe event drain", raw, base, BUDGET_EVENTS_CONFIG);
+    define("-:ss_mem");
 
     ensure!(!failed.load(Ordering::Relaxed), "a measured call failed");
     ensure!(
