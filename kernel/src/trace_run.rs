@@ -233,8 +233,11 @@ pub fn events_mode() -> Result<(), String> {
     trace_to_file("events", &lines, bootargs::rounds(10_000))
 }
 
+/// Core 0's calls between two drains in [`trace_to_file`].
+const DRAIN_EVERY: u32 = 100;
+
 /// Defines `lines`' events, runs [`workload`] for `calls` calls per core (core 0 drains
-/// every 500), drains the rest, removes the events, and writes every capture to the
+/// every [`DRAIN_EVERY`]), drains the rest, removes the events, and writes every capture to the
 /// runner's `--capture` path (when it gave one), printing what each event recorded.
 pub fn trace_to_file(who: &str, lines: &[&str], calls: u32) -> Result<(), String> {
     let path = bootargs::capture_path();
@@ -259,7 +262,7 @@ pub fn trace_to_file(who: &str, lines: &[&str], calls: u32) -> Result<(), String
             }
         })
     };
-    workload(calls, 500, &drain);
+    workload(calls, DRAIN_EVERY, &drain);
     drain();
     let hits: Vec<u64> = events
         .iter()
