@@ -83,6 +83,7 @@ fn check_holds(check: T16Check, halfword: u16, it: ItPosition) -> bool {
             let n = (halfword >> 8) & 0b111;
             list & (1 << n) == 0 || list.trailing_zeros() == u32::from(n)
         }
+        T16Check::CpsFlagsNotEmpty => halfword & 0b111 != 0,
         T16Check::ItConditionAllowed => {
             let firstcond = (halfword >> 4) & 0xf;
             let mask = halfword & 0xf;

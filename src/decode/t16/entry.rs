@@ -31,7 +31,11 @@ pub enum T16Check {
     /// LDM/STM: the list (bits 7:0) is not empty.
     NonEmptyList,
     /// STM (always writeback): the base (10:8) is in the list only as its lowest register.
+    /// Otherwise the ARM ARM stores an UNKNOWN value for it: no behaviour to reproduce, so it
+    /// is rejected as UNPREDICTABLE, as the A32 table does.
     StoreBaseLowest,
+    /// CPS: at least one of A, I, F (2:0) is set.
+    CpsFlagsNotEmpty,
     /// IT: firstcond (7:4) is not 0b1111, and with 0b1110 (AL) the mask (3:0) has one bit
     /// set (no Else for an always condition).
     ItConditionAllowed,

@@ -113,7 +113,7 @@ const MISCELLANEOUS: &[T16Entry] = &[
     sim("UXTB", "1011 0010 11mm mddd", K::Extend),
     sim("PUSH", "1011 010r rrrr rrrr", K::Push).checks(&[C::NonEmptyPushPopList]),
     reject("SETEND", "1011 0110 010x exxx", R::ProcessorState).sbo(0x0010).sbz(0x0007).checks(&[C::NotInItBlock]),
-    reject("CPS", "1011 0110 011i xaif", R::ProcessorState).sbz(0x0008).checks(&[C::NotInItBlock]),
+    reject("CPS", "1011 0110 011i xaif", R::ProcessorState).sbz(0x0008).checks(&[C::CpsFlagsNotEmpty, C::NotInItBlock]),
     sim("REV", "1011 1010 00mm mddd", K::Reverse),
     sim("REV16", "1011 1010 01mm mddd", K::Reverse),
     sim("REVSH", "1011 1010 11mm mddd", K::Reverse),
