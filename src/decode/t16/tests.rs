@@ -129,7 +129,7 @@ fn every_kind_and_thumb_reason_is_produced() {
 #[test]
 fn first_halves_of_32_bit_instructions_are_reported_as_such() {
     for hw in 0..=u16::MAX {
-        let prefix = matches!(hw >> 11, 0b11101 | 0b11110 | 0b11111);
+        let prefix = matches!(hw >> 11, 0b11101..=0b11111);
         for it in ItPosition::ALL {
             assert_eq!(decode_t16(hw, it) == Wide, prefix, "{hw:#06x} {it:?}");
         }
