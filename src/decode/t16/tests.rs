@@ -98,6 +98,10 @@ fn every_row_decides_some_halfword() {
 
 #[test]
 fn every_kind_and_thumb_reason_is_produced() {
+    // ALL lists each kind once, in declaration order: the index below is the discriminant.
+    for (i, k) in T16Kind::ALL.iter().enumerate() {
+        assert_eq!(*k as usize, i, "{k:?}");
+    }
     let mut kinds = [false; T16Kind::ALL.len()];
     let mut reasons = [false; RejectReason::ALL.len()];
     for hw in 0..=u16::MAX {
