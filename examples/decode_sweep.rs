@@ -41,6 +41,7 @@ fn main() {
         assert!(counts[REASONS + i] > 0, "{k:?} never decoded");
     }
     for (i, r) in RejectReason::ALL.iter().enumerate() {
-        assert!(counts[i] > 0, "{r:?} never decoded");
+        // No A32 word gives a Thumb-only reason (IT).
+        assert!(counts[i] > 0 || r.is_thumb_only(), "{r:?} never decoded");
     }
 }

@@ -14,7 +14,9 @@
 //! The module is split by concern: this file holds the verdict types, `entry` the row type,
 //! `pattern` the bit-pattern parser, `tables` the tables themselves, `decoder` the walk and
 //! the field checks ([`decode`], [`classify`]), and `analysis` the questions asked of a
-//! decoded word ([`writes_pc`], [`uses_pc`], [`stack_use`], …).
+//! decoded word ([`writes_pc`], [`uses_pc`], [`stack_use`], …). `t16` is the 16-bit Thumb
+//! decoder built the same way ([`decode_t16`]; ARM ARM A6.2), sharing the verdict reasons and
+//! the bit-pattern parser.
 //!
 //! Why every supported class is simulated and none emulated: each one — including the
 //! media, parallel, saturating and multiply classes Linux runs out of line — is specified
@@ -28,6 +30,7 @@ mod analysis;
 mod decoder;
 mod entry;
 mod pattern;
+mod t16;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -36,6 +39,10 @@ pub use analysis::{StackUse, is_branch, stack_use, uses_pc, writes_pc};
 pub(crate) use analysis::{stack_use_decoded, uses_pc_classified};
 pub use decoder::{Classification, classify, decode};
 pub use entry::{Action, Check, Entry, REG_FIELDS, RegRule};
+pub use t16::{
+    ItPosition, T16, T16Action, T16Check, T16Classification, T16Decoded, T16Entry, T16Kind,
+    classify_t16, decode_t16,
+};
 pub use tables::A32;
 
 use core::fmt;
@@ -86,11 +93,14 @@ pub enum RejectReason {
     /// ARMv7 executes them as NOPs, but later architectures give them meanings a simulated
     /// NOP would not reproduce.
     ReservedHint,
+    /// IT (Thumb only): opens an IT block, setting ITSTATE for up to four following
+    /// instructions; probing it is refused until the step engine advances ITSTATE.
+    IfThen,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order (an index for counting).
-    pub const ALL: [RejectReason; 15] = [
+    pub const ALL: [RejectReason; 16] = [
         RejectReason::Undefined,
         RejectReason::Unpredictable,
         RejectReason::Exclusive,
@@ -106,7 +116,13 @@ impl RejectReason {
         RejectReason::FloatingPointOrSimd,
         RejectReason::Jazelle,
         RejectReason::ReservedHint,
+        RejectReason::IfThen,
     ];
+
+    /// Whether only Thumb code gives this reason (no A32 word does): A32 has no IT.
+    pub const fn is_thumb_only(self) -> bool {
+        matches!(self, RejectReason::IfThen)
+    }
 }
 
 impl fmt::Display for RejectReason {
@@ -140,6 +156,9 @@ impl fmt::Display for RejectReason {
             RejectReason::Jazelle => "BXJ: its behaviour depends on the Jazelle configuration",
             RejectReason::ReservedHint => {
                 "reserved or debug hint: later architectures give it a meaning a NOP would not keep"
+            }
+            RejectReason::IfThen => {
+                "IT: probing the instruction that opens an IT block is not supported yet"
             }
         })
     }

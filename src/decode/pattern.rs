@@ -4,17 +4,34 @@
 //! A pattern is 32 bit characters, most significant first, in eight groups of four separated
 //! by single spaces. `0` and `1` are fixed bits (set in the mask); `x` or any other lowercase
 //! letter (`cccc` for the condition, `nnnn` for Rn, …) is a bit the row does not look at. The
+//! 16-bit Thumb patterns ([`pattern16`]) are the same with 16 bits in four groups. The
 //! conversion is a `const fn` and the tables are constants, so a malformed pattern — wrong
 //! length, a missing or misplaced space, any other character — fails the build (a const
 //! panic), never a test.
 
 /// The `(mask, value)` a bit pattern selects: `word & mask == value`.
 pub const fn pattern(p: &str) -> (u32, u32) {
-    let bytes = p.as_bytes();
     assert!(
-        bytes.len() == 39,
+        p.len() == 39,
         "a bit pattern is 32 bits in eight groups of four, e.g. \"cccc 0001 xxxx …\""
     );
+    parse(p.as_bytes())
+}
+
+/// The `(mask, value)` a 16-bit Thumb bit pattern selects (`"0100 0111 0mmm m000"`: 16 bits in
+/// four groups of four): `halfword & mask == value`.
+pub const fn pattern16(p: &str) -> (u16, u16) {
+    assert!(
+        p.len() == 19,
+        "a 16-bit bit pattern is 16 bits in four groups of four, e.g. \"0100 0111 xxxx x000\""
+    );
+    let (mask, value) = parse(p.as_bytes());
+    // At most 16 bits were shifted in.
+    (mask as u16, value as u16)
+}
+
+/// The bits of a pattern of any length (groups of four, one space between groups).
+const fn parse(bytes: &[u8]) -> (u32, u32) {
     let mut mask = 0u32;
     let mut value = 0u32;
     let mut i = 0;
@@ -45,7 +62,7 @@ pub const fn pattern(p: &str) -> (u32, u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::pattern;
+    use super::{pattern, pattern16};
 
     #[test]
     fn hand_checked_patterns() {
@@ -94,6 +111,22 @@ mod tests {
             pattern("x1x0 1x0x xxxx xxxx xxxx xxxx xxxx xxx1"),
             (0x5a00_0001, 0x4800_0001)
         );
+    }
+
+    #[test]
+    fn hand_checked_16_bit_patterns() {
+        assert_eq!(pattern16("xxxx xxxx xxxx xxxx"), (0, 0));
+        // BX: 0100 0111 0 Rm (0)(0)(0); the (0)s are should-be bits, not matched.
+        assert_eq!(pattern16("0100 0111 0mmm mxxx"), (0xff80, 0x4700));
+        // CBZ/CBNZ: 1011 o0i1 imm5 Rn.
+        assert_eq!(pattern16("1011 x0x1 xxxx xxxx"), (0xf500, 0xb100));
+        assert_eq!(pattern16("1000 0000 0000 0001"), (0xffff, 0x8001));
+    }
+
+    #[test]
+    #[should_panic(expected = "four groups")]
+    fn a_long_16_bit_pattern_is_refused() {
+        pattern16("0100 0111 0mmm mxxx x");
     }
 
     #[test]

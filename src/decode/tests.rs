@@ -200,7 +200,8 @@ fn every_kind_and_reason_has_a_row() {
             "{kind:?} has no row"
         );
     }
-    for reason in RejectReason::ALL {
+    // IT is Thumb only: its row is in the T16 table.
+    for reason in RejectReason::ALL.into_iter().filter(|r| !r.is_thumb_only()) {
         assert!(
             leaves
                 .iter()
@@ -352,8 +353,8 @@ fn every_reject_reason_reads_as_a_distinct_sentence() {
         assert!(t.len() > 10, "{t}");
         assert!(!texts[..i].contains(t), "{t} repeated");
     }
-    // Each reason is produced by at least one hand-assembled word.
-    for reason in RejectReason::ALL {
+    // Each reason A32 can give is produced by at least one hand-assembled word.
+    for reason in RejectReason::ALL.into_iter().filter(|r| !r.is_thumb_only()) {
         assert!(
             VECTORS.iter().any(|&(_, d)| d == Rej(reason)),
             "{reason:?} untested"
