@@ -25,7 +25,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// [`Kprobes::handle_undefined`] for an entry that has masked IRQs and FIQs already:
     /// the same trap path without masking and restoring them (what the crate's shipped
-    /// entries and [`glue::undefined`](crate::glue::undefined) use).
+    /// entries and `glue::undefined` (feature `exception-glue`) use).
     ///
     /// # Safety
     ///
