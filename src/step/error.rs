@@ -13,6 +13,11 @@ pub enum StepError {
     Rejected(RejectReason),
     /// The frame's CPSR.T is set: the engine steps A32 code only.
     ThumbState,
+    /// The frame's CPSR.T is clear, but a 16-bit Thumb instruction was to be stepped.
+    ArmState,
+    /// The halfword handed to the T16 engine is not of the [`T16Kind`](crate::decode::T16Kind)
+    /// it came with (or is the first half of a 32-bit instruction).
+    KindMismatch,
     /// A load or store faulted in the [`Memory`](super::Memory) accessor.
     Memory(MemoryFault),
     /// LDRD/STRD/LDM/STM at an address that is not word-aligned: natively an alignment fault.
@@ -40,6 +45,8 @@ impl fmt::Debug for StepError {
         match *self {
             StepError::Rejected(r) => f.debug_tuple("Rejected").field(&r).finish(),
             StepError::ThumbState => f.write_str("ThumbState"),
+            StepError::ArmState => f.write_str("ArmState"),
+            StepError::KindMismatch => f.write_str("KindMismatch"),
             StepError::Memory(m) => f.debug_tuple("Memory").field(&m).finish(),
             StepError::AlignmentFault { address: a } => address(f, "AlignmentFault", "address", a),
             StepError::UnpredictablePcWrite { target } => {
@@ -58,6 +65,12 @@ impl fmt::Display for StepError {
             StepError::Rejected(reason) => write!(f, "instruction rejected: {reason}"),
             StepError::ThumbState => {
                 f.write_str("the frame is in Thumb state; only A32 is stepped")
+            }
+            StepError::ArmState => {
+                f.write_str("the frame is in ARM state; a 16-bit Thumb instruction was stepped")
+            }
+            StepError::KindMismatch => {
+                f.write_str("the halfword is not of the instruction class it was stepped as")
             }
             StepError::Memory(fault) => write!(
                 f,

@@ -48,6 +48,7 @@ mod slot_rewrite;
 mod system;
 #[cfg(all(test, not(loom)))] // capstone/proptest: not in the loom build
 mod tests;
+mod thumb16;
 
 pub use error::StepError;
 pub use memory::{Access, Barrier, Hint, Memory, MemoryFault};
@@ -56,6 +57,7 @@ pub use slot_rewrite::{
     EMULATION_SLOT_BYTES, EMULATION_SLOT_INSN, EMULATION_SLOT_WORDS, Emulation, EmulationBlock,
     emulation, slot_words,
 };
+pub use thumb16::{it_advance, it_position, it_state, simulate_t16, step_t16, with_it_state};
 
 use crate::decode::{Decoded, SimKind, decode};
 use crate::frame::TrapFrame;
