@@ -8,6 +8,7 @@ mod load_store;
 mod media;
 mod multiply;
 mod slot_rewrite;
+mod thumb16;
 
 use super::*;
 use crate::decode::RejectReason;

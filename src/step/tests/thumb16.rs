@@ -1,0 +1,354 @@
+//! Tests of the T16 engine: every class with an A32 twin cross-checked against the A32 engine
+//! (proven on hardware by the test kernel) on random frames, the rest hand-checked against the
+//! ARM ARM, and ITSTATE through a whole IT block.
+//!
+//! The twin of a halfword is the A32 word doing the same operation on the same registers, at
+//! the address where the A32 PC reads (+8) what the Thumb PC reads (+4, or `Align(PC, 4)`);
+//! inside an IT block it carries the block's current condition and no S bit. Classes with no
+//! twin: CBZ/CBNZ, B (T1, T2: offsets of 2 bytes have no A32 form), and the PC writes of
+//! ADD/MOV (register), which do not interwork in Thumb state (they do in ARM state).
+
+use super::*;
+use crate::decode::{ItPosition, T16Decoded, T16Kind, decode_t16};
+use std::vec::Vec;
+
+/// Memory below `TOP` reads as a fixed function of the address and records writes and hints,
+/// so that two engines' effects compare as two logs.
+#[derive(Default)]
+struct Log {
+    writes: Vec<(u32, u32, u32)>,
+    hints: Vec<Hint>,
+}
+
+const TOP: u32 = 0x4000;
+
+impl Log {
+    fn check(address: u32, len: u32, access: Access) -> Result<(), MemoryFault> {
+        if address.checked_add(len).is_some_and(|end| end <= TOP) {
+            Ok(())
+        } else {
+            Err(MemoryFault { address, access })
+        }
+    }
+
+    fn byte(address: u32) -> u8 {
+        (address.wrapping_mul(0x9e37_79b9) >> 24) as u8
+    }
+
+    fn bytes(address: u32, len: u32) -> u32 {
+        (0..len).fold(0, |v, i| v | u32::from(Log::byte(address + i)) << (8 * i))
+    }
+}
+
+impl Memory for Log {
+    fn read_u8(&mut self, address: u32) -> Result<u8, MemoryFault> {
+        Log::check(address, 1, Access::Read)?;
+        Ok(Log::byte(address))
+    }
+    fn read_u16(&mut self, address: u32) -> Result<u16, MemoryFault> {
+        Log::check(address, 2, Access::Read)?;
+        Ok(Log::bytes(address, 2) as u16)
+    }
+    fn read_u32(&mut self, address: u32) -> Result<u32, MemoryFault> {
+        Log::check(address, 4, Access::Read)?;
+        Ok(Log::bytes(address, 4))
+    }
+    fn write_u8(&mut self, address: u32, value: u8) -> Result<(), MemoryFault> {
+        Log::check(address, 1, Access::Write)?;
+        self.writes.push((address, 1, u32::from(value)));
+        Ok(())
+    }
+    fn write_u16(&mut self, address: u32, value: u16) -> Result<(), MemoryFault> {
+        Log::check(address, 2, Access::Write)?;
+        self.writes.push((address, 2, u32::from(value)));
+        Ok(())
+    }
+    fn write_u32(&mut self, address: u32, value: u32) -> Result<(), MemoryFault> {
+        Log::check(address, 4, Access::Write)?;
+        self.writes.push((address, 4, value));
+        Ok(())
+    }
+    fn barrier(&mut self, _: Barrier) {}
+    fn hint(&mut self, hint: Hint) {
+        self.hints.push(hint);
+    }
+}
+
+/// A seeded xorshift32: the same cases on every run.
+struct Rng(u32);
+
+impl Rng {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+
+    /// A register value: an address in the logged memory, a small number, or an edge value.
+    fn value(&mut self) -> u32 {
+        match self.next() % 8 {
+            0..=2 => 0x800 + self.next() % 0x1800,
+            3 => self.next() % 40,
+            4 => {
+                [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0xffff_ff80][self.next() as usize % 6]
+            }
+            _ => self.next(),
+        }
+    }
+
+    /// ITSTATE: half the time outside a block, else a block position whose condition is not
+    /// 0b1111 (no IT instruction can make one).
+    fn it_state(&mut self) -> u8 {
+        if self.next() % 2 == 0 {
+            return 0;
+        }
+        loop {
+            let it = self.next() as u8;
+            if it & 0xf != 0 && it >> 4 != 0xf {
+                return it;
+            }
+        }
+    }
+}
+
+/// Every halfword the decoder classes as `kind` outside an IT block.
+fn halfwords(kind: T16Kind) -> impl Iterator<Item = u16> {
+    (0..=u16::MAX)
+        .filter(move |&h| decode_t16(h, ItPosition::Outside) == T16Decoded::Simulate(kind))
+}
+
+const DP: u32 = 0x0000_0000;
+const DP_IMM: u32 = 0x0200_0000;
+const fn dp(opcode: u32, s: bool, n: u32, d: u32) -> u32 {
+    opcode << 21 | (s as u32) << 20 | n << 16 | d << 12
+}
+/// The A32 encoding of `imm8 × 4` (rotation 30).
+const fn times4(imm8: u32) -> u32 {
+    0xf00 | imm8
+}
+
+/// The A32 twin of `hw` (with S when `setflags`), and whether the Thumb PC operand is
+/// `Align(PC, 4)`; `None` where the class (or this form of it) has none.
+fn a32_twin(kind: T16Kind, hw: u16, setflags: bool) -> Option<(u32, bool)> {
+    let h = u32::from(hw);
+    let f = |lsb: u32, w: u32| (h >> lsb) & ((1 << w) - 1);
+    let (rd, rm3, rm6, r8) = (f(0, 3), f(3, 3), f(6, 3), f(8, 3));
+    let high_d = f(7, 1) << 3 | rd;
+    let high_m = f(3, 4);
+    let word = match kind {
+        T16Kind::ShiftImmediate => {
+            DP | dp(0xd, setflags, 0, rd) | f(6, 5) << 7 | f(11, 2) << 5 | rm3
+        }
+        T16Kind::AddSubtractRegister => {
+            DP | dp(if f(9, 1) == 1 { 0x2 } else { 0x4 }, setflags, rm3, rd) | rm6
+        }
+        T16Kind::AddSubtractImmediate if f(13, 1) == 1 => {
+            DP_IMM | dp(if f(11, 1) == 1 { 0x2 } else { 0x4 }, setflags, r8, r8) | f(0, 8)
+        }
+        T16Kind::AddSubtractImmediate => {
+            DP_IMM | dp(if f(9, 1) == 1 { 0x2 } else { 0x4 }, setflags, rm3, rd) | f(6, 3)
+        }
+        T16Kind::MoveImmediate => DP_IMM | dp(0xd, setflags, 0, r8) | f(0, 8),
+        T16Kind::CompareImmediate => DP_IMM | dp(0xa, true, r8, 0) | f(0, 8),
+        T16Kind::DataProcessingRegister => match f(6, 4) {
+            0b1000 => DP | dp(0x8, true, rd, 0) | rm3,
+            0b1010 => DP | dp(0xa, true, rd, 0) | rm3,
+            0b1011 => DP | dp(0xb, true, rd, 0) | rm3,
+            0b1001 => DP_IMM | dp(0x3, setflags, rm3, rd),
+            0b1111 => DP | dp(0xf, setflags, 0, rd) | rm3,
+            op => {
+                let opcode = [0x0, 0x1, 0, 0, 0, 0x5, 0x6, 0, 0, 0, 0, 0, 0xc, 0, 0xe][op as usize];
+                DP | dp(opcode, setflags, rd, rd) | rm3
+            }
+        },
+        T16Kind::ShiftRegister => {
+            let ty = match f(6, 4) {
+                0b0010 => 0,
+                0b0011 => 1,
+                0b0100 => 2,
+                _ => 3,
+            };
+            DP | dp(0xd, setflags, 0, rd) | rm3 << 8 | ty << 5 | 0x10 | rd
+        }
+        T16Kind::Multiply => 0x0000_0090 | (setflags as u32) << 20 | rd << 16 | rd << 8 | rm3,
+        T16Kind::AddHighRegisters if high_d != 15 => DP | dp(0x4, false, high_d, high_d) | high_m,
+        T16Kind::CompareHighRegisters => DP | dp(0xa, true, high_d, 0) | high_m,
+        T16Kind::MoveHighRegisters if high_d != 15 => DP | dp(0xd, false, 0, high_d) | high_m,
+        T16Kind::BranchExchange => 0x012f_ff10 | high_m,
+        T16Kind::BranchLinkExchangeRegister => 0x012f_ff30 | high_m,
+        T16Kind::LoadLiteral => return Some((0x059f_0000 | r8 << 12 | f(0, 8) * 4, true)),
+        T16Kind::LoadStoreRegister => {
+            let op = [
+                0x0780_0000,
+                0x0180_00b0,
+                0x07c0_0000,
+                0x0190_00d0,
+                0x0790_0000,
+                0x0190_00b0,
+                0x07d0_0000,
+                0x0190_00f0,
+            ][f(9, 3) as usize];
+            op | rm3 << 16 | rd << 12 | rm6
+        }
+        T16Kind::LoadStoreImmediate => {
+            let imm5 = f(6, 5);
+            let base = rm3 << 16 | rd << 12;
+            match (f(12, 4), f(11, 1)) {
+                (0b0110, 0) => 0x0580_0000 | base | imm5 * 4,
+                (0b0110, _) => 0x0590_0000 | base | imm5 * 4,
+                (0b0111, 0) => 0x05c0_0000 | base | imm5,
+                (0b0111, _) => 0x05d0_0000 | base | imm5,
+                (_, l) => {
+                    let imm = imm5 * 2;
+                    0x01c0_00b0 | l << 20 | base | (imm >> 4) << 8 | imm & 0xf
+                }
+            }
+        }
+        T16Kind::LoadStoreStack => 0x058d_0000 | f(11, 1) << 20 | r8 << 12 | f(0, 8) * 4,
+        T16Kind::GeneratePcRelativeAddress => {
+            return Some((DP_IMM | dp(0x4, false, 15, r8) | times4(f(0, 8)), true));
+        }
+        T16Kind::GenerateSpRelativeAddress => DP_IMM | dp(0x4, false, 13, r8) | times4(f(0, 8)),
+        T16Kind::AdjustStackPointer => {
+            let opcode = if f(7, 1) == 1 { 0x2 } else { 0x4 };
+            DP_IMM | dp(opcode, false, 13, 13) | times4(f(0, 7))
+        }
+        T16Kind::Extend => {
+            [0x06bf_0070, 0x06af_0070, 0x06ff_0070, 0x06ef_0070][f(6, 2) as usize] | rd << 12 | rm3
+        }
+        T16Kind::Reverse => {
+            [0x06bf_0f30, 0x06bf_0fb0, 0, 0x06ff_0fb0][f(6, 2) as usize] | rd << 12 | rm3
+        }
+        // STMDB SP!, LDMIA SP!, STMIA Rn!, LDMIA Rn{!}.
+        T16Kind::Push => 0x092d_0000 | f(0, 8) | f(8, 1) << 14,
+        T16Kind::Pop => 0x08bd_0000 | f(0, 8) | f(8, 1) << 15,
+        T16Kind::StoreMultiple => 0x08a0_0000 | r8 << 16 | f(0, 8),
+        T16Kind::LoadMultiple => {
+            let wback = f(0, 8) & (1 << r8) == 0;
+            0x0890_0000 | (wback as u32) << 21 | r8 << 16 | f(0, 8)
+        }
+        T16Kind::Hint => 0x0320_f000 | f(4, 4),
+        _ => return None,
+    };
+    Some((word, false))
+}
+
+/// Which classes write PC (and so interwork or branch) in the cross-check.
+fn writes_pc(kind: T16Kind, hw: u16) -> bool {
+    matches!(
+        kind,
+        T16Kind::BranchExchange | T16Kind::BranchLinkExchangeRegister
+    ) || kind == T16Kind::Pop && hw & 0x100 != 0
+}
+
+/// Runs `hw` through both engines on `frames` random frames per halfword; returns how many
+/// cases ran (skipping IT positions the decoder refuses, which it must refuse with a reason).
+fn cross_check(kind: T16Kind, rng: &mut Rng, frames: usize) -> usize {
+    let mut cases = 0;
+    for hw in halfwords(kind) {
+        for _ in 0..frames {
+            let it = rng.it_state();
+            let in_it = it != 0;
+            let Some((word, aligned)) = a32_twin(kind, hw, !in_it) else {
+                continue;
+            };
+            let addr = 0x2000 + (rng.next() % 0x800) * 2;
+            let mut thumb = TrapFrame::default();
+            for n in 0..15 {
+                thumb.set_reg(n, rng.value());
+            }
+            let e = if rng.next() % 8 == 0 { psr::E } else { 0 };
+            let nzcv = rng.next() & 0xf000_0000;
+            thumb.cpsr = with_it_state(SVC | psr::T | e | nzcv, it);
+            thumb.pc = addr;
+            let pc_read = if aligned { (addr + 4) & !3 } else { addr + 4 };
+            let a32_addr = pc_read - 8;
+            let cond = if in_it { u32::from(it >> 4) } else { 0xe };
+            let mut arm = thumb;
+            arm.cpsr &= !(psr::T | psr::IT);
+            arm.pc = a32_addr;
+
+            let before = thumb;
+            let (mut tm, mut am) = (Log::default(), Log::default());
+            let t = simulate_t16(kind, hw, addr, &mut thumb, &mut tm);
+            if let Err(StepError::Rejected(RejectReason::Unpredictable)) = t {
+                assert!(in_it, "{hw:#06x} refused outside an IT block");
+                assert_eq!(thumb, before);
+                continue;
+            }
+            let a = step(Insn(cond << 28 | word), a32_addr, &mut arm, &mut am);
+            let what = || format!("{kind:?} {hw:#06x} twin {word:#010x} it {it:#04x} {before:x?}");
+            assert_eq!(t, a, "{}", what());
+            assert_eq!((tm.writes, tm.hints), (am.writes, am.hints), "{}", what());
+            cases += 1;
+            if t.is_err() {
+                assert_eq!(thumb, before, "{}", what());
+                continue;
+            }
+            let mask = !(psr::T | psr::IT);
+            assert_eq!(thumb.cpsr & mask, arm.cpsr & mask, "{}", what());
+            assert_eq!(it_state(thumb.cpsr), it_advance(it), "{}", what());
+            let lr_differs = kind == T16Kind::BranchLinkExchangeRegister && arm.pc != a32_addr + 4;
+            for n in 0..15 {
+                if !(n == 14 && lr_differs) {
+                    assert_eq!(thumb.reg(n), arm.reg(n), "r{n} {}", what());
+                }
+            }
+            if lr_differs {
+                assert_eq!(thumb.lr, (addr + 2) | 1, "{}", what());
+            }
+            if writes_pc(kind, hw) && arm.pc != a32_addr + 4 {
+                assert_eq!(thumb.pc, arm.pc, "{}", what());
+                assert_eq!(thumb.cpsr & psr::T, arm.cpsr & psr::T, "{}", what());
+            } else {
+                assert_eq!(thumb.pc, addr + 2, "{}", what());
+                assert_eq!(thumb.cpsr & psr::T, psr::T, "{}", what());
+            }
+        }
+    }
+    cases
+}
+
+/// The classes with an A32 twin.
+const TWINNED: [T16Kind; 27] = [
+    T16Kind::ShiftImmediate,
+    T16Kind::AddSubtractRegister,
+    T16Kind::AddSubtractImmediate,
+    T16Kind::MoveImmediate,
+    T16Kind::CompareImmediate,
+    T16Kind::DataProcessingRegister,
+    T16Kind::ShiftRegister,
+    T16Kind::Multiply,
+    T16Kind::AddHighRegisters,
+    T16Kind::CompareHighRegisters,
+    T16Kind::MoveHighRegisters,
+    T16Kind::BranchExchange,
+    T16Kind::BranchLinkExchangeRegister,
+    T16Kind::LoadLiteral,
+    T16Kind::LoadStoreRegister,
+    T16Kind::LoadStoreImmediate,
+    T16Kind::LoadStoreStack,
+    T16Kind::GeneratePcRelativeAddress,
+    T16Kind::GenerateSpRelativeAddress,
+    T16Kind::AdjustStackPointer,
+    T16Kind::Extend,
+    T16Kind::Reverse,
+    T16Kind::Push,
+    T16Kind::Pop,
+    T16Kind::StoreMultiple,
+    T16Kind::LoadMultiple,
+    T16Kind::Hint,
+];
+
+#[test]
+fn step_t16_twinned_classes_match_the_a32_engine_on_random_frames() {
+    let mut rng = Rng(0x1234_5678);
+    let mut total = 0;
+    for kind in TWINNED {
+        let cases = cross_check(kind, &mut rng, 4);
+        assert!(cases >= 20, "{kind:?}: {cases} cases");
+        total += cases;
+    }
+    std::println!("{total} T16 cases cross-checked against A32");
+}
