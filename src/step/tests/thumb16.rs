@@ -358,3 +358,321 @@ fn step_t16_twinned_classes_match_the_a32_engine_on_random_frames() {
     }
     std::println!("{total} T16 cases completed and {total_errors} failed alike in both engines");
 }
+
+/// The classes no A32 word reproduces, hand-checked below.
+const HAND_CHECKED: [T16Kind; 3] = [
+    T16Kind::CompareAndBranch,
+    T16Kind::ConditionalBranch,
+    T16Kind::Branch,
+];
+
+#[test]
+fn every_t16_kind_is_cross_checked_or_hand_checked() {
+    for kind in T16Kind::ALL {
+        assert!(
+            TWINNED.contains(&kind) ^ HAND_CHECKED.contains(&kind),
+            "{kind:?}"
+        );
+    }
+}
+
+const T_ADDR: u32 = 0x2000;
+/// SVC mode in Thumb state, flags clear, outside any IT block.
+const THUMB: u32 = SVC | psr::T;
+
+/// Steps `hw` at `addr` over a frame with `regs` and `cpsr`, with memory `ram`.
+fn run_t16_at(
+    hw: u16,
+    addr: u32,
+    regs: &[(usize, u32)],
+    cpsr: u32,
+    ram: &mut Ram,
+) -> Result<TrapFrame, StepError> {
+    let mut f = frame(regs, cpsr);
+    f.pc = addr;
+    let before = f;
+    let result = step_t16(hw, addr, &mut f, ram);
+    if result.is_err() {
+        assert_eq!(f, before, "{hw:#06x}: a failed step changed the frame");
+    }
+    result.map(|()| f)
+}
+
+fn run_t16(hw: u16, regs: &[(usize, u32)], cpsr: u32) -> TrapFrame {
+    run_t16_at(hw, T_ADDR, regs, cpsr, &mut Ram::new()).unwrap()
+}
+
+#[test]
+fn step_t16_cbz_and_cbnz_branch_forward_on_zero_and_nonzero() {
+    // cbz r2, . + 4 + 126 (i = 1, imm5 = 31: the farthest target).
+    assert_eq!(run_t16(0xb3fa, &[(2, 0)], THUMB).pc, T_ADDR + 4 + 126);
+    assert_eq!(run_t16(0xb3fa, &[(2, 1)], THUMB).pc, T_ADDR + 2);
+    // cbnz r3, . + 4 + 4: flags are neither read nor written.
+    let f = run_t16(0xb913, &[(3, 5)], THUMB | psr::Z);
+    assert_eq!((f.pc, f.cpsr), (T_ADDR + 8, THUMB | psr::Z));
+    assert_eq!(run_t16(0xb913, &[(3, 0)], THUMB).pc, T_ADDR + 2);
+}
+
+#[test]
+fn step_t16_conditional_branch_uses_its_own_condition() {
+    // beq . + 4 - 4 (imm8 = 0xfe): taken with Z, falls through without.
+    assert_eq!(run_t16(0xd0fe, &[], THUMB | psr::Z).pc, T_ADDR);
+    assert_eq!(run_t16(0xd0fe, &[], THUMB).pc, T_ADDR + 2);
+    // bne . + 4 + 254, the farthest forward.
+    assert_eq!(run_t16(0xd17f, &[], THUMB).pc, T_ADDR + 4 + 254);
+    // bgt with N != V: not taken.
+    assert_eq!(run_t16(0xdc10, &[], THUMB | psr::N).pc, T_ADDR + 2);
+    assert_eq!(run_t16(0xdc10, &[], THUMB).pc, T_ADDR + 4 + 32);
+}
+
+#[test]
+fn step_t16_unconditional_branch_reaches_both_ends() {
+    // b . + 4 - 2048 and b . + 4 + 2046.
+    assert_eq!(run_t16(0xe400, &[], THUMB).pc, T_ADDR + 4 - 2048);
+    assert_eq!(run_t16(0xe3ff, &[], THUMB).pc, T_ADDR + 4 + 2046);
+    assert_eq!(run_t16(0xe3ff, &[], THUMB).cpsr, THUMB);
+}
+
+#[test]
+fn step_t16_pc_relative_forms_read_align_pc_4() {
+    // adr r0, Align(PC, 4) + 8: the same target from 0x2000 and 0x2002.
+    for addr in [T_ADDR, T_ADDR + 2] {
+        let f = run_t16_at(0xa002, addr, &[], THUMB, &mut Ram::new()).unwrap();
+        assert_eq!((f.r[0], f.pc), (T_ADDR + 4 + 8, addr + 2));
+    }
+    // ldr r1, [pc, #4] at RAM + 2 reads Align(RAM + 6, 4) + 4 = RAM + 8.
+    let mut ram = Ram::new();
+    ram.put(RAM + 8, 0xcafe_f00d);
+    let f = run_t16_at(0x4901, RAM + 2, &[], THUMB, &mut ram).unwrap();
+    assert_eq!(f.r[1], 0xcafe_f00d);
+    // add r0, pc reads the unaligned address + 4.
+    let f = run_t16_at(0x4478, T_ADDR + 2, &[(0, 1)], THUMB, &mut Ram::new()).unwrap();
+    assert_eq!(f.r[0], T_ADDR + 2 + 4 + 1);
+}
+
+#[test]
+fn step_t16_add_and_mov_to_pc_branch_without_interworking() {
+    // add pc, r1: BranchWritePC, bit 0 dropped, still Thumb.
+    let f = run_t16(0x448f, &[(1, 0x101)], THUMB);
+    assert_eq!((f.pc, f.cpsr), (T_ADDR + 4 + 0x100, THUMB));
+    // mov pc, lr with an even lr: still Thumb (BX lr would return to ARM).
+    let f = run_t16(0x46f7, &[(14, 0x3000)], THUMB);
+    assert_eq!((f.pc, f.cpsr), (0x3000, THUMB));
+    let f = run_t16(0x4770, &[(14, 0x3000)], THUMB);
+    assert_eq!((f.pc, f.cpsr), (0x3000, SVC));
+}
+
+#[test]
+fn step_t16_blx_links_the_next_halfword_with_bit_0_set() {
+    let f = run_t16(0x4798, &[(3, 0x4001)], THUMB);
+    assert_eq!((f.pc, f.lr, f.cpsr), (0x4000, (T_ADDR + 2) | 1, THUMB));
+    // blx lr: the target is the old lr.
+    let f = run_t16(0x47f0, &[(14, 0x4000)], THUMB);
+    assert_eq!((f.pc, f.lr, f.cpsr), (0x4000, (T_ADDR + 2) | 1, SVC));
+}
+
+#[test]
+fn step_t16_pop_pc_interworks_and_push_stores_lowest_first() {
+    let mut ram = Ram::new();
+    // push {r0, r4, lr}
+    let f = run_t16_at(
+        0xb511,
+        T_ADDR,
+        &[(0, 10), (4, 40), (13, RAM + 0x40), (14, 0x3001)],
+        THUMB,
+        &mut ram,
+    )
+    .unwrap();
+    assert_eq!(f.sp, RAM + 0x34);
+    assert_eq!(
+        [
+            ram.word(RAM + 0x34),
+            ram.word(RAM + 0x38),
+            ram.word(RAM + 0x3c)
+        ],
+        [10, 40, 0x3001]
+    );
+    // pop {r0, pc}: the Thumb return, then an ARM one.
+    let f = run_t16_at(0xbd01, T_ADDR, &[(13, RAM + 0x38)], THUMB, &mut ram).unwrap();
+    assert_eq!(
+        (f.r[0], f.pc, f.sp, f.cpsr),
+        (40, 0x3000, RAM + 0x40, THUMB)
+    );
+    ram.put(RAM + 0x3c, 0x3004);
+    let f = run_t16_at(0xbd01, T_ADDR, &[(13, RAM + 0x38)], THUMB, &mut ram).unwrap();
+    assert_eq!((f.pc, f.cpsr), (0x3004, SVC));
+}
+
+#[test]
+fn step_t16_ldm_with_the_base_in_the_list_does_not_write_back() {
+    let mut ram = Ram::new();
+    ram.put(RAM, 7);
+    ram.put(RAM + 4, 8);
+    // ldm r0, {r0, r1}
+    let f = run_t16_at(0xc803, T_ADDR, &[(0, RAM)], THUMB, &mut ram).unwrap();
+    assert_eq!((f.r[0], f.r[1]), (7, 8));
+    // ldm r0!, {r1, r2}
+    let f = run_t16_at(0xc806, T_ADDR, &[(0, RAM)], THUMB, &mut ram).unwrap();
+    assert_eq!((f.r[0], f.r[1], f.r[2]), (RAM + 8, 7, 8));
+    // stm r1!, {r1, r2}: the base is lowest, so its original value is stored.
+    let f = run_t16_at(0xc106, T_ADDR, &[(1, RAM + 0x10), (2, 9)], THUMB, &mut ram).unwrap();
+    assert_eq!(f.r[1], RAM + 0x18);
+    assert_eq!(
+        [ram.word(RAM + 0x10), ram.word(RAM + 0x14)],
+        [RAM + 0x10, 9]
+    );
+}
+
+#[test]
+fn step_t16_hints_go_to_the_memory_seam() {
+    let mut ram = Ram::new();
+    for hw in [0xbf00, 0xbf10, 0xbf20, 0xbf30, 0xbf40] {
+        run_t16_at(hw, T_ADDR, &[], THUMB, &mut ram).unwrap();
+    }
+    assert_eq!(
+        ram.hints,
+        [Hint::Nop, Hint::Yield, Hint::Wfe, Hint::Wfi, Hint::Sev]
+    );
+}
+
+#[test]
+fn it_state_round_trips_and_advances_as_the_arm_arm_says() {
+    for it in 0..=u8::MAX {
+        let cpsr = with_it_state(THUMB | psr::N, it);
+        assert_eq!(it_state(cpsr), it);
+        assert_eq!(cpsr & !psr::IT, THUMB | psr::N);
+    }
+    // The ITTET EQ block of the next test: 0x05, 0x0a, 0x14, 0x08, then out.
+    assert_eq!(it_advance(0x05), 0x0a);
+    assert_eq!(it_advance(0x0a), 0x14);
+    assert_eq!(it_advance(0x14), 0x08);
+    assert_eq!(it_advance(0x08), 0x00);
+    assert_eq!(it_position(0x00), ItPosition::Outside);
+    assert_eq!(it_position(0x18), ItPosition::Last);
+    assert_eq!(it_position(0x14), ItPosition::Inside);
+}
+
+#[test]
+fn step_t16_runs_an_ittet_block_as_the_cpu_does() {
+    // ITTET EQ: firstcond 0000, mask 0101, so ITSTATE starts at 0x05 and the conditions are
+    // EQ, EQ, NE, EQ. Z is set: the third instruction is skipped.
+    let mut ram = Ram::new();
+    let mut f = frame(
+        &[(0, 0), (1, 5), (2, 9)],
+        with_it_state(THUMB | psr::Z, 0x05),
+    );
+    let block: [(u16, u8); 4] = [
+        (0x3001, 0x0a), // adds r0, #1 -> add (no flags inside the block)
+        (0x4249, 0x14), // negs r1, r1 -> neg: would set N, clear Z and C outside
+        (0x2205, 0x08), // movs r2, #5 (NE): skipped
+        (0x2802, 0x00), // cmp r0, #2 (EQ, last): compares always set flags
+    ];
+    for (i, (hw, it_after)) in block.into_iter().enumerate() {
+        let addr = T_ADDR + 2 * i as u32;
+        f.pc = addr;
+        step_t16(hw, addr, &mut f, &mut ram).unwrap();
+        assert_eq!((f.pc, it_state(f.cpsr)), (addr + 2, it_after), "{hw:#06x}");
+        if i < 3 {
+            assert_eq!(f.cpsr & 0xf000_0000, psr::Z, "{hw:#06x} set flags");
+        }
+    }
+    assert_eq!((f.r[0], f.r[1], f.r[2]), (1, 5u32.wrapping_neg(), 9));
+    // cmp 1, #2: N, borrow (C clear), Z clear, no overflow; out of the block.
+    assert_eq!(f.cpsr, THUMB | psr::N);
+}
+
+#[test]
+fn step_t16_skipped_instruction_touches_no_memory_and_advances_itstate() {
+    let mut ram = Ram::new();
+    // Inside IT NE (ITSTATE 0x18: cond 0001, last) with Z set: str r0, [r1] is skipped even
+    // though r1 is an address that would fault.
+    let mut f = frame(&[(0, 1), (1, 0)], with_it_state(THUMB | psr::Z, 0x18));
+    f.pc = T_ADDR;
+    step_t16(0x6008, T_ADDR, &mut f, &mut ram).unwrap();
+    assert_eq!((f.pc, f.cpsr), (T_ADDR + 2, THUMB | psr::Z));
+}
+
+#[test]
+fn every_t16_step_error_is_reported_and_leaves_the_frame() {
+    let mut ram = Ram::new();
+    let in_it_eq = with_it_state(THUMB, 0x08);
+    type ErrorCase = (u16, &'static [(usize, u32)], u32, StepError);
+    let cases: [ErrorCase; 9] = [
+        (0x4770, &[], SVC, StepError::ArmState),
+        (0xf000, &[], THUMB, StepError::KindMismatch),
+        // cbz inside an IT block.
+        (
+            0xb100,
+            &[],
+            in_it_eq | psr::Z,
+            StepError::Rejected(RejectReason::Unpredictable),
+        ),
+        (
+            0xdf00,
+            &[],
+            THUMB,
+            StepError::Rejected(RejectReason::ExceptionGenerating),
+        ),
+        // ldr r0, [r1]; str r0, [r1] with r1 = 0.
+        (
+            0x6808,
+            &[(1, 0)],
+            THUMB,
+            StepError::Memory(MemoryFault {
+                address: 0,
+                access: Access::Read,
+            }),
+        ),
+        (
+            0x6008,
+            &[(1, 0)],
+            THUMB,
+            StepError::Memory(MemoryFault {
+                address: 0,
+                access: Access::Write,
+            }),
+        ),
+        // ldm r0!, {r1} and push {r0} off word alignment.
+        (
+            0xc802,
+            &[(0, RAM + 2)],
+            THUMB,
+            StepError::AlignmentFault { address: RAM + 2 },
+        ),
+        (
+            0xb401,
+            &[(13, RAM + 0x42)],
+            THUMB,
+            StepError::AlignmentFault {
+                address: RAM + 0x3e,
+            },
+        ),
+        // bx r2 with bits 1:0 == 0b10.
+        (
+            0x4710,
+            &[(2, 0x2002)],
+            THUMB,
+            StepError::UnpredictablePcWrite { target: 0x2002 },
+        ),
+    ];
+    let mut texts = Vec::new();
+    for (hw, regs, cpsr, want) in cases {
+        assert_eq!(
+            run_t16_at(hw, T_ADDR, regs, cpsr, &mut ram),
+            Err(want),
+            "{hw:#06x}"
+        );
+        texts.push(want.to_string());
+    }
+    // A kind that is not the halfword's.
+    let mut f = frame(&[], THUMB);
+    let before = f;
+    assert_eq!(
+        simulate_t16(T16Kind::Branch, 0x4770, T_ADDR, &mut f, &mut ram),
+        Err(StepError::KindMismatch)
+    );
+    assert_eq!(f, before);
+    for (i, t) in texts.iter().enumerate() {
+        assert!(!texts[..i].contains(t), "{t}");
+    }
+}
