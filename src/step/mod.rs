@@ -30,7 +30,9 @@
 //! `media` (saturating, parallel, extend/pack/reverse, bit fields, CLZ), `load_store`,
 //! `load_store_multiple`, `branch` and `system` (MRS, hints, barriers, preloads). The ARM
 //! ARM pseudo-code functions they share are in `pseudocode`, the [`Memory`] seam in
-//! `memory`, [`StepError`] in `error`, the slot rewrite in `slot_rewrite`.
+//! `memory`, [`StepError`] in `error`, the slot rewrite in `slot_rewrite`. 16-bit Thumb
+//! instructions ([`step_t16`], [`simulate_t16`], with ITSTATE) are stepped by `thumb16`,
+//! over the same frame helpers and pseudo-code.
 
 mod branch;
 mod data_processing;

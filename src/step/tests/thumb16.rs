@@ -100,7 +100,7 @@ impl Rng {
     /// ITSTATE: half the time outside a block, else a block position whose condition is not
     /// 0b1111 (no IT instruction can make one).
     fn it_state(&mut self) -> u8 {
-        if self.next() % 2 == 0 {
+        if self.next().is_multiple_of(2) {
             return 0;
         }
         loop {
@@ -177,7 +177,7 @@ fn a32_twin(kind: T16Kind, hw: u16, setflags: bool) -> Option<(u32, bool)> {
         T16Kind::MoveHighRegisters if high_d != 15 => DP | dp(0xd, false, 0, high_d) | high_m,
         T16Kind::BranchExchange => 0x012f_ff10 | high_m,
         T16Kind::BranchLinkExchangeRegister => 0x012f_ff30 | high_m,
-        T16Kind::LoadLiteral => return Some((0x059f_0000 | r8 << 12 | f(0, 8) * 4, true)),
+        T16Kind::LoadLiteral => return Some((0x059f_0000 | r8 << 12 | (f(0, 8) * 4), true)),
         T16Kind::LoadStoreRegister => {
             let op = [
                 0x0780_0000,
@@ -195,8 +195,8 @@ fn a32_twin(kind: T16Kind, hw: u16, setflags: bool) -> Option<(u32, bool)> {
             let imm5 = f(6, 5);
             let base = rm3 << 16 | rd << 12;
             match (f(12, 4), f(11, 1)) {
-                (0b0110, 0) => 0x0580_0000 | base | imm5 * 4,
-                (0b0110, _) => 0x0590_0000 | base | imm5 * 4,
+                (0b0110, 0) => 0x0580_0000 | base | (imm5 * 4),
+                (0b0110, _) => 0x0590_0000 | base | (imm5 * 4),
                 (0b0111, 0) => 0x05c0_0000 | base | imm5,
                 (0b0111, _) => 0x05d0_0000 | base | imm5,
                 (_, l) => {
@@ -205,7 +205,7 @@ fn a32_twin(kind: T16Kind, hw: u16, setflags: bool) -> Option<(u32, bool)> {
                 }
             }
         }
-        T16Kind::LoadStoreStack => 0x058d_0000 | f(11, 1) << 20 | r8 << 12 | f(0, 8) * 4,
+        T16Kind::LoadStoreStack => 0x058d_0000 | f(11, 1) << 20 | r8 << 12 | (f(0, 8) * 4),
         T16Kind::GeneratePcRelativeAddress => {
             return Some((DP_IMM | dp(0x4, false, 15, r8) | times4(f(0, 8)), true));
         }
@@ -261,7 +261,11 @@ fn cross_check(kind: T16Kind, rng: &mut Rng) -> (usize, usize) {
             for n in 0..15 {
                 thumb.set_reg(n, rng.value());
             }
-            let e = if rng.next() % 8 == 0 { psr::E } else { 0 };
+            let e = if rng.next().is_multiple_of(8) {
+                psr::E
+            } else {
+                0
+            };
             let nzcv = rng.next() & 0xf000_0000;
             thumb.cpsr = with_it_state(SVC | psr::T | e | nzcv, it);
             thumb.pc = addr;
