@@ -682,3 +682,22 @@ fn every_t16_step_error_is_reported_and_leaves_the_frame() {
         assert!(!texts[..i].contains(t), "{t}");
     }
 }
+
+#[test]
+fn step_t16_never_panics_on_any_halfword_at_any_it_position() {
+    let mut rng = Rng(0x0bad_5eed);
+    for hw in 0..=u16::MAX {
+        for it in [0x00, 0x04, 0x08, 0xe8, 0x1c] {
+            let mut f = TrapFrame::default();
+            for n in 0..15 {
+                f.set_reg(n, rng.value());
+            }
+            f.cpsr = with_it_state(THUMB | (rng.next() & 0xf000_0200), it);
+            let before = f;
+            let addr = 0x2000 + (rng.next() % 0x800) * 2;
+            if step_t16(hw, addr, &mut f, &mut Log::default()).is_err() {
+                assert_eq!(f, before, "{hw:#06x}");
+            }
+        }
+    }
+}
