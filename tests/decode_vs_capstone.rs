@@ -6,6 +6,10 @@
 //! 10 million words; debug runs check 300,000 so a plain `cargo test` stays quick. Set
 //! `DECODE_VS_CAPSTONE_WORDS` to choose another count.
 
+// The Thumb decoders' comparisons: modules of this binary (one capstone link for all).
+#[path = "decode_vs_capstone/t16.rs"]
+mod t16;
+
 use armv7_kprobes::decode::{Decoded, RejectReason, classify, is_branch, writes_pc};
 use armv7_kprobes::insn::Insn;
 use capstone::arch::arm::{ArchMode, ArmOperandType};

@@ -1,3 +1,6 @@
+//! (A module of `tests/decode_vs_capstone.rs`: one test binary for every capstone
+//! comparison, so a cold `cargo test` links capstone once.)
+//!
 //! Checks the T16 decoder against an independent disassembler, capstone (Thumb mode, ARMv7,
 //! Thumb-2 included), on all 2^16 halfwords, outside an IT block:
 //!
