@@ -127,11 +127,11 @@ const DATA_PROCESSING_SHIFTED_REGISTER: &[T32Entry] = &[
 ];
 
 /// A6.3.18: coproc (hw2 11:8) 101x is floating-point and Advanced SIMD; `111x 1111` Advanced
-/// SIMD data-processing; op1 (hw1 9:4) `000x0x` UNDEFINED.
+/// SIMD data-processing; op1 (hw1 9:4) `00000x` UNDEFINED.
 #[rustfmt::skip]
 const COPROCESSOR: &[T32Entry] = &[
     reject("Advanced SIMD data-processing", "111x 1111 xxxx xxxx xxxx xxxx xxxx xxxx", R::FloatingPointOrSimd),
-    reject("coprocessor op1 000x0x", "111x 1100 0x0x xxxx xxxx xxxx xxxx xxxx", R::Undefined),
+    reject("coprocessor op1 00000x", "111x 1100 000x xxxx xxxx xxxx xxxx xxxx", R::Undefined),
     reject("floating-point, Advanced SIMD transfers and loads (coprocessors 10, 11)", "111x 11xx xxxx xxxx xxxx 101x xxxx xxxx", R::FloatingPointOrSimd),
     reject("STC, LDC, MCRR, MRRC, CDP, MCR, MRC", "111x 11xx xxxx xxxx xxxx xxxx xxxx xxxx", R::Coprocessor),
 ];
