@@ -208,10 +208,13 @@ fn t32_decoder_agrees_with_capstone_on_random_pairs() {
         let insns = cs
             .disasm_count(&bytes, 0x1000, 1)
             .expect("undecodable bytes give an empty list");
-        let theirs = insns
-            .iter()
-            .next()
-            .map(|i| (i.len(), i.mnemonic().unwrap_or("?").to_string(), i.op_str().unwrap_or("").to_string()));
+        let theirs = insns.iter().next().map(|i| {
+            (
+                i.len(),
+                i.mnemonic().unwrap_or("?").to_string(),
+                i.op_str().unwrap_or("").to_string(),
+            )
+        });
         let agrees = match (ours, &theirs) {
             (T32Decoded::Simulate(kind), Some((len, mnemonic, _))) => {
                 *len == 4 && mnemonic_fits(kind, mnemonic)
@@ -243,7 +246,10 @@ fn t32_decoder_agrees_with_capstone_on_random_pairs() {
             continue;
         }
         if DOCUMENTED.iter().any(|(r, _)| *r == row) {
-            documented.entry((row, theirs.is_some())).or_insert((0, word)).0 += 1;
+            documented
+                .entry((row, theirs.is_some()))
+                .or_insert((0, word))
+                .0 += 1;
             continue;
         }
         let (key, text) = match &theirs {
@@ -255,7 +261,9 @@ fn t32_decoder_agrees_with_capstone_on_random_pairs() {
             .or_insert((0, word, text))
             .0 += 1;
     }
-    println!("{pairs} random 32-bit Thumb pairs compared with capstone (Thumb, outside an IT block)");
+    println!(
+        "{pairs} random 32-bit Thumb pairs compared with capstone (Thumb, outside an IT block)"
+    );
     for (k, n) in T32Kind::ALL.iter().zip(kinds) {
         println!("  {n:>9}  simulate {k:?}");
     }
@@ -264,21 +272,32 @@ fn t32_decoder_agrees_with_capstone_on_random_pairs() {
             println!("  {n:>9}  rejected {r:?}");
         }
     }
-    println!("  agreements: {agreements} (of which UNPREDICTABLE capstone decodes: {unpredictable_decoded})");
+    println!(
+        "  agreements: {agreements} (of which UNPREDICTABLE capstone decodes: {unpredictable_decoded})"
+    );
     for ((row, decoded), (n, example)) in &documented {
         let capstone = if *decoded { "decodes" } else { "refuses" };
         println!("  documented {n:>7}: {row}, capstone {capstone} (e.g. {example:#010x})");
     }
     for ((row, ours, theirs), (n, word, text)) in &mismatches {
-        println!("MISMATCH {n:>7} {row}: ours {ours}, capstone {theirs}; e.g. {word:#010x} = {text}");
+        println!(
+            "MISMATCH {n:>7} {row}: ours {ours}, capstone {theirs}; e.g. {word:#010x} = {text}"
+        );
     }
     let stale: Vec<&str> = DOCUMENTED
         .iter()
         .map(|(r, _)| *r)
         .filter(|r| !documented.keys().any(|(row, _)| row == r))
         .collect();
-    assert!(stale.is_empty(), "stale documented disagreements: {stale:?}");
-    assert!(mismatches.is_empty(), "{} disagreeing classes", mismatches.len());
+    assert!(
+        stale.is_empty(),
+        "stale documented disagreements: {stale:?}"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} disagreeing classes",
+        mismatches.len()
+    );
     assert_eq!(
         agreements + documented.values().map(|(n, _)| n).sum::<u64>(),
         pairs

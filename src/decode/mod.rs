@@ -46,8 +46,8 @@ pub use t16::{
     classify_t16, decode_t16,
 };
 pub use t32::{
-    Field, T32, T32Action, T32Check, T32Classification, T32Decoded, T32Entry, T32Kind, classify_t32,
-    decode_t32,
+    Field, T32, T32Action, T32Check, T32Classification, T32Decoded, T32Entry, T32Kind,
+    classify_t32, decode_t32,
 };
 pub use tables::A32;
 

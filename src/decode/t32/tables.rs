@@ -211,9 +211,7 @@ const MISCELLANEOUS_CONTROL: &[T32Entry] = &[
 
 /// A hint: `1111 0011 1010 (1)(1)(1)(1) 10(0)0 (0)000 hint`. Simulated as T16's hints are.
 const fn hint(name: &'static str, encoding: &'static str) -> T32Entry {
-    sim(name, encoding, K::Hint)
-        .sbo(HW1_LOW_ONES)
-        .sbz(0x2800)
+    sim(name, encoding, K::Hint).sbo(HW1_LOW_ONES).sbz(0x2800)
 }
 
 /// A6.3.4, change processor state and hints: op1 (hw2 10:8), op2 (7:0). op1 != 000 is CPS.
