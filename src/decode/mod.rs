@@ -78,7 +78,8 @@ pub enum RejectReason {
     /// Reads or writes a banked register or an SPSR the trap frame does not hold
     /// (MRS SPSR, MRS/MSR banked, SRS).
     BankedRegister,
-    /// CPS/SETEND: changes processor mode, interrupt masks or endianness.
+    /// CPS/SETEND, and Thumb's ENTERX/LEAVEX: changes processor mode, interrupt masks,
+    /// endianness or the instruction set state (ThumbEE).
     ProcessorState,
     /// An exception return (`SUBS pc, lr` and the other flag-setting writes to PC, LDM with
     /// `^` and PC, RFE, ERET).
@@ -147,7 +148,8 @@ impl fmt::Display for RejectReason {
                 "accesses a banked register or an SPSR that the trap frame does not hold"
             }
             RejectReason::ProcessorState => {
-                "CPS/SETEND: changes processor mode, interrupt masks or endianness"
+                "CPS/SETEND/ENTERX/LEAVEX: changes processor mode, interrupt masks, endianness or \
+                 instruction set state"
             }
             RejectReason::ExceptionReturn => {
                 "exception return (SUBS pc, lr / LDM with ^ and pc / RFE / ERET)"

@@ -123,6 +123,21 @@ fn every_row_decides_some_word_with_its_own_verdict() {
 }
 
 #[test]
+fn every_t32_reason_has_a_row() {
+    // The A32-only causes (SWP, LDM/STM with `^`) and T16's IT have no T32 form; UNPREDICTABLE
+    // comes from the rules (and one row).
+    let mut leaves = Vec::new();
+    all_leaves(T32, &mut leaves);
+    for reason in RejectReason::ALL {
+        let has_row = leaves
+            .iter()
+            .any(|l| matches!(l.action, T32Action::Reject(r) if r == reason));
+        let expected = !matches!(reason, R::Swap | R::UserRegisters | R::IfThen);
+        assert_eq!(has_row, expected, "{reason:?}");
+    }
+}
+
+#[test]
 fn a_first_halfword_without_a_32_bit_prefix_is_undefined_here() {
     // 0x4770 is BX LR and 0xe7fe a T16 B: not T32 first halfwords.
     for hw1 in [0x0000, 0x4770, 0xbf00, 0xe7fe] {
