@@ -10,9 +10,10 @@
 //!   decodes carries a mnemonic the reason accepts ([`accepted_for_reason`]); one capstone
 //!   refuses is refused by both (capstone follows LLVM, which refuses many system and
 //!   ARMv7-only forms, and should-be bits, strictly);
-//! - UNPREDICTABLE verdicts are counted, not compared: capstone decodes most UNPREDICTABLE
-//!   register combinations (`BadReg`, should-be bits) as the instruction they resemble, and
-//!   has no verdict to agree with.
+//! - UNPREDICTABLE verdicts are not compared with capstone's verdict: capstone decodes most
+//!   UNPREDICTABLE register combinations (`BadReg`, should-be bits) as the instruction they
+//!   resemble, or refuses them. When it decodes one from a simulated row, its mnemonic must
+//!   still fit the row's class (the pair is the instruction we think it is).
 //!
 //! A second test draws pairs from each table row's own pattern (a structured sweep).
 //!
@@ -197,9 +198,17 @@ fn disassemble(cs: &Capstone, hw1: u16, hw2: u16) -> Theirs {
     })
 }
 
-/// Whether our verdict and capstone's reading agree (see the module comment).
-fn agrees(ours: T32Decoded, theirs: &Theirs) -> bool {
+/// Whether our verdict and capstone's reading agree (see the module comment); `row_kind` is
+/// the class of the row that decided the pair, if it is a simulated row.
+fn agrees(ours: T32Decoded, row_kind: Option<T32Kind>, theirs: &Theirs) -> bool {
     match (ours, theirs) {
+        // An UNPREDICTABLE form of a simulated row that capstone decodes is still that
+        // instruction: its mnemonic fits the row's class.
+        (T32Decoded::Rejected(RejectReason::Unpredictable), Some((len, mnemonic, _)))
+            if row_kind.is_some() =>
+        {
+            *len == 4 && row_kind.is_some_and(|k| mnemonic_fits(k, mnemonic))
+        }
         (T32Decoded::Simulate(kind), Some((len, mnemonic, _))) => {
             *len == 4 && mnemonic_fits(kind, mnemonic)
         }
@@ -259,7 +268,11 @@ impl Tally {
             T32Decoded::Rejected(reason) => self.reasons[reason as usize] += 1,
         }
         let theirs = disassemble(cs, hw1, hw2);
-        if agrees(ours, &theirs) {
+        let row_kind = c.entry.and_then(|e| match e.action {
+            T32Action::Simulate(k) => Some(k),
+            _ => None,
+        });
+        if agrees(ours, row_kind, &theirs) {
             self.agreements += 1;
             if ours == T32Decoded::Rejected(RejectReason::Unpredictable) && theirs.is_some() {
                 self.unpredictable_decoded += 1;
