@@ -84,12 +84,12 @@ pub enum T32Kind {
     CountLeadingZeros,
     /// MUL, MLA, MLS (32-bit results, no flags).
     Multiply,
-    /// SMLA<x><y>, SMUL<x><y>, SMLAW<y>, SMULW<y>, SMLAD, SMUAD, SMLSD, SMUSD, SMMLA, SMMUL,
+    /// `SMLA<x><y>`, `SMUL<x><y>`, `SMLAW<y>`, `SMULW<y>`, SMLAD, SMUAD, SMLSD, SMUSD, SMMLA, SMMUL,
     /// SMMLS: the signed halfword and most-significant-word multiplies.
     SignedMultiply,
     /// USAD8, USADA8: Unsigned Sum of Absolute Differences.
     SumOfAbsoluteDifferences,
-    /// SMULL, UMULL, SMLAL, UMLAL, UMAAL, SMLAL<x><y>, SMLALD, SMLSLD: 64-bit results.
+    /// SMULL, UMULL, SMLAL, UMLAL, UMAAL, `SMLAL<x><y>`, SMLALD, SMLSLD: 64-bit results.
     LongMultiply,
     /// SDIV, UDIV.
     Divide,
