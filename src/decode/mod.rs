@@ -46,7 +46,7 @@ pub use t16::{
     classify_t16, decode_t16,
 };
 pub use t32::{
-    Field, T32, T32Action, T32Check, T32Classification, T32Decoded, T32Entry, T32Kind,
+    T32, T32Action, T32Check, T32Classification, T32Decoded, T32Entry, T32Kind, T32RegisterField,
     classify_t32, decode_t32,
 };
 pub use tables::A32;

@@ -1,7 +1,7 @@
 //! The T32 decoder proper: walks the tables for one halfword pair ([`classify_t32`],
 //! [`decode_t32`]) and applies a matching leaf's rules — should-be bits and [`T32Check`]s.
 
-use super::entry::{Field, T32Action, T32Check, T32Entry};
+use super::entry::{T32Action, T32Check, T32Entry, T32RegisterField};
 use super::tables::T32;
 use super::{ItPosition, RejectReason, T32Decoded};
 
@@ -70,9 +70,9 @@ const fn imm3_imm2(word: u32) -> u32 {
 fn check_holds(check: T32Check, word: u32, it: ItPosition) -> bool {
     let list = word & 0xffff;
     let writeback = word & (1 << 21) != 0;
-    let n = Field::N.of(word);
-    let t = Field::T.of(word);
-    let d = Field::D.of(word);
+    let n = T32RegisterField::N.of(word);
+    let t = T32RegisterField::T.of(word);
+    let d = T32RegisterField::D.of(word);
     match check {
         T32Check::NotSpOrPc(f) => !matches!(f.of(word), 13 | 15),
         T32Check::NotPc(f) => f.of(word) != 15,
@@ -94,7 +94,7 @@ fn check_holds(check: T32Check, word: u32, it: ItPosition) -> bool {
             d != 13 || (word & 0x30 == 0 && imm3_imm2(word) <= 3)
         }
         T32Check::MoveRegisterOperands => {
-            let m = Field::M.of(word);
+            let m = T32RegisterField::M.of(word);
             if word & (1 << 20) != 0 {
                 !matches!(d, 13 | 15) && !matches!(m, 13 | 15)
             } else {
@@ -108,7 +108,7 @@ fn check_holds(check: T32Check, word: u32, it: ItPosition) -> bool {
         T32Check::DualWritebackBaseNotTransferred => !writeback || (n != t && n != d),
         T32Check::DualDistinctRegisters => t != d,
         T32Check::NoWriteback => !writeback,
-        T32Check::ConsistentRm => n == Field::M.of(word),
+        T32Check::ConsistentRm => n == T32RegisterField::M.of(word),
         T32Check::DistinctDestinations => t != d,
         T32Check::ExtractFieldInWord => imm3_imm2(word) + (word & 0x1f) <= 31,
         T32Check::InsertFieldNotReversed => word & 0x1f >= imm3_imm2(word),

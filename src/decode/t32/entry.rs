@@ -10,7 +10,7 @@ use super::T32Kind;
 /// ARM ARM puts the same position under different names: RdLo and Ra sit where Rt does, RdHi
 /// and Rt2 where Rd does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
+pub enum T32RegisterField {
     /// hw1 bits 3:0 (word bits 19:16): Rn.
     N,
     /// hw2 bits 15:12: Rt, RdLo, Ra.
@@ -21,14 +21,14 @@ pub enum Field {
     M,
 }
 
-impl Field {
+impl T32RegisterField {
     /// The register number the field holds in `word` (`hw1:hw2`).
     pub const fn of(self, word: u32) -> u32 {
         let shift = match self {
-            Field::N => 16,
-            Field::T => 12,
-            Field::D => 8,
-            Field::M => 0,
+            T32RegisterField::N => 16,
+            T32RegisterField::T => 12,
+            T32RegisterField::D => 8,
+            T32RegisterField::M => 0,
         };
         (word >> shift) & 0xf
     }
@@ -39,11 +39,11 @@ impl Field {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum T32Check {
     /// The ARM ARM's `BadReg(field)`: the field is neither SP nor PC.
-    NotSpOrPc(Field),
+    NotSpOrPc(T32RegisterField),
     /// The field is not PC.
-    NotPc(Field),
+    NotPc(T32RegisterField),
     /// The field is not SP.
-    NotSp(Field),
+    NotSp(T32RegisterField),
     /// `if InITBlock() then UNPREDICTABLE` (B encoding T3).
     NotInItBlock,
     /// `if InITBlock() && !LastInITBlock() then UNPREDICTABLE` (B T4, BL, BLX, TBB/TBH).

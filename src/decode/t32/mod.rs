@@ -10,7 +10,7 @@
 //! ([`T32Check`], should-be bits) that make a register combination UNPREDICTABLE. The first
 //! matching row of a table wins; an instruction no row of a table matches is UNDEFINED there.
 //!
-//! Why a row type of its own: T32 register fields sit at four fixed positions ([`Field`]), and
+//! Why a row type of its own: T32 register fields sit at four fixed positions ([`T32RegisterField`]), and
 //! its UNPREDICTABLE rules are stricter than A32's — most operands must not be SP or PC
 //! (`BadReg`) — and, as in T16, some depend on the IT block the instruction sits in
 //! ([`ItPosition`]): a conditional `B<c>.W` is UNPREDICTABLE inside one, and branches and loads
@@ -27,7 +27,7 @@ mod tables;
 mod tests;
 
 pub use decoder::{T32Classification, classify_t32, decode_t32};
-pub use entry::{Field, T32Action, T32Check, T32Entry};
+pub use entry::{T32Action, T32Check, T32Entry, T32RegisterField};
 pub use tables::T32;
 
 use super::{ItPosition, RejectReason};
@@ -58,9 +58,9 @@ pub enum T32Kind {
     MoveWideImmediate,
     /// SSAT, USAT, SSAT16, USAT16.
     Saturate,
-    /// SBFX, UBFX: Bit Field Extract.
+    /// SBFX, UBFX: Bit T32RegisterField Extract.
     BitfieldExtract,
-    /// BFI, BFC: Bit Field Insert and Clear.
+    /// BFI, BFC: Bit T32RegisterField Insert and Clear.
     BitfieldInsert,
     /// AND, TST, BIC, ORR, MOV, LSL/LSR/ASR/ROR/RRX (immediate), ORN, MVN, EOR, TEQ, ADD, CMN,
     /// ADC, SBC, SUB, CMP, RSB with a register shifted by an immediate (A6.3.11).

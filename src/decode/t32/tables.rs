@@ -6,11 +6,11 @@
 //! does not look at (`nnnn` Rn, `tttt` Rt, `dddd` Rd, `mmmm` Rm, `aaaa` Ra, `llll`/`hhhh`
 //! RdLo/RdHi, `iiii` immediates, `rrrr` register lists, `cccc` a condition, `x` anything else).
 //! Should-be bits (`(0)`, `(1)` in the manual) are not part of the pattern: `sbz`/`sbo` give
-//! them, as word masks. A check names the register position it reads ([`Field`]).
+//! them, as word masks. A check names the register position it reads ([`T32RegisterField`]).
 
-use super::entry::{Field, T32Check as C, T32Entry, reject, sim, table};
+use super::entry::{T32Check as C, T32Entry, T32RegisterField, reject, sim, table};
 use super::{RejectReason as R, T32Kind as K};
-use Field::{D, M, N, T};
+use T32RegisterField::{D, M, N, T};
 
 /// `BadReg(Rd) || BadReg(Rn) || BadReg(Rm)`.
 const BAD_DNM: &[C] = &[C::NotSpOrPc(D), C::NotSpOrPc(N), C::NotSpOrPc(M)];
