@@ -10,9 +10,10 @@
 //! ([`T32Check`], should-be bits) that make a register combination UNPREDICTABLE. The first
 //! matching row of a table wins; an instruction no row of a table matches is UNDEFINED there.
 //!
-//! Why a row type of its own: T32 register fields sit at four fixed positions ([`T32RegisterField`]), and
-//! its UNPREDICTABLE rules are stricter than A32's — most operands must not be SP or PC
-//! (`BadReg`) — and, as in T16, some depend on the IT block the instruction sits in
+//! Why a row type of its own: T32 register fields sit at four fixed positions
+//! ([`T32RegisterField`]), and its UNPREDICTABLE rules are stricter than A32's — most operands
+//! must not be SP or PC (`BadReg`) — and, as in T16, some depend on the IT block the
+//! instruction sits in
 //! ([`ItPosition`]): a conditional `B<c>.W` is UNPREDICTABLE inside one, and branches and loads
 //! to PC are allowed only as its last instruction.
 //!
@@ -84,8 +85,8 @@ pub enum T32Kind {
     CountLeadingZeros,
     /// MUL, MLA, MLS (32-bit results, no flags).
     Multiply,
-    /// `SMLA<x><y>`, `SMUL<x><y>`, `SMLAW<y>`, `SMULW<y>`, SMLAD, SMUAD, SMLSD, SMUSD, SMMLA, SMMUL,
-    /// SMMLS: the signed halfword and most-significant-word multiplies.
+    /// `SMLA<x><y>`, `SMUL<x><y>`, `SMLAW<y>`, `SMULW<y>`, SMLAD, SMUAD, SMLSD, SMUSD, SMMLA,
+    /// SMMUL, SMMLS: the signed halfword and most-significant-word multiplies.
     SignedMultiply,
     /// USAD8, USADA8: Unsigned Sum of Absolute Differences.
     SumOfAbsoluteDifferences,
