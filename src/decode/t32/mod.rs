@@ -13,9 +13,8 @@
 //! Why a row type of its own: T32 register fields sit at four fixed positions
 //! ([`T32RegisterField`]), and its UNPREDICTABLE rules are stricter than A32's — most operands
 //! must not be SP or PC (`BadReg`) — and, as in T16, some depend on the IT block the
-//! instruction sits in
-//! ([`ItPosition`]): a conditional `B<c>.W` is UNPREDICTABLE inside one, and branches and loads
-//! to PC are allowed only as its last instruction.
+//! instruction sits in ([`ItPosition`]): a conditional `B<c>.W` is UNPREDICTABLE inside one,
+//! and branches and loads to PC are allowed only as its last instruction.
 //!
 //! Only a halfword pair whose first halfword is a 32-bit prefix (bits 15:11 0b11101, 0b11110 or
 //! 0b11111, [`T16Decoded::FirstHalfOfT32`](super::T16Decoded::FirstHalfOfT32)) is a T32
