@@ -16,7 +16,8 @@
 //! the field checks ([`decode`], [`classify`]), and `analysis` the questions asked of a
 //! decoded word ([`writes_pc`], [`uses_pc`], [`stack_use`], …). `t16` is the 16-bit Thumb
 //! decoder built the same way ([`decode_t16`]; ARM ARM A6.2), sharing the verdict reasons and
-//! the bit-pattern parser.
+//! the bit-pattern parser; `t32` the 32-bit Thumb decoder ([`decode_t32`]; A6.3), the same
+//! way.
 //!
 //! Why every supported class is simulated and none emulated: each one — including the
 //! media, parallel, saturating and multiply classes Linux runs out of line — is specified
@@ -31,6 +32,7 @@ mod decoder;
 mod entry;
 mod pattern;
 mod t16;
+mod t32;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -42,6 +44,10 @@ pub use entry::{Action, Check, Entry, REG_FIELDS, RegRule};
 pub use t16::{
     ItPosition, T16, T16Action, T16Check, T16Classification, T16Decoded, T16Entry, T16Kind,
     classify_t16, decode_t16,
+};
+pub use t32::{
+    T32, T32Action, T32Check, T32Classification, T32Decoded, T32Entry, T32Kind, T32RegisterField,
+    classify_t32, decode_t32,
 };
 pub use tables::A32;
 
@@ -72,7 +78,8 @@ pub enum RejectReason {
     /// Reads or writes a banked register or an SPSR the trap frame does not hold
     /// (MRS SPSR, MRS/MSR banked, SRS).
     BankedRegister,
-    /// CPS/SETEND: changes processor mode, interrupt masks or endianness.
+    /// CPS/SETEND, and Thumb's ENTERX/LEAVEX: changes processor mode, interrupt masks,
+    /// endianness or the instruction set state (ThumbEE).
     ProcessorState,
     /// An exception return (`SUBS pc, lr` and the other flag-setting writes to PC, LDM with
     /// `^` and PC, RFE, ERET).
@@ -141,7 +148,8 @@ impl fmt::Display for RejectReason {
                 "accesses a banked register or an SPSR that the trap frame does not hold"
             }
             RejectReason::ProcessorState => {
-                "CPS/SETEND: changes processor mode, interrupt masks or endianness"
+                "CPS/SETEND/ENTERX/LEAVEX: changes processor mode, interrupt masks, endianness or \
+                 instruction set state"
             }
             RejectReason::ExceptionReturn => {
                 "exception return (SUBS pc, lr / LDM with ^ and pc / RFE / ERET)"

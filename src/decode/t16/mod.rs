@@ -35,7 +35,8 @@ pub use tables::T16;
 use super::RejectReason;
 
 /// Where a halfword sits relative to an IT block: the ARM ARM's `InITBlock()` and
-/// `LastInITBlock()`, which some T16 encodings need to say whether they are UNPREDICTABLE.
+/// `LastInITBlock()`, which some T16 and T32 encodings need to say whether they are
+/// UNPREDICTABLE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ItPosition {
     /// Not in an IT block.
