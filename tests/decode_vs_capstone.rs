@@ -9,6 +9,8 @@
 // The Thumb decoders' comparisons: modules of this binary (one capstone link for all).
 #[path = "decode_vs_capstone/t16.rs"]
 mod t16;
+#[path = "decode_vs_capstone/t32.rs"]
+mod t32;
 
 use armv7_kprobes::decode::{Decoded, RejectReason, classify, is_branch, writes_pc};
 use armv7_kprobes::insn::Insn;

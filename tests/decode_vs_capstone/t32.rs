@@ -1,3 +1,6 @@
+//! (A module of `tests/decode_vs_capstone.rs`: one test binary for every capstone
+//! comparison, so a cold `cargo test` links capstone once.)
+//!
 //! Checks the T32 decoder against an independent disassembler, capstone (Thumb mode, ARMv7,
 //! Thumb-2), on random halfword pairs whose first halfword is a 32-bit prefix (bits 15:11
 //! 0b11101, 0b11110 or 0b11111), outside an IT block, from a fixed seed:
@@ -17,8 +20,9 @@
 //!
 //! A second test draws pairs from each table row's own pattern (a structured sweep).
 //!
-//! `T32_CAPSTONE_PAIRS` overrides the number of pairs (default 10 million); `--nocapture`
-//! prints the per-verdict counts.
+//! `T32_CAPSTONE_PAIRS` overrides the number of pairs (default 10 million in release runs,
+//! as `.ci/run` makes them, and 1 million in debug runs so a plain `cargo test` stays
+//! quick); `--nocapture` prints the per-verdict counts.
 
 use armv7_kprobes::decode::{
     ItPosition, RejectReason, T32, T32Action, T32Decoded, T32Entry, T32Kind, classify_t32,
@@ -349,7 +353,11 @@ fn t32_decoder_agrees_with_capstone_on_random_pairs() {
     let pairs: u64 = std::env::var("T32_CAPSTONE_PAIRS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000_000);
+        .unwrap_or(if cfg!(debug_assertions) {
+            1_000_000
+        } else {
+            10_000_000
+        });
     let cs = capstone();
     let mut stream = Stream(0x7432_5eed_0019_0032);
     let mut tally = Tally::new();
