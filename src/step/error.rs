@@ -1,7 +1,7 @@
 //! [`StepError`]: why a step did not complete, with the messages the probe paths report.
 
 use super::memory::{Access, MemoryFault};
-use crate::decode::RejectReason;
+use crate::decode::{RejectReason, T32Kind};
 use crate::hex::Hex;
 use core::fmt;
 
@@ -13,11 +13,14 @@ pub enum StepError {
     Rejected(RejectReason),
     /// The frame's CPSR.T is set: the engine steps A32 code only.
     ThumbState,
-    /// The frame's CPSR.T is clear, but a 16-bit Thumb instruction was to be stepped.
+    /// The frame's CPSR.T is clear, but a Thumb (16- or 32-bit) instruction was to be stepped.
     ArmState,
     /// The halfword handed to the T16 engine is not of the [`T16Kind`](crate::decode::T16Kind)
     /// it came with (or is the first half of a 32-bit instruction).
     KindMismatch,
+    /// The 32-bit Thumb instruction is of a [`T32Kind`](crate::decode::T32Kind) the T32
+    /// engine does not simulate yet (the decoder accepts it; issue 19).
+    NotYetSimulated(T32Kind),
     /// A load or store faulted in the [`Memory`](super::Memory) accessor.
     Memory(MemoryFault),
     /// LDRD/STRD/LDM/STM at an address that is not word-aligned: natively an alignment fault.
@@ -47,6 +50,7 @@ impl fmt::Debug for StepError {
             StepError::ThumbState => f.write_str("ThumbState"),
             StepError::ArmState => f.write_str("ArmState"),
             StepError::KindMismatch => f.write_str("KindMismatch"),
+            StepError::NotYetSimulated(k) => f.debug_tuple("NotYetSimulated").field(&k).finish(),
             StepError::Memory(m) => f.debug_tuple("Memory").field(&m).finish(),
             StepError::AlignmentFault { address: a } => address(f, "AlignmentFault", "address", a),
             StepError::UnpredictablePcWrite { target } => {
@@ -67,10 +71,13 @@ impl fmt::Display for StepError {
                 f.write_str("the frame is in Thumb state; only A32 is stepped")
             }
             StepError::ArmState => {
-                f.write_str("the frame is in ARM state; a 16-bit Thumb instruction was stepped")
+                f.write_str("the frame is in ARM state; a Thumb instruction was stepped")
             }
             StepError::KindMismatch => {
                 f.write_str("the halfword is not of the instruction class it was stepped as")
+            }
+            StepError::NotYetSimulated(kind) => {
+                write!(f, "32-bit Thumb class {kind:?} is not simulated yet")
             }
             StepError::Memory(fault) => write!(
                 f,

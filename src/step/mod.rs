@@ -32,7 +32,8 @@
 //! ARM pseudo-code functions they share are in `pseudocode`, the [`Memory`] seam in
 //! `memory`, [`StepError`] in `error`, the slot rewrite in `slot_rewrite`. 16-bit Thumb
 //! instructions ([`step_t16`], [`simulate_t16`], with ITSTATE) are stepped by `thumb16`,
-//! over the same frame helpers and pseudo-code.
+//! 32-bit ones ([`step_t32`], [`simulate_t32`]) by `thumb32`, over the same frame helpers and
+//! pseudo-code.
 
 mod branch;
 mod data_processing;
@@ -51,6 +52,7 @@ mod system;
 #[cfg(all(test, not(loom)))] // capstone/proptest: not in the loom build
 mod tests;
 mod thumb16;
+mod thumb32;
 
 pub use error::StepError;
 pub use memory::{Access, Barrier, Hint, Memory, MemoryFault};
@@ -60,6 +62,7 @@ pub use slot_rewrite::{
     emulation, slot_words,
 };
 pub use thumb16::{it_advance, it_position, it_state, simulate_t16, step_t16, with_it_state};
+pub use thumb32::{is_simulated as is_simulated_t32, simulate_t32, step_t32};
 
 use crate::decode::{Decoded, SimKind, decode};
 use crate::frame::TrapFrame;

@@ -153,7 +153,7 @@ impl Thumb16 {
 
 impl StepFrame {
     /// R\[n\] in Thumb state: PC reads as the instruction's address + 4.
-    fn tr(&self, n: usize) -> u32 {
+    pub(super) fn tr(&self, n: usize) -> u32 {
         if n == 15 {
             self.addr.wrapping_add(4)
         } else {
@@ -162,19 +162,19 @@ impl StepFrame {
     }
 
     /// `Align(PC, 4)`.
-    fn aligned_pc(&self) -> u32 {
+    pub(super) fn aligned_pc(&self) -> u32 {
         self.addr.wrapping_add(4) & !3
     }
 
     /// BranchWritePC in Thumb state: bit 0 ignored, stays in Thumb.
-    fn thumb_branch_write_pc(&mut self, target: u32) {
+    pub(super) fn thumb_branch_write_pc(&mut self, target: u32) {
         self.f.pc = target & !1;
         self.pc_written = true;
     }
 
     /// BXWritePC from Thumb state: bit 0 clear returns to ARM state (bits 1:0 == 0b10 are
     /// UNPREDICTABLE there).
-    fn thumb_bx_write_pc(&mut self, target: u32) -> Result<(), StepError> {
+    pub(super) fn thumb_bx_write_pc(&mut self, target: u32) -> Result<(), StepError> {
         if target & 1 != 0 {
             self.f.pc = target & !1;
         } else if target & 2 == 0 {
