@@ -9,6 +9,7 @@ mod media;
 mod multiply;
 mod slot_rewrite;
 mod thumb16;
+mod thumb32;
 
 use super::*;
 use crate::decode::RejectReason;

@@ -16,9 +16,9 @@ use std::vec::Vec;
 /// Memory below `TOP` reads as a fixed function of the address and records writes and hints,
 /// so that two engines' effects compare as two logs.
 #[derive(Default)]
-struct Log {
-    writes: Vec<(u32, u32, u32)>,
-    hints: Vec<Hint>,
+pub(super) struct Log {
+    pub(super) writes: Vec<(u32, u32, u32)>,
+    pub(super) hints: Vec<Hint>,
 }
 
 const TOP: u32 = 0x4000;
@@ -76,10 +76,10 @@ impl Memory for Log {
 }
 
 /// A seeded xorshift32: the same cases on every run.
-struct Rng(u32);
+pub(super) struct Rng(pub(super) u32);
 
 impl Rng {
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
@@ -87,7 +87,7 @@ impl Rng {
     }
 
     /// A register value: an address in the logged memory, a small number, or an edge value.
-    fn value(&mut self) -> u32 {
+    pub(super) fn value(&mut self) -> u32 {
         match self.next() % 8 {
             0..=2 => 0x800 + self.next() % 0x1800,
             3 => self.next() % 40,
@@ -100,7 +100,7 @@ impl Rng {
 
     /// ITSTATE: half the time outside a block, else a block position whose condition is not
     /// 0b1111 (no IT instruction can make one).
-    fn it_state(&mut self) -> u8 {
+    pub(super) fn it_state(&mut self) -> u8 {
         if self.next().is_multiple_of(2) {
             return 0;
         }
