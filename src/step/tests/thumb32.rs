@@ -57,7 +57,9 @@ fn expand_by_hand(imm12: u32) -> u32 {
         _ => {
             let unrotated = 0x80 | (imm12 & 0x7f);
             let rot = imm12 >> 7;
-            (unrotated >> rot) | (unrotated << (32 - rot))
+            // The 64-bit left shift by 32 - rot puts both halves of the rotation in place.
+            let wide = u64::from(unrotated) << (32 - rot);
+            wide as u32 | (wide >> 32) as u32
         }
     }
 }
