@@ -1,7 +1,7 @@
 //! [`StepError`]: why a step did not complete, with the messages the probe paths report.
 
 use super::memory::{Access, MemoryFault};
-use crate::decode::{RejectReason, T32Kind};
+use crate::decode::RejectReason;
 use crate::hex::Hex;
 use core::fmt;
 
@@ -16,11 +16,9 @@ pub enum StepError {
     /// The frame's CPSR.T is clear, but a Thumb (16- or 32-bit) instruction was to be stepped.
     ArmState,
     /// The halfword handed to the T16 engine is not of the [`T16Kind`](crate::decode::T16Kind)
-    /// it came with (or is the first half of a 32-bit instruction).
+    /// it came with (or is the first half of a 32-bit instruction), or the pair handed to the
+    /// T32 engine not of its [`T32Kind`](crate::decode::T32Kind).
     KindMismatch,
-    /// The 32-bit Thumb instruction is of a [`T32Kind`](crate::decode::T32Kind) the T32
-    /// engine does not simulate yet (the decoder accepts it; issue 19).
-    NotYetSimulated(T32Kind),
     /// A load or store faulted in the [`Memory`](super::Memory) accessor.
     Memory(MemoryFault),
     /// LDRD/STRD/LDM/STM at an address that is not word-aligned: natively an alignment fault.
@@ -50,7 +48,6 @@ impl fmt::Debug for StepError {
             StepError::ThumbState => f.write_str("ThumbState"),
             StepError::ArmState => f.write_str("ArmState"),
             StepError::KindMismatch => f.write_str("KindMismatch"),
-            StepError::NotYetSimulated(k) => f.debug_tuple("NotYetSimulated").field(&k).finish(),
             StepError::Memory(m) => f.debug_tuple("Memory").field(&m).finish(),
             StepError::AlignmentFault { address: a } => address(f, "AlignmentFault", "address", a),
             StepError::UnpredictablePcWrite { target } => {
@@ -75,9 +72,6 @@ impl fmt::Display for StepError {
             }
             StepError::KindMismatch => {
                 f.write_str("the halfword is not of the instruction class it was stepped as")
-            }
-            StepError::NotYetSimulated(kind) => {
-                write!(f, "32-bit Thumb class {kind:?} is not simulated yet")
             }
             StepError::Memory(fault) => write!(
                 f,

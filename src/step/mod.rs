@@ -62,7 +62,7 @@ pub use slot_rewrite::{
     emulation, slot_words,
 };
 pub use thumb16::{it_advance, it_position, it_state, simulate_t16, step_t16, with_it_state};
-pub use thumb32::{is_simulated as is_simulated_t32, simulate_t32, step_t32};
+pub use thumb32::{simulate_t32, step_t32};
 
 use crate::decode::{Decoded, SimKind, decode};
 use crate::frame::TrapFrame;

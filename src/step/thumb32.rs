@@ -11,8 +11,12 @@
 //! condition (it cannot sit in an IT block); and BLX (immediate) switches to ARM state at
 //! `Align(PC, 4) + imm32`.
 //!
-//! Why some classes answer [`StepError::NotYetSimulated`]: the decoder accepts them, but their
-//! simulation is not written and cross-checked yet; refusing is safe, a wrong result is not.
+//! Why the register-only media and multiply classes (multiplies, divide, extend, pack, reverse,
+//! CLZ, SEL, parallel and saturating arithmetic) run as their A32 twin: they read and write
+//! only general registers (never PC or SP, `BadReg`), their A32 encodings compute the same
+//! function of the same registers, and the A32 engine's code for them is proven on hardware;
+//! so `register_only_a32_twin` moves the fields to their A32 places and the A32 decoder and
+//! engine do the rest (an A32 refusal is reported, never bypassed).
 
 use super::frame::StepFrame;
 use super::pseudocode::{
@@ -20,9 +24,9 @@ use super::pseudocode::{
 };
 use super::{Barrier, Hint, Memory, StepError, copy_frame, psr};
 use super::{it_advance, it_position, it_state, with_it_state};
-use crate::decode::{T32Decoded, T32Kind, decode_t32};
+use crate::decode::{Decoded, T32Decoded, T32Kind, decode, decode_t32};
 use crate::frame::TrapFrame;
-use crate::insn::Cond;
+use crate::insn::{Cond, Insn};
 
 /// Single-steps the 32-bit Thumb instruction `hw1:hw2` at `addr`, decoded at the IT position
 /// the frame's ITSTATE gives. On return `frame.pc` is where execution continues.
@@ -51,8 +55,7 @@ pub fn step_t32(
 ///
 /// [`StepError::ArmState`] when CPSR.T is clear, [`StepError::Rejected`] when the decoder
 /// refuses the instruction at the frame's IT position, [`StepError::KindMismatch`] when it is
-/// not a `kind`, [`StepError::NotYetSimulated`] for a class not simulated yet,
-/// [`StepError::Memory`], [`StepError::AlignmentFault`] (LDRD, STRD, LDM, STM, PUSH, POP),
+/// not a `kind`, [`StepError::Memory`], [`StepError::AlignmentFault`] (LDRD, STRD, LDM, STM, PUSH, POP),
 /// [`StepError::UnalignedPcLoad`] (LDR to PC) and [`StepError::UnpredictablePcWrite`] (a load
 /// to PC of an address with bits 1:0 == 0b10). The frame is unchanged then.
 pub fn simulate_t32(
@@ -72,9 +75,6 @@ pub fn simulate_t32(
         T32Decoded::Rejected(reason) => return Err(StepError::Rejected(reason)),
         T32Decoded::Simulate(_) => return Err(StepError::KindMismatch),
     }
-    if !is_simulated(kind) {
-        return Err(StepError::NotYetSimulated(kind));
-    }
     let mut stepped = StepFrame {
         f: TrapFrame::default(),
         addr,
@@ -92,25 +92,6 @@ pub fn simulate_t32(
     stepped.f.cpsr = with_it_state(stepped.f.cpsr, it_advance(it));
     copy_frame(frame, &stepped.f);
     Ok(())
-}
-
-/// Whether [`simulate_t32`] runs `kind` (the rest answer [`StepError::NotYetSimulated`]).
-pub const fn is_simulated(kind: T32Kind) -> bool {
-    !matches!(
-        kind,
-        T32Kind::PackHalfword
-            | T32Kind::Extend
-            | T32Kind::ParallelAddSubtract
-            | T32Kind::SaturatingAddSubtract
-            | T32Kind::Reverse
-            | T32Kind::SelectBytes
-            | T32Kind::CountLeadingZeros
-            | T32Kind::Multiply
-            | T32Kind::SignedMultiply
-            | T32Kind::SumOfAbsoluteDifferences
-            | T32Kind::LongMultiply
-            | T32Kind::Divide
-    )
 }
 
 /// One 32-bit Thumb instruction as `hw1:hw2` (hw1 in the upper half, as the ARM ARM draws
@@ -361,7 +342,13 @@ impl StepFrame {
             | T32Kind::SignedMultiply
             | T32Kind::SumOfAbsoluteDifferences
             | T32Kind::LongMultiply
-            | T32Kind::Divide => return Err(StepError::NotYetSimulated(kind)),
+            | T32Kind::Divide => {
+                let word = Insn(register_only_a32_twin(kind, insn));
+                match decode(word) {
+                    Decoded::Simulate(a32_kind) => self.execute(a32_kind, word, mem)?,
+                    Decoded::Rejected(reason) => return Err(StepError::Rejected(reason)),
+                }
+            }
         }
         Ok(())
     }
@@ -604,5 +591,91 @@ impl StepFrame {
             }
         }
         Ok(())
+    }
+}
+
+/// The A32 word (condition AL) that computes what the register-only T32 instruction `insn`
+/// (of `kind`) computes: the same registers moved to their A32 fields and the operation bits
+/// mapped through the ARM ARM tables (A6.3.12–A6.3.17 against A5.2.7–A5.4).
+fn register_only_a32_twin(kind: T32Kind, insn: Thumb32) -> u32 {
+    const AL: u32 = 0xe000_0000;
+    let (n, t, d, m) = (
+        insn.rn() as u32,
+        insn.rt() as u32,
+        insn.rd() as u32,
+        insn.rm() as u32,
+    );
+    // The multiply layout (A5.2.5, A5.4.4): Rd/RdHi 19:16, Ra/RdLo 15:12, Rm 11:8, Rn 3:0.
+    let multiply = |head: u32, d: u32, a: u32| AL | head | d << 16 | a << 12 | m << 8 | n;
+    // The media layout (A5.4): Rn 19:16, Rd 15:12, Rm 3:0.
+    let media = |head: u32| AL | head | n << 16 | d << 12 | m;
+    let op1 = insn.bits(20, 3);
+    let op2 = insn.bits(4, 4);
+    match kind {
+        // MUL, MLA (op2 0000; Ra == 1111 is MUL), MLS (0001).
+        T32Kind::Multiply => match (op2, t) {
+            (0b0000, 15) => multiply(0x0000_0090, d, 0),
+            (0b0000, _) => multiply(0x0020_0090, d, t),
+            _ => multiply(0x0060_0090, d, t),
+        },
+        T32Kind::SignedMultiply => {
+            // N (hw2 bit 5), M (bit 4) select halves; M is also X (swap) and R (round).
+            let (nb, mb) = (insn.bits(5, 1), insn.bits(4, 1));
+            match (op1, t) {
+                (0b001, 15) => multiply(0x0160_0080 | mb << 6 | nb << 5, d, 0),
+                (0b001, _) => multiply(0x0100_0080 | mb << 6 | nb << 5, d, t),
+                (0b010, _) => multiply(0x0700_0010 | mb << 5, d, t),
+                (0b011, 15) => multiply(0x0120_00a0 | mb << 6, d, 0),
+                (0b011, _) => multiply(0x0120_0080 | mb << 6, d, t),
+                (0b100, _) => multiply(0x0700_0050 | mb << 5, d, t),
+                (0b101, _) => multiply(0x0750_0010 | mb << 5, d, t),
+                _ => multiply(0x0750_00d0 | mb << 5, d, t),
+            }
+        }
+        // USAD8 is USADA8 with Ra == 1111 in both sets.
+        T32Kind::SumOfAbsoluteDifferences => multiply(0x0780_0010, d, t),
+        T32Kind::LongMultiply => {
+            // RdLo is at Rt's place, RdHi at Rd's.
+            let (nb, mb) = (insn.bits(5, 1), insn.bits(4, 1));
+            let head = match (op1, op2) {
+                (0b000, _) => 0x00c0_0090,                                   // SMULL
+                (0b010, _) => 0x0080_0090,                                   // UMULL
+                (0b100, 0b0000) => 0x00e0_0090,                              // SMLAL
+                (0b100, 0b1000..=0b1011) => 0x0140_0080 | mb << 6 | nb << 5, // SMLALxy
+                (0b100, _) => 0x0740_0010 | mb << 5,                         // SMLALD
+                (0b101, _) => 0x0740_0050 | mb << 5,                         // SMLSLD
+                (_, 0b0000) => 0x00a0_0090,                                  // UMLAL
+                _ => 0x0040_0090,                                            // UMAAL
+            };
+            multiply(head, d, t)
+        }
+        // SDIV (op1 001), UDIV (011): Rd 19:16, 1111, Rm 11:8, Rn 3:0.
+        T32Kind::Divide => multiply(0x0710_f010 | (op1 & 0b010) << 20, d, 0xf),
+        T32Kind::Extend => {
+            // op1: SXTAH, UXTAH, SXTAB16, UXTAB16, SXTAB, UXTAB (Rn == 1111 without add).
+            let op = [0x6b, 0x6f, 0x68, 0x6c, 0x6a, 0x6e][(op1 as usize).min(5)];
+            media(op << 20 | insn.bits(4, 2) << 10 | 0x70)
+        }
+        T32Kind::ParallelAddSubtract => {
+            // op1 (hw1 6:4) names the operation, hw2 bit 6 U, hw2 5:4 the prefix (plain, Q, H).
+            let operation = [0b100, 0b000, 0b001, 0, 0b111, 0b011, 0b010, 0][op1 as usize];
+            let prefix = insn.bits(4, 2) + 1;
+            media(0x0600_0f10 | insn.bits(6, 1) << 22 | prefix << 20 | operation << 5)
+        }
+        // QADD, QDADD, QSUB, QDSUB (hw2 5:4) to A32 op (22:21): QADD, QSUB, QDADD, QDSUB.
+        T32Kind::SaturatingAddSubtract => {
+            let op = [0b00, 0b10, 0b01, 0b11][insn.bits(4, 2) as usize];
+            media(0x0100_0050 | op << 21)
+        }
+        // REV, REV16, RBIT, REVSH (hw2 5:4); Rn is Rm again there, A32 has 1111.
+        T32Kind::Reverse => {
+            let head =
+                [0x06bf_0f30, 0x06bf_0fb0, 0x06ff_0f30, 0x06ff_0fb0][insn.bits(4, 2) as usize];
+            AL | head | d << 12 | m
+        }
+        T32Kind::SelectBytes => media(0x0680_0fb0),
+        T32Kind::CountLeadingZeros => AL | 0x016f_0f10 | d << 12 | m,
+        // PKHBT, PKHTB (tb, hw2 bit 5) with the shift imm3:imm2.
+        _ => media(0x0680_0010 | insn.imm5() << 7 | insn.bits(5, 1) << 6),
     }
 }
