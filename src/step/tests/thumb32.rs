@@ -772,3 +772,24 @@ fn step_t32_never_panics_on_random_pairs_at_any_it_position() {
         );
     }
 }
+
+#[test]
+fn step_t32_branches_may_end_an_it_block_and_are_skipped_when_its_condition_fails() {
+    // ITSTATE 0x08: cond EQ, last instruction of the block.
+    let last_eq = with_it_state(THUMB, 0x08);
+    // bl . + 4 + 0x1000: skipped with Z clear (LR kept), taken with Z set; ITSTATE ends.
+    let f = run_t32(0xf001_f800, &[(14, 9)], last_eq);
+    assert_eq!((f.pc, f.lr, f.cpsr), (T_ADDR + 4, 9, THUMB));
+    let f = run_t32(0xf001_f800, &[(14, 9)], last_eq | psr::Z);
+    assert_eq!((f.pc, f.lr), (T_ADDR + 4 + 0x1000, (T_ADDR + 4) | 1));
+    assert_eq!(f.cpsr, THUMB | psr::Z);
+    // Not last (ITSTATE 0x04): b.w and ldr.w pc are UNPREDICTABLE there, refused.
+    let inside = with_it_state(THUMB, 0x04);
+    for w in [0xf000_b802, 0xf8d0_f000] {
+        assert_eq!(
+            run_t32_at(w, T_ADDR, &[(0, RAM)], inside, &mut Ram::new()),
+            Err(StepError::Rejected(RejectReason::Unpredictable)),
+            "{w:#010x}"
+        );
+    }
+}
