@@ -10,6 +10,7 @@ mod multiply;
 mod slot_rewrite;
 mod thumb16;
 mod thumb32;
+mod thumb32_assembled;
 mod thumb32_register_only;
 
 use super::*;
