@@ -71,7 +71,7 @@ impl fmt::Display for StepError {
                 f.write_str("the frame is in ARM state; a Thumb instruction was stepped")
             }
             StepError::KindMismatch => {
-                f.write_str("the halfword is not of the instruction class it was stepped as")
+                f.write_str("the instruction is not of the class it was stepped as")
             }
             StepError::Memory(fault) => write!(
                 f,
