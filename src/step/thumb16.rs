@@ -101,6 +101,24 @@ pub fn simulate_t16(
         T16Decoded::Rejected(reason) => return Err(StepError::Rejected(reason)),
         _ => return Err(StepError::KindMismatch),
     }
+    step_in_it_block(frame, addr, 2, it, |stepped, in_it_block| {
+        stepped.execute_t16(kind, Thumb16(hw), !in_it_block, mem)
+    })
+}
+
+/// The part of a Thumb step both sizes share: on a copy of `frame`, runs `execute` (told
+/// whether the instruction is inside an IT block) when the IT block's condition passes
+/// (ConditionPassed(): ITSTATE[7:4] inside a block, where 0b1111 holds (A8.3), as
+/// `Unconditional` does; always outside one), moves pc past the `len`-byte instruction
+/// unless it wrote pc, advances ITSTATE (ITAdvance) whether it ran or not, and writes the
+/// copy back only on success (a failed step leaves `frame` as it was).
+pub(super) fn step_in_it_block(
+    frame: &mut TrapFrame,
+    addr: u32,
+    len: u32,
+    it: u8,
+    execute: impl FnOnce(&mut StepFrame, bool) -> Result<(), StepError>,
+) -> Result<(), StepError> {
     let mut stepped = StepFrame {
         f: TrapFrame::default(),
         addr,
@@ -108,13 +126,11 @@ pub fn simulate_t16(
     };
     copy_frame(&mut stepped.f, frame);
     let in_it_block = it_position(it).in_it_block();
-    // ConditionPassed() inside an IT block: CurrentCond() is ITSTATE[7:4]; 0b1111 there
-    // holds (A8.3), as `Unconditional` does.
     if !in_it_block || Cond::from_bits(u32::from(it >> 4)).passes(frame.cpsr) {
-        stepped.execute_t16(kind, Thumb16(hw), !in_it_block, mem)?;
+        execute(&mut stepped, in_it_block)?;
     }
     if !stepped.pc_written {
-        stepped.f.pc = addr.wrapping_add(2);
+        stepped.f.pc = addr.wrapping_add(len);
     }
     stepped.f.cpsr = with_it_state(stepped.f.cpsr, it_advance(it));
     copy_frame(frame, &stepped.f);

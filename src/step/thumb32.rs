@@ -22,8 +22,9 @@ use super::frame::StepFrame;
 use super::pseudocode::{
     Shift, alu, decode_imm_shift, sext8, sext16, shift_c, signed_sat, unsigned_sat,
 };
-use super::{Barrier, Hint, Memory, StepError, copy_frame, psr};
-use super::{it_advance, it_position, it_state, with_it_state};
+use super::thumb16::step_in_it_block;
+use super::{Barrier, Hint, Memory, StepError, psr};
+use super::{it_position, it_state};
 use crate::decode::{Decoded, T32Decoded, T32Kind, decode, decode_t32};
 use crate::frame::TrapFrame;
 use crate::insn::{Cond, Insn};
@@ -75,23 +76,10 @@ pub fn simulate_t32(
         T32Decoded::Rejected(reason) => return Err(StepError::Rejected(reason)),
         T32Decoded::Simulate(_) => return Err(StepError::KindMismatch),
     }
-    let mut stepped = StepFrame {
-        f: TrapFrame::default(),
-        addr,
-        pc_written: false,
-    };
-    copy_frame(&mut stepped.f, frame);
-    // ConditionPassed(): ITSTATE[7:4] inside a block (0b1111 there holds, as in T16).
-    if !it_position(it).in_it_block() || Cond::from_bits(u32::from(it >> 4)).passes(frame.cpsr) {
-        let insn = Thumb32(u32::from(hw1) << 16 | u32::from(hw2));
-        stepped.execute_t32(kind, insn, mem)?;
-    }
-    if !stepped.pc_written {
-        stepped.f.pc = addr.wrapping_add(4);
-    }
-    stepped.f.cpsr = with_it_state(stepped.f.cpsr, it_advance(it));
-    copy_frame(frame, &stepped.f);
-    Ok(())
+    let insn = Thumb32(u32::from(hw1) << 16 | u32::from(hw2));
+    step_in_it_block(frame, addr, 4, it, |stepped, _| {
+        stepped.execute_t32(kind, insn, mem)
+    })
 }
 
 /// One 32-bit Thumb instruction as `hw1:hw2` (hw1 in the upper half, as the ARM ARM draws
