@@ -1,5 +1,6 @@
 //! A32 instruction words, and the two words the crate writes over probed instructions: the
-//! breakpoint and the condition-preserving immediate branch (B, BL, BLX(imm)).
+//! breakpoint and the condition-preserving immediate branch (B, BL, BLX(imm)); the Thumb
+//! breakpoints are in [`ThumbBreakpoint`].
 //!
 //! Everything here is pure `const` logic on `u32`s, so it runs on the host, is proven there
 //! against an independent disassembler (`tests/insn_oracle.rs`), and can build templates at
@@ -11,6 +12,10 @@
 //! so `decode(encode(x)) == x` everywhere.
 
 use crate::hex::Hex;
+
+mod thumb_breakpoint;
+
+pub use thumb_breakpoint::ThumbBreakpoint;
 
 /// The condition field (bits 31:28) of an A32 instruction.
 ///
