@@ -1,6 +1,6 @@
-//! Proves the words `armv7_kprobes::insn` writes into kernel text (immediate branches and the
-//! breakpoint) against an independent A32 disassembler, capstone, so the encoder is not only
-//! checked against our own reading of the ARM ARM.
+//! Proves the words `armv7_kprobes::insn` writes into kernel text (immediate branches, the A32
+//! breakpoint and the two Thumb breakpoints) against an independent disassembler, capstone, so
+//! the encoder is not only checked against our own reading of the ARM ARM.
 //!
 //! Capstone facts these tests rely on (capstone 5.0 as bundled by capstone-sys 0.18, checked
 //! by the tests below, never worked around by loosening a comparison):
@@ -550,8 +550,8 @@ fn udf_0x18(mnemonic: &str, cc: ArmCC) -> Seen {
 /// 4-byte `udf.w #0x18`. Capstone, like for the A32 `udf`, decodes UDF as the instruction
 /// `ARM_INS_UDF` rather than refusing it: the permanently undefined encodings have a name.
 /// Behind `it eq` capstone still decodes each one (UDF is allowed in an IT block) but reports
-/// it as `AL`, unconditional: LLVM models Thumb UDF without a predicate operand, so it drops
-/// the IT condition. That is capstone's model, not the architecture's: the ARM ARM's UDF
+/// it as `AL`, unconditional: capstone does not carry the IT condition onto UDF. That is
+/// capstone's model, not the architecture's: the ARM ARM's UDF
 /// is `if ConditionPassed() then UNDEFINED` with ITSTATE's condition, which is why the hit
 /// path tests ITSTATE. Pinned here so a capstone that changes its mind is noticed.
 #[test]
