@@ -16,7 +16,7 @@
 //! `udf #0xfe` (`0xdefe`, LLVM's Thumb `llvm.trap`, which Rust's `abort` and the conformance
 //! lab's Thumb pads use), `udf #0xf0` (the lab's ARM pad `0xe7f0def0` seen as Thumb), `udf #0`
 //! and `udf.w #0` (assemblers' default, the step tests' and bench's stray UDFs), Linux's
-//! `BUG()` `0xde02` and the debuggers' `0xde01` / `0xf7f0a000`.
+//! Thumb `BUG()` `0xde02`, ptrace's `0xde01` and GDB's Thumb-2 `0xf7f0a000`.
 //!
 //! # Sizes match the original
 //!
@@ -32,10 +32,10 @@
 //!
 //! - Thumb UDF carries no condition field but is conditional inside an IT block: its
 //!   operation is `if ConditionPassed() then UNDEFINED` (A8.8.247), and in Thumb state
-//!   `ConditionPassed()` uses ITSTATE's IT[7:4] (A2.5.2, A8.3). The ARMv7 ARM's UDF allows
-//!   T1 and T2 inside an IT block (unlike A1, which must be unconditional); Arm's later
-//!   AArch32 text only deprecates it there ("Arm deprecates using the UDF instruction in an IT
-//!   block", DDI 0597 UDF). So a breakpoint over an instruction in an IT block takes that
+//!   `ConditionPassed()` uses ITSTATE's IT[7:4] (A2.5.2, A8.3). T1 and T2 are allowed inside
+//!   an IT block, unlike A1, which must be unconditional; Arm's AArch32 UDF page (DDI 0597)
+//!   says so and only deprecates the IT-block use ("Arm deprecates using the UDF instruction
+//!   in an IT block"). So a breakpoint over an instruction in an IT block takes that
 //!   instruction's condition, as the A32 breakpoint copies its original's condition field.
 //! - A conditional UNDEFINED instruction whose condition fails either traps or executes as
 //!   a NOP; which one is IMPLEMENTATION DEFINED on ARMv7-A (Undefined Instruction exception,
