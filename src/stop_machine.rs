@@ -6,7 +6,8 @@
 //! to [`Rendezvous::run`] on the *initiating* CPU:
 //!
 //! 1. checks that it may start (see [`RendezvousError`]) and takes the initiator lock,
-//!    so concurrent initiators on different CPUs run one after the other;
+//!    so concurrent initiators on different CPUs run one after the other, in the order
+//!    they asked (a ticket lock: see "Two initiators at once" below);
 //! 2. snapshots the online CPUs as the participants, publishes the job (a pointer to
 //!    the callback on its own stack) and invites every other participant, then sends
 //!    them the platform's IPI;
@@ -49,6 +50,12 @@
 //!   while it spins (interrupts masked, or the host fake, where IPIs are only
 //!   recorded). On a real kernel the IPI may also arrive during the spin; the
 //!   invitation bit makes whichever path comes second a no-op.
+//! - **A waiter starved by a busy initiator**: the lock is a ticket lock, so waiters
+//!   take it in the order they arrived. A test-and-set lock let a CPU that starts
+//!   rendezvous back to back take it again before a waiter on another CPU (busy joining
+//!   each of those rendezvous) saw it free, so a CPU going offline could wait forever
+//!   (seen with threads as CPUs). Each CPU waits with at most one ticket at a time (its
+//!   `initiating` bit is set first), so a nested context never queues behind itself.
 //! - **A CPU missing the start**: the initiator publishes everything before it
 //!   invites, and invites before it sends the IPI, so a CPU that sees the IPI sees the
 //!   invitation (no lost wake-up; loom checks this).
@@ -284,9 +291,6 @@ const DISABLE_IRQ: u32 = 2;
 const RUN: u32 = 3;
 const EXIT: u32 = 4;
 
-/// `owner` when no initiator holds the lock.
-const NO_OWNER: u32 = u32::MAX;
-
 #[inline(always)]
 const fn encode(generation: u32, phase: u32) -> u32 {
     (generation << PHASE_BITS) | phase
@@ -338,9 +342,7 @@ pub(crate) struct ExclusiveSection<'a, C: CacheOps> {
 impl<C: CacheOps> Drop for ExclusiveSection<'_, C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn drop(&mut self) {
-        // Release: the next holder sees everything done under the lock.
-        self.rendezvous.owner.store(NO_OWNER, Ordering::Release);
-        self.rendezvous.doorbell.ring();
+        self.rendezvous.unlock();
         self.rendezvous
             .initiating
             .fetch_and(!bit(self.cpu), Ordering::Relaxed);
@@ -355,8 +357,12 @@ impl<C: CacheOps> Drop for ExclusiveSection<'_, C> {
 /// `fakes::FakeCacheOps` in host tests.
 pub struct Rendezvous<C> {
     cache: C,
-    /// The initiating CPU holding the lock, or [`NO_OWNER`].
-    owner: AtomicU32,
+    /// The initiator lock's next ticket: a CPU takes one, then waits until `serving`
+    /// reaches it.
+    next_ticket: AtomicU32,
+    /// The ticket that holds (or may take) the initiator lock; the holder advances it
+    /// to release. Free when it equals `next_ticket`.
+    serving: AtomicU32,
     /// `encode(generation, phase)`; only the initiator leaves IDLE, only a last
     /// acknowledger advances.
     state: AtomicU32,
@@ -390,7 +396,8 @@ macro_rules! new_rendezvous {
     ($cache:expr, $doorbell:expr, $joined:expr) => {
         Rendezvous {
             cache: $cache,
-            owner: AtomicU32::new(NO_OWNER),
+            next_ticket: AtomicU32::new(0),
+            serving: AtomicU32::new(0),
             state: AtomicU32::new(encode(0, IDLE)),
             invited: AtomicU32::new(0),
             participants: AtomicU32::new(0),
@@ -645,37 +652,41 @@ impl<C: CacheOps> Rendezvous<C> {
         check_target(on, platform.online_cpus())?;
         self.lock(platform, cpu, Interrupted::InCrate);
         let result = self.lead(platform, cpu, on, work);
-        // Release: the next initiator sees this rendezvous fully finished.
-        self.owner.store(NO_OWNER, Ordering::Release);
-        self.doorbell.ring();
+        // The next initiator sees this rendezvous fully finished.
+        self.unlock();
         result
     }
 
-    /// Takes the initiator lock, joining any rendezvous this CPU is invited to while
-    /// it waits (the holder may be waiting for this very CPU), as being `at`.
+    /// Takes the initiator lock, in turn after every CPU already waiting, joining any
+    /// rendezvous this CPU is invited to while it waits (the holder may be waiting for
+    /// this very CPU), as being `at`. The caller has set its `initiating` bit, so this
+    /// CPU holds no other ticket: at most [`MAX_CPUS`] are out at once, and the
+    /// wrapping 32-bit counters never mistake one for another.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize, at: Interrupted) {
+        // Relaxed: the ticket only orders the waiters; what the lock protects is
+        // handed over by `serving`.
+        let mine = self.next_ticket.fetch_add(1, Ordering::Relaxed);
         loop {
-            let ticket = self.doorbell.ticket();
-            // Test before test-and-set: waiting CPUs only read the line until it is
-            // free. Acquire: pairs with the previous holder's release of the lock.
-            if self.owner.load(Ordering::Relaxed) == NO_OWNER
-                && self
-                    .owner
-                    .compare_exchange_weak(
-                        NO_OWNER,
-                        cpu as u32,
-                        Ordering::Acquire,
-                        Ordering::Relaxed,
-                    )
-                    .is_ok()
-            {
+            let bell = self.doorbell.ticket();
+            // Acquire: pairs with the previous holder's release in `unlock`.
+            if self.serving.load(Ordering::Acquire) == mine {
                 return;
             }
             if !self.try_join(platform, cpu, at) {
-                self.doorbell.wait(ticket);
+                self.doorbell.wait(bell);
             }
         }
+    }
+
+    /// Releases the initiator lock to the next ticket. Only the holder calls it.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn unlock(&self) {
+        // Only the holder writes `serving`, so a load and a store advance it. Release:
+        // the next holder sees everything done under the lock.
+        let next = self.serving.load(Ordering::Relaxed).wrapping_add(1);
+        self.serving.store(next, Ordering::Release);
+        self.doorbell.ring();
     }
 
     /// The initiator's part once it holds the lock.

@@ -560,6 +560,55 @@ fn stress_all_cpus_mode_runs_callback_exactly_once_per_cpu() {
     within_deadline(|| stress_one_initiator(STRESS_ROUNDS, |_| RunOn::AllCpus));
 }
 
+/// The initiator lock serves CPUs in the order they asked: while CPU 0 starts
+/// rendezvous back to back, CPU 1 asks for the lock 200 times, and each time gets it
+/// after at most one more of CPU 0's rendezvous (the one holding or queued ahead of
+/// it). With the old test-and-set lock CPU 0 took the lock back before CPU 1, busy
+/// joining each rendezvous, saw it free: a CPU going offline waited forever (the
+/// hotplug stress hung in CI that way).
+#[test]
+fn a_cpu_waiting_for_the_initiator_lock_is_served_in_turn() {
+    within_deadline(|| {
+        const WAITS: usize = 200;
+        let fake = fake(2);
+        let rv = rendezvous();
+        let waits_done = AtomicBool::new(false);
+        let initiator_done = AtomicBool::new(false);
+        let worst = AtomicUsize::new(0);
+        thread::scope(|s| {
+            s.spawn(|| {
+                FakePlatform::become_cpu(1);
+                for _ in 0..WAITS {
+                    let before = rv.completed();
+                    let section = rv.lock_exclusive(&fake).unwrap();
+                    // Started since this CPU asked (none can start while it holds).
+                    worst.fetch_max(rv.completed().wrapping_sub(before) as usize, SeqCst);
+                    drop(section);
+                    thread::yield_now();
+                }
+                waits_done.store(true, SeqCst);
+                // CPU 0 may have invited this CPU once more.
+                while !initiator_done.load(SeqCst) {
+                    if fake.take_pending_ipi() {
+                        rv.ipi_entry(&fake);
+                    }
+                    thread::yield_now();
+                }
+            });
+            FakePlatform::become_cpu(0);
+            while !waits_done.load(SeqCst) {
+                rv.run(&fake, RunOn::AllCpus, &|_| {}).unwrap();
+            }
+            initiator_done.store(true, SeqCst);
+        });
+        let worst = worst.load(SeqCst);
+        assert!(
+            worst <= 1,
+            "CPU 1 waited while CPU 0 started {worst} rendezvous in a row"
+        );
+    });
+}
+
 /// Every CPU starts rendezvous in a loop while also answering the others' IPIs.
 #[test]
 fn stress_concurrent_initiators_are_serialized() {
