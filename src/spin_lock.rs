@@ -13,9 +13,10 @@
 //! - refuses at once, before waiting on anything, when IRQs are masked on the calling CPU
 //!   (a probe handler, an exception handler, a caller holding an IRQ-safe lock): such a
 //!   CPU could not take the rendezvous IPI while it spun;
-//! - refuses at once when the calling CPU holds the lock already (an interrupt handler
-//!   that interrupted a registry call on this CPU, or a callback of [`crate::Kprobes`]'s
-//!   listing that calls back into the registry): it would wait for itself;
+//! - refuses at once when the calling CPU holds the lock already or waits for it (an
+//!   interrupt handler that interrupted a registry call on this CPU, or a callback of
+//!   [`crate::Kprobes`]'s listing that calls back into the registry): it would wait for
+//!   itself;
 //! - while it spins, joins any rendezvous it is invited to (polling the invitation, as
 //!   the rendezvous's own initiator lock does), so even a CPU whose IPI is held back —
 //!   an interrupt handler with IRQs re-enabled but the IPI's priority masked — takes
@@ -23,9 +24,18 @@
 //!
 //! The loom model `registry_lock_waiters_never_block_a_rendezvous` checks the last two
 //! rules against the rendezvous protocol.
+//!
+//! # Why a waiter is never starved
+//!
+//! It is a ticket lock: CPUs take it in the order they asked. A test-and-set lock let a
+//! CPU that registers in a loop take it back before a waiter on another CPU, busy
+//! joining that CPU's rendezvous, saw it free (the rendezvous initiator lock starved a
+//! CPU going offline that way). Each CPU holds at most one ticket (the `cpus` bit is
+//! set first), so at most [`MAX_CPUS`](crate::platform::MAX_CPUS) are out and the wrapping counters never
+//! mistake one for another.
 
 use crate::cache::CacheOps;
-use crate::platform::Platform;
+use crate::platform::{CpuSet, Platform};
 use crate::stop_machine::Rendezvous;
 use crate::sync::{AtomicU32, Ordering, const_fn_unless_loom, spin_wait};
 use core::cell::UnsafeCell;
@@ -39,29 +49,41 @@ pub(crate) enum LockRefused {
         /// The calling CPU.
         cpu: usize,
     },
-    /// The calling CPU already holds this lock.
+    /// The calling CPU already holds this lock or waits for it.
     HeldByThisCpu {
+        /// The calling CPU.
+        cpu: usize,
+    },
+    /// The calling CPU's index is not below [`MAX_CPUS`](crate::platform::MAX_CPUS): no CPU set holds it, so it
+    /// can never be online (and the lock could not tell it is re-entered).
+    CpuOutOfRange {
         /// The calling CPU.
         cpu: usize,
     },
 }
 
-/// A test-and-set spin lock around `T`. The word is 0 when free, else 1 + the holder's
-/// CPU index.
+/// A ticket spin lock around `T`.
 pub(crate) struct SpinLock<T> {
-    holder: AtomicU32,
+    /// One bit per CPU that holds the lock or waits for it.
+    cpus: AtomicU32,
+    /// The next ticket to hand out.
+    next_ticket: AtomicU32,
+    /// The ticket that holds the lock (or may take it); the holder advances it.
+    serving: AtomicU32,
     data: UnsafeCell<T>,
 }
 
 // SAFETY: the data is reached only through a guard, and at most one guard exists at a
-// time (the holder word's compare-exchange hands it out; dropping it hands it back with
-// Release, the next taker's Acquire sees every write). `T: Send` because the data moves
-// between CPUs with the lock.
+// time (tickets are unique, and only the one equal to `serving` makes a guard; dropping
+// it advances `serving` with Release, and the next holder's Acquire sees every write).
+// `T: Send` because the data moves between CPUs with the lock.
 unsafe impl<T: Send> Sync for SpinLock<T> {}
 
 /// Holding the lock: derefs to the guarded data; dropping it releases the lock.
 pub(crate) struct SpinLockGuard<'a, T> {
     lock: &'a SpinLock<T>,
+    /// The holder's bit in `cpus`.
+    me: u32,
 }
 
 impl<T> SpinLock<T> {
@@ -69,7 +91,9 @@ impl<T> SpinLock<T> {
         /// An unlocked lock around `data`.
         pub(crate) fn new(data: T) -> SpinLock<T> {
             SpinLock {
-                holder: AtomicU32::new(0),
+                cpus: AtomicU32::new(0),
+                next_ticket: AtomicU32::new(0),
+                serving: AtomicU32::new(0),
                 data: UnsafeCell::new(data),
             }
         }
@@ -87,20 +111,22 @@ impl<T> SpinLock<T> {
         if platform.interrupts_masked() {
             return Err(LockRefused::InterruptsMasked { cpu });
         }
-        let me = cpu as u32 + 1;
-        // Only this CPU ever stores `me`, and it clears it before it could run anything
-        // else at this level: a relaxed read of our own value is exact.
-        if self.holder.load(Ordering::Relaxed) == me {
+        let me = CpuSet::single(cpu).bits();
+        if me == 0 {
+            return Err(LockRefused::CpuOutOfRange { cpu });
+        }
+        // Only this CPU sets or clears its bit, and an interrupted context of it resumes
+        // only after a nested one finished: an atomic read-modify-write is exact, and
+        // a nested call finds the bit of the call it interrupted.
+        if self.cpus.fetch_or(me, Ordering::Relaxed) & me != 0 {
             return Err(LockRefused::HeldByThisCpu { cpu });
         }
+        // Relaxed: the ticket only orders the waiters; `serving` hands the data over.
+        let mine = self.next_ticket.fetch_add(1, Ordering::Relaxed);
         loop {
-            if self.holder.load(Ordering::Relaxed) == 0
-                && self
-                    .holder
-                    .compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            {
-                return Ok(SpinLockGuard { lock: self });
+            // Acquire: pairs with the previous holder's release in `drop`.
+            if self.serving.load(Ordering::Acquire) == mine {
+                return Ok(SpinLockGuard { lock: self, me });
             }
             if !rendezvous.poll(platform) {
                 spin_wait();
@@ -126,6 +152,112 @@ impl<T> DerefMut for SpinLockGuard<'_, T> {
 
 impl<T> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.holder.store(0, Ordering::Release);
+        // Only the holder writes `serving`. Release: the next holder sees every write.
+        let next = self.lock.serving.load(Ordering::Relaxed).wrapping_add(1);
+        self.lock.serving.store(next, Ordering::Release);
+        // Cleared after the hand-over: a nested call on this CPU in between is refused
+        // (it would otherwise queue behind the lock this CPU still holds).
+        self.lock.cpus.fetch_and(!self.me, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::fakes::{FakeCacheOps, FakePlatform};
+    use crate::platform::InterruptState;
+    use crate::stop_machine::RunOn;
+    use crate::stop_machine::tests::within_deadline;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    use std::thread;
+
+    fn fake() -> FakePlatform {
+        FakePlatform::new(0x8000, 16, 0x10_0000, 16, 2)
+    }
+
+    #[test]
+    fn a_cpu_outside_every_cpu_set_is_refused() {
+        let (platform, rv) = (fake(), Rendezvous::new(FakeCacheOps::new(true)));
+        let lock = SpinLock::new(0u32);
+        FakePlatform::become_cpu(40);
+        assert_eq!(
+            lock.lock(&platform, &rv).err(),
+            Some(LockRefused::CpuOutOfRange { cpu: 40 })
+        );
+        FakePlatform::become_cpu(0);
+        assert!(
+            lock.lock(&platform, &rv).is_ok(),
+            "and the lock is still free"
+        );
+    }
+
+    #[test]
+    fn masked_and_nested_callers_are_refused_and_leave_it_usable() {
+        let (platform, rv) = (fake(), Rendezvous::new(FakeCacheOps::new(true)));
+        let lock = SpinLock::new(0u32);
+        FakePlatform::become_cpu(1);
+        let irq = platform.mask_interrupts();
+        assert_eq!(
+            lock.lock(&platform, &rv).err(),
+            Some(LockRefused::InterruptsMasked { cpu: 1 })
+        );
+        platform.restore_interrupts(irq);
+        {
+            let mut held = lock.lock(&platform, &rv).unwrap();
+            assert_eq!(
+                lock.lock(&platform, &rv).err(),
+                Some(LockRefused::HeldByThisCpu { cpu: 1 })
+            );
+            *held += 1;
+        }
+        platform.restore_interrupts(InterruptState(0));
+        assert_eq!(*lock.lock(&platform, &rv).unwrap(), 1);
+    }
+
+    /// CPUs take the lock in the order they asked. CPU 0 takes it in a loop and, as a
+    /// registry does, runs a rendezvous under it, which CPU 1 joins from its wait. CPU 1
+    /// asks 200 times and each time gets it after at most one more turn of CPU 0's (the
+    /// one under way when it asked). A test-and-set lock let CPU 0 take it back first
+    /// again and again: CPU 1, busy joining each rendezvous, never saw it free.
+    #[test]
+    fn a_waiting_cpu_is_served_in_turn() {
+        within_deadline(|| {
+            const WAITS: usize = 200;
+            let (platform, rv) = (fake(), Rendezvous::new(FakeCacheOps::new(true)));
+            let lock = SpinLock::new(());
+            // CPU 0's turns, counted under the lock.
+            let turns = AtomicUsize::new(0);
+            let waits_done = AtomicBool::new(false);
+            let turns_done = AtomicBool::new(false);
+            let worst = AtomicUsize::new(0);
+            thread::scope(|s| {
+                s.spawn(|| {
+                    FakePlatform::become_cpu(1);
+                    for _ in 0..WAITS {
+                        let asked = turns.load(SeqCst);
+                        let held = lock.lock(&platform, &rv).unwrap();
+                        worst.fetch_max(turns.load(SeqCst) - asked, SeqCst);
+                        drop(held);
+                    }
+                    waits_done.store(true, SeqCst);
+                    // CPU 0's last rendezvous may still need this CPU.
+                    while !turns_done.load(SeqCst) {
+                        if platform.take_pending_ipi() {
+                            rv.ipi_entry(&platform);
+                        }
+                        thread::yield_now();
+                    }
+                });
+                FakePlatform::become_cpu(0);
+                while !waits_done.load(SeqCst) {
+                    let _held = lock.lock(&platform, &rv).unwrap();
+                    rv.run(&platform, RunOn::AllCpus, &|_| {}).unwrap();
+                    turns.fetch_add(1, SeqCst);
+                }
+                turns_done.store(true, SeqCst);
+            });
+            let worst = worst.load(SeqCst);
+            assert!(worst <= 1, "CPU 1 waited through {worst} turns of CPU 0");
+        });
     }
 }

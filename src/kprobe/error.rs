@@ -254,6 +254,10 @@ impl From<LockRefused> for KprobeError {
         match e {
             LockRefused::InterruptsMasked { cpu } => KprobeError::InterruptsMasked { cpu },
             LockRefused::HeldByThisCpu { cpu } => KprobeError::Reentered { cpu },
+            // Never online, so it could change no text anyway.
+            LockRefused::CpuOutOfRange { cpu } => {
+                KprobeError::Rendezvous(RendezvousError::CallerNotOnline { cpu })
+            }
         }
     }
 }
