@@ -3,7 +3,11 @@
 //! Nothing else in the crate writes instructions. A [`TextPatcher`] writes each word
 //! through the platform's writable view of text ([`Platform::text_alias`]) as a single
 //! aligned store, then makes it visible to instruction fetch on the *executable*
-//! address:
+//! address. Thumb code is a stream of halfwords, and a 32-bit Thumb instruction at an
+//! address that is 2 mod 4 straddles two words: [`TextPatcher::patch_halfwords`] writes
+//! halfwords, each as a read-modify-write of its whole word inside the rendezvous
+//! (every CPU parked, the other half unchanged), with the same maintenance on every
+//! word it touches:
 //!
 //! ```text
 //! store; DCCMVAU; DSB ISH; ICIMVAU; BPIALLIS; DSB ISH; ISB
@@ -73,6 +77,11 @@ pub enum PatchError {
         /// The address named more than once.
         addr: usize,
     },
+    /// A halfword write's address is odd: Thumb instructions are halfword aligned.
+    MisalignedHalfword {
+        /// The address given.
+        addr: usize,
+    },
     /// The fast path was asked for a change the architecture does not allow while
     /// another CPU may be executing the word (only B ↔ B with the same condition and
     /// B ↔ NOP are).
@@ -103,6 +112,9 @@ impl fmt::Display for PatchError {
                 f,
                 "address {addr:#x} is neither kernel text nor slot memory"
             ),
+            PatchError::MisalignedHalfword { addr } => {
+                write!(f, "text address {addr:#x} is not halfword aligned")
+            }
             PatchError::DuplicateAddress { addr } => {
                 write!(f, "the batch writes {addr:#x} more than once")
             }
@@ -127,6 +139,7 @@ impl fmt::Debug for PatchError {
         match *self {
             PatchError::Misaligned { addr } => addr_only(f, "Misaligned", addr),
             PatchError::OutsideText { addr } => addr_only(f, "OutsideText", addr),
+            PatchError::MisalignedHalfword { addr } => addr_only(f, "MisalignedHalfword", addr),
             PatchError::DuplicateAddress { addr } => addr_only(f, "DuplicateAddress", addr),
             PatchError::NotLiveModifiable { addr, old, new } => f
                 .debug_struct("NotLiveModifiable")
@@ -224,6 +237,47 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
         self.publish(on, &words)
     }
 
+    /// Writes every `(address, halfword)` pair in one rendezvous: Thumb code, where an
+    /// instruction is one halfword or two (the first at the lower address) and a 32-bit
+    /// one at an address that is 2 mod 4 lies across two words. Each halfword is merged
+    /// into its word while every CPU is parked, so the other half — another instruction,
+    /// possibly another probe's — keeps whatever it holds then; every word touched gets
+    /// the full maintenance sequence. Nothing is written unless every address is valid
+    /// and distinct; an empty batch starts no rendezvous.
+    ///
+    /// # Errors
+    ///
+    /// [`PatchError::MisalignedHalfword`] for an odd address, [`PatchError::OutsideText`]
+    /// for a halfword outside kernel text and the slot region,
+    /// [`PatchError::DuplicateAddress`] when the batch names one twice,
+    /// [`PatchError::Rendezvous`] as for [`TextPatcher::patch_batch`]. Nothing was
+    /// written then.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub fn patch_halfwords(&self, halfwords: &[(usize, u16)]) -> Result<(), PatchError> {
+        for (i, &(addr, _)) in halfwords.iter().enumerate() {
+            if !addr.is_multiple_of(2) {
+                return Err(PatchError::MisalignedHalfword { addr });
+            }
+            self.check_address(addr & !3)
+                .map_err(|_| PatchError::OutsideText { addr })?;
+            for &(earlier, _) in &halfwords[..i] {
+                if earlier == addr {
+                    return Err(PatchError::DuplicateAddress { addr });
+                }
+            }
+        }
+        if halfwords.is_empty() {
+            return Ok(());
+        }
+        let on = if self.broadcast {
+            RunOn::OneCpu(self.platform.cpu_id())
+        } else {
+            RunOn::AllCpus
+        };
+        self.publish(on, &Halfwords(halfwords))
+    }
+
     /// [`TextPatcher::patch_batch`] for the crate's own batches, whose addresses are
     /// distinct by construction (probe sites): every address is checked, duplicates are
     /// not looked for, and the words come from `source` (read once on each CPU that runs
@@ -234,7 +288,7 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     pub(crate) fn patch_distinct(&self, source: &dyn WordSource) -> Result<(), PatchError> {
         let mut bad = None;
         let mut any = false;
-        source.each(&mut |addr, _| {
+        source.each(&mut |addr, _, _| {
             any = true;
             if bad.is_none() {
                 bad = self.check_address(addr).err();
@@ -256,7 +310,7 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
 
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn publish(&self, on: RunOn, source: &dyn WordSource) -> Result<(), PatchError> {
-        let work = WordWrite {
+        let work = WriteWork {
             cache: self.rendezvous.cache_ops(),
             platform: self.platform,
             words: source,
@@ -365,31 +419,50 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     }
 }
 
-/// The rendezvous work of [`TextPatcher::patch_batch`].
-/// Words to write, as `(executable address, word)` pairs: a slice, or a list the
-/// caller walks (the probe registry's batch).
+/// Words to write, as `(executable word address, value, mask)`: the bits set in `mask`
+/// take `value`'s, the others keep what the word holds when it is written (`mask` is
+/// [`WHOLE_WORD`] for an A32 word, one half for a Thumb halfword). A slice, or a list
+/// the caller walks (the probe registry's batch).
 pub(crate) trait WordSource: Sync {
-    /// Calls `f` on every pair, in the same order every time.
-    fn each(&self, f: &mut dyn FnMut(usize, u32));
+    /// Calls `f` on every write, in the same order every time.
+    fn each(&self, f: &mut dyn FnMut(usize, u32, u32));
 }
+
+/// The mask of a write that replaces a whole word.
+pub(crate) const WHOLE_WORD: u32 = u32::MAX;
 
 impl WordSource for &[(usize, u32)] {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+    fn each(&self, f: &mut dyn FnMut(usize, u32, u32)) {
         for &(addr, word) in self.iter() {
-            f(addr, word);
+            f(addr, word, WHOLE_WORD);
         }
     }
 }
 
-struct WordWrite<'a, P: ?Sized, C> {
+/// Halfword writes as writes of one half of their word (little-endian: the halfword at
+/// the lower address is the word's low half).
+struct Halfwords<'a>(&'a [(usize, u16)]);
+
+impl WordSource for Halfwords<'_> {
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn each(&self, f: &mut dyn FnMut(usize, u32, u32)) {
+        for &(addr, half) in self.0 {
+            let shift = (addr & 2) * 8;
+            f(addr & !3, u32::from(half) << shift, 0xffff << shift);
+        }
+    }
+}
+
+/// The rendezvous work of [`TextPatcher::patch_batch`] and its relatives.
+struct WriteWork<'a, P: ?Sized, C> {
     cache: &'a C,
     platform: &'a P,
     words: &'a dyn WordSource,
     broadcast: bool,
 }
 
-impl<P: Platform + ?Sized, C: CacheOps> RendezvousWork for WordWrite<'_, P, C> {
+impl<P: Platform + ?Sized, C: CacheOps> RendezvousWork for WriteWork<'_, P, C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn run_on(&self, _cpu: usize) {
         write_and_maintain(self.cache, self.platform, self.words, self.broadcast);
@@ -413,17 +486,28 @@ fn write_and_maintain<P: Platform + ?Sized, C: CacheOps>(
     words: &dyn WordSource,
     broadcast: bool,
 ) {
-    words.each(&mut |addr, word| {
+    words.each(&mut |addr, value, mask| {
+        let alias = platform.text_alias(addr);
+        let word = if mask == WHOLE_WORD {
+            value
+        } else {
+            // SAFETY: as for the store below; an atomic load of the word. Every CPU is
+            // parked, so nothing else changes the other half meanwhile; where every CPU
+            // runs this (non-broadcast), each applies the same merges in the same
+            // order, so whichever store lands last holds all of them.
+            let old = unsafe { AtomicU32::from_ptr(alias).load(Ordering::Relaxed) };
+            (old & !mask) | (value & mask)
+        };
         // SAFETY: every address was checked aligned and inside text or slot memory
-        // before the rendezvous (or by `write_unpublished`), so `text_alias` gives a valid, aligned, writable view
-        // (Platform contract). Concurrent accesses are this same atomic store of the
-        // same word by other CPUs (non-broadcast mode), atomic loads, and instruction
-        // fetches.
-        unsafe { cache.store_text_word(addr, platform.text_alias(addr), word) };
+        // before the rendezvous (or by `write_unpublished`), so `text_alias` gives a
+        // valid, aligned, writable view (Platform contract). Concurrent accesses are
+        // this same atomic store or merge of the same word by other CPUs (non-broadcast
+        // mode), atomic loads, and instruction fetches.
+        unsafe { cache.store_text_word(addr, alias, word) };
         cache.clean_dcache_line_to_pou(addr);
     });
     cache.dsb_ish();
-    words.each(&mut |addr, _| cache.invalidate_icache_line_to_pou(addr));
+    words.each(&mut |addr, _, _| cache.invalidate_icache_line_to_pou(addr));
     finish_code_write(cache, broadcast);
 }
 

@@ -513,6 +513,10 @@ fn every_patch_error_names_its_cause() {
             "0xe320f000 -> 0xe7f001f8 at 0x8000 is not a live-modifiable",
         ),
         (
+            PatchError::MisalignedHalfword { addr: 0x8001 },
+            "0x8001 is not halfword aligned",
+        ),
+        (
             PatchError::NotSlotMemory { addr: 0x8000 },
             "0x8000 is not in the instruction-slot region",
         ),
@@ -533,4 +537,176 @@ fn every_patch_error_names_its_cause() {
     );
     assert!(wrapped.source().is_some());
     assert!(PatchError::Misaligned { addr: 2 }.source().is_none());
+}
+
+/// The Thumb breakpoints' halfwords (`udf #0x18`, `udf.w #0x18` as hw1, hw2).
+const T16_BKPT: u16 = 0xde18;
+const T32_BKPT: (u16, u16) = (0xf7f0, 0xa018);
+
+/// A 16-bit halfword goes into its half of the word and leaves the other half as it
+/// was: the low half at a word address, the high half at 2 mod 4.
+#[test]
+fn a_halfword_replaces_its_half_of_the_word_only() {
+    within_deadline(|| {
+        let fake = fake(2);
+        let rv = Rendezvous::new(FakeCacheOps::new(true));
+        let patcher = TextPatcher::new(&rv, &fake);
+        let (low, high) = (TEXT + 0x10, TEXT + 0x16);
+        let (result, _) = with_idle_cpus(&fake, &rv, 2, || {
+            patcher.patch_halfwords(&[(low, T16_BKPT), (high, T16_BKPT)])
+        });
+        result.unwrap();
+        assert_eq!(fake.word(TEXT + 0x10), (NOP & 0xffff_0000) | 0xde18);
+        assert_eq!(fake.word(TEXT + 0x14), (NOP & 0x0000_ffff) | 0xde18_0000);
+        // And back: the original halves return, the words are as before.
+        let (result, _) = with_idle_cpus(&fake, &rv, 2, || {
+            patcher.patch_halfwords(&[(low, NOP as u16), (high, (NOP >> 16) as u16)])
+        });
+        result.unwrap();
+        assert_eq!([fake.word(TEXT + 0x10), fake.word(TEXT + 0x14)], [NOP, NOP]);
+    });
+}
+
+/// A 32-bit Thumb instruction at 2 mod 4 straddles two words: its first halfword is the
+/// high half of one, its second the low half of the next. Both words are written in one
+/// rendezvous and both get the whole maintenance sequence.
+#[test]
+fn a_straddling_32_bit_breakpoint_writes_and_maintains_both_words() {
+    within_deadline(|| {
+        let fake = fake(4);
+        let rv = Rendezvous::new(FakeCacheOps::new(true));
+        let patcher = TextPatcher::new(&rv, &fake);
+        let at = TEXT + 0x1e; // across a word and a 32-byte cache-line boundary
+        let (w0, w1) = (at - 2, at + 2);
+        let (result, joined) = with_idle_cpus(&fake, &rv, 4, || {
+            patcher.patch_halfwords(&[(at, T32_BKPT.0), (at + 2, T32_BKPT.1)])
+        });
+        result.unwrap();
+        assert_eq!(joined, [1, 1, 1], "every CPU was parked");
+        let (first, second) = (
+            (NOP & 0x0000_ffff) | (u32::from(T32_BKPT.0) << 16),
+            (NOP & 0xffff_0000) | u32::from(T32_BKPT.1),
+        );
+        assert_eq!([fake.word(w0), fake.word(w1)], [first, second]);
+        assert_eq!(
+            rv.cache_ops().log(0),
+            [
+                CacheOp::Store {
+                    addr: w0,
+                    word: first
+                },
+                CacheOp::Dccmvau(w0),
+                CacheOp::Store {
+                    addr: w1,
+                    word: second
+                },
+                CacheOp::Dccmvau(w1),
+                CacheOp::DsbIsh,
+                CacheOp::Icimvau(w0),
+                CacheOp::Icimvau(w1),
+                CacheOp::Bpiallis,
+                CacheOp::DsbIsh,
+                CacheOp::Isb,
+                CacheOp::Isb,
+            ]
+        );
+        for cpu in 1..4 {
+            assert_eq!(rv.cache_ops().log(cpu), [CacheOp::Isb], "CPU {cpu}");
+        }
+    });
+}
+
+/// Without broadcast maintenance every CPU merges the same halfwords into the same
+/// words; two halfwords of one word in one batch (two 16-bit probes side by side) both
+/// land, and every CPU maintains every word it touched.
+#[test]
+fn every_cpu_merges_halfwords_where_maintenance_is_local() {
+    within_deadline(|| {
+        let fake = fake(4);
+        let rv = Rendezvous::new(FakeCacheOps::new(false));
+        let patcher = TextPatcher::new(&rv, &fake);
+        let halfwords = [
+            (TEXT + 0x20, T16_BKPT),
+            (TEXT + 0x22, 0x4770), // bx lr
+            (TEXT + 0x26, T32_BKPT.0),
+            (TEXT + 0x28, T32_BKPT.1),
+        ];
+        for _ in 0..50 {
+            let (result, _) = with_idle_cpus(&fake, &rv, 4, || patcher.patch_halfwords(&halfwords));
+            result.unwrap();
+            assert_eq!(fake.word(TEXT + 0x20), 0x4770_de18);
+            assert_eq!(fake.word(TEXT + 0x24), (NOP & 0xffff) | 0xf7f0_0000);
+            assert_eq!(fake.word(TEXT + 0x28), (NOP & 0xffff_0000) | 0xa018);
+            for cpu in 0..4 {
+                let log = rv.cache_ops().take_log(cpu);
+                for w in [TEXT + 0x20, TEXT + 0x24, TEXT + 0x28] {
+                    assert!(
+                        log.contains(&CacheOp::Dccmvau(w)),
+                        "CPU {cpu} cleans {w:#x}"
+                    );
+                    assert!(
+                        log.contains(&CacheOp::Icimvau(w)),
+                        "CPU {cpu} invalidates {w:#x}"
+                    );
+                }
+            }
+            // Put the words back for the next round.
+            let (result, _) = with_idle_cpus(&fake, &rv, 4, || {
+                patcher.patch_batch(&[(TEXT + 0x20, NOP), (TEXT + 0x24, NOP), (TEXT + 0x28, NOP)])
+            });
+            result.unwrap();
+        }
+    });
+}
+
+#[test]
+fn bad_halfword_batches_are_refused_and_nothing_written() {
+    within_deadline(bad_halfword_batches);
+}
+
+fn bad_halfword_batches() {
+    let fake = fake(2);
+    let rv = Rendezvous::new(FakeCacheOps::new(true));
+    FakePlatform::become_cpu(0);
+    let patcher = TextPatcher::new(&rv, &fake);
+    let text_end = TEXT + 4 * TEXT_WORDS;
+    let r = patcher.patch_halfwords(&[(TEXT, T16_BKPT), (TEXT + 3, T16_BKPT)]);
+    assert_refused(
+        &fake,
+        &rv,
+        r,
+        PatchError::MisalignedHalfword { addr: TEXT + 3 },
+    );
+    for addr in [TEXT - 2, text_end, SLOTS - 2, usize::MAX - 1] {
+        let r = patcher.patch_halfwords(&[(TEXT, T16_BKPT), (addr, T16_BKPT)]);
+        assert_refused(&fake, &rv, r, PatchError::OutsideText { addr });
+    }
+    let r = patcher.patch_halfwords(&[(TEXT + 2, T16_BKPT), (TEXT + 2, 0x4770)]);
+    assert_refused(
+        &fake,
+        &rv,
+        r,
+        PatchError::DuplicateAddress { addr: TEXT + 2 },
+    );
+    let saved = fake.mask_interrupts();
+    let r = patcher.patch_halfwords(&[(TEXT, T16_BKPT)]);
+    fake.restore_interrupts(saved);
+    assert_refused(
+        &fake,
+        &rv,
+        r,
+        PatchError::Rendezvous(RendezvousError::InterruptsMasked { cpu: 0 }),
+    );
+    assert_eq!(fake.word(TEXT), NOP, "nothing was written");
+    // The last halfword of text and of the slot region are writable; an empty batch
+    // starts nothing.
+    patcher.patch_halfwords(&[]).unwrap();
+    assert!(fake.take_ipis().is_empty());
+    let last = [
+        (text_end - 2, T16_BKPT),
+        (SLOTS + 4 * SLOT_WORDS - 2, T16_BKPT),
+    ];
+    let (result, _) = with_idle_cpus(&fake, &rv, 2, || patcher.patch_halfwords(&last));
+    result.unwrap();
+    assert_eq!(fake.word(text_end - 4) >> 16, 0xde18);
 }
