@@ -1,6 +1,7 @@
 //! A32 instruction words, and the two words the crate writes over probed instructions: the
 //! breakpoint and the condition-preserving immediate branch (B, BL, BLX(imm)); the Thumb
-//! breakpoints are in [`ThumbBreakpoint`].
+//! breakpoints are in [`ThumbBreakpoint`], the 32-bit Thumb branch (`b.w`, `b<c>.w`) in
+//! [`ThumbBranch`].
 //!
 //! Everything here is pure `const` logic on `u32`s, so it runs on the host, is proven there
 //! against an independent disassembler (`tests/insn_oracle.rs`), and can build templates at
@@ -13,8 +14,10 @@
 
 use crate::hex::Hex;
 
+mod thumb_branch;
 mod thumb_breakpoint;
 
+pub use thumb_branch::{ThumbBranch, ThumbBranchKind};
 pub use thumb_breakpoint::ThumbBreakpoint;
 
 /// The condition field (bits 31:28) of an A32 instruction.
@@ -466,6 +469,25 @@ pub enum BranchError {
     },
     /// A B or BL was asked to carry condition 0xF, which encodes BLX(imm) instead.
     UnconditionalCond,
+    /// A 32-bit Thumb branch's target is beyond its reach (±16 MiB for T4, ±1 MiB for T3).
+    /// `offset` is `to - (from + 4)` modulo 2^32 as a signed number.
+    ThumbOutOfRange {
+        /// The offset from the branch's PC (its address + 4) to the target.
+        offset: i32,
+        /// The encoding that cannot reach it.
+        kind: ThumbBranchKind,
+    },
+    /// A Thumb branch's own address is odd: no Thumb instruction can live there.
+    MisalignedThumbSource {
+        /// The address the branch was to be placed at.
+        from: u32,
+    },
+    /// A T3 `B<c>.W` was asked to carry `Al` or `Unconditional`: with `cond<3:1> == '111'`
+    /// its bits are other instructions. The always-branch is T4.
+    ThumbCondition {
+        /// The condition refused.
+        cond: Cond,
+    },
 }
 
 impl core::fmt::Debug for BranchError {
@@ -485,6 +507,19 @@ impl core::fmt::Debug for BranchError {
                 .field("alignment", &alignment)
                 .finish(),
             BranchError::UnconditionalCond => f.write_str("UnconditionalCond"),
+            BranchError::ThumbOutOfRange { offset, kind } => f
+                .debug_struct("ThumbOutOfRange")
+                .field("offset", &offset)
+                .field("kind", &kind)
+                .finish(),
+            BranchError::MisalignedThumbSource { from } => f
+                .debug_struct("MisalignedThumbSource")
+                .field("from", &Hex(from))
+                .finish(),
+            BranchError::ThumbCondition { cond } => f
+                .debug_struct("ThumbCondition")
+                .field("cond", &cond)
+                .finish(),
         }
     }
 }
@@ -512,6 +547,31 @@ impl core::fmt::Display for BranchError {
             }
             BranchError::UnconditionalCond => {
                 f.write_str("condition 0xF on B/BL would encode BLX(imm)")
+            }
+            BranchError::ThumbOutOfRange { offset, kind } => {
+                let sign = if offset < 0 { "-" } else { "+" };
+                write!(
+                    f,
+                    "Thumb branch target out of range: offset {sign}{:#x} from the branch's PC \
+                     (address + 4) is outside -{:#x}..=+{:#x} for encoding {}",
+                    offset.unsigned_abs(),
+                    kind.min_offset().unsigned_abs(),
+                    kind.max_offset(),
+                    kind.encoding()
+                )
+            }
+            BranchError::MisalignedThumbSource { from } => {
+                write!(
+                    f,
+                    "Thumb branch address {from:#010x} is not halfword-aligned"
+                )
+            }
+            BranchError::ThumbCondition { cond } => {
+                write!(
+                    f,
+                    "condition {cond:?} cannot be carried by a Thumb B<c>.W (T3 takes EQ to LE; \
+                     the always-branch is B.W, T4)"
+                )
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Proves the words `armv7_kprobes::insn` writes into kernel text (immediate branches, the A32
-//! breakpoint and the two Thumb breakpoints) against an independent disassembler, capstone, so
-//! the encoder is not only checked against our own reading of the ARM ARM.
+//! breakpoint, the two Thumb breakpoints and the 32-bit Thumb branch) against an independent
+//! disassembler, capstone, so the encoder is not only checked against our own reading of the
+//! ARM ARM.
 //!
 //! Capstone facts these tests rely on (capstone 5.0 as bundled by capstone-sys 0.18, checked
 //! by the tests below, never worked around by loosening a comparison):
@@ -12,9 +13,13 @@
 //! - BLX(imm) carries cond 0xF in its word, and capstone reports its condition as `AL`.
 //! - The text operand is `#<decimal>` below 10 and `#0x<hex>` from 10 on.
 //! - Undecodable words are not an error: `disasm_all` returns `Ok` with no instruction.
+//! - In Thumb mode the 32-bit branches are `ARM_INS_B` spelled `b.w` (T4) and `b<c>.w` (T3,
+//!   with the suffixes above), and their immediate is the absolute target from address + 4,
+//!   wrapping the same way.
 
 use armv7_kprobes::insn::{
-    Branch, BranchError, BranchKind, BreakpointWord, Cond, Insn, ThumbBreakpoint,
+    Branch, BranchError, BranchKind, BreakpointWord, Cond, Insn, ThumbBranch, ThumbBranchKind,
+    ThumbBreakpoint,
 };
 use capstone::Capstone;
 use capstone::arch::arm::{ArchMode, ArmCC, ArmInsn, ArmOperandType};
@@ -493,15 +498,24 @@ fn capstone_reads_our_breakpoint_as_udf_under_al_and_as_no_instruction_otherwise
     }
 }
 
-/// What capstone (Thumb mode, ARMv7 Thumb-2) made of each instruction in `bytes` at `at`,
-/// with its size in bytes.
-fn capstone_reads_thumb(bytes: &[u8], at: u32) -> Vec<(Seen, usize)> {
-    let cs = Capstone::new()
+/// A capstone for Thumb mode (ARMv7 Thumb-2), with detail.
+fn thumb_capstone() -> Capstone {
+    Capstone::new()
         .arm()
         .mode(ArchMode::Thumb)
         .detail(true)
         .build()
-        .expect("capstone builds for Thumb");
+        .expect("capstone builds for Thumb")
+}
+
+/// What capstone (Thumb mode, ARMv7 Thumb-2) made of each instruction in `bytes` at `at`,
+/// with its size in bytes.
+fn capstone_reads_thumb(bytes: &[u8], at: u32) -> Vec<(Seen, usize)> {
+    capstone_reads_thumb_with(&thumb_capstone(), bytes, at)
+}
+
+/// [`capstone_reads_thumb`] with a capstone built once by the caller, for the loops.
+fn capstone_reads_thumb_with(cs: &Capstone, bytes: &[u8], at: u32) -> Vec<(Seen, usize)> {
     let insns = cs
         .disasm_all(bytes, u64::from(at))
         .expect("capstone reports undecodable words as an empty list, not an error");
@@ -590,6 +604,140 @@ fn capstone_reads_the_thumb_breakpoints_as_udf_of_the_originals_size() {
     }
 }
 
+/// Asserts that capstone (Thumb mode) reads the bytes of `halfwords` at `at` as exactly one
+/// 4-byte `b.w` or `b<cond>.w` to `branch`'s absolute target, and that our decoder reads the
+/// same halfwords back as `branch`.
+fn assert_capstone_agrees_thumb(cs: &Capstone, halfwords: [u16; 2], at: u32, branch: ThumbBranch) {
+    let bytes = ThumbBranch::bytes(halfwords);
+    let seen = capstone_reads_thumb_with(cs, &bytes, at);
+    let context = format!("{halfwords:04x?} at {at:#010x} for {branch:?}: {seen:?}");
+    let [(seen, size)] = &seen[..] else {
+        panic!("not one instruction: {context}");
+    };
+    let cond = branch.cond().bits() as usize;
+    assert_eq!(*size, 4, "{context}");
+    assert_eq!(seen.id, ArmInsn::ARM_INS_B as u32, "{context}");
+    assert_eq!(seen.mnemonic, format!("b{}.w", SUFFIX[cond]), "{context}");
+    assert_eq!(seen.cc, CAPSTONE_CC[cond], "{context}");
+    assert_eq!(seen.imms, vec![branch.target()], "{context}");
+    assert_eq!(parse_op_str(&seen.op_str), branch.target(), "{context}");
+    assert_eq!(
+        ThumbBranch::decode(halfwords[0], halfwords[1], at),
+        Some(branch),
+        "{context}"
+    );
+}
+
+/// Thumb sources: both halfword phases of a word, the middle and both sides of the
+/// wrap-around.
+const THUMB_SOURCES: [u32; 8] = [
+    0x0000_0000,
+    0x0000_0002,
+    0x4000_8000,
+    0x4000_8002,
+    0x7fff_fffe,
+    0x8000_0000,
+    0xffff_f002,
+    0xffff_fffe,
+];
+
+/// Even offsets spread over `min..=max` (a fixed pseudo-random draw), besides the edges.
+fn sampled_offsets(min: i32, max: i32, count: usize) -> Vec<i32> {
+    let span = (i64::from(max) - i64::from(min)) as u64 / 2 + 1;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..count)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            min + 2 * ((state >> 33) % span) as i32
+        })
+        .collect()
+}
+
+/// The 32-bit Thumb branch (issue 19's optimized Thumb probes), proven against capstone:
+/// for every condition the condition-preserving constructor takes (AL and 0xF give T4
+/// `b.w`, EQ..LE give T3 `b<c>.w`), from every source in [`THUMB_SOURCES`], at both range
+/// ends, next to zero and at 24 sampled offsets, capstone reads exactly one 4-byte branch
+/// with that condition and the absolute target (wrapping modulo 2^32 like the PC), and our
+/// decoder reads it back. One step beyond either end, and far beyond, is
+/// `ThumbOutOfRange` from the encoder and from `reach` alike.
+#[test]
+fn thumb_wide_branches_with_every_condition_match_capstone_and_stop_at_their_range_ends() {
+    let cs = thumb_capstone();
+    let mut checked = 0;
+    for cond in Cond::ALL {
+        let kind = ThumbBranch::preserving(cond, 0).kind();
+        let (min, max) = (kind.min_offset(), kind.max_offset());
+        let mut in_range = vec![min, min + 2, -4, -2, 0, 2, 4, max - 2, max];
+        in_range.extend(sampled_offsets(min, max, 24));
+        let beyond = [
+            min - 2,
+            max + 2,
+            min - 0x0010_0000,
+            max + 0x0010_0000,
+            i32::MIN,
+        ];
+        for from in THUMB_SOURCES {
+            for offset in in_range.iter().copied() {
+                let to = from.wrapping_add(4).wrapping_add(offset as u32);
+                let branch = ThumbBranch::preserving(cond, to);
+                assert_eq!(branch.kind().reach(from, to), Ok(offset));
+                let words = ThumbBranch::replacing(cond, from, to)
+                    .unwrap_or_else(|e| panic!("{branch:?} at {from:#x}: {e}"));
+                assert_eq!(branch.encode(from), Ok(words));
+                assert_capstone_agrees_thumb(&cs, words, from, branch);
+                checked += 1;
+            }
+            for offset in beyond {
+                let to = from.wrapping_add(4).wrapping_add(offset as u32);
+                let refused = Err(BranchError::ThumbOutOfRange { offset, kind });
+                assert_eq!(ThumbBranch::replacing(cond, from, to), refused);
+                assert_eq!(
+                    kind.reach(from, to).map(|_| ()),
+                    refused.map(|_: [u16; 2]| ())
+                );
+            }
+        }
+    }
+    // 16 conditions × 8 sources × 33 offsets.
+    assert_eq!(checked, 4224);
+}
+
+/// T3's own constructor refuses the conditions it cannot carry, and misaligned addresses are
+/// refused for both encodings with the errors `reach` gives.
+#[test]
+fn thumb_wide_branch_errors_match_reach() {
+    for cond in [Cond::Al, Cond::Unconditional] {
+        assert_eq!(
+            ThumbBranch::BCond {
+                cond,
+                target: 0x9000
+            }
+            .encode(0x8000),
+            Err(BranchError::ThumbCondition { cond })
+        );
+    }
+    for kind in [ThumbBranchKind::B, ThumbBranchKind::BCond] {
+        for (from, to) in [(0x8001, 0x9000), (0x8000, 0x9001), (0x8002, 0x8003)] {
+            let branch = match kind {
+                ThumbBranchKind::B => ThumbBranch::B { target: to },
+                ThumbBranchKind::BCond => ThumbBranch::BCond {
+                    cond: Cond::Mi,
+                    target: to,
+                },
+            };
+            let err = branch.encode(from).expect_err("misaligned");
+            assert_eq!(kind.reach(from, to), Err(err));
+            assert!(matches!(
+                err,
+                BranchError::MisalignedThumbSource { .. }
+                    | BranchError::MisalignedTarget { alignment: 2, .. }
+            ));
+        }
+    }
+}
+
 /// Any `u32`, with a third of the draws close to 0 and a third close to the top, so the
 /// wrap-around and both range ends are hit often.
 fn address() -> impl Strategy<Value = u32> {
@@ -655,6 +803,33 @@ proptest! {
         let branch = Branch::decode(Insn(word), at).expect("bits 27:25 = 101 is a branch");
         assert_capstone_agrees(Insn(word), at, branch);
         prop_assert_eq!(branch.encode(at), Ok(Insn(word)));
+    }
+
+    #[test]
+    fn any_thumb_wide_branch_word_decodes_to_the_target_capstone_reads_and_re_encodes(
+        hw1 in (0xf000u16..=0xf7ff),
+        hw2 in any::<u16>().prop_map(|hw| (hw & !0xc000) | 0x8000),
+        at in address().prop_map(|a| a & !1),
+    ) {
+        // Every T3 and T4 word: hw1 11110xxx…, hw2 10x… (bit 12 picks the encoding).
+        let t3_cond = (hw1 >> 6) & 0xf;
+        match ThumbBranch::decode(hw1, hw2, at) {
+            Some(branch) => {
+                assert_capstone_agrees_thumb(&thumb_capstone(), [hw1, hw2], at, branch);
+                prop_assert_eq!(branch.encode(at), Ok([hw1, hw2]));
+            }
+            // Only a T3 with cond 111x is not a branch (those bits are the branches and
+            // miscellaneous control space: MSR, MRS, hints, UDF.W, …), and capstone agrees.
+            None => {
+                prop_assert!(hw2 & 0x1000 == 0 && t3_cond >= 0xe, "{:#06x} {:#06x}", hw1, hw2);
+                let seen = capstone_reads_thumb(&ThumbBranch::bytes([hw1, hw2]), at);
+                prop_assert_ne!(
+                    seen.first().map(|(s, _)| s.id),
+                    Some(ArmInsn::ARM_INS_B as u32),
+                    "{:#06x} {:#06x}: {:?}", hw1, hw2, seen
+                );
+            }
+        }
     }
 
     #[test]
