@@ -275,7 +275,13 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
         } else {
             RunOn::AllCpus
         };
-        self.publish(on, &Halfwords(halfwords))
+        self.publish(
+            on,
+            &Halfwords {
+                platform: self.platform,
+                halfwords,
+            },
+        )
     }
 
     /// [`TextPatcher::patch_batch`] for the crate's own batches, whose addresses are
@@ -288,7 +294,7 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     pub(crate) fn patch_distinct(&self, source: &dyn WordSource) -> Result<(), PatchError> {
         let mut bad = None;
         let mut any = false;
-        source.each(&mut |addr, _, _| {
+        source.each(&mut |addr, _| {
             any = true;
             if bad.is_none() {
                 bad = self.check_address(addr).err();
@@ -419,37 +425,51 @@ impl<'a, P: Platform + ?Sized, C: CacheOps> TextPatcher<'a, P, C> {
     }
 }
 
-/// Words to write, as `(executable word address, value, mask)`: the bits set in `mask`
-/// take `value`'s, the others keep what the word holds when it is written (`mask` is
-/// [`WHOLE_WORD`] for an A32 word, one half for a Thumb halfword). A slice, or a list
-/// the caller walks (the probe registry's batch).
+/// Words to write, as `(executable address, word)` pairs: a slice, a list the caller
+/// walks (the probe registry's batch), or halfwords merged into their words. `each`
+/// runs on the writing CPU inside the rendezvous, so a source may read text there.
 pub(crate) trait WordSource: Sync {
-    /// Calls `f` on every write, in the same order every time.
-    fn each(&self, f: &mut dyn FnMut(usize, u32, u32));
+    /// Calls `f` on every pair, in the same order every time.
+    fn each(&self, f: &mut dyn FnMut(usize, u32));
 }
-
-/// The mask of a write that replaces a whole word.
-pub(crate) const WHOLE_WORD: u32 = u32::MAX;
 
 impl WordSource for &[(usize, u32)] {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn each(&self, f: &mut dyn FnMut(usize, u32, u32)) {
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
         for &(addr, word) in self.iter() {
-            f(addr, word, WHOLE_WORD);
+            f(addr, word);
         }
     }
 }
 
-/// Halfword writes as writes of one half of their word (little-endian: the halfword at
-/// the lower address is the word's low half).
-struct Halfwords<'a>(&'a [(usize, u16)]);
+/// Halfword writes as word writes: each halfword merged into the word that holds it as
+/// the word is now (little-endian: the halfword at the lower address is the low half).
+/// Read inside the rendezvous, with every CPU parked, so the other half is what it
+/// stays. Where every CPU writes (non-broadcast), each merges the same halfwords in the
+/// same order, so whichever store lands last holds all of them; the second walk (the
+/// invalidation) only uses the addresses.
+struct Halfwords<'a, P: ?Sized> {
+    platform: &'a P,
+    halfwords: &'a [(usize, u16)],
+}
 
-impl WordSource for Halfwords<'_> {
+impl<P: Platform + ?Sized> WordSource for Halfwords<'_, P> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn each(&self, f: &mut dyn FnMut(usize, u32, u32)) {
-        for &(addr, half) in self.0 {
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
+        for &(addr, half) in self.halfwords {
+            let word_addr = addr & !3;
             let shift = (addr & 2) * 8;
-            f(addr & !3, u32::from(half) << shift, 0xffff << shift);
+            // SAFETY: `patch_halfwords` checked that the word is in text or slot memory,
+            // so `text_alias` gives a valid, aligned view of it (Platform contract); every
+            // write to it is an atomic store (`CacheOps::store_text_word`), so an atomic
+            // load is race-free.
+            let old = unsafe {
+                AtomicU32::from_ptr(self.platform.text_alias(word_addr)).load(Ordering::Relaxed)
+            };
+            f(
+                word_addr,
+                (old & !(0xffff << shift)) | (u32::from(half) << shift),
+            );
         }
     }
 }
@@ -486,28 +506,17 @@ fn write_and_maintain<P: Platform + ?Sized, C: CacheOps>(
     words: &dyn WordSource,
     broadcast: bool,
 ) {
-    words.each(&mut |addr, value, mask| {
-        let alias = platform.text_alias(addr);
-        let word = if mask == WHOLE_WORD {
-            value
-        } else {
-            // SAFETY: as for the store below; an atomic load of the word. Every CPU is
-            // parked, so nothing else changes the other half meanwhile; where every CPU
-            // runs this (non-broadcast), each applies the same merges in the same
-            // order, so whichever store lands last holds all of them.
-            let old = unsafe { AtomicU32::from_ptr(alias).load(Ordering::Relaxed) };
-            (old & !mask) | (value & mask)
-        };
+    words.each(&mut |addr, word| {
         // SAFETY: every address was checked aligned and inside text or slot memory
         // before the rendezvous (or by `write_unpublished`), so `text_alias` gives a
         // valid, aligned, writable view (Platform contract). Concurrent accesses are
-        // this same atomic store or merge of the same word by other CPUs (non-broadcast
-        // mode), atomic loads, and instruction fetches.
-        unsafe { cache.store_text_word(addr, alias, word) };
+        // this same atomic store of the same word by other CPUs (non-broadcast mode),
+        // atomic loads (a halfword merge's read), and instruction fetches.
+        unsafe { cache.store_text_word(addr, platform.text_alias(addr), word) };
         cache.clean_dcache_line_to_pou(addr);
     });
     cache.dsb_ish();
-    words.each(&mut |addr, _, _| cache.invalidate_icache_line_to_pou(addr));
+    words.each(&mut |addr, _| cache.invalidate_icache_line_to_pou(addr));
     finish_code_write(cache, broadcast);
 }
 

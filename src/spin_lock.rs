@@ -30,14 +30,14 @@
 //! It is a ticket lock: CPUs take it in the order they asked. A test-and-set lock let a
 //! CPU that registers in a loop take it back before a waiter on another CPU, busy
 //! joining that CPU's rendezvous, saw it free (the rendezvous initiator lock starved a
-//! CPU going offline that way). Each CPU holds at most one ticket (the `cpus` bit is
-//! set first), so at most [`MAX_CPUS`](crate::platform::MAX_CPUS) are out and the wrapping counters never
-//! mistake one for another.
+//! CPU going offline that way). Each CPU holds at most one ticket (its `busy` flag is
+//! set first), so at most [`MAX_CPUS`] are out and the wrapping counters never mistake
+//! one for another.
 
 use crate::cache::CacheOps;
-use crate::platform::{CpuSet, Platform};
+use crate::platform::{MAX_CPUS, Platform};
 use crate::stop_machine::Rendezvous;
-use crate::sync::{AtomicU32, Ordering, const_fn_unless_loom, spin_wait};
+use crate::sync::{AtomicBool, AtomicU32, Ordering, const_fn_unless_loom, spin_wait};
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 
@@ -54,8 +54,8 @@ pub(crate) enum LockRefused {
         /// The calling CPU.
         cpu: usize,
     },
-    /// The calling CPU's index is not below [`MAX_CPUS`](crate::platform::MAX_CPUS): no CPU set holds it, so it
-    /// can never be online (and the lock could not tell it is re-entered).
+    /// The calling CPU's index is not below [`MAX_CPUS`]: no CPU set holds it, so it can
+    /// never be online (and the lock could not tell it is re-entered).
     CpuOutOfRange {
         /// The calling CPU.
         cpu: usize,
@@ -64,8 +64,8 @@ pub(crate) enum LockRefused {
 
 /// A ticket spin lock around `T`.
 pub(crate) struct SpinLock<T> {
-    /// One bit per CPU that holds the lock or waits for it.
-    cpus: AtomicU32,
+    /// Per CPU: it holds the lock or waits for it.
+    busy: [AtomicBool; MAX_CPUS],
     /// The next ticket to hand out.
     next_ticket: AtomicU32,
     /// The ticket that holds the lock (or may take it); the holder advances it.
@@ -82,8 +82,22 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 /// Holding the lock: derefs to the guarded data; dropping it releases the lock.
 pub(crate) struct SpinLockGuard<'a, T> {
     lock: &'a SpinLock<T>,
-    /// The holder's bit in `cpus`.
-    me: u32,
+    /// The holder's flag in `busy`.
+    busy: &'a AtomicBool,
+    /// The ticket after the holder's: storing it in `serving` releases the lock.
+    next: u32,
+}
+
+/// Every CPU's `busy` flag, clear.
+#[cfg(not(all(test, loom)))]
+const fn idle_cpus() -> [AtomicBool; MAX_CPUS] {
+    [const { AtomicBool::new(false) }; MAX_CPUS]
+}
+
+/// Every CPU's `busy` flag, clear (loom's atomics cannot be built in a `const fn`).
+#[cfg(all(test, loom))]
+fn idle_cpus() -> [AtomicBool; MAX_CPUS] {
+    core::array::from_fn(|_| AtomicBool::new(false))
 }
 
 impl<T> SpinLock<T> {
@@ -91,7 +105,7 @@ impl<T> SpinLock<T> {
         /// An unlocked lock around `data`.
         pub(crate) fn new(data: T) -> SpinLock<T> {
             SpinLock {
-                cpus: AtomicU32::new(0),
+                busy: idle_cpus(),
                 next_ticket: AtomicU32::new(0),
                 serving: AtomicU32::new(0),
                 data: UnsafeCell::new(data),
@@ -111,22 +125,28 @@ impl<T> SpinLock<T> {
         if platform.interrupts_masked() {
             return Err(LockRefused::InterruptsMasked { cpu });
         }
-        let me = CpuSet::single(cpu).bits();
-        if me == 0 {
+        let Some(busy) = self.busy.get(cpu) else {
             return Err(LockRefused::CpuOutOfRange { cpu });
-        }
-        // Only this CPU sets or clears its bit, and an interrupted context of it resumes
-        // only after a nested one finished: an atomic read-modify-write is exact, and
-        // a nested call finds the bit of the call it interrupted.
-        if self.cpus.fetch_or(me, Ordering::Relaxed) & me != 0 {
+        };
+        // Only this CPU writes its flag, and a context it interrupts resumes only after
+        // the nested one has finished (the registry is called from thread context and
+        // interrupt handlers, not from threads preempted on the same CPU): a nested call
+        // either finds the flag of the call it interrupted or runs entirely between
+        // that call's load and store. Relaxed: only this CPU reads it.
+        if busy.load(Ordering::Relaxed) {
             return Err(LockRefused::HeldByThisCpu { cpu });
         }
+        busy.store(true, Ordering::Relaxed);
         // Relaxed: the ticket only orders the waiters; `serving` hands the data over.
         let mine = self.next_ticket.fetch_add(1, Ordering::Relaxed);
         loop {
             // Acquire: pairs with the previous holder's release in `drop`.
             if self.serving.load(Ordering::Acquire) == mine {
-                return Ok(SpinLockGuard { lock: self, me });
+                return Ok(SpinLockGuard {
+                    lock: self,
+                    busy,
+                    next: mine.wrapping_add(1),
+                });
             }
             if !rendezvous.poll(platform) {
                 spin_wait();
@@ -153,11 +173,10 @@ impl<T> DerefMut for SpinLockGuard<'_, T> {
 impl<T> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
         // Only the holder writes `serving`. Release: the next holder sees every write.
-        let next = self.lock.serving.load(Ordering::Relaxed).wrapping_add(1);
-        self.lock.serving.store(next, Ordering::Release);
+        self.lock.serving.store(self.next, Ordering::Release);
         // Cleared after the hand-over: a nested call on this CPU in between is refused
         // (it would otherwise queue behind the lock this CPU still holds).
-        self.lock.cpus.fetch_and(!self.me, Ordering::Relaxed);
+        self.busy.store(false, Ordering::Relaxed);
     }
 }
 

@@ -337,12 +337,14 @@ struct Job<'a> {
 pub(crate) struct ExclusiveSection<'a, C: CacheOps> {
     rendezvous: &'a Rendezvous<C>,
     cpu: usize,
+    /// This CPU's ticket of the initiator lock.
+    ticket: u32,
 }
 
 impl<C: CacheOps> Drop for ExclusiveSection<'_, C> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn drop(&mut self) {
-        self.rendezvous.unlock();
+        self.rendezvous.unlock(self.ticket);
         self.rendezvous
             .initiating
             .fetch_and(!bit(self.cpu), Ordering::Relaxed);
@@ -606,10 +608,11 @@ impl<C: CacheOps> Rendezvous<C> {
         } else {
             Interrupted::InCrate
         };
-        self.lock(platform, cpu, at);
+        let ticket = self.lock(platform, cpu, at);
         Ok(ExclusiveSection {
             rendezvous: self,
             cpu,
+            ticket,
         })
     }
 
@@ -650,10 +653,10 @@ impl<C: CacheOps> Rendezvous<C> {
             return Err(RendezvousError::InterruptsMasked { cpu });
         }
         check_target(on, platform.online_cpus())?;
-        self.lock(platform, cpu, Interrupted::InCrate);
+        let ticket = self.lock(platform, cpu, Interrupted::InCrate);
         let result = self.lead(platform, cpu, on, work);
         // The next initiator sees this rendezvous fully finished.
-        self.unlock();
+        self.unlock(ticket);
         result
     }
 
@@ -661,9 +664,10 @@ impl<C: CacheOps> Rendezvous<C> {
     /// rendezvous this CPU is invited to while it waits (the holder may be waiting for
     /// this very CPU), as being `at`. The caller has set its `initiating` bit, so this
     /// CPU holds no other ticket: at most [`MAX_CPUS`] are out at once, and the
-    /// wrapping 32-bit counters never mistake one for another.
+    /// wrapping 32-bit counters never mistake one for another. Returns the ticket, for
+    /// [`Rendezvous::unlock`].
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize, at: Interrupted) {
+    fn lock<P: Platform + ?Sized>(&self, platform: &P, cpu: usize, at: Interrupted) -> u32 {
         // Relaxed: the ticket only orders the waiters; what the lock protects is
         // handed over by `serving`.
         let mine = self.next_ticket.fetch_add(1, Ordering::Relaxed);
@@ -671,7 +675,7 @@ impl<C: CacheOps> Rendezvous<C> {
             let bell = self.doorbell.ticket();
             // Acquire: pairs with the previous holder's release in `unlock`.
             if self.serving.load(Ordering::Acquire) == mine {
-                return;
+                return mine;
             }
             if !self.try_join(platform, cpu, at) {
                 self.doorbell.wait(bell);
@@ -679,13 +683,13 @@ impl<C: CacheOps> Rendezvous<C> {
         }
     }
 
-    /// Releases the initiator lock to the next ticket. Only the holder calls it.
+    /// Releases the initiator lock, held with `ticket`, to the next ticket.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn unlock(&self) {
-        // Only the holder writes `serving`, so a load and a store advance it. Release:
-        // the next holder sees everything done under the lock.
-        let next = self.serving.load(Ordering::Relaxed).wrapping_add(1);
-        self.serving.store(next, Ordering::Release);
+    fn unlock(&self, ticket: u32) {
+        // Only the holder writes `serving`. Release: the next holder sees everything
+        // done under the lock.
+        self.serving
+            .store(ticket.wrapping_add(1), Ordering::Release);
         self.doorbell.ring();
     }
 

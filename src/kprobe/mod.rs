@@ -82,7 +82,7 @@ use crate::frame::TrapFrame;
 use crate::hex::Hex;
 use crate::insn::{Branch, BranchKind, BreakpointWord, Insn};
 use crate::optprobe::{self, Fill, NEVER_RUN, Template, Variant};
-use crate::patch::{PatchError, TextPatcher, WHOLE_WORD, WordSource};
+use crate::patch::{PatchError, TextPatcher, WordSource};
 use crate::platform::{CpuIndexSource, MAX_CPUS, Platform};
 use crate::slots::{Slot, SlotAllocator, SlotCounts, SlotError};
 use crate::spin_lock::{LockRefused, SpinLock, SpinLockGuard};

@@ -377,14 +377,13 @@ struct Batch<'a, P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
 
 impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
-    fn each(&self, f: &mut dyn FnMut(usize, u32, u32)) {
+    fn each(&self, f: &mut dyn FnMut(usize, u32)) {
         let mut i = self.head;
         while i != 0 {
             let site = &self.registry.sites[i as usize - 1];
             f(
                 site.addr.load(Ordering::Relaxed),
                 site.batch_word.load(Ordering::Relaxed),
-                WHOLE_WORD,
             );
             i = site.batch_next.load(Ordering::Relaxed);
         }

@@ -162,10 +162,11 @@ impl<C: CacheOps> Rendezvous<C> {
         }
         // Waiting here never needs this CPU's IPI: it is not online, so no rendezvous
         // waits for it (`lock` also polls for invitations, and finds none).
-        self.lock(platform, cpu, super::Interrupted::InCrate);
+        let ticket = self.lock(platform, cpu, super::Interrupted::InCrate);
         let _section = ExclusiveSection {
             rendezvous: self,
             cpu,
+            ticket,
         };
         // Every rendezvous that changed text has finished (the lock was free), and
         // the lock's acquire makes their writes, cleaned to PoU by their writers,
@@ -207,10 +208,11 @@ impl<C: CacheOps> Rendezvous<C> {
         // still online, and the holder may be waiting for it. It joins as being in the
         // crate's code (in no instruction slot): the contract above says thread
         // context, never a probe handler, so nothing of this CPU resumes in a slot.
-        self.lock(platform, cpu, super::Interrupted::InCrate);
+        let ticket = self.lock(platform, cpu, super::Interrupted::InCrate);
         let _section = ExclusiveSection {
             rendezvous: self,
             cpu,
+            ticket,
         };
         let before = platform.online_cpus();
         if !before.contains(cpu) {
