@@ -4,7 +4,7 @@
 
 use super::decoder::{Classification, classify, decode};
 use super::entry::{REG_FIELDS, RegRule};
-use super::{Decoded, RejectReason, SimKind};
+use super::{Decoded, RejectReason, SimKind, T16Kind, T32Kind};
 use crate::insn::Insn;
 
 /// Whether the instruction, when its condition passes, may write the PC other than by
@@ -128,6 +128,58 @@ pub(crate) fn stack_use_decoded(insn: Insn, kind: SimKind) -> StackUse {
             } else {
                 StackUse::Bytes(bytes)
             }
+        }
+        _ => StackUse::None,
+    }
+}
+
+/// [`stack_use`] for a 16-bit Thumb instruction decoded as `kind`: only PUSH stores
+/// below SP (STR/STRB/STRH take an r0–r7 base or a positive SP offset, STM an r0–r7
+/// base). The registry refuses a probe whose instruction may store further below SP
+/// than its trap frame leaves room for, as for A32.
+pub fn stack_use_t16(kind: T16Kind, hw: u16) -> StackUse {
+    match kind {
+        // PUSH {list, lr?}: `1011 010M rrrr rrrr`, 4 bytes per register below SP.
+        T16Kind::Push => StackUse::Bytes(4 * ((hw & 0x01ff).count_ones())),
+        _ => StackUse::None,
+    }
+}
+
+/// [`stack_use`] for a 32-bit Thumb instruction decoded as `kind` (halfwords `hw1`, `hw2`):
+/// PUSH and STMDB from SP store `4 × registers` below it; STR/STRB/STRH (8-bit
+/// immediate, pre-indexed, subtracted) and STRD from SP store `offset` below it; a
+/// register offset from SP is [`StackUse::Unknown`]. Everything else stores nothing
+/// below SP.
+pub fn stack_use_t32(kind: T32Kind, hw1: u16, hw2: u16) -> StackUse {
+    let sp_based = hw1 & 0xf == 13;
+    let below = |subtracted: bool, offset: u32| {
+        if subtracted && offset != 0 {
+            StackUse::Bytes(offset)
+        } else {
+            StackUse::None
+        }
+    };
+    match kind {
+        T32Kind::Push => {
+            // PUSH T2 (STMDB SP!) lists registers in hw2; PUSH T3 (STR Rt, [SP, #-4]!) is
+            // a StoreImmediate row.
+            StackUse::Bytes(4 * u32::from(hw2).count_ones())
+        }
+        // STMDB (hw1 bits 8:7 = 0b10) stores below its base; STMIA above it.
+        T32Kind::StoreMultiple if sp_based && (hw1 >> 7) & 0b11 == 0b10 => {
+            StackUse::Bytes(4 * u32::from(hw2).count_ones())
+        }
+        // The 8-bit immediate forms (hw1 bit 7 clear, hw2 bit 11 set): P (bit 10) and
+        // U (bit 9) clear subtracts before the store; the 12-bit forms only add.
+        T32Kind::StoreImmediate if sp_based && hw1 & 0x80 == 0 => {
+            let (pre, up) = (hw2 & 0x400 != 0, hw2 & 0x200 != 0);
+            below(pre && !up, u32::from(hw2 & 0xff))
+        }
+        T32Kind::StoreRegister if sp_based => StackUse::Unknown,
+        // STRD (L, hw1 bit 4, clear): P is hw1 bit 8, U bit 7, the offset imm8 × 4.
+        T32Kind::LoadStoreDual if sp_based && hw1 & 0x10 == 0 => {
+            let (pre, up) = (hw1 & 0x100 != 0, hw1 & 0x80 != 0);
+            below(pre && !up, 4 * u32::from(hw2 & 0xff))
         }
         _ => StackUse::None,
     }

@@ -37,7 +37,9 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use analysis::{StackUse, is_branch, stack_use, uses_pc, writes_pc};
+pub use analysis::{
+    StackUse, is_branch, stack_use, stack_use_t16, stack_use_t32, uses_pc, writes_pc,
+};
 pub(crate) use analysis::{stack_use_decoded, uses_pc_classified};
 pub use decoder::{Classification, classify, decode};
 pub use entry::{Action, Check, Entry, REG_FIELDS, RegRule};

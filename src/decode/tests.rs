@@ -427,3 +427,40 @@ fn stack_use_counts_bytes_below_sp() {
         assert_eq!(stack_use(Insn(w)), want, "{w:#010x}");
     }
 }
+
+#[test]
+fn thumb_stack_use_counts_what_goes_below_sp() {
+    use crate::decode::{T16Kind, T32Kind, stack_use_t16, stack_use_t32};
+    let t16 = [
+        (T16Kind::Push, 0xb5f0, StackUse::Bytes(20)), // push {r4-r7, lr}
+        (T16Kind::Push, 0xb401, StackUse::Bytes(4)),  // push {r0}
+        (T16Kind::LoadStoreStack, 0x9001, StackUse::None), // str r0, [sp, #4]
+        (T16Kind::StoreMultiple, 0xc00f, StackUse::None), // stmia r0!, {r0-r3}
+    ];
+    for (kind, hw, expected) in t16 {
+        assert_eq!(stack_use_t16(kind, hw), expected, "{hw:#06x}");
+    }
+    let t32 = [
+        (T32Kind::Push, 0xe92d, 0x4ff0, StackUse::Bytes(36)), // push.w {r4-r11, lr}
+        (T32Kind::StoreMultiple, 0xe90d, 0x000f, StackUse::Bytes(16)), // stmdb sp, {r0-r3}
+        (T32Kind::StoreMultiple, 0xe88d, 0x000f, StackUse::None), // stmia sp, {r0-r3}
+        (T32Kind::StoreMultiple, 0xe900, 0x000e, StackUse::None), // stmdb r0, {r1-r3}
+        (T32Kind::StoreImmediate, 0xf84d, 0x0d04, StackUse::Bytes(4)), // str r0, [sp, #-4]!
+        (T32Kind::StoreImmediate, 0xf84d, 0x0c00, StackUse::None), // str r0, [sp, #-0]
+        (T32Kind::StoreImmediate, 0xf84d, 0x0904, StackUse::None), // str r0, [sp], #-4
+        (T32Kind::StoreImmediate, 0xf84d, 0x0b04, StackUse::None), // str r0, [sp], #4
+        (T32Kind::StoreImmediate, 0xf8cd, 0x0004, StackUse::None), // str.w r0, [sp, #4]
+        (T32Kind::StoreImmediate, 0xf840, 0x1d04, StackUse::None), // str r1, [r0, #-4]!
+        (T32Kind::StoreRegister, 0xf84d, 0x0001, StackUse::Unknown), // str.w r0, [sp, r1]
+        (T32Kind::LoadStoreDual, 0xe94d, 0x0102, StackUse::Bytes(8)), // strd r0, r1, [sp, #-8]
+        (T32Kind::LoadStoreDual, 0xe9dd, 0x0102, StackUse::None), // ldrd r0, r1, [sp, #8]
+        (T32Kind::LoadImmediate, 0xf85d, 0x0d04, StackUse::None), // ldr r0, [sp, #-4]!
+    ];
+    for (kind, hw1, hw2, expected) in t32 {
+        assert_eq!(
+            stack_use_t32(kind, hw1, hw2),
+            expected,
+            "{hw1:#06x} {hw2:#06x}"
+        );
+    }
+}

@@ -7,13 +7,8 @@ use super::*;
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KprobeError {
-    /// The address has bit 0 set: a Thumb function address (its interworking bit). Only
-    /// A32 code can be probed so far.
-    ThumbAddress {
-        /// The address given.
-        addr: usize,
-    },
-    /// The address is not 4-byte aligned (A32 instructions are).
+    /// The address is not 4-byte aligned (A32 instructions are) and has bit 0 clear (a
+    /// Thumb instruction's address has it set).
     Misaligned {
         /// The address given.
         addr: usize,
@@ -114,11 +109,11 @@ pub enum KprobeError {
 impl fmt::Display for KprobeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KprobeError::ThumbAddress { addr } => write!(
+            KprobeError::Misaligned { addr } => write!(
                 f,
-                "{addr:#x} is a Thumb address (bit 0 set): Thumb code cannot be probed yet"
+                "{addr:#x} is not 4-byte aligned (an A32 instruction) and has bit 0 clear \
+                 (a Thumb instruction)"
             ),
-            KprobeError::Misaligned { addr } => write!(f, "{addr:#x} is not 4-byte aligned"),
             KprobeError::OutsideText { addr } => write!(f, "{addr:#x} is outside the kernel text"),
             KprobeError::NeverProbe { addr, range } => write!(
                 f,
@@ -183,7 +178,6 @@ impl fmt::Debug for KprobeError {
             f.debug_struct(name).field("addr", &Hex(addr)).finish()
         };
         match *self {
-            KprobeError::ThumbAddress { addr } => addr_only(f, "ThumbAddress", addr),
             KprobeError::Misaligned { addr } => addr_only(f, "Misaligned", addr),
             KprobeError::OutsideText { addr } => addr_only(f, "OutsideText", addr),
             KprobeError::NeverProbe { addr, range } => f

@@ -45,7 +45,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             "handle_undefined_masked with IRQs unmasked"
         );
         if frame.cpsr & step::psr::T != 0 {
-            return Trap::NotOurs;
+            return self.thumb_trap(frame, mem);
         }
         let pc = frame.pc as usize;
         let Some(site) = self.find_trapped(pc) else {
@@ -87,6 +87,20 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.pc = frame.pc.wrapping_add(4);
             return Trap::Handled;
         }
+        self.trap_fire(site, plan, frame, mem)
+    }
+
+    /// A trap whose condition passed, on the general path: [`Kprobes::fire`], and what
+    /// the trap handler reports.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    pub(super) fn trap_fire(
+        &self,
+        site: &Site,
+        plan: &Plan,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
         let mut failure = Failure::new();
         match self.fire(site, plan, frame, mem, false, &mut failure) {
             // SAFETY: as in `handle_undefined_masked`.

@@ -77,7 +77,7 @@
 //! with empty handlers: add what yours use.
 
 use crate::cache::CacheOps;
-use crate::decode::{self, Decoded, RejectReason, SimKind, StackUse};
+use crate::decode::{self, Decoded, RejectReason, StackUse};
 use crate::frame::TrapFrame;
 use crate::hex::Hex;
 use crate::insn::{Branch, BranchKind, BreakpointWord, Insn};
@@ -254,6 +254,9 @@ pub enum NotOptimized {
     NoSlot,
     /// The platform's slot region cannot hold a trampoline.
     SlotRegion(SlotError),
+    /// A Thumb probe: it stays a breakpoint probe (optimized Thumb probes are not
+    /// implemented yet).
+    Thumb,
 }
 
 impl fmt::Display for NotOptimized {
@@ -264,6 +267,12 @@ impl fmt::Display for NotOptimized {
             }
             NotOptimized::NoSlot => write!(f, "no free instruction slot"),
             NotOptimized::SlotRegion(e) => write!(f, "slot region unusable: {e}"),
+            NotOptimized::Thumb => {
+                write!(
+                    f,
+                    "a Thumb probe (optimized Thumb probes are not implemented yet)"
+                )
+            }
         }
     }
 }
@@ -345,8 +354,6 @@ struct Site {
     /// this site's fast path itself, 0 when none (registry lock): the registry keeps
     /// that word equal to `fast_pre_only` ([`Kprobes::refresh_fast`]).
     fast_slot: AtomicUsize,
-    /// How the step engine runs the original (written before the site is published).
-    kind: UnsafeCell<Option<SimKind>>,
     /// The original's operands, decoded once for the hit path (written with `kind`).
     plan: UnsafeCell<Plan>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
@@ -454,7 +461,9 @@ use hit::{call_pre, direct_entry, direct_general_entry, optimized_entry};
 mod optimize;
 mod registry;
 mod site;
+mod thumb;
 use site::{EMPTY, TOMBSTONE, hash, is_free, live};
+use thumb::NewSite;
 pub mod fault;
 
 pub use error::KprobeError;

@@ -139,21 +139,30 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     pub(super) fn check_address(&self, addr: usize) -> Result<(), KprobeError> {
-        if addr & 1 == 1 {
-            return Err(KprobeError::ThumbAddress { addr });
-        }
-        if !addr.is_multiple_of(4) {
+        // A Thumb address (bit 0 set) names the halfword below it; a 32-bit Thumb
+        // instruction's second halfword is checked once its first says it has one.
+        let (at, len) = if addr & 1 == 1 {
+            (addr & !1, 2)
+        } else if addr.is_multiple_of(4) {
+            (addr, 4)
+        } else {
             return Err(KprobeError::Misaligned { addr });
-        }
+        };
+        self.check_text(addr, at, len)
+    }
+
+    /// That `len` bytes from `at` are kernel text outside every never-probe range, for
+    /// the probe at `addr`.
+    pub(super) fn check_text(&self, addr: usize, at: usize, len: usize) -> Result<(), KprobeError> {
         let text = self.platform.kernel_text();
-        if !(text.start <= addr && addr.checked_add(4).is_some_and(|e| e <= text.end)) {
+        if !(text.start <= at && at.checked_add(len).is_some_and(|e| e <= text.end)) {
             return Err(KprobeError::OutsideText { addr });
         }
         if let Some(r) = self
             .platform
             .never_probe()
             .iter()
-            .find(|r| r.contains(&addr))
+            .find(|r| r.start < at + len && at < r.end)
         {
             return Err(KprobeError::NeverProbe {
                 addr,
@@ -237,27 +246,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             return Ok(());
         }
-        let word = self.read_text(addr);
-        if self.is_foreign_probe(addr, word) {
-            return Err(KprobeError::ForeignProbe { addr, word });
-        }
-        // One table walk answers every question below.
-        let classified = decode::classify(Insn(word));
-        let kind = match classified.decoded {
-            Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
-            Decoded::Simulate(kind) => kind,
+        let new = if addr & 1 == 1 {
+            self.thumb_site(addr)?
+        } else {
+            self.arm_site(addr)?
         };
-        match decode::stack_use_decoded(Insn(word), kind) {
-            StackUse::None => {}
-            StackUse::Bytes(b) if b <= MAX_STACK_WRITE_BELOW_SP => {}
-            StackUse::Bytes(b) => {
-                return Err(KprobeError::StackWrite {
-                    addr,
-                    bytes: Some(b),
-                });
-            }
-            StackUse::Unknown => return Err(KprobeError::StackWrite { addr, bytes: None }),
-        }
         if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
             return Err(KprobeError::OutOfSites);
         }
@@ -273,18 +266,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         g.sites_in_use = g.sites_in_use.max(index + 1);
         let site = &self.sites[index];
         site.addr.store(addr, Ordering::Relaxed);
-        site.original.store(word, Ordering::Relaxed);
+        site.original.store(new.original, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl).
-        unsafe {
-            *site.kind.get() = Some(kind);
-            *site.plan.get() = Plan::new(kind, Insn(word));
-        }
-        site.direct.store(
-            optprobe::variant_given(kind, decode::uses_pc_classified(Insn(word), &classified))
-                == Variant::Direct,
-            Ordering::Relaxed,
-        );
-        g.opt[index] = Opt::Candidate;
+        unsafe { *site.plan.get() = new.plan };
+        site.direct.store(new.direct, Ordering::Relaxed);
+        g.opt[index] = new.opt;
         site.probes[0].store(ptr, Ordering::Relaxed);
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
@@ -303,6 +289,31 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             return Err(e);
         }
         Ok(())
+    }
+
+    /// What a new site at the A32 instruction at `addr` holds, or why there is none.
+    #[inline(always)]
+    fn arm_site(&self, addr: usize) -> Result<NewSite, KprobeError> {
+        let word = self.read_text(addr);
+        if self.is_foreign_probe(addr, word) {
+            return Err(KprobeError::ForeignProbe { addr, word });
+        }
+        // One table walk answers every question below.
+        let classified = decode::classify(Insn(word));
+        let kind = match classified.decoded {
+            Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
+            Decoded::Simulate(kind) => kind,
+        };
+        check_stack_use(addr, decode::stack_use_decoded(Insn(word), kind))?;
+        Ok(NewSite {
+            original: word,
+            plan: Plan::new(kind, Insn(word)),
+            direct: optprobe::variant_given(
+                kind,
+                decode::uses_pc_classified(Insn(word), &classified),
+            ) == Variant::Direct,
+            opt: Opt::Candidate,
+        })
     }
 
     pub(super) fn prepare_probe(&self, probe: &Kprobe, addr: usize) {
@@ -390,6 +401,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Writes the breakpoint or the original word at `site`, as `arm` says.
     pub(super) fn set_armed(&self, addr: usize, site: &Site, arm: bool) -> Result<(), KprobeError> {
         let original = site.original.load(Ordering::Relaxed);
+        if addr & 1 == 1 {
+            let (halfwords, n) = thumb::armed_halfwords(addr, original, arm);
+            self.patcher().patch_halfwords(&halfwords[..n])?;
+            site.armed.store(arm, Ordering::Relaxed);
+            return Ok(());
+        }
         let word = if arm {
             BreakpointWord::for_original(Insn(original)).word()
         } else {
@@ -628,5 +645,20 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Number of probed addresses.
     pub fn sites(&self) -> usize {
         self.live.load(Ordering::Relaxed) as usize
+    }
+}
+
+/// Refuses an instruction that may store further below SP than a trap frame leaves room
+/// for ([`MAX_STACK_WRITE_BELOW_SP`]), or by an amount only known when it runs.
+#[inline(always)]
+pub(super) fn check_stack_use(addr: usize, used: StackUse) -> Result<(), KprobeError> {
+    match used {
+        StackUse::None => Ok(()),
+        StackUse::Bytes(b) if b <= MAX_STACK_WRITE_BELOW_SP => Ok(()),
+        StackUse::Bytes(b) => Err(KprobeError::StackWrite {
+            addr,
+            bytes: Some(b),
+        }),
+        StackUse::Unknown => Err(KprobeError::StackWrite { addr, bytes: None }),
     }
 }

@@ -14,7 +14,6 @@ impl Site {
             fast: AtomicPtr::new(core::ptr::null_mut()),
             fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
             fast_slot: AtomicUsize::new(0),
-            kind: UnsafeCell::new(None),
             plan: UnsafeCell::new(Plan::UNSET),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
@@ -79,7 +78,9 @@ impl Site {
         };
         // The trap path's fast path tests no condition: a conditional original (whose
         // trap may be a failed condition) takes the general path.
-        let fast = if Insn(self.original.load(Ordering::Relaxed)).always_passes() {
+        // A Thumb site (bit 0 of its address) always takes the general path.
+        let thumb = self.addr.load(Ordering::Relaxed) & 1 == 1;
+        let fast = if !thumb && Insn(self.original.load(Ordering::Relaxed)).always_passes() {
             only
         } else {
             core::ptr::null_mut()
@@ -88,7 +89,7 @@ impl Site {
         self.fast.store(fast, Ordering::Release);
         // An optimized site's branch keeps the original's condition: its trampoline runs
         // only when the condition passed, so a direct slot's fast path needs no test.
-        let pre_only = if pre_only {
+        let pre_only = if pre_only && !thumb {
             only
         } else {
             core::ptr::null_mut()

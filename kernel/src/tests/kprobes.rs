@@ -165,8 +165,14 @@ pub fn every_registration_error_leaves_text_and_registry_unchanged() -> TestResu
     // A word inside the noprobe range: the vector table itself.
     let cases: [(usize, KprobeError); 7] = [
         (a_add() + 2, KprobeError::Misaligned { addr: a_add() + 2 }),
-        // A Thumb function address (interworking bit 0 set).
-        (a_add() + 1, KprobeError::ThumbAddress { addr: a_add() + 1 }),
+        // A Thumb address (bit 0 set) inside the never-probe range.
+        (
+            vectors + 1,
+            KprobeError::NeverProbe {
+                addr: vectors + 1,
+                range: (vectors, PLATFORM.never_probe()[0].end),
+            },
+        ),
         (
             &PLAIN as *const Kprobe as usize,
             KprobeError::OutsideText {

@@ -1,0 +1,185 @@
+//! Thumb probes: what a probe on a Thumb instruction (an address with bit 0 set) needs
+//! beyond the A32 path — its halfwords, its size, its decode and checks, the breakpoint
+//! halfwords of its size, and the trap taken in Thumb state.
+//!
+//! A Thumb site keeps the registered address, bit 0 included, so a lookup by the trapped
+//! pc (`pc | 1` in Thumb state) can never find an A32 site at the same address, and
+//! `Kprobe::addr` gives back what the caller registered. Its `original` is the 16-bit
+//! instruction, or `hw1 << 16 | hw2` for a 32-bit one (hw1, the first in memory, has a
+//! 0b111xx prefix, so the value is above 0xffff exactly when the instruction is 32-bit).
+//!
+//! A Thumb site is decoded outside an IT block at registration (where it is inside one
+//! cannot be known from the text alone); the step decodes it again at the IT position the
+//! trapped CPSR gives, and refuses what is UNPREDICTABLE there. Thumb sites take the
+//! general hit path and stay breakpoint probes ([`NotOptimized::Thumb`]).
+
+use super::*;
+use crate::decode::{ItPosition, T16Decoded, T32Decoded, decode_t16, decode_t32};
+use crate::insn::{Cond, ThumbBreakpoint};
+use crate::step::{it_advance, it_position, it_state, with_it_state};
+
+/// What registering at a new address learned about its instruction.
+pub(super) struct NewSite {
+    /// The word for `Site::original`.
+    pub(super) original: u32,
+    /// How a hit steps it.
+    pub(super) plan: Plan,
+    /// Whether a trampoline may run it itself ([`Variant::Direct`]).
+    pub(super) direct: bool,
+    /// What the optimizer does with it.
+    pub(super) opt: Opt,
+}
+
+/// The halfwords `set_armed` writes at the Thumb site `addr` whose original is
+/// `original`: the breakpoint of the original's size (`arm`) or the original, and how
+/// many there are.
+pub(super) fn armed_halfwords(addr: usize, original: u32, arm: bool) -> ([(usize, u16); 2], usize) {
+    let at = addr & !1;
+    if original > 0xffff {
+        let (hw1, hw2) = ((original >> 16) as u16, original as u16);
+        let [b1, b2] = ThumbBreakpoint::for_original32(hw1, hw2).unwrap_or([hw1, hw2]);
+        let (h1, h2) = if arm { (b1, b2) } else { (hw1, hw2) };
+        ([(at, h1), (at + 2, h2)], 2)
+    } else {
+        let hw = original as u16;
+        let h = if arm {
+            ThumbBreakpoint::for_original16(hw).unwrap_or(hw)
+        } else {
+            hw
+        };
+        ([(at, h), (0, 0)], 1)
+    }
+}
+
+/// The byte length of the Thumb instruction a site's `original` holds.
+#[inline(always)]
+pub(super) fn thumb_len(original: u32) -> u32 {
+    if original > 0xffff { 4 } else { 2 }
+}
+
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// The halfword at executable address `at` (even, inside kernel text).
+    pub(super) fn read_half(&self, at: usize) -> u16 {
+        (self.read_text(at & !3) >> ((at & 2) * 8)) as u16
+    }
+
+    /// What a new site at the Thumb instruction at `addr` (bit 0 set) holds, or why there
+    /// is none: its halfwords, decoded outside an IT block, a breakpoint of another
+    /// registry refused, its stack use checked.
+    pub(super) fn thumb_site(&self, addr: usize) -> Result<NewSite, KprobeError> {
+        let at = addr & !1;
+        let hw1 = self.read_half(at);
+        let (original, plan, used) = match decode_t16(hw1, ItPosition::Outside) {
+            T16Decoded::FirstHalfOfT32 => {
+                self.check_text(addr, at + 2, 2)?;
+                let hw2 = self.read_half(at + 2);
+                let word = u32::from(hw1) << 16 | u32::from(hw2);
+                if ThumbBreakpoint::is_breakpoint32(hw1, hw2) {
+                    return Err(KprobeError::ForeignProbe { addr, word });
+                }
+                match decode_t32(hw1, hw2, ItPosition::Outside) {
+                    T32Decoded::Rejected(reason) => {
+                        return Err(KprobeError::Rejected { addr, word, reason });
+                    }
+                    T32Decoded::Simulate(kind) => (
+                        word,
+                        Plan::thumb32(kind, hw1, hw2),
+                        decode::stack_use_t32(kind, hw1, hw2),
+                    ),
+                }
+            }
+            _ if ThumbBreakpoint::is_breakpoint16(hw1) => {
+                return Err(KprobeError::ForeignProbe {
+                    addr,
+                    word: u32::from(hw1),
+                });
+            }
+            T16Decoded::Rejected(reason) => {
+                return Err(KprobeError::Rejected {
+                    addr,
+                    word: u32::from(hw1),
+                    reason,
+                });
+            }
+            T16Decoded::Simulate(kind) => (
+                u32::from(hw1),
+                Plan::thumb16(kind, hw1),
+                decode::stack_use_t16(kind, hw1),
+            ),
+        };
+        registry::check_stack_use(addr, used)?;
+        Ok(NewSite {
+            original,
+            plan,
+            direct: false,
+            opt: Opt::Failed(NotOptimized::Thumb),
+        })
+    }
+
+    /// The trap path in Thumb state (`frame.pc` is the trapped halfword: the entry
+    /// subtracts 2 from the exception's lr for either size). A breakpoint in an IT block
+    /// whose condition fails may trap or not (IMPLEMENTATION DEFINED): when it traps, the
+    /// original is skipped as the CPU would — pc past it, ITSTATE advanced — and no
+    /// handler runs.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(never)]
+    pub(super) fn thumb_trap(
+        &self,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        let pc = frame.pc as usize;
+        let Some(site) = self.find_trapped(pc | 1) else {
+            return self.no_thumb_site(pc);
+        };
+        let it = it_state(frame.cpsr);
+        if it_position(it) != ItPosition::Outside
+            && !Cond::from_bits(u32::from(it >> 4)).passes(frame.cpsr)
+        {
+            let len = thumb_len(site.original.load(Ordering::Relaxed));
+            frame.pc = frame.pc.wrapping_add(len);
+            frame.cpsr = with_it_state(frame.cpsr, it_advance(it));
+            return Trap::Handled;
+        }
+        // SAFETY: the site (its plan) was written before the rendezvous that put the
+        // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
+        // rewritten while the breakpoint is there.
+        let plan = unsafe { &*site.plan.get() };
+        self.trap_fire(site, plan, frame, mem)
+    }
+
+    /// A Thumb-state trap at `pc` where no site is: retried when the halfword there is no
+    /// longer a breakpoint (another CPU has just restored the original), not ours when it
+    /// is one (ours without a site, or another registry's) or any other UNDEFINED
+    /// instruction.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn no_thumb_site(&self, pc: usize) -> Trap {
+        let text = self.platform.kernel_text();
+        if pc & 1 != 0 || pc < text.start || pc.saturating_add(2) > text.end {
+            return Trap::NotOurs;
+        }
+        let hw1 = self.read_half(pc);
+        let still_undefined = match decode_t16(hw1, ItPosition::Outside) {
+            T16Decoded::FirstHalfOfT32 => {
+                if pc + 4 > text.end {
+                    return Trap::NotOurs;
+                }
+                let hw2 = self.read_half(pc + 2);
+                ThumbBreakpoint::is_breakpoint32(hw1, hw2)
+                    || decode_t32(hw1, hw2, ItPosition::Outside)
+                        == T32Decoded::Rejected(RejectReason::Undefined)
+            }
+            decoded => {
+                ThumbBreakpoint::is_breakpoint16(hw1)
+                    || decoded == T16Decoded::Rejected(RejectReason::Undefined)
+            }
+        };
+        if still_undefined {
+            Trap::NotOurs
+        } else {
+            Trap::Retry
+        }
+    }
+}
