@@ -97,7 +97,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     pub(super) fn trap_fire(
         &self,
         site: &Site,
-        plan: &Plan,
+        plan: &impl Stepper,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> Trap {
@@ -191,7 +191,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn step_or_leave(
         &self,
         cpu: usize,
-        plan: &Plan,
+        plan: &impl Stepper,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
@@ -213,7 +213,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn step(
         &self,
         cpu: usize,
-        plan: &Plan,
+        plan: &impl Stepper,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         missed: bool,
@@ -248,7 +248,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     fn fire(
         &self,
         site: &Site,
-        plan: &Plan,
+        plan: &impl Stepper,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
@@ -580,5 +580,37 @@ pub(super) unsafe extern "C" fn call_pre(probe: *const Kprobe, frame: *mut TrapF
         Some(pre) => pre(probe, frame),
         // SAFETY: the caller's contract: the probe has a pre handler.
         None => unsafe { core::hint::unreachable_unchecked() },
+    }
+}
+
+/// How a hit steps its site's original: an A32 site's [`Plan`], or a Thumb site's
+/// instruction ([`ThumbInsn`](super::thumb::ThumbInsn)). A trait, so the A32 paths
+/// compile exactly as if there were no Thumb.
+pub(super) trait Stepper {
+    /// Whether the step may access memory (the hit records it for `fixup_fault`).
+    fn may_access_memory(&self) -> bool;
+    /// Steps the instruction at `addr` over `frame` and `mem`.
+    fn run(
+        &self,
+        addr: u32,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError>;
+}
+
+impl Stepper for Plan {
+    #[inline(always)]
+    fn may_access_memory(&self) -> bool {
+        Plan::may_access_memory(self)
+    }
+
+    #[inline(always)]
+    fn run(
+        &self,
+        addr: u32,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        Plan::run(self, addr, frame, mem)
     }
 }

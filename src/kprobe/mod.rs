@@ -463,7 +463,6 @@ mod registry;
 mod site;
 mod thumb;
 use site::{EMPTY, TOMBSTONE, hash, is_free, live};
-use thumb::NewSite;
 pub mod fault;
 
 pub use error::KprobeError;

@@ -139,30 +139,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     pub(super) fn check_address(&self, addr: usize) -> Result<(), KprobeError> {
-        // A Thumb address (bit 0 set) names the halfword below it; a 32-bit Thumb
-        // instruction's second halfword is checked once its first says it has one.
-        let (at, len) = if addr & 1 == 1 {
-            (addr & !1, 2)
-        } else if addr.is_multiple_of(4) {
-            (addr, 4)
-        } else {
+        if !addr.is_multiple_of(4) {
             return Err(KprobeError::Misaligned { addr });
-        };
-        self.check_text(addr, at, len)
-    }
-
-    /// That `len` bytes from `at` are kernel text outside every never-probe range, for
-    /// the probe at `addr`.
-    pub(super) fn check_text(&self, addr: usize, at: usize, len: usize) -> Result<(), KprobeError> {
+        }
         let text = self.platform.kernel_text();
-        if !(text.start <= at && at.checked_add(len).is_some_and(|e| e <= text.end)) {
+        if !(text.start <= addr && addr.checked_add(4).is_some_and(|e| e <= text.end)) {
             return Err(KprobeError::OutsideText { addr });
         }
         if let Some(r) = self
             .platform
             .never_probe()
             .iter()
-            .find(|r| r.start < at + len && at < r.end)
+            .find(|r| r.contains(&addr))
         {
             return Err(KprobeError::NeverProbe {
                 addr,
@@ -206,7 +194,22 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// from an interrupt handler that interrupted a registry call on this CPU
     /// [`KprobeError::Reentered`]: it never waits where waiting could deadlock.
     pub fn register(&self, probe: &'static Kprobe, addr: usize) -> Result<(), KprobeError> {
+        if addr & 1 == 1 {
+            return self.register_thumb(probe, addr);
+        }
         self.check_address(addr)?;
+        self.register_checked(probe, addr, |g| self.new_arm_site(g, probe, addr))
+    }
+
+    /// [`Kprobes::register`] once the address is checked: takes the lock, adds `probe`
+    /// to the address's site, or has `new_site` make one (lock held).
+    #[inline(always)]
+    pub(super) fn register_checked(
+        &self,
+        probe: &'static Kprobe,
+        addr: usize,
+        new_site: impl FnOnce(&mut Guard<'_, N>) -> Result<(), KprobeError>,
+    ) -> Result<(), KprobeError> {
         let mut g = self.lock()?;
         if probe.state.load(Ordering::Acquire) != UNREGISTERED {
             return Err(KprobeError::AlreadyRegistered {
@@ -246,11 +249,46 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             return Ok(());
         }
-        let new = if addr & 1 == 1 {
-            self.thumb_site(addr)?
-        } else {
-            self.arm_site(addr)?
+        new_site(&mut g)
+    }
+
+    /// A new site at the A32 instruction at `addr` (registry lock held), holding `probe`.
+    #[inline(always)]
+    fn new_arm_site(
+        &self,
+        g: &mut Guard<'_, N>,
+        probe: &'static Kprobe,
+        addr: usize,
+    ) -> Result<(), KprobeError> {
+        let word = self.read_text(addr);
+        if self.is_foreign_probe(addr, word) {
+            return Err(KprobeError::ForeignProbe { addr, word });
+        }
+        // One table walk answers every question below.
+        let classified = decode::classify(Insn(word));
+        let kind = match classified.decoded {
+            Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
+            Decoded::Simulate(kind) => kind,
         };
+        check_stack_use(addr, decode::stack_use_decoded(Insn(word), kind))?;
+        let (index, site) = self.claim_site(g)?;
+        site.addr.store(addr, Ordering::Relaxed);
+        site.original.store(word, Ordering::Relaxed);
+        // SAFETY: the site is free and unpublished (see the Sync impl).
+        unsafe { *site.plan.get() = Plan::new(kind, Insn(word)) };
+        site.direct.store(
+            optprobe::variant_given(kind, decode::uses_pc_classified(Insn(word), &classified))
+                == Variant::Direct,
+            Ordering::Relaxed,
+        );
+        g.opt[index] = Opt::Candidate;
+        self.publish_site(g, probe, site)
+    }
+
+    /// The first free site, taken for a new probed address (registry lock held), or
+    /// [`KprobeError::OutOfSites`].
+    #[inline(always)]
+    pub(super) fn claim_site(&self, g: &mut Guard<'_, N>) -> Result<(usize, &Site), KprobeError> {
         if self.live.load(Ordering::Relaxed) as usize >= N / 2 {
             return Err(KprobeError::OutOfSites);
         }
@@ -264,14 +302,21 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         g.first_free_site = index + 1;
         g.sites_in_use = g.sites_in_use.max(index + 1);
-        let site = &self.sites[index];
-        site.addr.store(addr, Ordering::Relaxed);
-        site.original.store(new.original, Ordering::Relaxed);
-        // SAFETY: the site is free and unpublished (see the Sync impl).
-        unsafe { *site.plan.get() = new.plan };
-        site.direct.store(new.direct, Ordering::Relaxed);
-        g.opt[index] = new.opt;
-        site.probes[0].store(ptr, Ordering::Relaxed);
+        Ok((index, &self.sites[index]))
+    }
+
+    /// Puts `probe` on the claimed `site` (its address, original and plan written),
+    /// publishes the site in the lookup table and arms it; on failure takes it out
+    /// again, leaving everything as it was.
+    #[inline(always)]
+    pub(super) fn publish_site(
+        &self,
+        g: &mut Guard<'_, N>,
+        probe: &'static Kprobe,
+        site: &Site,
+    ) -> Result<(), KprobeError> {
+        let addr = site.addr.load(Ordering::Relaxed);
+        site.probes[0].store(probe as *const Kprobe as *mut Kprobe, Ordering::Relaxed);
         site.len.store(1, Ordering::Relaxed);
         site.armed.store(false, Ordering::Relaxed);
         self.prepare_probe(probe, addr);
@@ -284,36 +329,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         self.table[slot].store(core::ptr::from_ref(site).cast_mut(), Ordering::Release);
         self.live.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.set_armed(addr, site, true) {
-            self.remove_site(&mut g, slot, site);
+            self.remove_site(g, slot, site);
             probe.state.store(UNREGISTERED, Ordering::Release);
             return Err(e);
         }
         Ok(())
-    }
-
-    /// What a new site at the A32 instruction at `addr` holds, or why there is none.
-    #[inline(always)]
-    fn arm_site(&self, addr: usize) -> Result<NewSite, KprobeError> {
-        let word = self.read_text(addr);
-        if self.is_foreign_probe(addr, word) {
-            return Err(KprobeError::ForeignProbe { addr, word });
-        }
-        // One table walk answers every question below.
-        let classified = decode::classify(Insn(word));
-        let kind = match classified.decoded {
-            Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
-            Decoded::Simulate(kind) => kind,
-        };
-        check_stack_use(addr, decode::stack_use_decoded(Insn(word), kind))?;
-        Ok(NewSite {
-            original: word,
-            plan: Plan::new(kind, Insn(word)),
-            direct: optprobe::variant_given(
-                kind,
-                decode::uses_pc_classified(Insn(word), &classified),
-            ) == Variant::Direct,
-            opt: Opt::Candidate,
-        })
     }
 
     pub(super) fn prepare_probe(&self, probe: &Kprobe, addr: usize) {
@@ -402,10 +422,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     pub(super) fn set_armed(&self, addr: usize, site: &Site, arm: bool) -> Result<(), KprobeError> {
         let original = site.original.load(Ordering::Relaxed);
         if addr & 1 == 1 {
-            let (halfwords, n) = thumb::armed_halfwords(addr, original, arm);
-            self.patcher().patch_halfwords(&halfwords[..n])?;
-            site.armed.store(arm, Ordering::Relaxed);
-            return Ok(());
+            return self.set_thumb_armed(addr, site, arm);
         }
         let word = if arm {
             BreakpointWord::for_original(Insn(original)).word()

@@ -78,9 +78,9 @@ impl Site {
         };
         // The trap path's fast path tests no condition: a conditional original (whose
         // trap may be a failed condition) takes the general path.
-        // A Thumb site (bit 0 of its address) always takes the general path.
-        let thumb = self.addr.load(Ordering::Relaxed) & 1 == 1;
-        let fast = if !thumb && Insn(self.original.load(Ordering::Relaxed)).always_passes() {
+        // (A Thumb site's hit never reads `fast` or `fast_pre_only`: it takes the
+        // general path, and it is never optimized.)
+        let fast = if Insn(self.original.load(Ordering::Relaxed)).always_passes() {
             only
         } else {
             core::ptr::null_mut()
@@ -89,7 +89,7 @@ impl Site {
         self.fast.store(fast, Ordering::Release);
         // An optimized site's branch keeps the original's condition: its trampoline runs
         // only when the condition passed, so a direct slot's fast path needs no test.
-        let pre_only = if pre_only && !thumb {
+        let pre_only = if pre_only {
             only
         } else {
             core::ptr::null_mut()

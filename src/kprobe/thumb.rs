@@ -18,18 +18,6 @@ use crate::decode::{ItPosition, T16Decoded, T32Decoded, decode_t16, decode_t32};
 use crate::insn::{Cond, ThumbBreakpoint};
 use crate::step::{it_advance, it_position, it_state, with_it_state};
 
-/// What registering at a new address learned about its instruction.
-pub(super) struct NewSite {
-    /// The word for `Site::original`.
-    pub(super) original: u32,
-    /// How a hit steps it.
-    pub(super) plan: Plan,
-    /// Whether a trampoline may run it itself ([`Variant::Direct`]).
-    pub(super) direct: bool,
-    /// What the optimizer does with it.
-    pub(super) opt: Opt,
-}
-
 /// The halfwords `set_armed` writes at the Thumb site `addr` whose original is
 /// `original`: the breakpoint of the original's size (`arm`) or the original, and how
 /// many there are.
@@ -51,6 +39,32 @@ pub(super) fn armed_halfwords(addr: usize, original: u32, arm: bool) -> ([(usize
     }
 }
 
+/// A Thumb site's original instruction as the hit steps it: decoded again at the IT
+/// position the trapped CPSR gives (what is UNPREDICTABLE there is refused), then
+/// simulated, ITSTATE followed.
+pub(super) struct ThumbInsn(pub(super) u32);
+
+impl hit::Stepper for ThumbInsn {
+    #[inline(always)]
+    fn may_access_memory(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn run(
+        &self,
+        addr: u32,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Result<(), StepError> {
+        if self.0 > 0xffff {
+            step::step_t32((self.0 >> 16) as u16, self.0 as u16, addr, frame, mem)
+        } else {
+            step::step_t16(self.0 as u16, addr, frame, mem)
+        }
+    }
+}
+
 /// The byte length of the Thumb instruction a site's `original` holds.
 #[inline(always)]
 pub(super) fn thumb_len(original: u32) -> u32 {
@@ -58,20 +72,53 @@ pub(super) fn thumb_len(original: u32) -> u32 {
 }
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// That the halfword at `at` is kernel text outside every never-probe range, for the
+    /// Thumb probe at `addr` (its first halfword, or a 32-bit instruction's second).
+    #[inline(never)]
+    pub(super) fn check_thumb_text(&self, addr: usize, at: usize) -> Result<(), KprobeError> {
+        let text = self.platform.kernel_text();
+        if !(text.start <= at && at.checked_add(2).is_some_and(|e| e <= text.end)) {
+            return Err(KprobeError::OutsideText { addr });
+        }
+        if let Some(r) = self.platform.never_probe().iter().find(|r| r.contains(&at)) {
+            return Err(KprobeError::NeverProbe {
+                addr,
+                range: (r.start, r.end),
+            });
+        }
+        Ok(())
+    }
+
     /// The halfword at executable address `at` (even, inside kernel text).
     pub(super) fn read_half(&self, at: usize) -> u16 {
         (self.read_text(at & !3) >> ((at & 2) * 8)) as u16
     }
 
-    /// What a new site at the Thumb instruction at `addr` (bit 0 set) holds, or why there
-    /// is none: its halfwords, decoded outside an IT block, a breakpoint of another
+    /// [`Kprobes::register`] at a Thumb address (bit 0 set).
+    #[inline(never)]
+    pub(super) fn register_thumb(
+        &self,
+        probe: &'static Kprobe,
+        addr: usize,
+    ) -> Result<(), KprobeError> {
+        self.check_thumb_text(addr, addr & !1)?;
+        self.register_checked(probe, addr, |g| self.new_thumb_site(g, probe, addr))
+    }
+
+    /// A new site at the Thumb instruction at `addr` (registry lock held), holding
+    /// `probe`: its halfwords, decoded outside an IT block, a breakpoint of another
     /// registry refused, its stack use checked.
-    pub(super) fn thumb_site(&self, addr: usize) -> Result<NewSite, KprobeError> {
+    fn new_thumb_site(
+        &self,
+        g: &mut Guard<'_, N>,
+        probe: &'static Kprobe,
+        addr: usize,
+    ) -> Result<(), KprobeError> {
         let at = addr & !1;
         let hw1 = self.read_half(at);
-        let (original, plan, used) = match decode_t16(hw1, ItPosition::Outside) {
+        let (original, used) = match decode_t16(hw1, ItPosition::Outside) {
             T16Decoded::FirstHalfOfT32 => {
-                self.check_text(addr, at + 2, 2)?;
+                self.check_thumb_text(addr, at + 2)?;
                 let hw2 = self.read_half(at + 2);
                 let word = u32::from(hw1) << 16 | u32::from(hw2);
                 if ThumbBreakpoint::is_breakpoint32(hw1, hw2) {
@@ -81,11 +128,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     T32Decoded::Rejected(reason) => {
                         return Err(KprobeError::Rejected { addr, word, reason });
                     }
-                    T32Decoded::Simulate(kind) => (
-                        word,
-                        Plan::thumb32(kind, hw1, hw2),
-                        decode::stack_use_t32(kind, hw1, hw2),
-                    ),
+                    T32Decoded::Simulate(kind) => (word, decode::stack_use_t32(kind, hw1, hw2)),
                 }
             }
             _ if ThumbBreakpoint::is_breakpoint16(hw1) => {
@@ -101,19 +144,33 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     reason,
                 });
             }
-            T16Decoded::Simulate(kind) => (
-                u32::from(hw1),
-                Plan::thumb16(kind, hw1),
-                decode::stack_use_t16(kind, hw1),
-            ),
+            T16Decoded::Simulate(kind) => (u32::from(hw1), decode::stack_use_t16(kind, hw1)),
         };
         registry::check_stack_use(addr, used)?;
-        Ok(NewSite {
-            original,
-            plan,
-            direct: false,
-            opt: Opt::Failed(NotOptimized::Thumb),
-        })
+        let (index, site) = self.claim_site(g)?;
+        site.addr.store(addr, Ordering::Relaxed);
+        site.original.store(original, Ordering::Relaxed);
+        // SAFETY: the site is free and unpublished (see the Sync impl). A Thumb hit
+        // steps `original` (`ThumbInsn`), never the plan.
+        unsafe { *site.plan.get() = Plan::UNSET };
+        site.direct.store(false, Ordering::Relaxed);
+        g.opt[index] = Opt::Failed(NotOptimized::Thumb);
+        self.publish_site(g, probe, site)
+    }
+
+    /// `set_armed` for a Thumb site: its breakpoint halfwords or its original ones.
+    #[inline(never)]
+    pub(super) fn set_thumb_armed(
+        &self,
+        addr: usize,
+        site: &Site,
+        arm: bool,
+    ) -> Result<(), KprobeError> {
+        let original = site.original.load(Ordering::Relaxed);
+        let (halfwords, n) = armed_halfwords(addr, original, arm);
+        self.patcher().patch_halfwords(&halfwords[..n])?;
+        site.armed.store(arm, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The trap path in Thumb state (`frame.pc` is the trapped halfword: the entry
@@ -141,11 +198,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.cpsr = with_it_state(frame.cpsr, it_advance(it));
             return Trap::Handled;
         }
-        // SAFETY: the site (its plan) was written before the rendezvous that put the
-        // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
-        // rewritten while the breakpoint is there.
-        let plan = unsafe { &*site.plan.get() };
-        self.trap_fire(site, plan, frame, mem)
+        let insn = ThumbInsn(site.original.load(Ordering::Relaxed));
+        self.trap_fire(site, &insn, frame, mem)
     }
 
     /// A Thumb-state trap at `pc` where no site is: retried when the halfword there is no

@@ -12,7 +12,7 @@
 
 use super::pseudocode::{Shift, alu, decode_imm_shift, shift_c};
 use super::{Memory, StepError, psr, simulate};
-use crate::decode::{RejectReason, SimKind, T16Kind, T32Kind};
+use crate::decode::{RejectReason, SimKind};
 use crate::frame::TrapFrame;
 use crate::insn::{Cond, Insn};
 
@@ -39,10 +39,6 @@ enum Kind {
     AddImmediate { rd: u8, rn: u8, imm: u32 },
     /// `rd = value` without flags: MOV or MVN (value inverted) with an immediate.
     MoveImmediate { rd: u8, value: u32 },
-    /// A 16-bit Thumb instruction: [`simulate_t16`](super::simulate_t16) of the decode.
-    Thumb16 { kind: T16Kind, hw: u16 },
-    /// A 32-bit Thumb instruction: [`simulate_t32`](super::simulate_t32) of the decode.
-    Thumb32 { kind: T32Kind, hw1: u16, hw2: u16 },
     /// Data processing whose operands and result are r0–r14, condition AL.
     Alu {
         opcode: u8,
@@ -66,18 +62,6 @@ enum Operand {
 impl Plan {
     /// The plan of no instruction (a free probe site's): [`Plan::run`] refuses it.
     pub const UNSET: Plan = Plan(Kind::Unset);
-
-    /// The plan of the 16-bit Thumb instruction `hw`, decoded as `kind`: it runs
-    /// [`simulate_t16`](super::simulate_t16), which also follows the IT block.
-    pub const fn thumb16(kind: T16Kind, hw: u16) -> Plan {
-        Plan(Kind::Thumb16 { kind, hw })
-    }
-
-    /// The plan of the 32-bit Thumb instruction `hw1`, `hw2`, decoded as `kind`: it runs
-    /// [`simulate_t32`](super::simulate_t32), which also follows the IT block.
-    pub const fn thumb32(kind: T32Kind, hw1: u16, hw2: u16) -> Plan {
-        Plan(Kind::Thumb32 { kind, hw1, hw2 })
-    }
 
     /// The plan for `insn`, decoded as `kind`.
     pub fn new(kind: SimKind, insn: Insn) -> Plan {
@@ -159,10 +143,7 @@ impl Plan {
     /// `fixup_fault`); a planned instruction never does.
     #[inline(always)]
     pub fn may_access_memory(&self) -> bool {
-        matches!(
-            self.0,
-            Kind::Simulate { .. } | Kind::Unset | Kind::Thumb16 { .. } | Kind::Thumb32 { .. }
-        )
+        matches!(self.0, Kind::Simulate { .. } | Kind::Unset)
     }
 
     /// Whether the operands were planned (a step that needs no [`simulate`]).
@@ -186,10 +167,6 @@ impl Plan {
         let (opcode, s, rd, rn, operand) = match self.0 {
             Kind::Simulate { kind, insn } => return simulate(kind, insn, addr, frame, mem),
             Kind::Unset => return Err(StepError::Rejected(RejectReason::Undefined)),
-            Kind::Thumb16 { kind, hw } => return super::simulate_t16(kind, hw, addr, frame, mem),
-            Kind::Thumb32 { kind, hw1, hw2 } => {
-                return super::simulate_t32(kind, hw1, hw2, addr, frame, mem);
-            }
             // Thumb state: as `simulate`, which refuses to step an A32 word there.
             _ if frame.cpsr & psr::T != 0 => return Err(StepError::ThumbState),
             Kind::AddImmediate { rd, rn, imm } => {
