@@ -15,6 +15,7 @@ mod safety_locks;
 mod safety_slots;
 mod safety_step;
 mod smoke;
+mod thumb_probes;
 
 use crate::platform::PLATFORM;
 use crate::testing::Test;
@@ -167,6 +168,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "kprobe_churn_on_core0_while_three_cores_call_probed_functions",
         run: kprobes::churn_on_core0_while_three_cores_call_probed_functions,
+    },
+    Test {
+        name: "thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core",
+        run: thumb_probes::thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core,
     },
     Test {
         name: "kprobe_listing_shows_address_state_and_counters",

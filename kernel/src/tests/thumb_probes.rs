@@ -1,0 +1,213 @@
+//! Thumb probes on the real machine: 16- and 32-bit Thumb instructions (one across a
+//! word boundary), inside and outside an IT block, probed through the Thumb breakpoints,
+//! stepped by the T16/T32 engines, hit by every core, and the text restored exactly.
+
+use crate::ensure;
+use crate::probes::KPROBES;
+use crate::smp;
+use crate::testing::TestResult;
+use alloc::format;
+use alloc::vec::Vec;
+use armv7_kprobes::TrapFrame;
+use armv7_kprobes::kprobe::{Kprobe, Mechanism, NotOptimized};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+// Thumb functions with known instructions at known offsets, each starting on a word so
+// the 32-bit instructions at +2 and +6 lie across a word boundary.
+// SAFETY: each is an AAPCS function in Thumb state (`.thumb_func`, so its symbol has bit
+// 0 set and calls from A32 interwork): arguments in r0/r1, result in r0, r4 saved and
+// restored on the stack by kp_thumb_push, which returns with `pop {pc}`. The block ends
+// in A32 state (`.arm`), as the next assembly block expects.
+core::arch::global_asm!(
+    ".pushsection .text.kp_thumb_targets, \"ax\", %progbits",
+    ".syntax unified",
+    ".thumb",
+    ".p2align 2",
+    ".global kp_thumb_add",
+    ".type kp_thumb_add, %function",
+    ".thumb_func",
+    "kp_thumb_add:",          // u32 kp_thumb_add(a, b) = a + b + 3
+    "    adds    r0, r0, r1", // +0: 16-bit
+    "    add.w   r0, r0, #3", // +2: 32-bit, across a word boundary
+    "    bx      lr",         // +6
+    ".p2align 2",
+    ".global kp_thumb_it",
+    ".type kp_thumb_it, %function",
+    ".thumb_func",
+    "kp_thumb_it:",            // u32 kp_thumb_it(a) = a == 0 ? 10 : a + 20
+    "    cmp     r0, #0",      // +0
+    "    ite     eq",          // +2
+    "    moveq   r0, #10",     // +4: 16-bit, first in the IT block
+    "    addne.w r0, r0, #20", // +6: 32-bit, last in the IT block, across a word boundary
+    "    bx      lr",          // +10
+    ".p2align 2",
+    ".global kp_thumb_push",
+    ".type kp_thumb_push, %function",
+    ".thumb_func",
+    "kp_thumb_push:",         // u32 kp_thumb_push(a) = 2a, through the stack
+    "    push    {{r4, lr}}", // +0: 8 bytes below sp
+    "    adds    r4, r0, r0", // +2
+    "    mov     r0, r4",     // +4
+    "    pop     {{r4, pc}}", // +6: returns to the A32 caller (bit 0 of lr clear)
+    "kp_thumb_end:",
+    ".arm",
+    ".popsection",
+);
+
+unsafe extern "C" {
+    fn kp_thumb_add(a: u32, b: u32) -> u32;
+    fn kp_thumb_it(a: u32) -> u32;
+    fn kp_thumb_push(a: u32) -> u32;
+    fn kp_thumb_end();
+}
+
+/// A Thumb function's address: its symbol's, bit 0 set.
+fn thumb(f: usize) -> usize {
+    f | 1
+}
+
+fn a_add() -> usize {
+    thumb(kp_thumb_add as *const () as usize)
+}
+fn a_it() -> usize {
+    thumb(kp_thumb_it as *const () as usize)
+}
+fn a_push() -> usize {
+    thumb(kp_thumb_push as *const () as usize)
+}
+
+fn add(a: u32, b: u32) -> u32 {
+    // SAFETY: kp_thumb_add is the AAPCS function above.
+    unsafe { kp_thumb_add(a, b) }
+}
+fn it(a: u32) -> u32 {
+    // SAFETY: kp_thumb_it is the AAPCS function above.
+    unsafe { kp_thumb_it(a) }
+}
+fn push(a: u32) -> u32 {
+    // SAFETY: kp_thumb_push is the AAPCS function above.
+    unsafe { kp_thumb_push(a) }
+}
+
+/// The Thumb targets' halfwords, read as data.
+fn text() -> Vec<u16> {
+    let (start, end) = (
+        kp_thumb_add as *const () as usize & !1,
+        kp_thumb_end as *const () as usize & !1,
+    );
+    (start..end)
+        .step_by(2)
+        // SAFETY: kernel text, mapped readable, halfword aligned.
+        .map(|a| unsafe { core::ptr::read_volatile(a as *const u16) })
+        .collect()
+}
+
+/// Pre handlers that saw Thumb state (CPSR.T), and those that did not.
+static THUMB_SEEN: AtomicU32 = AtomicU32::new(0);
+static ARM_SEEN: AtomicU32 = AtomicU32::new(0);
+
+fn saw_state(_: &Kprobe, f: &mut TrapFrame) {
+    if f.cpsr & 0x20 != 0 {
+        THUMB_SEEN.fetch_add(1, Ordering::Relaxed);
+    } else {
+        ARM_SEEN.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Adds 100 to the second argument before `adds r0, r0, r1` runs.
+fn bump_r1(_: &Kprobe, f: &mut TrapFrame) {
+    f.r[1] = f.r[1].wrapping_add(100);
+}
+
+static ADDS: Kprobe = Kprobe::new(Some(bump_r1), None, 0);
+static ADD_W: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+static MOVEQ: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+static ADDNE_W: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+static PUSH: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+static POP_PC: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+
+const CALLS: u32 = 2_000;
+
+/// Every probe, with its address.
+fn probes() -> [(&'static Kprobe, usize); 6] {
+    [
+        (&ADDS, a_add()),
+        (&ADD_W, a_add() + 2),
+        (&MOVEQ, a_it() + 4),
+        (&ADDNE_W, a_it() + 6),
+        (&PUSH, a_push()),
+        (&POP_PC, a_push() + 6),
+    ]
+}
+
+pub fn thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core() -> TestResult {
+    let before = text();
+    ensure!(
+        (add(40, 2), it(0), it(7), push(21)) == (45, 10, 27, 42),
+        "the unprobed functions are wrong"
+    );
+    THUMB_SEEN.store(0, Ordering::Relaxed);
+    ARM_SEEN.store(0, Ordering::Relaxed);
+    for (p, a) in probes() {
+        KPROBES
+            .register(p, a)
+            .map_err(|e| format!("register at {a:#x}: {e}"))?;
+    }
+    let armed = text();
+    let mechanisms: Vec<_> = probes()
+        .iter()
+        .map(|(p, _)| KPROBES.mechanism_of(p))
+        .collect();
+    // One call of each, then every core.
+    let first = (add(40, 2), it(0), it(7), push(21));
+    let wrong = AtomicU32::new(0);
+    smp::on_each_cpu(&|cpu| {
+        for i in 0..CALLS {
+            let a = i + cpu as u32;
+            if add(a, 1) != a + 104 || it(a) != if a == 0 { 10 } else { a + 20 } || push(a) != 2 * a
+            {
+                wrong.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let cores = smp::online_mask().count_ones();
+    let hits: Vec<u64> = probes().iter().map(|(p, _)| p.hits()).collect();
+    for (p, _) in probes() {
+        KPROBES.unregister(p).map_err(|e| format!("{e}"))?;
+    }
+    let after = text();
+    ensure!(first == (145, 10, 27, 42), "probed results {first:?}");
+    ensure!(
+        wrong.load(Ordering::Relaxed) == 0,
+        "{} wrong results on {cores} cores",
+        wrong.load(Ordering::Relaxed)
+    );
+    let calls = u64::from(cores * CALLS);
+    // it(0) is called once on core 0 by the loop (a == 0 only there) and once above.
+    let (eq_calls, ne_calls) = (2, 1 + calls - 1);
+    ensure!(
+        hits == [
+            1 + calls,
+            1 + calls,
+            eq_calls,
+            ne_calls,
+            1 + calls,
+            1 + calls
+        ],
+        "hits {hits:?} (calls per probe {calls})"
+    );
+    ensure!(
+        ARM_SEEN.load(Ordering::Relaxed) == 0,
+        "{} handlers saw A32 state",
+        ARM_SEEN.load(Ordering::Relaxed)
+    );
+    ensure!(
+        mechanisms
+            .iter()
+            .all(|m| *m == Ok(Mechanism::NotOptimized(NotOptimized::Thumb))),
+        "mechanisms {mechanisms:?}"
+    );
+    ensure!(armed != before, "registering changed no text");
+    ensure!(after == before, "text not restored exactly");
+    Ok(())
+}
