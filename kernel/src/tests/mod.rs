@@ -174,6 +174,10 @@ pub const ALL: &[Test] = &[
         run: thumb_probes::thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core,
     },
     Test {
+        name: "a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers",
+        run: thumb_probes::a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers,
+    },
+    Test {
         name: "kprobe_listing_shows_address_state_and_counters",
         run: kprobes::listing_shows_address_state_and_counters,
     },

@@ -3,13 +3,14 @@
 //! stepped by the T16/T32 engines, hit by every core, and the text restored exactly.
 
 use crate::ensure;
-use crate::probes::KPROBES;
+use crate::probes::{KPROBES, KRETPROBES};
 use crate::smp;
 use crate::testing::TestResult;
 use alloc::format;
 use alloc::vec::Vec;
 use armv7_kprobes::TrapFrame;
 use armv7_kprobes::kprobe::{Kprobe, Mechanism, NotOptimized};
+use armv7_kprobes::kretprobe::{Kretprobe, KretprobeInstance, KretprobePool};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 // Thumb functions with known instructions at known offsets, each starting on a word so
@@ -49,6 +50,15 @@ core::arch::global_asm!(
     "    adds    r4, r0, r0", // +2
     "    mov     r0, r4",     // +4
     "    pop     {{r4, pc}}", // +6: returns to the A32 caller (bit 0 of lr clear)
+    ".p2align 2",
+    ".global kp_thumb_calls_add",
+    ".type kp_thumb_calls_add, %function",
+    ".thumb_func",
+    "kp_thumb_calls_add:", // u32 kp_thumb_calls_add(a, b) = kp_thumb_add(a, b) + 1
+    "    push    {{r4, lr}}",
+    "    bl      kp_thumb_add", // a Thumb caller: lr has bit 0 set
+    "    adds    r0, r0, #1",
+    "    pop     {{r4, pc}}",
     "kp_thumb_end:",
     ".arm",
     ".popsection",
@@ -58,6 +68,7 @@ unsafe extern "C" {
     fn kp_thumb_add(a: u32, b: u32) -> u32;
     fn kp_thumb_it(a: u32) -> u32;
     fn kp_thumb_push(a: u32) -> u32;
+    fn kp_thumb_calls_add(a: u32, b: u32) -> u32;
     fn kp_thumb_end();
 }
 
@@ -83,6 +94,10 @@ fn add(a: u32, b: u32) -> u32 {
 fn it(a: u32) -> u32 {
     // SAFETY: kp_thumb_it is the AAPCS function above.
     unsafe { kp_thumb_it(a) }
+}
+fn calls_add(a: u32, b: u32) -> u32 {
+    // SAFETY: kp_thumb_calls_add is the AAPCS function above.
+    unsafe { kp_thumb_calls_add(a, b) }
 }
 fn push(a: u32) -> u32 {
     // SAFETY: kp_thumb_push is the AAPCS function above.
@@ -209,5 +224,60 @@ pub fn thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core() -> T
     );
     ensure!(armed != before, "registering changed no text");
     ensure!(after == before, "text not restored exactly");
+    Ok(())
+}
+
+/// The result and the return address the last return handler saw.
+static RETURNED: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
+
+fn thumb_return(_: &Kretprobe, _: &mut KretprobeInstance<'_>, f: &mut TrapFrame) {
+    RETURNED[0].store(f.r[0], Ordering::Relaxed);
+    RETURNED[1].store(f.pc, Ordering::Relaxed);
+    f.r[0] += 1000;
+}
+
+static RET_POOL: KretprobePool<4, 0> = KretprobePool::new();
+static THUMB_RET: Kretprobe = Kretprobe::new(None, thumb_return, &RET_POOL, 0);
+
+/// A return probe on a Thumb function (its entry probe a Thumb breakpoint) reports and
+/// changes the result of calls from A32 (Rust) and from Thumb (`kp_thumb_calls_add`),
+/// and each call returns to its caller in the caller's state.
+pub fn a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers() -> TestResult {
+    let before = text();
+    KRETPROBES
+        .register(&KPROBES, &THUMB_RET, a_add())
+        .map_err(|e| format!("{e}"))?;
+    let from_arm = add(40, 2);
+    let (arm_result, arm_ret) = (
+        RETURNED[0].load(Ordering::Relaxed),
+        RETURNED[1].load(Ordering::Relaxed),
+    );
+    let from_thumb = calls_add(40, 2);
+    let thumb_ret = RETURNED[1].load(Ordering::Relaxed);
+    let counts = (
+        THUMB_RET.hits(),
+        THUMB_RET.missed(),
+        THUMB_RET.outstanding(),
+    );
+    let in_flight = KRETPROBES
+        .unregister(&KPROBES, &THUMB_RET)
+        .map_err(|e| format!("{e}"))?;
+    ensure!(arm_result == 45, "the return handler saw {arm_result}");
+    ensure!(
+        (from_arm, from_thumb) == (1045, 1046),
+        "results {from_arm} and {from_thumb}: a return handler's change was lost"
+    );
+    ensure!(arm_ret & 1 == 0, "A32 caller's return address {arm_ret:#x}");
+    ensure!(
+        thumb_ret & 1 == 1,
+        "Thumb caller's return address {thumb_ret:#x}"
+    );
+    ensure!(counts == (2, 0, 0), "hits/missed/outstanding {counts:?}");
+    ensure!(in_flight == 0, "{in_flight} in flight");
+    ensure!(
+        (add(40, 2), calls_add(40, 2)) == (45, 46),
+        "unprobed results"
+    );
+    ensure!(text() == before, "text not restored exactly");
     Ok(())
 }
