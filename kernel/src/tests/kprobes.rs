@@ -6,6 +6,7 @@ use crate::cache::KernelCacheOps;
 use crate::platform::{PLATFORM, QemuPlatform};
 use crate::probes::{KPROBES, RENDEZVOUS};
 use crate::testing::TestResult;
+use crate::tests::thumb_probes;
 use crate::{ensure, smp};
 use alloc::vec::Vec;
 use armv7_kprobes::decode::RejectReason;
@@ -514,7 +515,7 @@ pub fn a_handler_calling_a_probed_function_counts_missed_and_keeps_results() -> 
     Ok(())
 }
 
-static CHURN: [Kprobe; 3] = [const { Kprobe::new(None, None, 0) }; 3];
+static CHURN: [Kprobe; 5] = [const { Kprobe::new(None, None, 0) }; 5];
 const ROUNDS: u32 = 10_000;
 
 pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
@@ -522,7 +523,15 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
     let rounds = crate::bootargs::rounds(ROUNDS);
     let stop = AtomicBool::new(false);
     let (wrong, calls) = (AtomicU32::new(0), AtomicU32::new(0));
-    let sites = [a_add(), a_cond() + 4, a_push()];
+    // A32 sites, then Thumb ones: a 32-bit instruction across a word boundary, and
+    // one last in an IT block.
+    let sites = [
+        a_add(),
+        a_cond() + 4,
+        a_push(),
+        thumb_probes::a_add() + 2,
+        thumb_probes::a_it() + 6,
+    ];
     let failure: core::cell::Cell<Option<KprobeError>> = core::cell::Cell::new(None);
     let failure_ref = &failure as *const _ as usize;
     smp::on_each_cpu(&|cpu| {
@@ -531,7 +540,7 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
             let failure =
                 unsafe { &*(failure_ref as *const core::cell::Cell<Option<KprobeError>>) };
             for round in 0..rounds {
-                let i = round as usize % 3;
+                let i = round as usize % sites.len();
                 let (p, a) = (&CHURN[i], sites[i]);
                 let r = KPROBES
                     .register(p, a)
@@ -548,9 +557,12 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
             let mut i = 0u32;
             while !stop.load(Ordering::Acquire) {
                 i = i.wrapping_add(1);
+                let thumb_it = if i == 0 { 10 } else { i.wrapping_add(20) };
                 if add(i, 3) != i + 3
                     || cond(i & 1, 4) != if i & 1 != 0 { 5 } else { 0 }
                     || push(i) != 2 * i
+                    || thumb_probes::add(i, 3) != i.wrapping_add(6)
+                    || thumb_probes::it(i) != thumb_it
                 {
                     wrong.fetch_add(1, Ordering::Relaxed);
                 }
@@ -580,7 +592,8 @@ pub fn churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
         "text differs from the original after churn"
     );
     crate::kprint!(
-        "\n     churn: {rounds} rounds (4 text changes each) while {} cores made {} calls ",
+        "\n     churn: {rounds} rounds (4 text changes each, A32 and Thumb) while {} cores \
+         made {} calls ",
         smp::online_count() - 1,
         calls.load(Ordering::Relaxed)
     );

@@ -15,7 +15,7 @@ mod safety_locks;
 mod safety_slots;
 mod safety_step;
 mod smoke;
-mod thumb_probes;
+pub(crate) mod thumb_probes;
 
 use crate::platform::PLATFORM;
 use crate::testing::Test;

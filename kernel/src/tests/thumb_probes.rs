@@ -77,21 +77,21 @@ fn thumb(f: usize) -> usize {
     f | 1
 }
 
-fn a_add() -> usize {
+pub(crate) fn a_add() -> usize {
     thumb(kp_thumb_add as *const () as usize)
 }
-fn a_it() -> usize {
+pub(crate) fn a_it() -> usize {
     thumb(kp_thumb_it as *const () as usize)
 }
 fn a_push() -> usize {
     thumb(kp_thumb_push as *const () as usize)
 }
 
-fn add(a: u32, b: u32) -> u32 {
+pub(crate) fn add(a: u32, b: u32) -> u32 {
     // SAFETY: kp_thumb_add is the AAPCS function above.
     unsafe { kp_thumb_add(a, b) }
 }
-fn it(a: u32) -> u32 {
+pub(crate) fn it(a: u32) -> u32 {
     // SAFETY: kp_thumb_it is the AAPCS function above.
     unsafe { kp_thumb_it(a) }
 }
