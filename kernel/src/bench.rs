@@ -42,8 +42,9 @@ const FILLER_WORDS: usize = 10_240;
 const FILLER_PROBES: usize = 10_000;
 
 // The benchmark's probe targets, in probeable text.
-// SAFETY: `bench_fn` is an AAPCS function (argument and result in r0, nothing else
-// touched). `bench_udf` is one only while the trap handler of `und_round_trip` is installed:
+// SAFETY: `bench_fn` and the Thumb `bench_thumb_fn`/`bench_thumb_wide_fn` (`.thumb_func`:
+// their symbols have bit 0 set, so `blx` to them interworks) are AAPCS functions
+// (argument and result in r0, nothing else touched); the block ends in A32 state. `bench_udf` is one only while the trap handler of `und_round_trip` is installed:
 // it resumes after the undefined word, then `bench_udf` returns with r0 unchanged; it is
 // called nowhere else. `bench_filler` is never executed: its words exist to carry
 // probes (it is still a well-formed function that adds 10,240 to r0).
@@ -65,6 +66,23 @@ core::arch::global_asm!(
     "    add   r0, r0, #1",   // one probe site per word
     "    .endr",
     "    bx    lr",
+    ".syntax unified",
+    ".thumb",
+    ".p2align 2",
+    ".global bench_thumb_fn",
+    ".type bench_thumb_fn, %function",
+    ".thumb_func",
+    "bench_thumb_fn:",        // u32 bench_thumb_fn(a) = a + 1, in Thumb
+    "    adds  r0, r0, #1",   // +0: 16-bit, the Thumb rows' probe site
+    "    bx    lr",
+    ".p2align 2",
+    ".global bench_thumb_wide_fn",
+    ".type bench_thumb_wide_fn, %function",
+    ".thumb_func",
+    "bench_thumb_wide_fn:",   // the same with a 32-bit instruction
+    "    add.w r0, r0, #1",   // +0: 32-bit
+    "    bx    lr",
+    ".arm",
     ".popsection",
     filler = const FILLER_WORDS,
 );
@@ -121,6 +139,8 @@ type Target = unsafe extern "C" fn(u32) -> u32;
 
 unsafe extern "C" {
     fn bench_fn(a: u32) -> u32;
+    fn bench_thumb_fn(a: u32) -> u32;
+    fn bench_thumb_wide_fn(a: u32) -> u32;
     fn bench_udf(a: u32) -> u32;
     fn bench_filler(a: u32) -> u32;
     fn bench_calls(f: Target, count: u32);
@@ -287,6 +307,21 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: optimized_two_probes,
     },
+    Row {
+        name: "Thumb: unprobed call (blx + adds + bx lr)",
+        kind: Kind::Call,
+        measure: thumb_unprobed,
+    },
+    Row {
+        name: "Thumb: breakpoint probe on a 16-bit instruction (udf), empty pre handler",
+        kind: Kind::Call,
+        measure: thumb_breakpoint_empty_pre,
+    },
+    Row {
+        name: "Thumb: breakpoint probe on a 32-bit instruction (udf.w), empty pre handler",
+        kind: Kind::Call,
+        measure: thumb_wide_breakpoint_empty_pre,
+    },
 ];
 
 /// The rows that need every CPU, measured without icount in QEMU wall-clock nanoseconds.
@@ -346,13 +381,13 @@ pub fn filler_site(i: usize) -> usize {
     addr(bench_filler) + 4 * i
 }
 
-fn check_result() -> Result<(), String> {
-    // SAFETY: bench_fn is the AAPCS function above.
-    let r = unsafe { bench_fn(41) };
+fn check_result(f: Target) -> Result<(), String> {
+    // SAFETY: every `Target` here is an AAPCS function of one argument.
+    let r = unsafe { f(41) };
     if r == 42 {
         Ok(())
     } else {
-        Err(format!("bench_fn(41) returned {r} while probed"))
+        Err(format!("the probed function returned {r} for 41"))
     }
 }
 
@@ -363,9 +398,18 @@ fn probed_calls(
     probe: &'static Kprobe,
     prepare: impl FnOnce(&'static Kprobe) -> Result<(), String>,
 ) -> Result<Measurement, String> {
-    KPROBES.register(probe, addr(bench_fn)).map_err(err)?;
-    let measured = prepare(probe).map(|()| calls(bench_fn, HIT_CALLS));
-    let checked = check_result();
+    probed_calls_of(bench_fn, probe, prepare)
+}
+
+/// [`probed_calls`] on `f` (a Thumb function's address has bit 0 set: a Thumb probe).
+fn probed_calls_of(
+    f: Target,
+    probe: &'static Kprobe,
+    prepare: impl FnOnce(&'static Kprobe) -> Result<(), String>,
+) -> Result<Measurement, String> {
+    KPROBES.register(probe, addr(f)).map_err(err)?;
+    let measured = prepare(probe).map(|()| calls(f, HIT_CALLS));
+    let checked = check_result(f);
     let hits = probe.hits();
     KPROBES.unregister(probe).map_err(err)?;
     let m = measured?;
@@ -395,6 +439,18 @@ fn breakpoint_no_handlers() -> Result<Measurement, String> {
     probed_calls(&BARE, breakpoint)
 }
 
+fn thumb_unprobed() -> Result<Measurement, String> {
+    Ok(calls(bench_thumb_fn, HIT_CALLS))
+}
+
+fn thumb_breakpoint_empty_pre() -> Result<Measurement, String> {
+    probed_calls_of(bench_thumb_fn, &HIT, breakpoint)
+}
+
+fn thumb_wide_breakpoint_empty_pre() -> Result<Measurement, String> {
+    probed_calls_of(bench_thumb_wide_fn, &HIT, breakpoint)
+}
+
 /// The probe-event row: the figure is its cost over [`BREAKPOINT_ROW`].
 const EVENT_ROW: &str = "probe event, two register fetch args (%r0, %r1), breakpoint probe";
 /// The bare probe the event row is compared with.
@@ -418,7 +474,7 @@ fn event_two_registers() -> Result<Measurement, String> {
         return Err(format!("defining the event did {change:?}"));
     };
     let measured = calls(bench_fn, HIT_CALLS);
-    let checked = check_result();
+    let checked = check_result(bench_fn);
     let hits = EVENTS.hits(id).map_err(err)?.unwrap_or(0);
     let mut capture = alloc::vec::Vec::new();
     let drained = EVENTS.drain(&mut |b: &[u8]| capture.extend_from_slice(b));
@@ -479,7 +535,7 @@ fn kretprobe_calls(optimize: bool) -> Result<Measurement, String> {
         Ok(())
     };
     let measured = prepared.map(|()| calls(bench_fn, HIT_CALLS));
-    let checked = check_result();
+    let checked = check_result(bench_fn);
     let (hits, missed) = (probe.hits(), probe.missed());
     KRETPROBES.unregister(&KPROBES, probe).map_err(err)?;
     let m = measured?;

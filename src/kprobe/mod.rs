@@ -354,8 +354,13 @@ struct Site {
     /// this site's fast path itself, 0 when none (registry lock): the registry keeps
     /// that word equal to `fast_pre_only` ([`Kprobes::refresh_fast`]).
     fast_slot: AtomicUsize,
-    /// The original's operands, decoded once for the hit path (written with `kind`).
+    /// The original's operands, decoded once for the hit path (written before the site
+    /// is published; A32 sites only).
     plan: UnsafeCell<Plan>,
+    /// A Thumb site's decode outside an IT block (written before the site is
+    /// published). Read only for a Thumb site (bit 0 of `addr`), which always writes
+    /// it: an A32 site may leave a stale value from an earlier use of the slot.
+    thumb: UnsafeCell<Option<thumb::ThumbKind>>,
     /// Whether the probe is in text, as breakpoint or branch (registry lock only).
     armed: AtomicBool,
     /// Whether a trampoline may run the original itself ([`Variant::Direct`]); written

@@ -15,6 +15,7 @@ impl Site {
             fast_pre_only: AtomicPtr::new(core::ptr::null_mut()),
             fast_slot: AtomicUsize::new(0),
             plan: UnsafeCell::new(Plan::UNSET),
+            thumb: UnsafeCell::new(None),
             armed: AtomicBool::new(false),
             direct: AtomicBool::new(false),
             batch_next: AtomicU32::new(0),

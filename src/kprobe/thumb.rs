@@ -14,7 +14,7 @@
 //! general hit path and stay breakpoint probes ([`NotOptimized::Thumb`]).
 
 use super::*;
-use crate::decode::{ItPosition, T16Decoded, T32Decoded, decode_t16, decode_t32};
+use crate::decode::{ItPosition, T16Decoded, T16Kind, T32Decoded, T32Kind, decode_t16, decode_t32};
 use crate::insn::{Cond, ThumbBreakpoint};
 use crate::step::{it_advance, it_position, it_state, with_it_state};
 
@@ -39,10 +39,22 @@ pub(super) fn armed_halfwords(addr: usize, original: u32, arm: bool) -> ([(usize
     }
 }
 
-/// A Thumb site's original instruction as the hit steps it: decoded again at the IT
-/// position the trapped CPSR gives (what is UNPREDICTABLE there is refused), then
-/// simulated, ITSTATE followed.
-pub(super) struct ThumbInsn(pub(super) u32);
+/// A Thumb site's instruction class, as decoded outside an IT block at registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ThumbKind {
+    /// A 16-bit instruction.
+    Narrow(T16Kind),
+    /// A 32-bit instruction.
+    Wide(T32Kind),
+}
+
+/// A Thumb site's original instruction as the hit steps it: outside an IT block with
+/// the registration's decode, inside one decoded again at the position the trapped CPSR
+/// gives (what is UNPREDICTABLE there is refused); then simulated, ITSTATE followed.
+pub(super) struct ThumbInsn {
+    original: u32,
+    kind: ThumbKind,
+}
 
 impl hit::Stepper for ThumbInsn {
     #[inline(always)]
@@ -57,10 +69,19 @@ impl hit::Stepper for ThumbInsn {
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
     ) -> Result<(), StepError> {
-        if self.0 > 0xffff {
-            step::step_t32((self.0 >> 16) as u16, self.0 as u16, addr, frame, mem)
-        } else {
-            step::step_t16(self.0 as u16, addr, frame, mem)
+        let original = self.original;
+        match self.kind {
+            ThumbKind::Wide(kind) => step::step_t32_decoded(
+                kind,
+                (original >> 16) as u16,
+                original as u16,
+                addr,
+                frame,
+                mem,
+            ),
+            ThumbKind::Narrow(kind) => {
+                step::step_t16_decoded(kind, original as u16, addr, frame, mem)
+            }
         }
     }
 }
@@ -116,7 +137,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ) -> Result<(), KprobeError> {
         let at = addr & !1;
         let hw1 = self.read_half(at);
-        let (original, used) = match decode_t16(hw1, ItPosition::Outside) {
+        let (original, kind, used) = match decode_t16(hw1, ItPosition::Outside) {
             T16Decoded::FirstHalfOfT32 => {
                 self.check_thumb_text(addr, at + 2)?;
                 let hw2 = self.read_half(at + 2);
@@ -128,7 +149,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     T32Decoded::Rejected(reason) => {
                         return Err(KprobeError::Rejected { addr, word, reason });
                     }
-                    T32Decoded::Simulate(kind) => (word, decode::stack_use_t32(kind, hw1, hw2)),
+                    T32Decoded::Simulate(kind) => (
+                        word,
+                        ThumbKind::Wide(kind),
+                        decode::stack_use_t32(kind, hw1, hw2),
+                    ),
                 }
             }
             _ if ThumbBreakpoint::is_breakpoint16(hw1) => {
@@ -144,7 +169,11 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     reason,
                 });
             }
-            T16Decoded::Simulate(kind) => (u32::from(hw1), decode::stack_use_t16(kind, hw1)),
+            T16Decoded::Simulate(kind) => (
+                u32::from(hw1),
+                ThumbKind::Narrow(kind),
+                decode::stack_use_t16(kind, hw1),
+            ),
         };
         registry::check_stack_use(addr, used)?;
         let (index, site) = self.claim_site(g)?;
@@ -152,7 +181,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.original.store(original, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl). A Thumb hit
         // steps `original` (`ThumbInsn`), never the plan.
-        unsafe { *site.plan.get() = Plan::UNSET };
+        unsafe {
+            *site.plan.get() = Plan::UNSET;
+            *site.thumb.get() = Some(kind);
+        }
         site.direct.store(false, Ordering::Relaxed);
         g.opt[index] = Opt::Failed(NotOptimized::Thumb);
         self.publish_site(g, probe, site)
@@ -198,7 +230,16 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             frame.cpsr = with_it_state(frame.cpsr, it_advance(it));
             return Trap::Handled;
         }
-        let insn = ThumbInsn(site.original.load(Ordering::Relaxed));
+        // SAFETY: the site (its kind) was written before the rendezvous that put the
+        // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
+        // rewritten while the breakpoint is there.
+        let Some(kind) = (unsafe { *site.thumb.get() }) else {
+            return Trap::NotOurs;
+        };
+        let insn = ThumbInsn {
+            original: site.original.load(Ordering::Relaxed),
+            kind,
+        };
         self.trap_fire(site, &insn, frame, mem)
     }
 

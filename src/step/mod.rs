@@ -61,8 +61,10 @@ pub use slot_rewrite::{
     EMULATION_SLOT_BYTES, EMULATION_SLOT_INSN, EMULATION_SLOT_WORDS, Emulation, EmulationBlock,
     emulation, slot_words,
 };
-pub use thumb16::{it_advance, it_position, it_state, simulate_t16, step_t16, with_it_state};
-pub use thumb32::{simulate_t32, step_t32};
+pub use thumb16::{
+    it_advance, it_position, it_state, simulate_t16, step_t16, step_t16_decoded, with_it_state,
+};
+pub use thumb32::{simulate_t32, step_t32, step_t32_decoded};
 
 use crate::decode::{Decoded, SimKind, decode};
 use crate::frame::TrapFrame;

@@ -75,6 +75,35 @@ pub fn step_t16(
     }
 }
 
+/// [`step_t16`] for a caller that decoded `hw` as `kind` outside an IT block once (the
+/// probe registry, at registration): when the frame's ITSTATE puts the instruction
+/// outside a block too, that decode stands and the table is not walked again; inside
+/// one, `hw` is decoded at its position, as [`step_t16`] does.
+///
+/// # Errors
+///
+/// As [`step_t16`].
+pub fn step_t16_decoded(
+    kind: T16Kind,
+    hw: u16,
+    addr: u32,
+    frame: &mut TrapFrame,
+    mem: &mut (impl Memory + ?Sized),
+) -> Result<(), StepError> {
+    let it = it_state(frame.cpsr);
+    if frame.cpsr & psr::T == 0 || it_position(it) != ItPosition::Outside {
+        return step_t16(hw, addr, frame, mem);
+    }
+    debug_assert_eq!(
+        decode_t16(hw, ItPosition::Outside),
+        T16Decoded::Simulate(kind),
+        "step_t16_decoded: {hw:#06x} is not a {kind:?}"
+    );
+    step_in_it_block(frame, addr, 2, it, |stepped, in_it_block| {
+        stepped.execute_t16(kind, Thumb16(hw), !in_it_block, mem)
+    })
+}
+
 /// Runs the 16-bit Thumb instruction `hw` (decoded as `kind`) at `addr` over `frame` and
 /// `mem`: checks the IT condition, executes, sets the next PC and advances ITSTATE.
 ///

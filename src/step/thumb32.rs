@@ -25,7 +25,7 @@ use super::pseudocode::{
 use super::thumb16::step_in_it_block;
 use super::{Barrier, Hint, Memory, StepError, psr};
 use super::{it_position, it_state};
-use crate::decode::{Decoded, T32Decoded, T32Kind, decode, decode_t32};
+use crate::decode::{Decoded, ItPosition, T32Decoded, T32Kind, decode, decode_t32};
 use crate::frame::TrapFrame;
 use crate::insn::{Cond, Insn};
 
@@ -76,6 +76,37 @@ pub fn simulate_t32(
         T32Decoded::Rejected(reason) => return Err(StepError::Rejected(reason)),
         T32Decoded::Simulate(_) => return Err(StepError::KindMismatch),
     }
+    let insn = Thumb32(u32::from(hw1) << 16 | u32::from(hw2));
+    step_in_it_block(frame, addr, 4, it, |stepped, _| {
+        stepped.execute_t32(kind, insn, mem)
+    })
+}
+
+/// [`step_t32`] for a caller that decoded `hw1`, `hw2` as `kind` outside an IT block once
+/// (the probe registry, at registration): when the frame's ITSTATE puts the instruction
+/// outside a block too, that decode stands and the table is not walked again; inside
+/// one, the instruction is decoded at its position, as [`step_t32`] does.
+///
+/// # Errors
+///
+/// As [`step_t32`].
+pub fn step_t32_decoded(
+    kind: T32Kind,
+    hw1: u16,
+    hw2: u16,
+    addr: u32,
+    frame: &mut TrapFrame,
+    mem: &mut (impl Memory + ?Sized),
+) -> Result<(), StepError> {
+    let it = it_state(frame.cpsr);
+    if frame.cpsr & psr::T == 0 || it_position(it) != ItPosition::Outside {
+        return step_t32(hw1, hw2, addr, frame, mem);
+    }
+    debug_assert_eq!(
+        decode_t32(hw1, hw2, ItPosition::Outside),
+        T32Decoded::Simulate(kind),
+        "step_t32_decoded: {hw1:#06x} {hw2:#06x} is not a {kind:?}"
+    );
     let insn = Thumb32(u32::from(hw1) << 16 | u32::from(hw2));
     step_in_it_block(frame, addr, 4, it, |stepped, _| {
         stepped.execute_t32(kind, insn, mem)

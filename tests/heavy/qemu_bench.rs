@@ -99,6 +99,20 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
         "the event's cost over the bare probe is printed:\n{}",
         b.tail()
     );
+    // Thumb: the unprobed Thumb call is as cheap as the A32 one (blx, one instruction,
+    // bx lr), so the Thumb probes' overheads compare directly with the A32 rows.
+    let thumb_unprobed = row(&rows, "Thumb: unprobed call");
+    assert_eq!(thumb_unprobed.per_op, unprobed.per_op, "{thumb_unprobed:?}");
+    for size in ["a 16-bit instruction (udf)", "a 32-bit instruction (udf.w)"] {
+        let r = row(
+            &rows,
+            &format!("Thumb: breakpoint probe on {size}, empty pre handler"),
+        );
+        assert!(
+            r.per_op > thumb_unprobed.per_op && r.rendezvous == 0.0,
+            "a Thumb hit traps and steps: {r:?}"
+        );
+    }
     let kretprobe = row(&rows, "kretprobe, empty return handler");
     let kretprobe_opt = row(&rows, "kretprobe, empty return handler, optimized entry");
     assert!(
