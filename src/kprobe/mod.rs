@@ -1,6 +1,6 @@
-//! Kernel probes: put a handler on (almost) any A32 instruction of the kernel, on every
-//! core, and have the instruction behave afterwards exactly as if it ran in place — first
-//! as a breakpoint, then, once optimized, as a branch to a trampoline.
+//! Kernel probes: put a handler on (almost) any A32 or Thumb instruction of the kernel,
+//! on every core, and have the instruction behave afterwards exactly as if it ran in
+//! place — first as a breakpoint, then (A32), once optimized, as a branch to a trampoline.
 //!
 //! # Using it
 //!
@@ -39,6 +39,13 @@
 //! original's operands are decoded once at registration into a [`step::Plan`]: an
 //! unconditional data-processing instruction without PC operands runs straight on the
 //! frame, everything else through the step engine.
+//!
+//! # Thumb probes
+//! An address with bit 0 set names a Thumb instruction (a Thumb function's symbol has
+//! it): its halfwords get the Thumb breakpoint of their size, the trap in Thumb state
+//! takes the general path and steps it with the T16/T32 engines, honouring IT blocks —
+//! see `thumb` (this module's file `thumb.rs`). Thumb probes stay breakpoints
+//! ([`NotOptimized::Thumb`]).
 //!
 //! # Optimized probes
 //! Every registered address is a candidate. [`Kprobes::optimize_pending`] gives each

@@ -3,6 +3,7 @@
 //! only after every CPU has been seen outside it — under churn with other cores calling.
 
 use super::kprobes::{text_snapshot, word};
+use super::thumb_probes;
 use crate::events::{EVENTS, EventSymbols};
 use crate::probes::{KPROBES, KRETPROBES};
 use crate::testing::TestResult;
@@ -188,6 +189,7 @@ fn high_water(f: &dyn Fn()) -> Result<usize, String> {
 fn empty(_: &Kprobe, _: &mut TrapFrame) {}
 
 static SS_BP: Kprobe = Kprobe::new(Some(empty), None, 0);
+static SS_THUMB: [Kprobe; 2] = [const { Kprobe::new(Some(empty), None, 0) }; 2];
 static SS_DIRECT: Kprobe = Kprobe::new(Some(empty), None, 0);
 static SS_STEP: Kprobe = Kprobe::new(Some(empty), Some(empty), 0);
 static SS_LADDER: [Kprobe; 1000] = [const { Kprobe::new(None, None, 0) }; 1000];
@@ -209,7 +211,11 @@ pub fn stack_high_water_marks_per_entry_point_stay_within_budget() -> TestResult
     let mut marks: Vec<Mark> = Vec::new();
     let r = measure_all(&mut marks);
     // Whatever failed, leave no probe behind.
-    for p in SS_LADDER.iter().chain([&SS_BP, &SS_DIRECT, &SS_STEP]) {
+    for p in SS_LADDER
+        .iter()
+        .chain(&SS_THUMB)
+        .chain([&SS_BP, &SS_DIRECT, &SS_STEP])
+    {
         match KPROBES.unregister(p) {
             Ok(()) | Err(KprobeError::NotRegistered) => {}
             Err(err) => return Err(e(err)),
@@ -284,6 +290,32 @@ fn measure_all(marks: &mut Vec<Mark>) -> TestResult {
         SS_BP.hits()
     );
     KPROBES.unregister(&SS_BP).map_err(e)?;
+
+    // Thumb breakpoint hits (the general path and the T16 / T32 step): `adds` and the
+    // `add.w` after it, in one call.
+    let a_thumb = thumb_probes::a_add();
+    KPROBES.register(&SS_THUMB[0], a_thumb).map_err(e)?;
+    KPROBES.register(&SS_THUMB[1], a_thumb + 2).map_err(e)?;
+    let thumb_call = || {
+        if thumb_probes::add(core::hint::black_box(40), 2) != 45 {
+            wrong.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let raw = high_water(&thumb_call)?;
+    mark(
+        "Thumb breakpoint hits (16- and 32-bit)",
+        raw,
+        plain,
+        BUDGET_BREAKPOINT_HIT,
+    );
+    let thumb_hits = (SS_THUMB[0].hits(), SS_THUMB[1].hits());
+    ensure!(
+        thumb_hits == (1, 1),
+        "Thumb probes hit {thumb_hits:?} times"
+    );
+    for p in &SS_THUMB {
+        KPROBES.unregister(p).map_err(e)?;
+    }
 
     // optimize_pending of 1,000 candidates.
     let a_ladder = kp_ss_ladder as *const () as usize;
