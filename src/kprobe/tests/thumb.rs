@@ -63,6 +63,8 @@ fn a_16_bit_thumb_probe_puts_udf_over_its_halfword_only_and_steps_the_original()
         Ok(Mechanism::NotOptimized(NotOptimized::Thumb))
     );
     assert_eq!(e.p.word(a), 0xde18_de18, "still breakpoints");
+    let why = std::format!("{}", Mechanism::NotOptimized(NotOptimized::Thumb));
+    assert!(why.contains("Thumb probe"), "{why}");
 
     e.k.unregister(p1).unwrap();
     assert_eq!(e.p.word(a), 0xde18_3001);
