@@ -178,6 +178,10 @@ pub const ALL: &[Test] = &[
         run: thumb_probes::a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers,
     },
     Test {
+        name: "a_stepped_thumb_load_that_aborts_is_seen_at_the_probe",
+        run: thumb_probes::a_stepped_thumb_load_that_aborts_is_seen_at_the_probe,
+    },
+    Test {
         name: "kprobe_listing_shows_address_state_and_counters",
         run: kprobes::listing_shows_address_state_and_counters,
     },

@@ -2,14 +2,15 @@
 //! word boundary), inside and outside an IT block, probed through the Thumb breakpoints,
 //! stepped by the T16/T32 engines, hit by every core, and the text restored exactly.
 
+use crate::abort::{self, Abort};
 use crate::ensure;
 use crate::probes::{KPROBES, KRETPROBES};
-use crate::smp;
 use crate::testing::TestResult;
+use crate::{mmu, smp};
 use alloc::format;
 use alloc::vec::Vec;
 use armv7_kprobes::TrapFrame;
-use armv7_kprobes::kprobe::{Kprobe, Mechanism, NotOptimized};
+use armv7_kprobes::kprobe::{FaultFixup, Kprobe, Mechanism, NotOptimized};
 use armv7_kprobes::kretprobe::{Kretprobe, KretprobeInstance, KretprobePool};
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -59,6 +60,13 @@ core::arch::global_asm!(
     "    bl      kp_thumb_add", // a Thumb caller: lr has bit 0 set
     "    adds    r0, r0, #1",
     "    pop     {{r4, pc}}",
+    ".p2align 2",
+    ".global kp_thumb_load",
+    ".type kp_thumb_load, %function",
+    ".thumb_func",
+    "kp_thumb_load:",       // u32 kp_thumb_load(p) = *p
+    "    ldr     r0, [r0]", // +0: 16-bit load, stepped by the T16 engine
+    "    bx      lr",
     "kp_thumb_end:",
     ".arm",
     ".popsection",
@@ -69,6 +77,7 @@ unsafe extern "C" {
     fn kp_thumb_it(a: u32) -> u32;
     fn kp_thumb_push(a: u32) -> u32;
     fn kp_thumb_calls_add(a: u32, b: u32) -> u32;
+    fn kp_thumb_load(p: *const u32) -> u32;
     fn kp_thumb_end();
 }
 
@@ -279,5 +288,84 @@ pub fn a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers() -> Tes
         "unprobed results"
     );
     ensure!(text() == before, "text not restored exactly");
+    Ok(())
+}
+
+/// Unmapped on every board (as in `safety_step`).
+const UNMAPPED: u32 = 0x3000_0000;
+/// What the abort hook puts in r0 for the skipped load.
+const SKIPPED: u32 = 0xfeed;
+
+/// The frame and fixup the abort hook saw (core 0 only; 0 = nothing yet).
+static SEEN_PC: AtomicU32 = AtomicU32::new(0);
+static SEEN_CPSR: AtomicU32 = AtomicU32::new(0);
+static SEEN_FIXUP_ADDR: AtomicU32 = AtomicU32::new(0);
+static SEEN_COUNT: AtomicU32 = AtomicU32::new(0);
+
+/// The kernel's fixup, as an exception table would: skip the 16-bit load, r0 = a marker.
+fn skip_thumb_load(_: Abort, frame: &mut TrapFrame, fixup: Option<FaultFixup>) -> bool {
+    let Some(FaultFixup::Stepped { addr, .. }) = fixup else {
+        return false;
+    };
+    if smp::cpu_id() != 0 {
+        return false;
+    }
+    SEEN_PC.store(frame.pc, Ordering::Relaxed);
+    SEEN_CPSR.store(frame.cpsr, Ordering::Relaxed);
+    SEEN_FIXUP_ADDR.store(addr as u32, Ordering::Relaxed);
+    SEEN_COUNT.fetch_add(1, Ordering::Relaxed);
+    frame.pc += 2;
+    frame.r[0] = SKIPPED;
+    true
+}
+
+static LOAD: Kprobe = Kprobe::new(Some(saw_state), None, 0);
+
+/// A stepped Thumb load that aborts is seen at the probed Thumb instruction, in Thumb
+/// state, fixed up by the kernel's abort handler, and the next hit is a hit.
+pub fn a_stepped_thumb_load_that_aborts_is_seen_at_the_probe() -> TestResult {
+    ensure!(
+        !mmu::readable(UNMAPPED as usize),
+        "{UNMAPPED:#x} is mapped on this board"
+    );
+    let site = kp_thumb_load as *const () as usize & !1;
+    KPROBES
+        .register(&LOAD, site | 1)
+        .map_err(|e| format!("{e}"))?;
+    SEEN_COUNT.store(0, Ordering::Relaxed);
+    abort::set_abort_hook(Some(skip_thumb_load));
+    // SAFETY: kp_thumb_load is the AAPCS function above; the unmapped load aborts and
+    // the hook skips it.
+    let got = unsafe { kp_thumb_load(UNMAPPED as *const u32) };
+    abort::set_abort_hook(None);
+    static VALUE: AtomicU32 = AtomicU32::new(0x1234_5678);
+    // SAFETY: as above, on a readable word.
+    let again = unsafe { kp_thumb_load(VALUE.as_ptr()) };
+    let (hits, missed) = (LOAD.hits(), LOAD.missed());
+    KPROBES.unregister(&LOAD).map_err(|e| format!("{e}"))?;
+    ensure!(got == SKIPPED, "the fixed-up load returned {got:#x}");
+    ensure!(
+        SEEN_COUNT.load(Ordering::Relaxed) == 1,
+        "{} aborts fixed up",
+        SEEN_COUNT.load(Ordering::Relaxed)
+    );
+    let (pc, cpsr, addr) = (
+        SEEN_PC.load(Ordering::Relaxed),
+        SEEN_CPSR.load(Ordering::Relaxed),
+        SEEN_FIXUP_ADDR.load(Ordering::Relaxed),
+    );
+    ensure!(
+        pc as usize == site && addr as usize == site,
+        "abort seen at {pc:#x} (fixup {addr:#x}), probe at {site:#x}"
+    );
+    ensure!(
+        cpsr & 0x20 != 0,
+        "the aborted frame is not in Thumb state: {cpsr:#x}"
+    );
+    ensure!(again == 0x1234_5678, "the next call loaded {again:#x}");
+    ensure!(
+        (hits, missed) == (2, 0),
+        "{hits} hits, {missed} missed (want 2, 0: the hit after an abort is a hit)"
+    );
     Ok(())
 }
