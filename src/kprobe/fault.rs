@@ -61,7 +61,8 @@ pub enum FaultFixup {
     /// A load or store the step engine made for the probe at `addr` (breakpoint path or
     /// an optimized probe's step path).
     Stepped {
-        /// The probed address (the frame's new `pc`).
+        /// The probed address (the frame's new `pc`; for a Thumb probe the halfword
+        /// address, bit 0 clear, with CPSR.T set in the frame).
         addr: usize,
         /// Where the frame the step ran from lies (the undefined-instruction entry's
         /// frame on the breakpoint path, the trampoline's on the optimized path).
