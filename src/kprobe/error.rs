@@ -104,6 +104,16 @@ pub enum KprobeError {
         /// The word there.
         word: u32,
     },
+    /// The instruction at the address shares bytes with an instruction probed at
+    /// `probed`: a Thumb address inside a probed 32-bit Thumb instruction or a probed A32
+    /// word, or the other way round (one of the two is not an instruction start, and
+    /// arming it would corrupt the other).
+    Overlaps {
+        /// The address given.
+        addr: usize,
+        /// The probed address it overlaps (bit 0 set for a Thumb probe).
+        probed: usize,
+    },
 }
 
 impl fmt::Display for KprobeError {
@@ -168,6 +178,11 @@ impl fmt::Display for KprobeError {
                 f,
                 "{word:#010x} at {addr:#x} is another registry's probe (one registry per text)"
             ),
+            KprobeError::Overlaps { addr, probed } => write!(
+                f,
+                "the instruction at {addr:#x} overlaps the one probed at {probed:#x}: one of \
+                 them is not an instruction start"
+            ),
         }
     }
 }
@@ -224,6 +239,11 @@ impl fmt::Debug for KprobeError {
                 .debug_struct("ForeignProbe")
                 .field("addr", &Hex(addr))
                 .field("word", &Hex(word))
+                .finish(),
+            KprobeError::Overlaps { addr, probed } => f
+                .debug_struct("Overlaps")
+                .field("addr", &Hex(addr))
+                .field("probed", &Hex(probed))
                 .finish(),
         }
     }

@@ -433,6 +433,9 @@ struct Locked<const N: usize> {
     /// Per site: how many dirty slots name it (their trampolines call the callback
     /// with it). A site is free again only when this is 0.
     pins: [u16; N],
+    /// Whether a Thumb site was ever registered: until then a new A32 site cannot
+    /// overlap one, and registering it skips that check.
+    any_thumb: bool,
 }
 
 /// The registry lock held: the guard derefs to what it protects.

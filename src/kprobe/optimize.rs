@@ -43,6 +43,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             first_free_site,
             sites_in_use,
             pins,
+            ..
         } = &mut **g;
         let Some(alloc) = slots.get() else {
             return Ok(0);

@@ -97,6 +97,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 first_free_site: 0,
                 sites_in_use: 0,
                 pins: [0; N],
+                any_thumb: false,
             }),
             live: AtomicU32::new(0),
             sites: [const { Site::new() }; N],
@@ -260,6 +261,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         probe: &'static Kprobe,
         addr: usize,
     ) -> Result<(), KprobeError> {
+        if g.any_thumb {
+            self.check_no_overlap(addr, addr, 4)?;
+        }
         let word = self.read_text(addr);
         if self.is_foreign_probe(addr, word) {
             return Err(KprobeError::ForeignProbe { addr, word });

@@ -110,6 +110,38 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         Ok(())
     }
 
+    /// Refuses a new site at `addr` whose `len` bytes from `at` share a byte with a
+    /// registered site (registry lock held): an A32 word, or a Thumb instruction of
+    /// either size, can only overlap one of these neighbours.
+    pub(super) fn check_no_overlap(
+        &self,
+        addr: usize,
+        at: usize,
+        len: usize,
+    ) -> Result<(), KprobeError> {
+        let end = at + len;
+        let overlaps = |probed: usize| {
+            self.find(probed).is_some_and(|(_, site)| {
+                let start = probed & !1;
+                let size = if probed & 1 == 1 {
+                    thumb_len(site.original.load(Ordering::Relaxed)) as usize
+                } else {
+                    4
+                };
+                start < end && at < start + size && probed != addr
+            })
+        };
+        // A32 words holding the new bytes; Thumb instructions starting in them or in
+        // the halfword before (a 32-bit one reaches 2 bytes further).
+        let words = [at & !3, (end - 1) & !3];
+        let halves = [at.wrapping_sub(2), at, at + 2];
+        words
+            .into_iter()
+            .chain(halves.into_iter().map(|h| h | 1))
+            .find(|&p| overlaps(p))
+            .map_or(Ok(()), |probed| Err(KprobeError::Overlaps { addr, probed }))
+    }
+
     /// The halfword at executable address `at` (even, inside kernel text).
     pub(super) fn read_half(&self, at: usize) -> u16 {
         (self.read_text(at & !3) >> ((at & 2) * 8)) as u16
@@ -137,9 +169,16 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     ) -> Result<(), KprobeError> {
         let at = addr & !1;
         let hw1 = self.read_half(at);
+        // Its size, from hw1's prefix alone: what it shares bytes with comes first.
+        let len = if ThumbBreakpoint::starts_32_bit_instruction(hw1) {
+            self.check_thumb_text(addr, at + 2)?;
+            4
+        } else {
+            2
+        };
+        self.check_no_overlap(addr, at, len)?;
         let (original, kind, used) = match decode_t16(hw1, ItPosition::Outside) {
             T16Decoded::FirstHalfOfT32 => {
-                self.check_thumb_text(addr, at + 2)?;
                 let hw2 = self.read_half(at + 2);
                 let word = u32::from(hw1) << 16 | u32::from(hw2);
                 if ThumbBreakpoint::is_breakpoint32(hw1, hw2) {
@@ -176,6 +215,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             ),
         };
         registry::check_stack_use(addr, used)?;
+        g.any_thumb = true;
         let (index, site) = self.claim_site(g)?;
         site.addr.store(addr, Ordering::Relaxed);
         site.original.store(original, Ordering::Relaxed);

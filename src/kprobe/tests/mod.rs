@@ -658,6 +658,7 @@ fn kprobe_errors_read_as_sentences() {
             addr: 4,
             word: 0xe7f0_01f8,
         },
+        KprobeError::Overlaps { addr: 3, probed: 1 },
     ];
     let texts: Vec<_> = all.iter().map(|e| e.to_string()).collect();
     for (i, t) in texts.iter().enumerate() {

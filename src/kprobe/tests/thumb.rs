@@ -247,3 +247,65 @@ fn every_thumb_registration_error_leaves_text_and_registry_unchanged() {
     assert_eq!(before, after, "text unchanged");
     assert_eq!(e.k.sites(), 0);
 }
+
+/// A Thumb probe inside a probed 32-bit Thumb instruction or a probed A32 word, or the
+/// other way round, is refused: arming one would corrupt the other.
+#[test]
+fn probes_whose_instructions_overlap_are_refused() {
+    let e = env();
+    let (p1, p2, p3, p4) = (
+        probe(None, None, 0),
+        probe(None, None, 0),
+        probe(None, None, 0),
+        probe(None, None, 0),
+    );
+    let q = probe(None, None, 0);
+    e.p.set_word(TEXT + 100, 0x0001_f100); // add.w r0, r0, #1 at a word
+    e.p.set_word(TEXT + 108, 0xf100_bf00); // nop ; add.w r0, r0, #1 (hw1)
+    e.p.set_word(TEXT + 112, 0x3001_0001); // (hw2) ; adds r0, #1
+    e.p.set_word(TEXT + 116, ADD_R0_R0_1); // A32
+    let before: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+
+    e.k.register(p1, TEXT + 101).unwrap(); // the aligned add.w
+    e.k.register(p2, TEXT + 111).unwrap(); // the straddling add.w
+    e.k.register(p3, TEXT + 116).unwrap(); // the A32 word
+    let armed: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+    let cases = [
+        (TEXT + 103, TEXT + 101), // Thumb in the second half of a 32-bit Thumb probe
+        (TEXT + 100, TEXT + 101), // an A32 word holding a 32-bit Thumb probe
+        (TEXT + 108, TEXT + 111), // an A32 word holding its first half
+        (TEXT + 112, TEXT + 111), // and its second
+        (TEXT + 113, TEXT + 111), // Thumb in its second half
+        (TEXT + 117, TEXT + 116), // Thumb inside an A32 probe
+        (TEXT + 119, TEXT + 116), // the second halfword of an A32 probe
+    ];
+    for (addr, probed) in cases {
+        assert_eq!(
+            e.k.register(q, addr),
+            Err(KprobeError::Overlaps { addr, probed }),
+            "{addr:#x}"
+        );
+        assert_eq!(q.state(), ProbeState::Unregistered);
+    }
+    let after: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+    assert_eq!(armed, after, "the refusals wrote nothing");
+    // The 16-bit instruction after the straddling one is its own: allowed.
+    e.k.register(p4, TEXT + 115).unwrap();
+    for p in [p1, p2, p3, p4] {
+        e.k.unregister(p).unwrap();
+    }
+    let restored: Vec<u32> = (0..128).map(|i| e.p.word(TEXT + 4 * i)).collect();
+    assert_eq!(before, restored, "text restored");
+    // A 32-bit Thumb instruction whose second half is a probed 16-bit one.
+    e.p.set_word(TEXT + 120, 0xf100_bf00); // nop ; hw1 of add.w
+    e.p.set_word(TEXT + 124, 0xbf00_3001); // hw2 = adds r0, #1 read as a 16-bit insn
+    e.k.register(p1, TEXT + 125).unwrap();
+    assert_eq!(
+        e.k.register(q, TEXT + 123),
+        Err(KprobeError::Overlaps {
+            addr: TEXT + 123,
+            probed: TEXT + 125
+        })
+    );
+    e.k.unregister(p1).unwrap();
+}
