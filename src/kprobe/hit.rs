@@ -90,6 +90,26 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         self.trap_fire(site, plan, frame, mem)
     }
 
+    /// A trap whose condition passed, on the fast path for the site's one enabled
+    /// probe `p`: [`Kprobes::fire_one`], and what the trap handler reports.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[inline(always)]
+    pub(super) fn trap_fire_one(
+        &self,
+        site: &Site,
+        p: &Kprobe,
+        plan: &impl Stepper,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+    ) -> Trap {
+        let mut failure = Failure::new();
+        match self.fire_one(site, p, plan, frame, mem, false, &mut failure) {
+            // SAFETY: as in `handle_undefined_masked`.
+            Fired::StepFailed => Trap::StepFailed(unsafe { failure.take() }),
+            Fired::Done | Fired::RunInPlace => Trap::Handled,
+        }
+    }
+
     /// A trap whose condition passed, on the general path: [`Kprobes::fire`], and what
     /// the trap handler reports.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
@@ -138,7 +158,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         &self,
         site: &Site,
         p: &Kprobe,
-        plan: &Plan,
+        plan: &impl Stepper,
         frame: &mut TrapFrame,
         mem: &mut (impl Memory + ?Sized),
         direct: bool,
@@ -165,7 +185,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // A step leaves bit 0 of pc clear (it interworks through its own result): only a
         // handler's pc asks `select_state_from_pc` for a state. The hit is at the site's
         // address (read again rather than kept across the handler call).
-        let result = if frame.pc as usize != site.addr.load(Ordering::Relaxed) {
+        let result = if frame.pc as usize != plan.site_pc(site) {
             select_state_from_pc(frame);
             Fired::Done
         } else if direct && p.post.is_none() {
@@ -589,6 +609,8 @@ pub(super) unsafe extern "C" fn call_pre(probe: *const Kprobe, frame: *mut TrapF
 pub(super) trait Stepper {
     /// Whether the step may access memory (the hit records it for `fixup_fault`).
     fn may_access_memory(&self) -> bool;
+    /// The `pc` of a hit at `site` that no handler redirected.
+    fn site_pc(&self, site: &Site) -> usize;
     /// Steps the instruction at `addr` over `frame` and `mem`.
     fn run(
         &self,
@@ -602,6 +624,11 @@ impl Stepper for Plan {
     #[inline(always)]
     fn may_access_memory(&self) -> bool {
         Plan::may_access_memory(self)
+    }
+
+    #[inline(always)]
+    fn site_pc(&self, site: &Site) -> usize {
+        site.addr.load(Ordering::Relaxed)
     }
 
     #[inline(always)]

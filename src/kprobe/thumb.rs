@@ -63,6 +63,11 @@ impl hit::Stepper for ThumbInsn {
     }
 
     #[inline(always)]
+    fn site_pc(&self, site: &Site) -> usize {
+        site.addr.load(Ordering::Relaxed) & !1
+    }
+
+    #[inline(always)]
     fn run(
         &self,
         addr: u32,
@@ -280,6 +285,12 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             original: site.original.load(Ordering::Relaxed),
             kind,
         };
+        // The site's one enabled probe with only a pre handler takes the fast path
+        // (`fast_pre_only` ignores the condition, which was tested just above; Relaxed
+        // as `handle_undefined_masked`'s load of `fast`).
+        if let Some(p) = live(site.fast_pre_only.load(Ordering::Relaxed)) {
+            return self.trap_fire_one(site, p, &insn, frame, mem);
+        }
         self.trap_fire(site, &insn, frame, mem)
     }
 

@@ -309,3 +309,43 @@ fn probes_whose_instructions_overlap_are_refused() {
     );
     e.k.unregister(p1).unwrap();
 }
+
+fn redirect_to_a32(_: &Kprobe, f: &mut TrapFrame) {
+    // A32 code at TEXT + 0x40: bit 0 clear, and the state is chosen by the handler
+    // clearing CPSR.T itself (a pc with bit 0 clear keeps the frame's state).
+    f.pc = (TEXT + 0x40) as u32;
+    f.cpsr &= !0x20;
+}
+
+fn redirect_to_thumb(_: &Kprobe, f: &mut TrapFrame) {
+    f.pc = (TEXT + 0x42) as u32 | 1;
+}
+
+/// A pre handler that moves `pc` decides where a Thumb hit resumes, on the fast path
+/// (one pre-only probe) as on the general path (with a post handler, which then does
+/// not run): the step is skipped.
+#[test]
+fn a_thumb_probes_handler_can_redirect() {
+    let e = env();
+    let a = TEXT + 16;
+    e.p.set_word(a, 0xbf00_3001); // adds r0, #1 ; nop
+    for (pre, post) in [
+        (redirect_to_a32 as Handler, None),
+        (redirect_to_a32, Some(never_called as Handler)),
+    ] {
+        let pr = probe(Some(pre), post, 0);
+        e.k.register(pr, a + 1).unwrap();
+        let mut f = thumb_frame(41);
+        assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+        assert_eq!((f.r[0], f.pc as usize), (41, TEXT + 0x40), "not stepped");
+        assert_eq!(f.cpsr & 0x20, 0, "A32 state");
+        e.k.unregister(pr).unwrap();
+    }
+    let pr = probe(Some(redirect_to_thumb), None, 0);
+    e.k.register(pr, a + 1).unwrap();
+    let mut f = thumb_frame(41);
+    assert_eq!(hit(e.k, a, &mut f), Trap::Handled);
+    assert_eq!((f.r[0], f.pc as usize), (41, TEXT + 0x42));
+    assert_ne!(f.cpsr & 0x20, 0, "Thumb state");
+    e.k.unregister(pr).unwrap();
+}
