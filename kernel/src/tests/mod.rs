@@ -121,6 +121,10 @@ pub const ALL: &[Test] = &[
         run: conformance::step_engine_matches_native_execution,
     },
     Test {
+        name: "thumb_step_engines_match_native_execution_on_every_table_row",
+        run: conformance::thumb_step_engines_match_native_execution,
+    },
+    Test {
         name: "emulation_slots_match_simulation_and_native_execution",
         run: emulation::slot_emulation_matches_simulation_and_native_execution,
     },
