@@ -146,6 +146,10 @@ pub const ALL: &[Test] = &[
         run: probe_conformance::optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution,
     },
     Test {
+        name: "thumb_breakpoint_probes_match_native_execution_in_every_scenario",
+        run: probe_conformance::thumb_breakpoint_probes_match_native_execution,
+    },
+    Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",
         run: kprobes::every_registration_error_leaves_text_and_registry_unchanged,
     },
