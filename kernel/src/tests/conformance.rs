@@ -571,7 +571,7 @@ pub fn thumb_step_engines_match_native_execution() -> TestResult {
     drop(lab);
     let rows = thumb::thumb_rows().count();
     crate::kprintln!(
-        "\n     thumb conformance: {cases} cases ({t16} T16, {} T32; {rejections} checked \
+        "\n     thumb conformance lab: {cases} cases ({t16} T16, {} T32; {rejections} checked \
          rejections; {in_it} run in IT blocks), {} scenarios each, {runs} runs: {} passed, \
          {mismatching_scenarios} failed; rows covered {}/{rows}",
         cases - t16,
