@@ -5,7 +5,8 @@
 //! concrete halfwords ([`ThumbCase`]): several with ordinary registers, then — for every
 //! register field of the row (T16's `DN:Rdn` and Rm of the special data group; T32's Rn,
 //! Rt, Rd, Rm where the row has a register there) — halfwords with that field set to SP,
-//! LR and PC. A placement the row's checks make UNPREDICTABLE is still a case: its
+//! LR and PC (once outside an IT block, once as its last instruction). A placement the
+//! row's checks make UNPREDICTABLE is still a case: its
 //! [`ThumbCase::expected`] verdict is the rejection, checked without running it. Free bits
 //! come from the A32 generator's fixed-seed generator, so the list is the same on every run.
 //!
@@ -67,7 +68,7 @@ pub const THUMB_LITERAL_WINDOW: i32 = CODE_END;
 
 /// Cases per row with ordinary registers, outside an IT block.
 const ANY_VARIANTS: u32 = 16;
-/// Cases per (row, register field, class).
+/// Cases per (row, register field, class): outside an IT block and last in one.
 const CLASS_VARIANTS: u32 = 2;
 /// Cases per (row, IT position).
 const IT_VARIANTS: u32 = 2;
@@ -595,12 +596,14 @@ impl Iterator for ThumbCases {
             } else if self.plan <= class_plans {
                 let i = self.plan - 1;
                 let class = [RegClass::Sp, RegClass::Lr, RegClass::Pc][(i % 3) as usize];
-                (
-                    Some(fs[(i / 3) as usize]),
-                    class,
-                    ItSlot::Outside,
-                    CLASS_VARIANTS,
-                )
+                // The second variant is the last instruction of an IT block, where a PC
+                // write is allowed and the condition comes from ITSTATE.
+                let slot = if self.variant % 2 == 1 {
+                    ItSlot::Last
+                } else {
+                    ItSlot::Outside
+                };
+                (Some(fs[(i / 3) as usize]), class, slot, CLASS_VARIANTS)
             } else if self.plan <= class_plans + 3 {
                 let slot = [ItSlot::First, ItSlot::Inner, ItSlot::Last]
                     [(self.plan - class_plans - 1) as usize];
