@@ -78,6 +78,7 @@ fn judge_thumb(lab: &Lab, line: &CorpusLine) -> Result<String, String> {
                 } else {
                     Fill::Pattern(line.line)
                 },
+                alignment: Alignment::Natural,
             };
             let problems = lab.run_thumb(&case);
             match problems.first() {

@@ -46,8 +46,8 @@
 
 use super::generator::Rng;
 use super::{
-    ARM_PAD, ARM_PADS_BEFORE, BUFFER_BYTES, CODE_END, CaseMemory, FLAG_SCENARIOS, Fill, Layout,
-    RegClass, Seed, fill_word,
+    ARM_PAD, ARM_PADS_BEFORE, Alignment, BUFFER_BYTES, CODE_END, CaseMemory, FLAG_SCENARIOS, Fill,
+    Layout, RegClass, Seed, fill_word,
 };
 use crate::decode::{
     ItPosition, RejectReason, T16, T16Action, T16Check, T16Decoded, T16Entry, T16Kind, T32,
@@ -72,6 +72,8 @@ const ANY_VARIANTS: u32 = 16;
 const CLASS_VARIANTS: u32 = 2;
 /// Cases per (row, IT position).
 const IT_VARIANTS: u32 = 2;
+/// Cases per load/store row at an address that is not naturally aligned.
+const UNALIGNED_VARIANTS: u32 = 4;
 /// Attempts at filling free bits before a plan is given up.
 const ATTEMPTS: u32 = 64;
 /// Where the generator steps a candidate to see that it stays in the lab (any word-aligned
@@ -178,12 +180,39 @@ pub struct ThumbCase {
     pub regs: [Seed; 15],
     /// Initial contents of the stack buffer and the literal window.
     pub fill: Fill,
+    /// How its memory address is aligned: [`Alignment::Unaligned`] word and halfword
+    /// transfers run (SCTLR.A clear, Normal memory); [`Alignment::Faults`] multiples,
+    /// pairs, PUSH and POP never run natively and the step must refuse them
+    /// ([`ThumbCase::refused_as_the_cpu_faults`]).
+    pub alignment: Alignment,
 }
 
 impl ThumbCase {
-    /// Whether the case runs (natively and stepped), rather than checking a rejection.
+    /// Whether the case runs (natively and stepped), rather than checking a rejection or
+    /// an alignment fault.
     pub fn runs(&self) -> bool {
-        self.expected == ThumbVerdict::Simulate
+        self.expected == ThumbVerdict::Simulate && self.alignment != Alignment::Faults
+    }
+
+    /// For an [`Alignment::Faults`] case: whether, in every flag scenario under `layout`,
+    /// the step returns [`StepError::AlignmentFault`] and leaves the frame and memory as
+    /// they were where the condition passes, and only moves past the instruction (ITSTATE
+    /// advanced) where it fails.
+    pub fn refused_as_the_cpu_faults(&self, layout: &Layout) -> bool {
+        (0..FLAG_SCENARIOS.len()).all(|s| {
+            let start = self.frame(layout, s);
+            let mut f = start;
+            let mut mem = self.memory(*layout);
+            let before = (mem.buffer, mem.literal);
+            let got = self.step(layout, &mut f, &mut mem);
+            if self.condition_passes(s) {
+                matches!(got, Err(StepError::AlignmentFault { .. }))
+                    && f == start
+                    && (mem.buffer, mem.literal) == before
+            } else {
+                got.is_ok() && f.pc == start.pc + self.len()
+            }
+        })
     }
 
     /// The instruction's length in bytes.
@@ -277,7 +306,7 @@ impl ThumbCase {
             literal: [0; BUFFER_BYTES as usize],
             barriers: 0,
             hints: 0,
-            unaligned: false,
+            unaligned: self.alignment == Alignment::Unaligned,
             literal_at: THUMB_LITERAL_WINDOW,
         };
         m.fill(|i| self.memory_word(&layout, i));
@@ -608,11 +637,13 @@ impl Iterator for ThumbCases {
                 let slot = [ItSlot::First, ItSlot::Inner, ItSlot::Last]
                     [(self.plan - class_plans - 1) as usize];
                 (None, RegClass::Any, slot, IT_VARIANTS)
+            } else if self.plan == class_plans + 4 && misalignable(row).is_some() {
+                (None, RegClass::Any, ItSlot::Outside, UNALIGNED_VARIANTS)
             } else {
                 self.row = None;
                 continue;
             };
-            let variant = self.variant;
+            let (plan, variant) = (self.plan, self.variant);
             self.variant += 1;
             if self.variant >= variants {
                 self.variant = 0;
@@ -627,7 +658,11 @@ impl Iterator for ThumbCases {
                 ^ self.plan.wrapping_mul(0x0100_0193)
                 ^ variant << 24
                 ^ 0x7455_4d42;
-            if let Some(case) = build(row, field, class, slot, variant, seed) {
+            let alignment = match misalignable(row) {
+                Some((a, _)) if plan == class_plans + 4 => a,
+                _ => Alignment::Natural,
+            };
+            if let Some(case) = build(row, field, class, slot, alignment, variant, seed) {
                 return Some(case);
             }
         }
@@ -717,14 +752,21 @@ fn build(
     field: Option<ThumbField>,
     class: RegClass,
     slot: ItSlot,
+    alignment: Alignment,
     variant: u32,
     seed: u32,
 ) -> Option<ThumbCase> {
     let mut rng = Rng::new(seed);
     for _ in 0..ATTEMPTS {
-        let Some(case) = attempt(row, field, class, slot, variant, &mut rng) else {
+        let Some(mut case) = attempt(row, field, class, slot, variant, &mut rng) else {
             continue;
         };
+        if alignment != Alignment::Natural {
+            if case.expected != ThumbVerdict::Simulate || !misalign(&mut case, alignment, &mut rng)
+            {
+                continue;
+            }
+        }
         let (same_row, verdict) = case.decoded();
         if !same_row || verdict != case.expected {
             continue;
@@ -732,9 +774,87 @@ fn build(
         if case.runs() && !stays_in_lab(&case) {
             continue;
         }
+        if case.alignment == Alignment::Faults && !case.refused_as_the_cpu_faults(&PROBE_LAYOUT) {
+            continue;
+        }
         return Some(case);
     }
     None
+}
+
+/// Which alignment cases a row gets, with its access size: word and halfword transfers
+/// run unaligned, multiples, pairs, PUSH and POP fault. `None` for every other row (and
+/// byte transfers).
+fn misalignable(row: ThumbRow) -> Option<(Alignment, u32)> {
+    match row {
+        ThumbRow::T16(e, kind) => match kind {
+            T16Kind::LoadStoreRegister => match (e.value >> 9) & 7 {
+                0b000 | 0b100 => Some((Alignment::Unaligned, 4)),
+                0b001 | 0b101 | 0b111 => Some((Alignment::Unaligned, 2)),
+                _ => None,
+            },
+            T16Kind::LoadStoreImmediate => match e.value >> 12 {
+                0b0110 => Some((Alignment::Unaligned, 4)),
+                0b1000 => Some((Alignment::Unaligned, 2)),
+                _ => None,
+            },
+            T16Kind::LoadStoreStack => Some((Alignment::Unaligned, 4)),
+            T16Kind::Push | T16Kind::Pop | T16Kind::StoreMultiple | T16Kind::LoadMultiple => {
+                Some((Alignment::Faults, 4))
+            }
+            _ => None,
+        },
+        ThumbRow::T32(e, kind) => match kind {
+            T32Kind::LoadImmediate
+            | T32Kind::LoadRegister
+            | T32Kind::StoreImmediate
+            | T32Kind::StoreRegister
+                if e.mask & (3 << 21) == 3 << 21 =>
+            {
+                match (e.value >> 21) & 3 {
+                    0b01 => Some((Alignment::Unaligned, 2)),
+                    0b10 => Some((Alignment::Unaligned, 4)),
+                    _ => None,
+                }
+            }
+            T32Kind::StoreMultiple
+            | T32Kind::LoadMultiple
+            | T32Kind::Push
+            | T32Kind::Pop
+            | T32Kind::LoadStoreDual => Some((Alignment::Faults, 4)),
+            _ => None,
+        },
+    }
+}
+
+/// Moves `case`'s base register (a buffer address) off the natural alignment; `false`
+/// when the base is not one (e.g. PC).
+fn misalign(case: &mut ThumbCase, alignment: Alignment, rng: &mut Rng) -> bool {
+    let Some((_, size)) = misalignable(case.row) else {
+        return false;
+    };
+    let base = match case.row {
+        ThumbRow::T16(_, kind) => match kind {
+            T16Kind::LoadStoreStack | T16Kind::Push | T16Kind::Pop => 13,
+            T16Kind::StoreMultiple | T16Kind::LoadMultiple => usize::from((case.hw1 >> 8) & 7),
+            _ => usize::from((case.hw1 >> 3) & 7),
+        },
+        ThumbRow::T32(_, T32Kind::Push | T32Kind::Pop) => 13,
+        ThumbRow::T32(..) => usize::from(case.hw1 & 0xf),
+    };
+    let by = if size == 2 {
+        1 + 2 * rng.below(2)
+    } else {
+        1 + rng.below(3)
+    };
+    match case.regs.get(base) {
+        Some(Seed::Buffer(o)) => {
+            case.regs[base] = Seed::Buffer(o + by);
+            case.alignment = alignment;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Whether stepping `case` in every flag scenario succeeds and lands on a pad, touching
@@ -863,6 +983,7 @@ fn attempt(
         expected,
         regs,
         fill,
+        alignment: Alignment::Natural,
     })
 }
 
@@ -1132,6 +1253,38 @@ mod tests {
                 c.hw1,
                 c.hw2,
                 c.row.name()
+            );
+        }
+    }
+
+    #[test]
+    fn thumb_unaligned_cases_run_and_faulting_ones_are_refused() {
+        let all: Vec<ThumbCase> = thumb_cases().collect();
+        let unaligned = all
+            .iter()
+            .filter(|c| c.alignment == Alignment::Unaligned && c.runs())
+            .count();
+        let faults: Vec<&ThumbCase> = all
+            .iter()
+            .filter(|c| c.alignment == Alignment::Faults)
+            .collect();
+        std::println!(
+            "{unaligned} unaligned Thumb cases, {} refused as faults",
+            faults.len()
+        );
+        assert!(unaligned > 50 && faults.len() > 20);
+        let layout = Layout {
+            insn: 0x6000_2000,
+            buffer: 0x6001_0000,
+            mode: 0x1d3,
+        };
+        for c in faults {
+            assert!(!c.runs());
+            assert!(
+                c.refused_as_the_cpu_faults(&layout),
+                "{:#06x} {:?}",
+                c.hw1,
+                c.hw2
             );
         }
     }

@@ -520,6 +520,7 @@ pub fn thumb_step_engines_match_native_execution() -> TestResult {
     SKIPPED_PAD_LANDINGS.store(0, Ordering::Relaxed);
     let (mut cases, mut t16, mut rejections, mut runs, mut failures) = (0usize, 0usize, 0, 0, 0);
     let (mut in_it, mut mismatching_scenarios) = (0usize, 0usize);
+    let (mut unaligned, mut refused_unaligned) = (0usize, 0usize);
     let mut covered: Vec<usize> = Vec::new();
     let mut reports: Vec<String> = Vec::new();
     for case in thumb::thumb_cases() {
@@ -541,9 +542,27 @@ pub fn thumb_step_engines_match_native_execution() -> TestResult {
             ));
             continue;
         }
+        if case.alignment == Alignment::Faults {
+            // Never run natively (the CPU faults); the step must refuse and change nothing.
+            rejections += 1;
+            refused_unaligned += 1;
+            if !case.refused_as_the_cpu_faults(&lab.layout()) {
+                failures += 1;
+                reports.push(format!(
+                    "{:#06x} {:?} ({}): unaligned, not refused as an alignment fault",
+                    case.hw1,
+                    case.hw2,
+                    case.row.name()
+                ));
+            }
+            continue;
+        }
         if !case.runs() {
             rejections += 1;
             continue;
+        }
+        if case.alignment == Alignment::Unaligned {
+            unaligned += 1;
         }
         if case.slot != thumb::ItSlot::Outside {
             in_it += 1;
@@ -584,10 +603,19 @@ pub fn thumb_step_engines_match_native_execution() -> TestResult {
          (IMPLEMENTATION DEFINED, ARM ARM A8.3; stepped pc at the skipped pad)",
         SKIPPED_PAD_LANDINGS.load(Ordering::Relaxed)
     );
+    crate::kprintln!(
+        "     thumb unaligned: {unaligned} LDR/STR/LDRH/STRH/LDRSH cases run at unaligned \
+         addresses, {refused_unaligned} LDM/STM/PUSH/POP/LDRD/STRD cases refused as alignment \
+         faults"
+    );
     for r in &reports {
         crate::kprintln!("     mismatch {r}");
     }
     ensure!(failures == 0, "{failures} failing cases (first ones above)");
+    ensure!(
+        unaligned > 0 && refused_unaligned > 0,
+        "no unaligned Thumb cases ({unaligned} run, {refused_unaligned} refused)"
+    );
     ensure!(
         covered.len() == rows,
         "rows covered {}/{rows}",
