@@ -761,11 +761,11 @@ fn build(
         let Some(mut case) = attempt(row, field, class, slot, variant, &mut rng) else {
             continue;
         };
-        if alignment != Alignment::Natural {
-            if case.expected != ThumbVerdict::Simulate || !misalign(&mut case, alignment, &mut rng)
-            {
-                continue;
-            }
+        if alignment != Alignment::Natural
+            && (case.expected != ThumbVerdict::Simulate
+                || !misalign(&mut case, alignment, &mut rng))
+        {
+            continue;
         }
         let (same_row, verdict) = case.decoded();
         if !same_row || verdict != case.expected {
