@@ -44,7 +44,9 @@
 //! wake-up before the native run (SEV before WFE; a pending interrupt before WFI).
 //!
 //! The files: this one holds the harness contract, the case types and [`CaseMemory`];
-//! `generator` builds the cases ([`cases`]); `tests` checks them on the host.
+//! `generator` builds the cases ([`cases`]); `tests` checks them on the host; [`thumb`]
+//! does the same for the T16 and T32 tables (its own layout, IT-block positions and
+//! halfword offsets, [`thumb::thumb_cases`]).
 
 use crate::decode::{Decoded, Entry, SimKind};
 use crate::frame::TrapFrame;

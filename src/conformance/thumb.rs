@@ -1218,6 +1218,12 @@ mod tests {
     use std::collections::BTreeSet;
     use std::vec::Vec;
 
+    fn rows_t16() -> usize {
+        thumb_rows()
+            .filter(|r| matches!(r, ThumbRow::T16(..)))
+            .count()
+    }
+
     #[test]
     fn every_simulated_thumb_row_has_cases_and_there_are_enough() {
         let all: Vec<ThumbCase> = thumb_cases().collect();
@@ -1231,6 +1237,13 @@ mod tests {
         assert!(missing.is_empty(), "rows without cases: {missing:?}");
         let t16 = all.iter().filter(|c| c.hw2.is_none()).count();
         let runnable = all.iter().filter(|c| c.runs()).count();
+        let t16_runnable = all.iter().filter(|c| c.hw2.is_none() && c.runs()).count();
+        let t16_rows = rows_t16();
+        std::println!(
+            "runnable: {t16_runnable} T16, {} T32; simulated rows: {t16_rows} T16, {} T32",
+            runnable - t16_runnable,
+            thumb_rows().count() - t16_rows
+        );
         let it = all.iter().filter(|c| c.slot != ItSlot::Outside).count();
         std::println!(
             "{} Thumb cases ({t16} T16, {} T32), {runnable} runnable, {it} in IT blocks, {} rows",
