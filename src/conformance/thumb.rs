@@ -2,7 +2,8 @@
 //! same proof against the CPU as A32 — plus the IT-block behaviour only Thumb has.
 //!
 //! [`thumb_cases`] walks every simulated row of [`T16`] and [`T32`] and, for each, builds
-//! concrete halfwords ([`ThumbCase`]): several with ordinary registers, then — for every
+//! concrete halfwords ([`ThumbCase`]): several with ordinary registers (distinct, or in
+//! every fourth T32 case possibly repeated), then — for every
 //! register field of the row (T16's `DN:Rdn` and Rm of the special data group; T32's Rn,
 //! Rt, Rd, Rm where the row has a register there) — halfwords with that field set to SP,
 //! LR and PC (once outside an IT block, once as its last instruction). A placement the
@@ -931,7 +932,10 @@ fn attempt(
         ThumbRow::T32(e, kind) => {
             let mut w = e.value | rng.next() & !e.mask;
             w = w & !e.should_be_zero | e.should_be_one;
-            // Distinct ordinary registers in the register fields.
+            // Distinct ordinary registers in the register fields — except every fourth
+            // case with ordinary registers, whose fields may repeat a register (Rd = Rn,
+            // RdLo = Rm, …: the engine must read its operands before it writes).
+            let aliasing = class == RegClass::Any && slot == ItSlot::Outside && variant % 4 == 3;
             let mut used = 0u32;
             for f in fields(row) {
                 if let ThumbField::T32(r) = f {
@@ -942,8 +946,9 @@ fn attempt(
                         T32RegisterField::M => 0,
                     };
                     let reg = loop {
-                        let x = rng.below(13);
-                        if used & 1 << x == 0 {
+                        // Aliasing cases draw from r0–r3, so most repeat one.
+                        let x = rng.below(if aliasing { 4 } else { 13 });
+                        if aliasing || used & 1 << x == 0 {
                             used |= 1 << x;
                             break x;
                         }
@@ -1300,6 +1305,31 @@ mod tests {
                 c.hw2
             );
         }
+    }
+
+    #[test]
+    fn some_t32_cases_repeat_a_register_across_fields() {
+        let repeats = thumb_cases()
+            .filter(|c| c.runs() && c.class == RegClass::Any)
+            .filter(|c| {
+                let Some(hw2) = c.hw2 else { return false };
+                let w = u32::from(c.hw1) << 16 | u32::from(hw2);
+                let regs: Vec<u32> = fields(c.row)
+                    .iter()
+                    .filter_map(|f| match f {
+                        ThumbField::T32(r) => Some(r.of(w)),
+                        _ => None,
+                    })
+                    .collect();
+                let same_rm = matches!(
+                    c.row,
+                    ThumbRow::T32(_, T32Kind::Reverse | T32Kind::CountLeadingZeros)
+                );
+                !same_rm && (1..regs.len()).any(|i| regs[..i].contains(&regs[i]))
+            })
+            .count();
+        std::println!("{repeats} runnable T32 cases repeat a register");
+        assert!(repeats > 100, "{repeats}");
     }
 
     #[test]
