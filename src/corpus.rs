@@ -28,14 +28,42 @@
 //! Loads and stores must stay inside the stack buffer or the literal window (`code-320` to
 //! `code-64`) and branches must land on the pads: the kernel steps each line first and
 //! refuses to run natively one that would go anywhere else.
+//!
+//! # Thumb lines
+//! A line that starts with `t16` or `t32` is a Thumb instruction, run through the Thumb lab
+//! (the layout of [`crate::conformance::thumb`]) in Thumb state:
+//!
+//! ```text
+//! t16 1888         accept  r1=5 r2=7        # adds r0, r1, r2
+//! t16 4770         accept  lr=code+9        # bx lr (to a Thumb pad)
+//! t32 f8d12004     accept  r1=buf+8 at=2    # ldr.w r2, [r1, #4], at a halfword offset
+//! t16 1888         accept  it=0x08          # add r0, r1, r2 as the last of an IT EQ block
+//! t16 b100         reject  it=0x04          # cbz inside an IT block: UNPREDICTABLE
+//! ```
+//!
+//! * `t16 HW`: one halfword (at most four hex digits) that is a 16-bit instruction, not the
+//!   first halfword of a 32-bit one.
+//! * `t32 WORD`: `hw1` in the upper half, `hw2` in the lower (as the ARM ARM draws it, and
+//!   objdump's `f8d1 2004` without the space); `hw1` must be a 32-bit prefix (bits 15:11
+//!   0b11101, 0b11110 or 0b11111).
+//! * `at=0` (default) or `at=2`: the instruction's offset in its word; `code±N` is relative
+//!   to that word (Thumb pads from `code+8`, ARM pads from `code-64`, the literal window
+//!   from `code+132` to `code+388`).
+//! * `it=N` (0–0xff, default 0): ITSTATE to run with — 0 outside an IT block; the
+//!   condition in bits 7:4, the rest of the block in bits 3:0 (`0b1000`: the last
+//!   instruction). The decoder's verdict is the one at that IT position.
+//! * `mem=pads` fills memory with Thumb-layout pad addresses (ARM pads, and Thumb pads
+//!   with bit 0 set) for loads into PC.
+//!
+//! `at=` and `it=` on an A32 line, or a bad value, are [`CorpusError::BadThumbOption`].
 
 use crate::conformance::Seed;
 use core::fmt;
 
 /// Magic word at the start of a packed corpus ("KPCO").
 pub const MAGIC: u32 = 0x4f43_504b;
-/// Version of the binary layout.
-pub const VERSION: u32 = 1;
+/// Version of the binary layout (2: Thumb lines).
+pub const VERSION: u32 = 2;
 /// Words in the header: magic, version, number of records.
 pub const HEADER_WORDS: usize = 3;
 /// Words in one record: word, expectation, line number, preset mask, 15 × (kind, value).
@@ -52,11 +80,28 @@ pub enum Expect {
     Reject,
 }
 
+/// Which instruction set a corpus line is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// An A32 word.
+    A32,
+    /// A 16-bit Thumb instruction (`t16`): `word` is the halfword.
+    T16,
+    /// A 32-bit Thumb instruction (`t32`): `word` is `hw1 << 16 | hw2`.
+    T32,
+}
+
 /// One instruction of a corpus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CorpusLine {
-    /// The instruction word.
+    /// The instruction word (for Thumb, see [`Isa`]).
     pub word: u32,
+    /// Its instruction set.
+    pub isa: Isa,
+    /// Thumb: the instruction's offset in its word (0 or 2).
+    pub at: u32,
+    /// Thumb: the ITSTATE it runs with.
+    pub it: u8,
     /// What the decoder must say.
     pub expect: Expect,
     /// Presets for r0–r14; `None` takes the default.
@@ -96,6 +141,11 @@ pub enum CorpusError {
     TooManyLines(u32),
     /// A packed corpus whose header is wrong or whose length does not match it.
     BadBinary,
+    /// A `t16` value wider than a halfword or that is a 32-bit prefix, or a `t32` word
+    /// whose first halfword is not a 32-bit prefix.
+    BadThumbWord(u32),
+    /// `at=` other than 0 or 2, `it=` above 0xff or not a number, or either on an A32 line.
+    BadThumbOption(u32),
 }
 
 impl fmt::Display for CorpusError {
@@ -120,6 +170,15 @@ impl fmt::Display for CorpusError {
             CorpusError::BadBinary => {
                 write!(f, "not a packed corpus (bad magic, version or length)")
             }
+            CorpusError::BadThumbWord(l) => write!(
+                f,
+                "line {l}: `t16` takes one 16-bit instruction halfword, `t32` a word whose \
+                 upper halfword is a 32-bit prefix (0b11101, 0b11110, 0b11111)"
+            ),
+            CorpusError::BadThumbOption(l) => write!(
+                f,
+                "line {l}: `at=` is 0 or 2 and `it=` 0-0xff, on `t16`/`t32` lines only"
+            ),
         }
     }
 }
@@ -176,15 +235,33 @@ fn value(s: &str) -> Option<Seed> {
 /// [`CorpusError::BadPreset`] or [`CorpusError::DuplicatePreset`], with `line`.
 pub fn parse_line(text: &str, line: u32) -> Result<Option<CorpusLine>, CorpusError> {
     let text = text.split('#').next().unwrap_or("");
-    let mut fields = text.split_whitespace();
+    let mut fields = text.split_whitespace().peekable();
+    let isa = match fields.peek() {
+        None => return Ok(None),
+        Some(&"t16") => Isa::T16,
+        Some(&"t32") => Isa::T32,
+        Some(_) => Isa::A32,
+    };
+    if isa != Isa::A32 {
+        fields.next();
+    }
     let Some(word) = fields.next() else {
-        return Ok(None);
+        return Err(CorpusError::BadWord(line));
     };
     let hex = word
         .strip_prefix("0x")
         .or_else(|| word.strip_prefix("0X"))
         .unwrap_or(word);
     let word = u32::from_str_radix(hex, 16).map_err(|_| CorpusError::BadWord(line))?;
+    let prefix = |hw: u32| hw >> 11 >= 0b11101;
+    let thumb_ok = match isa {
+        Isa::A32 => true,
+        Isa::T16 => word <= 0xffff && !prefix(word),
+        Isa::T32 => prefix(word >> 16),
+    };
+    if !thumb_ok {
+        return Err(CorpusError::BadThumbWord(line));
+    }
     let expect = match fields.next() {
         Some("accept") => Expect::Accept,
         Some("reject") => Expect::Reject,
@@ -192,9 +269,22 @@ pub fn parse_line(text: &str, line: u32) -> Result<Option<CorpusLine>, CorpusErr
     };
     let mut presets = [None; 15];
     let mut pads = false;
+    let (mut at, mut it) = (0, 0);
     for p in fields {
         if p == "mem=pads" {
             pads = true;
+            continue;
+        }
+        if let Some(v) = p.strip_prefix("at=") {
+            at = number(v)
+                .filter(|&a| (a == 0 || a == 2) && isa != Isa::A32)
+                .ok_or(CorpusError::BadThumbOption(line))?;
+            continue;
+        }
+        if let Some(v) = p.strip_prefix("it=") {
+            it = number(v)
+                .filter(|&i| i <= 0xff && isa != Isa::A32)
+                .ok_or(CorpusError::BadThumbOption(line))? as u8;
             continue;
         }
         let (reg, val) = p.split_once('=').ok_or(CorpusError::BadPreset(line))?;
@@ -206,6 +296,9 @@ pub fn parse_line(text: &str, line: u32) -> Result<Option<CorpusLine>, CorpusErr
     }
     Ok(Some(CorpusLine {
         word,
+        isa,
+        at,
+        it,
         expect,
         presets,
         pads,
@@ -264,7 +357,16 @@ pub const fn header(count: usize) -> [u32; HEADER_WORDS] {
 pub fn encode(line: &CorpusLine) -> [u32; RECORD_WORDS] {
     let mut r = [0; RECORD_WORDS];
     r[0] = line.word;
-    r[1] = matches!(line.expect, Expect::Accept) as u32 | (line.pads as u32) << 1;
+    let isa = match line.isa {
+        Isa::A32 => 0,
+        Isa::T16 => 1,
+        Isa::T32 => 2,
+    };
+    r[1] = matches!(line.expect, Expect::Accept) as u32
+        | (line.pads as u32) << 1
+        | isa << 2
+        | (line.at / 2) << 4
+        | u32::from(line.it) << 8;
     r[2] = line.line;
     for (n, p) in line.presets.iter().enumerate() {
         let [k, v] = seed_words(*p);
@@ -281,9 +383,15 @@ pub fn encode(line: &CorpusLine) -> [u32; RECORD_WORDS] {
 ///
 /// [`CorpusError::BadBinary`] when the record does not hold a valid line.
 pub fn decode(r: &[u32; RECORD_WORDS]) -> Result<CorpusLine, CorpusError> {
-    let expect = match r[1] & !2 {
+    let expect = match r[1] & !0xff3e {
         1 => Expect::Accept,
         0 => Expect::Reject,
+        _ => return Err(CorpusError::BadBinary),
+    };
+    let isa = match (r[1] >> 2) & 3 {
+        0 => Isa::A32,
+        1 => Isa::T16,
+        2 => Isa::T32,
         _ => return Err(CorpusError::BadBinary),
     };
     let mut presets = [None; 15];
@@ -295,6 +403,9 @@ pub fn decode(r: &[u32; RECORD_WORDS]) -> Result<CorpusLine, CorpusError> {
     }
     Ok(CorpusLine {
         word: r[0],
+        isa,
+        at: 2 * ((r[1] >> 4) & 1),
+        it: (r[1] >> 8) as u8,
         expect,
         presets,
         pads: r[1] & 2 != 0,
@@ -430,13 +541,69 @@ mod tests {
             Err(CorpusError::BadBinary)
         );
         let mut r = encode(&parse_line("e0810002 accept r1=5", 1).unwrap().unwrap());
-        r[1] = 7;
+        r[1] = 0x41; // a reserved bit
         assert_eq!(decode(&r), Err(CorpusError::BadBinary));
         r[1] = 1;
         r[3] = 0; // mask disagrees with the preset kinds
         assert_eq!(decode(&r), Err(CorpusError::BadBinary));
         r[3] = 2;
         r[6] = 9; // unknown kind
+        assert_eq!(decode(&r), Err(CorpusError::BadBinary));
+    }
+
+    #[test]
+    fn thumb_lines_parse_with_offset_and_itstate() {
+        let l = parse_line("t16 1888 accept r1=5 it=0x08 at=2 # adds", 3)
+            .unwrap()
+            .unwrap();
+        assert_eq!((l.isa, l.word, l.at, l.it), (Isa::T16, 0x1888, 2, 0x08));
+        assert_eq!(l.presets[1], Some(Seed::Value(5)));
+        let w = parse_line("t32 0xf8d12004 accept r1=buf+8", 4)
+            .unwrap()
+            .unwrap();
+        assert_eq!((w.isa, w.word, w.at, w.it), (Isa::T32, 0xf8d1_2004, 0, 0));
+        let a = parse_line("e0810002 accept", 5).unwrap().unwrap();
+        assert_eq!((a.isa, a.at, a.it), (Isa::A32, 0, 0));
+        let text = "t16 b100 reject it=0x04\nt32 f8d12004 accept at=2 mem=pads\n";
+        let mut lines = Vec::new();
+        assert_eq!(parse(text, |l| lines.push(l)), Ok(2));
+        for l in &lines {
+            assert_eq!(decode(&encode(l)), Ok(*l));
+        }
+    }
+
+    #[test]
+    fn each_bad_thumb_line_gets_its_own_error() {
+        for bad in [
+            "t16 12345 accept",
+            "t16 f8d1 accept",
+            "t16 e800 accept",
+            "t32 1888 accept",
+        ] {
+            assert_eq!(
+                parse_line(bad, 7),
+                Err(CorpusError::BadThumbWord(7)),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_line("t16 zz accept", 7), Err(CorpusError::BadWord(7)));
+        assert_eq!(parse_line("t32", 7), Err(CorpusError::BadWord(7)));
+        for bad in [
+            "t16 1888 accept at=1",
+            "t16 1888 accept at=4",
+            "t16 1888 accept it=0x100",
+            "t16 1888 accept it=x",
+            "e0810002 accept at=2",
+            "e0810002 accept it=8",
+        ] {
+            assert_eq!(
+                parse_line(bad, 8),
+                Err(CorpusError::BadThumbOption(8)),
+                "{bad}"
+            );
+        }
+        let mut r = encode(&parse_line("t16 1888 accept", 1).unwrap().unwrap());
+        r[1] |= 3 << 2; // no such instruction set
         assert_eq!(decode(&r), Err(CorpusError::BadBinary));
     }
 
@@ -448,6 +615,8 @@ mod tests {
             CorpusError::BadPreset(3),
             CorpusError::DuplicatePreset(4),
             CorpusError::TooManyLines(5),
+            CorpusError::BadThumbWord(6),
+            CorpusError::BadThumbOption(7),
         ];
         for (i, e) in all.iter().enumerate() {
             assert!(e.to_string().starts_with(&format!("line {}", i + 1)), "{e}");

@@ -155,26 +155,26 @@ impl Iterator for Cases {
 }
 
 /// A small deterministic generator (xorshift32).
-struct Rng(u32);
+pub(super) struct Rng(u32);
 
 impl Rng {
-    fn new(seed: u32) -> Rng {
+    pub(super) fn new(seed: u32) -> Rng {
         Rng(seed | 1)
     }
 
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 17;
         self.0 ^= self.0 << 5;
         self.0
     }
 
-    fn below(&mut self, n: u32) -> u32 {
+    pub(super) fn below(&mut self, n: u32) -> u32 {
         self.next() % n
     }
 
     /// A value that exercises edges: zero, extremes, halfword and byte boundaries, or random.
-    fn interesting(&mut self) -> u32 {
+    pub(super) fn interesting(&mut self) -> u32 {
         const EDGES: [u32; 12] = [
             0,
             1,

@@ -44,7 +44,9 @@
 //! wake-up before the native run (SEV before WFE; a pending interrupt before WFI).
 //!
 //! The files: this one holds the harness contract, the case types and [`CaseMemory`];
-//! `generator` builds the cases ([`cases`]); `tests` checks them on the host.
+//! `generator` builds the cases ([`cases`]); `tests` checks them on the host; [`thumb`]
+//! does the same for the T16 and T32 tables (its own layout, IT-block positions and
+//! halfword offsets, [`thumb::thumb_cases`]).
 
 use crate::decode::{Decoded, Entry, SimKind};
 use crate::frame::TrapFrame;
@@ -54,6 +56,7 @@ use crate::step::{Access, Barrier, Hint, Memory, MemoryFault, StepError};
 mod generator;
 #[cfg(test)]
 mod tests;
+pub mod thumb;
 
 pub use generator::{Cases, cases};
 
@@ -160,6 +163,11 @@ pub enum Fill {
     Pattern(u32),
     /// Pad addresses (ARM, every fourth a Thumb one), for cases that load PC.
     Pads,
+    /// Pad addresses of the Thumb layout (`thumb`): even words ARM pads before the
+    /// instruction, odd words Thumb pads after it (bit 0 set), for Thumb cases that load PC.
+    ThumbPads,
+    /// This word in every slot (a table of equal entries for TBB and TBH).
+    Repeat(u32),
 }
 
 /// Which register class a case exercises in one register field.
@@ -285,21 +293,31 @@ impl Case {
 
     /// Word `index` (0–63) of the stack buffer and of the literal window, before the run.
     pub fn memory_word(&self, layout: &Layout, index: u32) -> u32 {
-        match self.fill {
-            Fill::Pattern(seed) => {
-                let mut x = seed ^ index.wrapping_mul(0x9e37_79b9);
-                x ^= x >> 15;
-                x = x.wrapping_mul(0x2c1b_3c6d);
-                x ^ (x >> 12)
-            }
-            Fill::Pads if index % 4 == 3 => layout.code(THUMB_PADS + 2 * (index as i32 % 32) + 1),
-            Fill::Pads => {
-                let k = (index % 32) as i32;
-                if k < 16 {
-                    layout.code(ARM_PADS_BEFORE + 4 * k)
-                } else {
-                    layout.code(4 * (k - 15))
-                }
+        fill_word(self.fill, layout, index)
+    }
+}
+
+/// Word `index` (0–63) of the stack buffer and of the literal window under `fill`.
+pub fn fill_word(fill: Fill, layout: &Layout, index: u32) -> u32 {
+    match fill {
+        Fill::Pattern(seed) => {
+            let mut x = seed ^ index.wrapping_mul(0x9e37_79b9);
+            x ^= x >> 15;
+            x = x.wrapping_mul(0x2c1b_3c6d);
+            x ^ (x >> 12)
+        }
+        Fill::ThumbPads if index.is_multiple_of(2) => {
+            layout.code(ARM_PADS_BEFORE + 4 * (index as i32 % 16))
+        }
+        Fill::ThumbPads => layout.code(thumb::THUMB_PADS_START + 2 * (index as i32 % 56) + 1),
+        Fill::Repeat(w) => w,
+        Fill::Pads if index % 4 == 3 => layout.code(THUMB_PADS + 2 * (index as i32 % 32) + 1),
+        Fill::Pads => {
+            let k = (index % 32) as i32;
+            if k < 16 {
+                layout.code(ARM_PADS_BEFORE + 4 * k)
+            } else {
+                layout.code(4 * (k - 15))
             }
         }
     }
@@ -323,6 +341,9 @@ pub struct CaseMemory {
     /// Whether accesses may be unaligned ([`Alignment::Unaligned`] cases); otherwise an
     /// unaligned access faults.
     pub unaligned: bool,
+    /// Where the literal window starts, relative to the instruction's word:
+    /// [`LITERAL_WINDOW`] for A32 cases, [`thumb::THUMB_LITERAL_WINDOW`] for Thumb ones.
+    pub literal_at: i32,
 }
 
 impl CaseMemory {
@@ -335,14 +356,20 @@ impl CaseMemory {
             barriers: 0,
             hints: 0,
             unaligned: case.alignment == Alignment::Unaligned,
+            literal_at: LITERAL_WINDOW,
         };
-        for i in 0..BUFFER_BYTES / 4 {
-            let w = case.memory_word(&layout, i).to_le_bytes();
-            let at = 4 * i as usize;
-            m.buffer[at..at + 4].copy_from_slice(&w);
-            m.literal[at..at + 4].copy_from_slice(&w);
-        }
+        m.fill(|i| case.memory_word(&layout, i));
         m
+    }
+
+    /// Fills the buffer and the literal window, word `i` of each with `word(i)`.
+    pub(crate) fn fill(&mut self, word: impl Fn(u32) -> u32) {
+        for i in 0..BUFFER_BYTES / 4 {
+            let w = word(i).to_le_bytes();
+            let at = 4 * i as usize;
+            self.buffer[at..at + 4].copy_from_slice(&w);
+            self.literal[at..at + 4].copy_from_slice(&w);
+        }
     }
 
     fn place(&mut self, address: u32, len: u32, access: Access) -> Result<&mut [u8], MemoryFault> {
@@ -351,7 +378,7 @@ impl CaseMemory {
             return Err(fault);
         }
         let in_buffer = address.wrapping_sub(self.layout.buffer);
-        let in_literal = address.wrapping_sub(self.layout.code(LITERAL_WINDOW));
+        let in_literal = address.wrapping_sub(self.layout.code(self.literal_at));
         let (region, off) = if in_buffer < BUFFER_BYTES {
             (&mut self.buffer, in_buffer)
         } else if in_literal < BUFFER_BYTES {

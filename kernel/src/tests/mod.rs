@@ -121,6 +121,10 @@ pub const ALL: &[Test] = &[
         run: conformance::step_engine_matches_native_execution,
     },
     Test {
+        name: "thumb_step_engines_match_native_execution_on_every_table_row",
+        run: conformance::thumb_step_engines_match_native_execution,
+    },
+    Test {
         name: "emulation_slots_match_simulation_and_native_execution",
         run: emulation::slot_emulation_matches_simulation_and_native_execution,
     },
@@ -140,6 +144,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution",
         run: probe_conformance::optimized_probes_without_a_cpu_index_register_run_pc_free_cases_like_native_execution,
+    },
+    Test {
+        name: "thumb_breakpoint_probes_match_native_execution_in_every_scenario",
+        run: probe_conformance::thumb_breakpoint_probes_match_native_execution,
     },
     Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",

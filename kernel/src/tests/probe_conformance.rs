@@ -23,8 +23,9 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use armv7_kprobes::arch::memory::DirectMemory;
+use armv7_kprobes::conformance::thumb::{self, ThumbCase};
 use armv7_kprobes::conformance::{self, FLAG_SCENARIOS};
-use armv7_kprobes::insn::{Branch, BreakpointWord, Insn};
+use armv7_kprobes::insn::{Branch, BreakpointWord, Insn, ThumbBreakpoint};
 use armv7_kprobes::kprobe::{Kprobe, KprobeError, Kprobes, Mechanism, Trap};
 use armv7_kprobes::optprobe::Variant;
 use armv7_kprobes::{CpuIndexSource, Platform, TrapFrame};
@@ -32,6 +33,9 @@ use core::ops::Range;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 static LAB_TEXT: AtomicUsize = AtomicUsize::new(0);
+/// How many bytes of "text" the lab has: its instruction word (A32), or the two words a
+/// Thumb instruction at either halfword offset may span.
+static LAB_TEXT_BYTES: AtomicUsize = AtomicUsize::new(4);
 
 /// Where in the lab the trampolines go (clear of the code area and the stack buffer).
 const LAB_SLOTS: Range<usize> = 0x1_0000..0x2_0000;
@@ -41,7 +45,7 @@ const LAB_SLOTS: Range<usize> = 0x1_0000..0x2_0000;
 static LAB_PLATFORM: TestPlatform = TestPlatform {
     text: || {
         let a = LAB_TEXT.load(Ordering::Relaxed);
-        a..a + 4
+        a..a + LAB_TEXT_BYTES.load(Ordering::Relaxed)
     },
     never_probe: || &[],
     slots: || {
@@ -290,4 +294,138 @@ fn run_through(through: Through) -> TestResult {
         );
     }
     Ok(())
+}
+
+/// The Thumb cases (issue 19) through real Thumb breakpoint probes: each runnable case's
+/// instruction gets a probe at `addr | 1` in the lab registry (a `udf #0x18` or
+/// `udf.w #0x18` over it), runs in every flag scenario and must end exactly as its native
+/// run did — registers, CPSR (ITSTATE included), landing, buffer, literal window — with
+/// the handlers having run exactly when the instruction's IT condition passed (inside a
+/// block a failing breakpoint is skipped as the CPU skips the original, handlers not run).
+pub fn thumb_breakpoint_probes_match_native_execution() -> TestResult {
+    let lab = Lab::new();
+    let layout = lab.layout();
+    let a = layout.insn as usize;
+    LAB_TEXT.store(a, Ordering::Relaxed);
+    LAB_TEXT_BYTES.store(8, Ordering::Relaxed);
+    set_probe_interceptor(Some(intercept));
+    let (mut cases, mut runs, mut mismatches, mut fired, mut refused) =
+        (0usize, 0usize, 0usize, 0u32, 0usize);
+    let mut reports: Vec<String> = Vec::new();
+    let mut report = |s: String| {
+        if reports.len() < 20 {
+            reports.push(s);
+        }
+    };
+    let name = |c: &ThumbCase| {
+        format!(
+            "{:#06x} {:?} at +{} it {:#04x} ({})",
+            c.hw1,
+            c.hw2.map(|h| format!("{h:#06x}")),
+            c.at,
+            c.it,
+            c.row.name()
+        )
+    };
+    for case in thumb::thumb_cases().filter(|c| c.runs()) {
+        lab.place_thumb(&case);
+        let mut natives = Vec::with_capacity(FLAG_SCENARIOS.len());
+        for scenario in 0..FLAG_SCENARIOS.len() {
+            if let Err(e) = lab.step_thumb(&case, scenario) {
+                report(format!("{}: native run refused: {e}", name(&case)));
+                mismatches += 1;
+                break;
+            }
+            let f = lab.launch_thumb_as_is(&case, scenario);
+            natives.push((f, lab.thumb_memory()));
+        }
+        if natives.len() != FLAG_SCENARIOS.len() {
+            continue;
+        }
+        let addr = case.addr(&layout) as usize;
+        match LAB_KPROBES.register(&LAB_PROBE, addr | 1) {
+            Ok(()) => {}
+            Err(KprobeError::StackWrite { .. }) => {
+                refused += 1;
+                continue;
+            }
+            Err(e) => {
+                mismatches += 1;
+                report(format!("{}: register failed: {e}", name(&case)));
+                continue;
+            }
+        }
+        cases += 1;
+        let armed_ok = match case.hw2 {
+            None => ThumbBreakpoint::for_original16(case.hw1).is_some_and(|b| half_at(addr) == b),
+            Some(hw2) => ThumbBreakpoint::for_original32(case.hw1, hw2)
+                .is_some_and(|[b1, b2]| half_at(addr) == b1 && half_at(addr + 2) == b2),
+        };
+        if !armed_ok {
+            mismatches += 1;
+            report(format!(
+                "{}: armed halfword is {:#06x}",
+                name(&case),
+                half_at(addr)
+            ));
+        }
+        for (scenario, (native, native_mem)) in natives.iter().enumerate() {
+            runs += 1;
+            PRE.store(0, Ordering::Relaxed);
+            POST.store(0, Ordering::Relaxed);
+            let probed = lab.launch_thumb_as_is(&case, scenario);
+            let expect = u32::from(case.condition_passes(scenario));
+            let (pre, post) = (PRE.load(Ordering::Relaxed), POST.load(Ordering::Relaxed));
+            fired += pre;
+            let mut d = diff(native, &probed, "probed");
+            if lab.thumb_memory() != *native_mem {
+                d += " memory differs;";
+            }
+            if (pre, post) != (expect, expect) {
+                d += &format!(
+                    " handlers ran pre {pre} post {post} times, expected {expect} {expect};"
+                );
+            }
+            if !d.is_empty() {
+                mismatches += 1;
+                report(format!("{} scenario {scenario}:{d}", name(&case)));
+            }
+        }
+        if let Err(e) = LAB_KPROBES.unregister(&LAB_PROBE) {
+            set_probe_interceptor(None);
+            LAB_TEXT_BYTES.store(4, Ordering::Relaxed);
+            return Err(format!("unregister failed: {e}"));
+        }
+        let restored =
+            half_at(addr) == case.hw1 && case.hw2.is_none_or(|hw2| half_at(addr + 2) == hw2);
+        if !restored {
+            mismatches += 1;
+            report(format!("{}: not restored after unregister", name(&case)));
+        }
+    }
+    set_probe_interceptor(None);
+    LAB_TEXT_BYTES.store(4, Ordering::Relaxed);
+    drop(lab);
+    kprintln!(
+        "\n     thumb probed conformance (Breakpoint): {cases} cases, {} scenarios each, \
+         {runs} runs: {} passed, {mismatches} failed; handlers fired {fired} times; \
+         {refused} cases refused (stack use)",
+        FLAG_SCENARIOS.len(),
+        runs.saturating_sub(mismatches),
+    );
+    for r in &reports {
+        kprintln!("     mismatch {r}");
+    }
+    ensure!(
+        mismatches == 0,
+        "{mismatches} mismatches (first ones above)"
+    );
+    ensure!(cases >= 3000, "only {cases} probed Thumb cases");
+    Ok(())
+}
+
+/// The halfword at `addr` in the lab.
+fn half_at(addr: usize) -> u16 {
+    // SAFETY: an address in the lab's code area, mapped and readable.
+    unsafe { core::ptr::read_volatile(addr as *const u16) }
 }
