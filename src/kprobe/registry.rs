@@ -143,16 +143,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if !addr.is_multiple_of(4) {
             return Err(KprobeError::Misaligned { addr });
         }
+        self.check_span(addr, addr, 4)
+    }
+
+    /// That the `len` bytes from `at` are kernel text and `at` is in no never-probe
+    /// range, for the probe at `addr` (an A32 word, or one Thumb halfword).
+    #[inline(always)]
+    pub(super) fn check_span(&self, addr: usize, at: usize, len: usize) -> Result<(), KprobeError> {
         let text = self.platform.kernel_text();
-        if !(text.start <= addr && addr.checked_add(4).is_some_and(|e| e <= text.end)) {
+        if !(text.start <= at && at.checked_add(len).is_some_and(|e| e <= text.end)) {
             return Err(KprobeError::OutsideText { addr });
         }
-        if let Some(r) = self
-            .platform
-            .never_probe()
-            .iter()
-            .find(|r| r.contains(&addr))
-        {
+        if let Some(r) = self.platform.never_probe().iter().find(|r| r.contains(&at)) {
             return Err(KprobeError::NeverProbe {
                 addr,
                 range: (r.start, r.end),

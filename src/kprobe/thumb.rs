@@ -102,17 +102,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// Thumb probe at `addr` (its first halfword, or a 32-bit instruction's second).
     #[inline(never)]
     pub(super) fn check_thumb_text(&self, addr: usize, at: usize) -> Result<(), KprobeError> {
-        let text = self.platform.kernel_text();
-        if !(text.start <= at && at.checked_add(2).is_some_and(|e| e <= text.end)) {
-            return Err(KprobeError::OutsideText { addr });
-        }
-        if let Some(r) = self.platform.never_probe().iter().find(|r| r.contains(&at)) {
-            return Err(KprobeError::NeverProbe {
-                addr,
-                range: (r.start, r.end),
-            });
-        }
-        Ok(())
+        self.check_span(addr, at, 2)
     }
 
     /// Refuses a new site at `addr` whose `len` bytes from `at` share a byte with a

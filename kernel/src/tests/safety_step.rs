@@ -168,7 +168,7 @@ fn err(e: impl core::fmt::Display) -> String {
 }
 
 /// An address no board maps (checked by translation before use).
-const UNMAPPED: u32 = 0x3000_0000;
+pub(crate) const UNMAPPED: u32 = 0x3000_0000;
 
 /// What the abort hook saw, and what it did: skip the instruction with r0 = SKIPPED.
 struct Seen {
@@ -198,7 +198,7 @@ static SEEN: SeenCell = SeenCell(UnsafeCell::new(Seen {
     count: 0,
 }));
 
-const SKIPPED: u32 = 0xfeed;
+pub(crate) const SKIPPED: u32 = 0xfeed;
 
 /// Keeps what an abort hook saw for the test to check (core 0 only).
 fn record(kind: Abort, frame: &TrapFrame, fixup: Option<FaultFixup>) {

@@ -2,6 +2,7 @@
 //! word boundary), inside and outside an IT block, probed through the Thumb breakpoints,
 //! stepped by the T16/T32 engines, hit by every core, and the text restored exactly.
 
+use super::safety_step::{SKIPPED, UNMAPPED};
 use crate::abort::{self, Abort};
 use crate::ensure;
 use crate::probes::{KPROBES, KRETPROBES};
@@ -290,11 +291,6 @@ pub fn a_kretprobe_on_a_thumb_function_returns_to_arm_and_thumb_callers() -> Tes
     ensure!(text() == before, "text not restored exactly");
     Ok(())
 }
-
-/// Unmapped on every board (as in `safety_step`).
-const UNMAPPED: u32 = 0x3000_0000;
-/// What the abort hook puts in r0 for the skipped load.
-const SKIPPED: u32 = 0xfeed;
 
 /// The frame and fixup the abort hook saw (core 0 only; 0 = nothing yet).
 static SEEN_PC: AtomicU32 = AtomicU32::new(0);
