@@ -490,6 +490,16 @@ impl Lab {
 /// traps instead. Returns the stepped frame moved to the native landing when `native`
 /// shows the CPU skipped pads that way, and `stepped` itself otherwise.
 fn landing_after_skipped_pads(stepped: &TrapFrame, native: &TrapFrame) -> TrapFrame {
+    let f = thumb_landing(stepped, native);
+    if f.pc != stepped.pc {
+        SKIPPED_PAD_LANDINGS.fetch_add(1, Ordering::Relaxed);
+    }
+    f
+}
+
+/// [`landing_after_skipped_pads`] without counting: where a CPU that ran the stepped
+/// instruction natively (`native`, e.g. a probed run) lands, given the stepped frame.
+pub fn thumb_landing(stepped: &TrapFrame, native: &TrapFrame) -> TrapFrame {
     let mut f = *stepped;
     if native.pc == f.pc || f.cpsr & step::psr::T == 0 {
         return f;
@@ -502,12 +512,7 @@ fn landing_after_skipped_pads(stepped: &TrapFrame, native: &TrapFrame) -> TrapFr
         f.pc += 2;
         f.cpsr = step::with_it_state(f.cpsr, step::it_advance(it));
     }
-    if f.pc == native.pc {
-        SKIPPED_PAD_LANDINGS.fetch_add(1, Ordering::Relaxed);
-        f
-    } else {
-        *stepped
-    }
+    if f.pc == native.pc { f } else { *stepped }
 }
 
 /// Runs whose native landing was a later pad because a failing `udf` in an IT block was
