@@ -116,7 +116,7 @@
 
 use crate::decode::{self, SimKind};
 use crate::frame::TrapFrame;
-use crate::insn::{Branch, BranchError, Insn};
+use crate::insn::{Branch, BranchError, Insn, ThumbBranch};
 use crate::platform::CpuIndexSource;
 use core::fmt;
 
@@ -170,6 +170,9 @@ pub(crate) struct TemplateLayout {
     pub cpu: u32,
     /// Where the fast path gives up and calls the callback.
     pub slow: u32,
+    /// Where an A32 probe's `b` enters the copy; the word before it is the Thumb entry
+    /// ([`THUMB_ENTRY`], where a Thumb probe's `b.w` enters).
+    pub entry: u32,
     /// The CPU-index hole's word reading MPIDR (an instruction, not an offset).
     pub mpidr: u32,
     /// The CPU-index hole's word reading TPIDRPRW (an instruction, not an offset).
@@ -204,6 +207,12 @@ pub(crate) struct Fill {
     /// template's branch to the callback (no fast path: step-only slots, platforms
     /// without such a register).
     pub cpu: CpuIndexSource,
+    /// A Thumb probe's copy: entered at [`Template::thumb_entry`] (`addr` is the
+    /// instruction's halfword address, bit 0 clear). Its instruction hole holds the
+    /// 32-bit original in memory order and the branch back is a Thumb `b.w` — the callback
+    /// resumes there, in Thumb state, to run it in place — or, in a step-only copy
+    /// (`insn` [`NEVER_RUN`]), both hold `NEVER_RUN`.
+    pub thumb: bool,
 }
 
 /// The trampoline template: its words and the layout of its holes.
@@ -235,8 +244,9 @@ const fn is_mrc_p15(w: u32) -> bool {
 impl Template {
     /// A template over `words` with holes at `layout`, checked: the size matches, every
     /// hole is a distinct word inside it, the literals lie in the order the template's
-    /// `ldm` loads them, the CPU-index hole holds a branch to `slow`, and its two fills
-    /// are CP15 reads into the same register.
+    /// `ldm` loads them, the CPU-index hole holds a branch to `slow`, its two fills
+    /// are CP15 reads into the same register, and the word before the A32 entry is the
+    /// Thumb entry.
     pub fn new(words: &'static [u32], layout: TemplateLayout) -> Result<Template, BadLayout> {
         let l = layout;
         let holes = [
@@ -256,6 +266,11 @@ impl Template {
             && literals.windows(2).all(|w| w[1] == w[0] + 4)
             && inside(l.slow)
             && !holes.contains(&l.slow)
+            && inside(l.entry)
+            && l.entry >= 4
+            && !holes.contains(&l.entry)
+            && !holes.contains(&(l.entry - 4))
+            && words.get(l.entry as usize / 4 - 1) == Some(&THUMB_ENTRY)
             && words.get(l.cpu as usize / 4).is_some_and(|&w| {
                 matches!(
                     Branch::decode(Insn(w), l.cpu),
@@ -284,21 +299,43 @@ impl Template {
         self.layout
     }
 
+    /// Where in a copy an A32 probe's `b` lands (bytes from the slot's start).
+    pub const fn arm_entry(&self) -> u32 {
+        self.layout.entry
+    }
+
+    /// Where in a copy a Thumb probe's `b.w` lands: the [`THUMB_ENTRY`] word, whose
+    /// `bx pc` goes on in A32 state at [`Template::arm_entry`].
+    pub const fn thumb_entry(&self) -> u32 {
+        self.layout.entry - 4
+    }
+
     /// The words of one slot: the template with every hole filled. The branch back to
     /// `fill.addr + 4` is encoded from the slot's own address (the encoder's range
     /// rule), so a slot the probe's `b` reaches but whose branch back does not is an
-    /// error, never a wrong branch.
+    /// error, never a wrong branch. A Thumb copy's branch back is a Thumb `b.w`, and a
+    /// step-only Thumb copy has none (see [`Fill::thumb`]).
     pub fn fill(&self, fill: Fill, out: &mut [u32]) -> Result<(), BranchError> {
         let back_at = fill.slot.wrapping_add(self.layout.back);
-        let back = Branch::B {
-            cond: crate::insn::Cond::Al,
-            target: fill.addr.wrapping_add(4),
-        }
-        .encode(back_at)?;
+        let target = fill.addr.wrapping_add(4);
+        let back = match (fill.thumb, fill.insn == NEVER_RUN) {
+            (true, true) => NEVER_RUN,
+            (true, false) => {
+                // `b.w` in memory order: hw1 in the low half.
+                let [hw1, hw2] = ThumbBranch::B { target }.encode(back_at)?;
+                u32::from(hw1) | u32::from(hw2) << 16
+            }
+            (false, _) => Branch::B {
+                cond: crate::insn::Cond::Al,
+                target,
+            }
+            .encode(back_at)?
+            .word(),
+        };
         out[..self.words.len()].copy_from_slice(self.words);
         let mut put = |off: u32, v: u32| out[off as usize / 4] = v;
         put(self.layout.insn, fill.insn);
-        put(self.layout.back, back.word());
+        put(self.layout.back, back);
         put(self.layout.registry, fill.registry);
         put(self.layout.site, fill.site);
         put(self.layout.callback, fill.callback);
@@ -358,6 +395,12 @@ pub(crate) fn variant_given(kind: SimKind, uses_pc: bool) -> Variant {
 /// bug that ever ran it would trap instead of running something wrong.
 pub const NEVER_RUN: u32 = 0xe7f0_00f0;
 
+/// The word before a copy's A32 entry, where a Thumb probe's `b.w` lands: `bx pc` (Thumb
+/// `0x4778`: PC reads as this word's address + 4, bit 0 clear, so it branches to the A32
+/// entry in A32 state, changing nothing else) and a `nop` (`0xbf00`, never reached), in
+/// memory order — the low halfword first.
+pub const THUMB_ENTRY: u32 = 0xbf00_4778;
+
 /// The template the crate copies: on ARM the assembled trampoline below; elsewhere (host
 /// tests of the registry) a stand-in of the same shape whose words are `nop`s.
 pub(crate) fn template() -> Template {
@@ -380,12 +423,13 @@ pub(crate) fn template() -> Template {
 mod host {
     use super::TemplateLayout;
 
-    const WORDS_LEN: usize = 50;
-    const CPU: usize = 12;
-    const SLOW: usize = 36;
+    const WORDS_LEN: usize = 51;
+    const CPU: usize = 13;
+    const SLOW: usize = 37;
 
     pub(super) static WORDS: [u32; WORDS_LEN] = {
         let mut w = [0xe320_f000; WORDS_LEN];
+        w[0] = super::THUMB_ENTRY;
         // b .Lslow: the offset from the branch + 8, in words, in the low 24 bits.
         w[CPU] = 0xea00_0000 | ((SLOW - CPU - 2) as u32 & 0x00ff_ffff);
         w
@@ -393,18 +437,19 @@ mod host {
 
     pub(super) const LAYOUT: TemplateLayout = TemplateLayout {
         size: WORDS_LEN as u32 * 4,
-        insn: 34 * 4,
-        back: 35 * 4,
-        fast: 42 * 4,
-        registry: 43 * 4,
-        site: 44 * 4,
-        pc: 45 * 4,
-        running: 46 * 4,
-        resume: 47 * 4,
-        call_pre: 48 * 4,
-        callback: 49 * 4,
+        insn: 35 * 4,
+        back: 36 * 4,
+        fast: 43 * 4,
+        registry: 44 * 4,
+        site: 45 * 4,
+        pc: 46 * 4,
+        running: 47 * 4,
+        resume: 48 * 4,
+        call_pre: 49 * 4,
+        callback: 50 * 4,
         cpu: CPU as u32 * 4,
         slow: SLOW as u32 * 4,
+        entry: 4,
         // mrc p15, 0, r10, c0, c0, 5 and mrc p15, 0, r10, c13, c0, 4, as assembled.
         mpidr: 0xee10_afb0,
         tpidrprw: 0xee1d_af90,
@@ -425,8 +470,15 @@ mod arm {
     // non-executable section, plus the layout record) and the copies' shared exit (code
     // nothing calls: only a running copy branches to it); it has no effect until a copy
     // is made and branched to. What makes a copy sound to run:
-    // - it is entered only by the probed `b<cond>`, in the interrupted code's mode, with
-    //   every register as that code left it;
+    // - it is entered only by the probed `b<cond>` (at `.Lkp_opt_entry`, A32 state) or
+    //   a Thumb probe's `b.w`/`b<c>.w` (at the template's first word, Thumb state), in
+    //   the interrupted code's mode, with every register as that code left it; the
+    //   Thumb entry's `bx pc` (at a word-aligned address: slots are word-aligned, and
+    //   `Template::new` checks the word lies right before the A32 entry) branches to
+    //   that entry in A32 state and changes no register, flag or mask, so from there
+    //   both entries run the same code (the frame's CPSR then has T and IT clear; the
+    //   Thumb callback sets T, and the site is never in an IT block); its `nop` is
+    //   never executed;
     // - SP is moved down before anything is stored below it (`sub`, then `stmdb sp!`,
     //   which stores and moves SP in one instruction), so an interrupt taken on the same
     //   stack before the masking `cpsid` cannot overwrite the saved words; the frame lies
@@ -494,6 +546,11 @@ mod arm {
         ".arm",
         ".global kp_optprobe_template",
         "kp_optprobe_template:",
+        "    .thumb",
+        "    bx    pc",
+        "    nop",
+        "    .arm",
+        ".Lkp_opt_entry:",
         "    sub   sp, sp, #{gap_and_upper}",
         "    stmdb sp!, {{r0-r12}}",
         "    mrs   r8, cpsr",
@@ -574,6 +631,7 @@ mod arm {
         "    .word .Lkp_opt_fast - kp_optprobe_template",
         "    .word .Lkp_opt_cpu - kp_optprobe_template",
         "    .word .Lkp_opt_slow - kp_optprobe_template",
+        "    .word .Lkp_opt_entry - kp_optprobe_template",
         "    mrc   p15, 0, r10, c0, c0, 5",
         "    mrc   p15, 0, r10, c13, c0, 4",
         ".popsection",
@@ -635,8 +693,8 @@ mod arm {
 
     pub(super) fn template() -> Template {
         // SAFETY: both symbols are defined by the global_asm! above, in a read-only
-        // section, and never written: kp_optprobe_layout is fifteen words (thirteen label
-        // differences and two assembled instructions; a #[repr(C)] struct of fifteen
+        // section, and never written: kp_optprobe_layout is sixteen words (fourteen label
+        // differences and two assembled instructions; a #[repr(C)] struct of sixteen
         // u32), and kp_optprobe_template starts `layout.size` bytes of words, 4-byte
         // aligned, that live for the whole program.
         let (layout, words) = unsafe {
@@ -663,9 +721,11 @@ mod tests {
     const MRC_MPIDR_R10: u32 = 0xee10_afb0; // mrc p15, 0, r10, c0, c0, 5
     const MRC_TPIDRPRW_R10: u32 = 0xee1d_af90; // mrc p15, 0, r10, c13, c0, 4
 
-    /// A small template: the CPU-index hole (word 2) branches to `slow` (word 5).
+    /// A small template: the Thumb entry (word 0) before the A32 entry (word 1), the
+    /// CPU-index hole (word 2) branches to `slow` (word 5).
     static WORDS: [u32; 16] = {
         let mut w = [0xe320_f000; 16];
+        w[0] = THUMB_ENTRY;
         w[2] = 0xea00_0001; // b +4 words from 8: 20
         w
     };
@@ -685,6 +745,7 @@ mod tests {
             resume: 44,
             call_pre: 48,
             callback: 52,
+            entry: 4,
             mpidr: MRC_MPIDR_R10,
             tpidrprw: MRC_TPIDRPRW_R10,
         }
@@ -728,6 +789,18 @@ mod tests {
                 ..layout()
             }, // `slow` is a hole
             TemplateLayout {
+                entry: 8,
+                ..layout()
+            }, // the word before the A32 entry is not the Thumb entry
+            TemplateLayout {
+                entry: 0,
+                ..layout()
+            }, // no room for the Thumb entry
+            TemplateLayout {
+                entry: 12,
+                ..layout()
+            }, // the entry is a hole
+            TemplateLayout {
                 mpidr: 0xe280_0001,
                 ..layout()
             }, // not an MRC
@@ -756,7 +829,44 @@ mod tests {
             resume: 0x6666,
             fast: 0x7777,
             cpu: CpuIndexSource::None,
+            thumb: false,
         }
+    }
+
+    #[test]
+    fn a_thumb_copy_runs_its_original_in_thumb_state_or_never() {
+        let t = Template::new(&WORDS, layout()).unwrap();
+        assert_eq!((t.thumb_entry(), t.arm_entry()), (0, 4));
+        let mut out = [0u32; 16];
+        // Step-only: no branch back, so a slot no branch back could reach from, and a
+        // halfword address that is 2 mod 4, are fine.
+        let step_only = Fill {
+            addr: 0x8002,
+            slot: 0x0800_0000,
+            insn: NEVER_RUN,
+            thumb: true,
+            ..fill()
+        };
+        t.fill(step_only, &mut out).unwrap();
+        assert_eq!(out[0], THUMB_ENTRY, "the Thumb entry is copied");
+        assert_eq!((out[3], out[4]), (NEVER_RUN, NEVER_RUN));
+        assert_eq!(out[9], 0x8002, "the frame's pc is the halfword address");
+        // Direct: add.w r0, r1, r2 (0xeb01 0x0002) in memory order, then b.w back.
+        let direct = Fill {
+            addr: 0x8002,
+            insn: 0x0002_eb01,
+            thumb: true,
+            ..fill()
+        };
+        t.fill(direct, &mut out).unwrap();
+        assert_eq!(out[3], 0x0002_eb01);
+        let back = ThumbBranch::decode(out[4] as u16, (out[4] >> 16) as u16, 0x10_0010);
+        assert_eq!(back, Some(ThumbBranch::B { target: 0x8006 }));
+        let far = Fill {
+            slot: 0x0800_0000,
+            ..direct
+        };
+        assert!(t.fill(far, &mut out).is_err(), "b.w reaches ±16 MiB");
     }
 
     #[test]
@@ -810,6 +920,7 @@ mod tests {
         // a hole-for-hole layout, the CPU reads `mrc ... r10`.
         let l = template().layout();
         assert_eq!((l.mpidr, l.tpidrprw), (MRC_MPIDR_R10, MRC_TPIDRPRW_R10));
+        assert_eq!(l.entry, 4, "the Thumb entry is the first word");
         assert!(l.cpu < l.insn && l.insn < l.slow && l.slow < l.registry);
     }
 

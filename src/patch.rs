@@ -457,21 +457,34 @@ impl<P: Platform + ?Sized> WordSource for Halfwords<'_, P> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn each(&self, f: &mut dyn FnMut(usize, u32)) {
         for &(addr, half) in self.halfwords {
-            let word_addr = addr & !3;
-            let shift = (addr & 2) * 8;
-            // SAFETY: `patch_halfwords` checked that the word is in text or slot memory,
-            // so `text_alias` gives a valid, aligned view of it (Platform contract); every
-            // write to it is an atomic store (`CacheOps::store_text_word`), so an atomic
-            // load is race-free.
-            let old = unsafe {
-                AtomicU32::from_ptr(self.platform.text_alias(word_addr)).load(Ordering::Relaxed)
-            };
-            f(
-                word_addr,
-                (old & !(0xffff << shift)) | (u32::from(half) << shift),
-            );
+            let (word_addr, word) = merged_halfword(self.platform, addr, half);
+            f(word_addr, word);
         }
     }
+}
+
+/// The word holding the halfword at `addr` (even, in kernel text or slot memory), as it
+/// is now with `half` merged in (little-endian: the halfword at the lower address is the
+/// low half), and its address. For a [`WordSource`] whose pairs are halfwords: read
+/// inside the rendezvous, so the other half is what it stays (see [`Halfwords`]).
+#[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+pub(crate) fn merged_halfword<P: Platform + ?Sized>(
+    platform: &P,
+    addr: usize,
+    half: u16,
+) -> (usize, u32) {
+    let word_addr = addr & !3;
+    let shift = (addr & 2) * 8;
+    // SAFETY: the callers (`patch_halfwords`, and the optimize batch for a registered
+    // Thumb site) only name words of text or slot memory, so `text_alias` gives a valid,
+    // aligned view of it (Platform contract); every write to it is an atomic store
+    // (`CacheOps::store_text_word`), so an atomic load is race-free.
+    let old =
+        unsafe { AtomicU32::from_ptr(platform.text_alias(word_addr)).load(Ordering::Relaxed) };
+    (
+        word_addr,
+        (old & !(0xffff << shift)) | (u32::from(half) << shift),
+    )
 }
 
 /// The rendezvous work of [`TextPatcher::patch_batch`] and its relatives.

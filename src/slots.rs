@@ -24,6 +24,7 @@
 
 use crate::claims::{ClaimError, MAX_SLOT_REGIONS};
 use crate::hex::Hex;
+#[cfg(test)]
 use crate::insn::BranchKind;
 use core::fmt;
 use core::ops::Range;
@@ -274,7 +275,9 @@ impl<const N: usize> SlotAllocator<N> {
         }
     }
 
-    /// Whether a `b` at `from` reaches `slot` — the branch encoder's own rule.
+    /// Whether a `b` at `from` reaches `slot` — the branch encoder's own rule (the
+    /// registry checks the exact entry in the slot it branches to).
+    #[cfg(test)]
     pub fn reachable(from: usize, slot: Slot) -> bool {
         u32::try_from(from).is_ok_and(|from| {
             u32::try_from(slot.addr).is_ok_and(|to| BranchKind::B.reach(from, to).is_ok())

@@ -184,3 +184,28 @@ pub fn stack_use_t32(kind: T32Kind, hw1: u16, hw2: u16) -> StackUse {
         _ => StackUse::None,
     }
 }
+
+/// Whether the 32-bit Thumb instruction `hw1:hw2`, decoded as `kind` outside an IT block,
+/// reads or writes PC, so that it only behaves as at its own address when stepped (an
+/// optimized Thumb probe runs any other one natively in its slot): the branches,
+/// table branches, ADR, the literal loads and preloads, and loads to PC (LDR, and LDM or
+/// POP with PC in the list). Every other T32 row refuses PC in its register fields (the
+/// decoder rejects those encodings), so it neither reads nor writes it.
+pub fn uses_pc_t32(kind: T32Kind, hw1: u16, hw2: u16) -> bool {
+    let rn_is_pc = hw1 & 0xf == 15;
+    let rt_is_pc = hw2 >> 12 == 15;
+    match kind {
+        T32Kind::ConditionalBranch
+        | T32Kind::Branch
+        | T32Kind::BranchWithLink
+        | T32Kind::BranchWithLinkExchange
+        | T32Kind::TableBranch
+        | T32Kind::GeneratePcRelativeAddress
+        | T32Kind::LoadLiteral
+        | T32Kind::LoadDualLiteral => true,
+        T32Kind::LoadImmediate | T32Kind::LoadRegister => rn_is_pc || rt_is_pc,
+        T32Kind::LoadMultiple | T32Kind::Pop => hw2 & 0x8000 != 0,
+        T32Kind::PreloadData | T32Kind::PreloadInstruction => rn_is_pc,
+        _ => false,
+    }
+}

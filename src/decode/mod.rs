@@ -38,7 +38,7 @@ mod tables;
 mod tests;
 
 pub use analysis::{
-    StackUse, is_branch, stack_use, stack_use_t16, stack_use_t32, uses_pc, writes_pc,
+    StackUse, is_branch, stack_use, stack_use_t16, stack_use_t32, uses_pc, uses_pc_t32, writes_pc,
 };
 pub(crate) use analysis::{stack_use_decoded, uses_pc_classified};
 pub use decoder::{Classification, classify, decode};

@@ -464,3 +464,44 @@ fn thumb_stack_use_counts_what_goes_below_sp() {
         );
     }
 }
+
+#[test]
+fn a_t32_instruction_uses_pc_when_it_branches_loads_pc_or_reads_a_literal() {
+    use crate::decode::{ItPosition, T32Decoded, decode_t32, uses_pc_t32};
+    let cases = [
+        (0xeb01, 0x0002, false), // add.w r0, r1, r2
+        (0xf241, 0x2034, false), // movw r0, #0x1234
+        (0xe92d, 0x4ff0, false), // push.w {r4-r11, lr}
+        (0xe8bd, 0x0ff0, false), // pop.w {r4-r11}
+        (0xe8bd, 0x8ff0, true),  // pop.w {r4-r11, pc}
+        (0xe890, 0x000e, false), // ldm.w r0, {r1-r3}
+        (0xe890, 0x800e, true),  // ldm.w r0, {r1-r3, pc}
+        (0xf8d1, 0x0004, false), // ldr.w r0, [r1, #4]
+        (0xf8d1, 0xf004, true),  // ldr.w pc, [r1, #4]
+        (0xf85d, 0xfb04, true),  // ldr.w pc, [sp], #4 (pop.w {pc}, T3)
+        (0xf851, 0x0002, false), // ldr.w r0, [r1, r2]
+        (0xf8df, 0x0004, true),  // ldr.w r0, [pc, #4]
+        (0xe9df, 0x0102, true),  // ldrd r0, r1, [pc, #8]
+        (0xe9d1, 0x0102, false), // ldrd r0, r1, [r1, #8]
+        (0xf20f, 0x0004, true),  // adr.w r0, #4 (addw r0, pc, #4)
+        (0xf000, 0xb800, true),  // b.w
+        (0xf000, 0x8000, true),  // beq.w
+        (0xf000, 0xf800, true),  // bl
+        (0xf000, 0xe800, true),  // blx
+        (0xe8d0, 0xf001, true),  // tbb [r0, r1]
+        (0xf891, 0xf004, false), // pld [r1, #4]
+        (0xf89f, 0xf004, true),  // pld [pc, #4]
+        (0xf3ef, 0x8000, false), // mrs r0, apsr
+        (0xfb90, 0xf0f1, false), // sdiv r0, r0, r1
+    ];
+    for (hw1, hw2, want) in cases {
+        let T32Decoded::Simulate(kind) = decode_t32(hw1, hw2, ItPosition::Outside) else {
+            panic!("{hw1:#06x} {hw2:#06x} is not simulated");
+        };
+        assert_eq!(
+            uses_pc_t32(kind, hw1, hw2),
+            want,
+            "{hw1:#06x} {hw2:#06x} ({kind:?})"
+        );
+    }
+}

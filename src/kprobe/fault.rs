@@ -211,12 +211,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let into_sites = word(l.site).wrapping_sub(self.sites.as_ptr() as usize as u32) as usize;
         let ours = word(l.registry) == self as *const Self as usize as u32
             && [
-                (Variant::Direct, false),
-                (Variant::Direct, true),
-                (Variant::StepOnly, false),
+                (Variant::Direct, false, false),
+                (Variant::Direct, true, false),
+                (Variant::StepOnly, false, false),
+                (Variant::Direct, false, true),
             ]
             .iter()
-            .any(|&(v, fast)| word(l.callback) == Self::callback_address(v, fast) as u32)
+            .any(|&(v, fast, thumb)| {
+                word(l.callback) == Self::callback_address(v, fast, thumb) as u32
+            })
             && into_sites < N * core::mem::size_of::<Site>()
             && into_sites.is_multiple_of(core::mem::size_of::<Site>());
         ours.then(|| word(l.pc) as usize)

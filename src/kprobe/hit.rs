@@ -1,6 +1,7 @@
 //! The hit path: a trap or a trampoline finds its site, runs the handlers, steps or runs
 //! the original, and says where to resume.
 
+use super::thumb::ThumbInsn;
 use super::*;
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
@@ -449,6 +450,55 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 }
 
+impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// [`Kprobes::optimized_hit`] for a Thumb site, whose copy is entered at its Thumb
+    /// entry and runs in A32 state from its `bx pc` on: the frame is the interrupted
+    /// Thumb code's but for CPSR.T, which is set here (IT is clear, as it was: the
+    /// registry optimizes no site that may lie in an IT block). The handlers run, then
+    /// the original is stepped (`ThumbInsn`), or — on a `direct` copy, when no post
+    /// handler is enabled or the step fails — run in place: the copy resumes at `run`
+    /// (its own copy of the original, bit 0 set), which branches back after the probed
+    /// instruction. Returns non-zero: the frame always says where to resume.
+    ///
+    /// # Panics
+    ///
+    /// As [`Kprobes::optimized_hit`]: a step-only site's original (one that reads or
+    /// writes PC) whose step fails.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    pub(super) fn thumb_optimized_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        run: usize,
+        direct: bool,
+    ) -> u32 {
+        frame.cpsr |= step::psr::T;
+        // SAFETY: as in `optimized_general`: the site's kind was written before its
+        // trampoline was published, and is not rewritten while any branch to it exists.
+        let Some(insn) = (unsafe { ThumbInsn::of(site) }) else {
+            cannot_step(frame.pc, StepError::KindMismatch);
+        };
+        let mut failure = Failure::new();
+        // The branch carried the condition: `fast_pre_only` (Relaxed as in
+        // `handle_undefined_masked`).
+        let fired = match live(site.fast_pre_only.load(Ordering::Relaxed)) {
+            Some(p) => self.fire_one(site, p, &insn, frame, mem, direct, &mut failure),
+            None => self.fire(site, &insn, frame, mem, direct, &mut failure),
+        };
+        match fired {
+            Fired::Done => resume_from_frame(frame),
+            Fired::RunInPlace => {
+                frame.pc = run as u32;
+                1
+            }
+            // SAFETY: as in `handle_undefined`.
+            Fired::StepFailed => cannot_step(frame.pc, unsafe { failure.take() }),
+        }
+    }
+}
+
 /// An optimized probe whose original reads or writes PC could not be stepped (see
 /// [`Kprobes::optimized_hit`], "Panics"); out of line, off the hit path.
 #[cold]
@@ -526,10 +576,10 @@ enum Fired {
 }
 
 /// Defines the callbacks a trampoline copy calls (its address is a hole in the template),
-/// in the register order the template hands them over: `r0` is not an argument
-/// (whatever the fast path left there), `r1` the frame, `r2` the registry, `r3` the
-/// site. Each calls one hit method with the registry, the site, the frame and
-/// `DirectMemory` (and any further arguments given).
+/// in the register order the template hands them over: `r0` (named by the caller; the
+/// copy's `fast` literal, or whatever the fast path left there), `r1` the frame, `r2`
+/// the registry, `r3` the site. Each calls one hit method with the registry, the site,
+/// the frame and `DirectMemory` (and any further arguments given).
 ///
 /// # Safety (of every callback)
 ///
@@ -538,7 +588,7 @@ enum Fired {
 /// callbacks a direct one), and `frame` the frame the copy built on its own stack, valid
 /// and unaliased for the call.
 macro_rules! trampoline_callbacks {
-    ($($(#[$attr:meta])* $name:ident => $method:ident($($extra:expr),*);)*) => {$(
+    ($($(#[$attr:meta])* $name:ident($r0:ident) => $method:ident($($extra:expr),*);)*) => {$(
         $(#[$attr])*
         ///
         /// # Safety
@@ -552,7 +602,7 @@ macro_rules! trampoline_callbacks {
             C: CacheOps + 'static,
             const N: usize,
         >(
-            _fast: usize,
+            $r0: usize,
             frame: *mut TrapFrame,
             registry: *const Kprobes<P, C, N>,
             site: *const Site,
@@ -568,18 +618,25 @@ macro_rules! trampoline_callbacks {
 
 trampoline_callbacks! {
     /// The callback of [`Variant::StepOnly`](crate::optprobe::Variant) copies.
-    optimized_entry => stepped_hit();
+    optimized_entry(_r0) => stepped_hit();
     /// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies on a platform
     /// without a [`CpuIndexSource`](crate::CpuIndexSource): the fast path in Rust, without
     /// looking at the decode.
-    direct_entry => direct_hit();
+    direct_entry(_r0) => direct_hit();
     /// The callback of [`Variant::Direct`](crate::optprobe::Variant) copies whose
     /// trampoline runs the fast path itself (the platform has a
     /// [`CpuIndexSource`](crate::CpuIndexSource)): the copy calls it only when the fast
     /// path does not apply — no `fast_pre_only` probe, or this CPU already inside a
     /// handler (the general path then counts `missed`) — so it goes straight to the
     /// general path.
-    direct_general_entry => optimized_general(true);
+    direct_general_entry(_r0) => optimized_general(true);
+    /// The callback of a Thumb site's [`Variant::StepOnly`](crate::optprobe::Variant)
+    /// copy (its `fast` literal, `run`, unused).
+    thumb_optimized_entry(run) => thumb_optimized_hit(run, false);
+    /// The callback of a Thumb site's [`Variant::Direct`](crate::optprobe::Variant) copy:
+    /// `run` (its `fast` literal) is the Thumb address of the copy's own copy of the
+    /// original, where it resumes to run it in place.
+    thumb_direct_entry(run) => thumb_optimized_hit(run, true);
 }
 
 /// The trampoline's fast path calls a probe's pre handler through this: handlers are

@@ -1,6 +1,6 @@
 //! Kernel probes: put a handler on (almost) any A32 or Thumb instruction of the kernel,
 //! on every core, and have the instruction behave afterwards exactly as if it ran in
-//! place — first as a breakpoint, then (A32), once optimized, as a branch to a trampoline.
+//! place — first as a breakpoint, then, once optimized, as a branch to a trampoline.
 //!
 //! # Using it
 //!
@@ -44,8 +44,10 @@
 //! An address with bit 0 set names a Thumb instruction (a Thumb function's symbol has
 //! it): its halfwords get the Thumb breakpoint of their size, the trap in Thumb state
 //! takes the general path and steps it with the T16/T32 engines, honouring IT blocks —
-//! see `thumb` (this module's file `thumb.rs`). Thumb probes stay breakpoints
-//! ([`NotOptimized::Thumb`]).
+//! see `thumb` (this module's file `thumb.rs`). A 32-bit Thumb instruction outside any
+//! IT block is optimized too: `b.w` (or `b<c>.w` over a conditional branch) to the
+//! slot's Thumb entry. A 16-bit one ([`NotOptimized::ThumbNarrow`]) or one that may lie
+//! in an IT block ([`NotOptimized::MaybeInItBlock`]) stays a breakpoint.
 //!
 //! # Optimized probes
 //! Every registered address is a candidate. [`Kprobes::optimize_pending`] gives each
@@ -261,9 +263,15 @@ pub enum NotOptimized {
     NoSlot,
     /// The platform's slot region cannot hold a trampoline.
     SlotRegion(SlotError),
-    /// A Thumb probe: it stays a breakpoint probe (optimized Thumb probes are not
-    /// implemented yet).
-    Thumb,
+    /// A 16-bit Thumb instruction: the 32-bit `b.w` to a trampoline does not fit over it.
+    ThumbNarrow,
+    /// A Thumb instruction that may lie in an IT block: one of the seven halfwords
+    /// before it looks like an IT instruction whose block could reach it. A branch
+    /// there would run under the block's condition or be UNPREDICTABLE, and a Thumb
+    /// stream cannot be decoded backwards for certain, so any such halfword (even
+    /// data, or the second half of another instruction) keeps it a breakpoint, which
+    /// handles IT blocks exactly.
+    MaybeInItBlock,
 }
 
 impl fmt::Display for NotOptimized {
@@ -274,12 +282,17 @@ impl fmt::Display for NotOptimized {
             }
             NotOptimized::NoSlot => write!(f, "no free instruction slot"),
             NotOptimized::SlotRegion(e) => write!(f, "slot region unusable: {e}"),
-            NotOptimized::Thumb => {
+            NotOptimized::ThumbNarrow => {
                 write!(
                     f,
-                    "a Thumb probe (optimized Thumb probes are not implemented yet)"
+                    "a 16-bit Thumb instruction (a 32-bit branch does not fit)"
                 )
             }
+            NotOptimized::MaybeInItBlock => write!(
+                f,
+                "a Thumb instruction that may be in an IT block (an IT-like halfword \
+                 within the 14 bytes before it)"
+            ),
         }
     }
 }
@@ -454,12 +467,12 @@ struct Slots {
     lent: [u32; MAX_SLOTS / 32],
 }
 
-// SAFETY: the non-Sync fields are Site::kind and Site::plan, UnsafeCells written together. It is written only under the
-// registry lock while the site is unpublished (not in the table, so no trap handler can
-// reach it), and read by trap handlers and trampolines only after the table entry (or
-// the rendezvous that published the branch) made it visible. A site leaves the table
-// only after a rendezvous proved no handler still uses it. Everything else the registry
-// lock guards lives inside it (`Locked`).
+// SAFETY: the non-Sync fields are Site::plan and Site::thumb, UnsafeCells written
+// together, only under the registry lock while the site is unpublished (not in the
+// table, so no trap handler can reach it), and read by trap handlers and trampolines
+// only after the table entry (or the rendezvous that published the branch) made them
+// visible. A site leaves the table only after a rendezvous proved no handler still uses
+// it. Everything else the registry lock guards lives inside it (`Locked`).
 unsafe impl<P: Platform, C: CacheOps, const N: usize> Sync for Kprobes<P, C, N> {}
 
 impl Slots {
@@ -472,7 +485,10 @@ impl Slots {
 mod error;
 mod hit;
 #[cfg(target_arch = "arm")]
-use hit::{call_pre, direct_entry, direct_general_entry, optimized_entry};
+use hit::{
+    call_pre, direct_entry, direct_general_entry, optimized_entry, thumb_direct_entry,
+    thumb_optimized_entry,
+};
 mod optimize;
 mod registry;
 mod site;

@@ -1,7 +1,10 @@
 //! Optimization: slots for trampolines, the batch that turns breakpoints into branches in
 //! one rendezvous, and slot reclaim.
 
+use super::thumb::{thumb_cond, thumb_reaches};
 use super::*;
+use crate::insn::{Cond, ThumbBranch};
+use crate::patch::merged_halfword;
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
     /// The slot allocator, made on first use (registry lock held).
@@ -124,7 +127,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         };
         let patcher = self.patcher();
         let cpu = self.cpu_index_source();
-        let back = template.layout().back as usize;
+        let layout = template.layout();
         let mut words = [0u32; MAX_TEMPLATE_WORDS];
         let words = &mut words[..template.bytes() / 4];
         let mut head = 0u32;
@@ -135,11 +138,24 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             let site = &self.sites[index];
             let addr = site.addr.load(Ordering::Relaxed);
             let original = site.original.load(Ordering::Relaxed);
-            let (from, to) = (addr as u32, addr.wrapping_add(4) as u32);
-            let slot = match alloc.allocate_where(|s| {
-                SlotAllocator::<MAX_SLOTS>::reachable(addr, s)
-                    && BranchKind::B.reach((s.addr() + back) as u32, to).is_ok()
-            }) {
+            let direct = site.direct.load(Ordering::Relaxed);
+            let thumb = addr & 1 == 1;
+            // Where the probe's branch goes and where it comes back to, from a slot.
+            let (from, to) = ((addr & !1) as u32, (addr & !1) as u32 + 4);
+            let reaches = |s: Slot| {
+                let slot = s.addr() as u32;
+                if thumb {
+                    thumb_reaches(thumb_cond(original), from, slot + template.thumb_entry())
+                        && (!direct || thumb_reaches(Cond::Al, slot + layout.back, to))
+                } else {
+                    BranchKind::B
+                        .reach(from, slot + template.arm_entry())
+                        .is_ok()
+                        && BranchKind::B.reach(slot + layout.back, to).is_ok()
+                }
+            };
+            let slot = match alloc.allocate_where(|s| u32::try_from(s.addr()).is_ok() && reaches(s))
+            {
                 Ok(s) => s,
                 Err(e) => {
                     let why = if e == SlotError::Exhausted {
@@ -152,38 +168,57 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     continue;
                 }
             };
-            let variant = if site.direct.load(Ordering::Relaxed) {
+            let variant = if direct {
                 Variant::Direct
             } else {
                 Variant::StepOnly
             };
-            // Only a direct slot runs the fast path in its trampoline (it ends in the
-            // original run in place).
-            let cpu = if variant == Variant::Direct {
+            // Only an A32 direct slot runs the fast path in its trampoline (it ends in
+            // the original run in place, in A32 state).
+            let cpu = if variant == Variant::Direct && !thumb {
                 cpu
             } else {
                 CpuIndexSource::None
             };
+            let slot_addr = slot.addr() as u32;
             let fill = Fill {
-                slot: slot.addr() as u32,
+                slot: slot_addr,
                 addr: from,
-                insn: if variant == Variant::Direct {
-                    original
-                } else {
-                    NEVER_RUN
+                insn: match (variant, thumb) {
+                    // A Thumb original in memory order: hw1 in the low half.
+                    (Variant::Direct, true) => original.rotate_left(16),
+                    (Variant::Direct, false) => original,
+                    (Variant::StepOnly, _) => NEVER_RUN,
                 },
                 registry: self as *const Self as usize as u32,
                 site: site as *const Site as usize as u32,
-                callback: Self::callback_address(variant, cpu != CpuIndexSource::None) as u32,
+                callback: Self::callback_address(variant, cpu != CpuIndexSource::None, thumb)
+                    as u32,
                 running: self.running.as_ptr() as usize as u32,
                 call_pre: Self::call_pre_address() as u32,
                 resume: optprobe::resume_address() as u32,
-                fast: site.fast_pre_only.load(Ordering::Relaxed) as usize as u32,
+                // A Thumb copy's callback gets its copy of the original (Thumb) instead.
+                fast: if thumb {
+                    (slot_addr + layout.insn) | 1
+                } else {
+                    site.fast_pre_only.load(Ordering::Relaxed) as usize as u32
+                },
                 cpu,
+                thumb,
             };
-            let encoded = template
-                .fill(fill, words)
-                .and_then(|()| Branch::replacing(Insn(original), from, slot.addr() as u32));
+            let encoded = template.fill(fill, words).and_then(|()| {
+                if thumb {
+                    let [hw1, hw2] = ThumbBranch::replacing(
+                        thumb_cond(original),
+                        from,
+                        slot_addr + template.thumb_entry(),
+                    )?;
+                    Ok(u32::from(hw1) << 16 | u32::from(hw2))
+                } else {
+                    Branch::replacing(Insn(original), from, slot_addr + template.arm_entry())
+                        .map(|b| b.word())
+                }
+            });
             let Ok(branch) = encoded else {
                 // The slot was chosen with the encoder's own reach rule both ways, so this
                 // is not expected; if it happens the slot was never used and the probe
@@ -200,12 +235,10 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             }
             if cpu != CpuIndexSource::None {
                 // From now on `refresh_fast` keeps the slot's `fast` literal current.
-                site.fast_slot.store(
-                    slot.addr() + template.layout().fast as usize,
-                    Ordering::Relaxed,
-                );
+                site.fast_slot
+                    .store(slot.addr() + layout.fast as usize, Ordering::Relaxed);
             }
-            site.batch_word.store(branch.word(), Ordering::Relaxed);
+            site.batch_word.store(branch, Ordering::Relaxed);
             site.batch_next.store(head, Ordering::Relaxed);
             head = index as u32 + 1;
             opt[index] = Opt::Optimized(slot, variant);
@@ -267,8 +300,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 
     /// The address a trampoline of `variant` calls: [`optimized_entry`],
     /// [`direct_entry`] or, when the trampoline runs the fast path itself (`fast`),
-    /// [`direct_general_entry`] for this registry type.
-    pub(super) fn callback_address(variant: Variant, fast: bool) -> usize {
+    /// [`direct_general_entry`] for this registry type; for a `thumb` site's copy
+    /// [`thumb_optimized_entry`] or [`thumb_direct_entry`].
+    pub(super) fn callback_address(variant: Variant, fast: bool, thumb: bool) -> usize {
         #[cfg(target_arch = "arm")]
         {
             type Callback<P, C, const N: usize> = unsafe extern "C" fn(
@@ -277,21 +311,33 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                 *const Kprobes<P, C, N>,
                 *const Site,
             ) -> u32;
-            match (variant, fast) {
-                (Variant::Direct, false) => direct_entry::<P, C, N> as Callback<P, C, N> as usize,
-                (Variant::Direct, true) => {
+            match (variant, fast, thumb) {
+                (Variant::Direct, _, true) => {
+                    thumb_direct_entry::<P, C, N> as Callback<P, C, N> as usize
+                }
+                (Variant::StepOnly, _, true) => {
+                    thumb_optimized_entry::<P, C, N> as Callback<P, C, N> as usize
+                }
+                (Variant::Direct, false, false) => {
+                    direct_entry::<P, C, N> as Callback<P, C, N> as usize
+                }
+                (Variant::Direct, true, false) => {
                     direct_general_entry::<P, C, N> as Callback<P, C, N> as usize
                 }
-                (Variant::StepOnly, _) => optimized_entry::<P, C, N> as Callback<P, C, N> as usize,
+                (Variant::StepOnly, _, false) => {
+                    optimized_entry::<P, C, N> as Callback<P, C, N> as usize
+                }
             }
         }
         #[cfg(not(target_arch = "arm"))]
         {
             // Host stand-ins: distinct, so a fixup test tells them apart.
-            match (variant, fast) {
-                (Variant::Direct, false) => 1,
-                (Variant::Direct, true) => 2,
-                (Variant::StepOnly, _) => 0,
+            match (variant, fast, thumb) {
+                (Variant::Direct, _, true) => 5,
+                (Variant::StepOnly, _, true) => 6,
+                (Variant::Direct, false, false) => 1,
+                (Variant::Direct, true, false) => 2,
+                (Variant::StepOnly, _, false) => 0,
             }
         }
     }
@@ -377,15 +423,30 @@ struct Batch<'a, P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
 }
 
 impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N> {
+    /// An A32 site's branch word; a Thumb site's two halfwords (`hw1 << 16 | hw2`), each
+    /// merged into its word as it is then (two sites' halfwords may share a word: each
+    /// merge reads the word after the one before was written).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn each(&self, f: &mut dyn FnMut(usize, u32)) {
         let mut i = self.head;
         while i != 0 {
             let site = &self.registry.sites[i as usize - 1];
-            f(
+            let (addr, word) = (
                 site.addr.load(Ordering::Relaxed),
                 site.batch_word.load(Ordering::Relaxed),
             );
+            if addr & 1 == 0 {
+                f(addr, word);
+            } else {
+                let platform = self.registry.platform;
+                for (at, half) in [
+                    (addr & !1, (word >> 16) as u16),
+                    ((addr & !1) + 2, word as u16),
+                ] {
+                    let (word_addr, merged) = merged_halfword(platform, at, half);
+                    f(word_addr, merged);
+                }
+            }
             i = site.batch_next.load(Ordering::Relaxed);
         }
     }

@@ -10,12 +10,18 @@
 //!
 //! A Thumb site is decoded outside an IT block at registration (where it is inside one
 //! cannot be known from the text alone); the step decodes it again at the IT position the
-//! trapped CPSR gives, and refuses what is UNPREDICTABLE there. Thumb sites take the
-//! general hit path and stay breakpoint probes ([`NotOptimized::Thumb`]).
+//! trapped CPSR gives, and refuses what is UNPREDICTABLE there.
+//!
+//! A 32-bit Thumb site outside any IT block ([`Kprobes::maybe_in_it_block`] decides
+//! conservatively) is a candidate for optimization: `b.w` to the slot's Thumb entry, or
+//! `b<c>.w` over a conditional branch, keeping its condition. Its copy steps the
+//! original, or — when it does not touch PC ([`decode::uses_pc_t32`]) — runs a copy of
+//! it in the slot followed by `b.w` back ([`Kprobes::thumb_optimized_hit`]). A 16-bit
+//! site stays a breakpoint ([`NotOptimized::ThumbNarrow`]).
 
 use super::*;
 use crate::decode::{ItPosition, T16Decoded, T16Kind, T32Decoded, T32Kind, decode_t16, decode_t32};
-use crate::insn::{Cond, ThumbBreakpoint};
+use crate::insn::{Cond, ThumbBranch, ThumbBreakpoint};
 use crate::step::{it_advance, it_position, it_state, with_it_state};
 
 /// The halfwords `set_armed` writes at the Thumb site `addr` whose original is
@@ -89,6 +95,41 @@ impl hit::Stepper for ThumbInsn {
             }
         }
     }
+}
+
+impl ThumbInsn {
+    /// The instruction of the Thumb site `site` (`None` for an A32 site, or a Thumb site
+    /// not yet written).
+    ///
+    /// # Safety
+    ///
+    /// `site.thumb` is not being written: the site is published (by its table entry or
+    /// the rendezvous that put its breakpoint or branch into text), and not rewritten
+    /// while the breakpoint or branch is there.
+    #[inline(always)]
+    pub(super) unsafe fn of(site: &Site) -> Option<ThumbInsn> {
+        // SAFETY: the caller's contract: no write to the cell is in progress.
+        let kind = unsafe { *site.thumb.get() }?;
+        Some(ThumbInsn {
+            original: site.original.load(Ordering::Relaxed),
+            kind,
+        })
+    }
+}
+
+/// The condition the branch over the 32-bit Thumb site `original` (outside an IT block)
+/// keeps: a conditional branch's own (`b<c>.w`, T3), else AL.
+pub(super) fn thumb_cond(original: u32) -> Cond {
+    ThumbBranch::decode((original >> 16) as u16, original as u16, 0).map_or(Cond::Al, |b| b.cond())
+}
+
+/// Whether the branch [`ThumbBranch::preserving`] gives for `cond` reaches `to` from
+/// `from`.
+pub(super) fn thumb_reaches(cond: Cond, from: u32, to: u32) -> bool {
+    ThumbBranch::preserving(cond, to)
+        .kind()
+        .reach(from, to)
+        .is_ok()
 }
 
 /// The byte length of the Thumb instruction a site's `original` holds.
@@ -176,7 +217,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             T16Decoded::FirstHalfOfT32 => {
                 let hw2 = self.read_half(at + 2);
                 let word = u32::from(hw1) << 16 | u32::from(hw2);
-                if ThumbBreakpoint::is_breakpoint32(hw1, hw2) {
+                if ThumbBreakpoint::is_breakpoint32(hw1, hw2)
+                    || self.is_foreign_branch(at, hw1, hw2)
+                {
                     return Err(KprobeError::ForeignProbe { addr, word });
                 }
                 match decode_t32(hw1, hw2, ItPosition::Outside) {
@@ -220,9 +263,46 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             *site.plan.get() = Plan::UNSET;
             *site.thumb.get() = Some(kind);
         }
-        site.direct.store(false, Ordering::Relaxed);
-        g.opt[index] = Opt::Failed(NotOptimized::Thumb);
+        site.direct.store(
+            matches!(kind, ThumbKind::Wide(k) if !decode::uses_pc_t32(k, (original >> 16) as u16, original as u16)),
+            Ordering::Relaxed,
+        );
+        g.opt[index] = if len == 2 {
+            Opt::Failed(NotOptimized::ThumbNarrow)
+        } else if self.maybe_in_it_block(at) {
+            Opt::Failed(NotOptimized::MaybeInItBlock)
+        } else {
+            Opt::Candidate
+        };
         self.publish_site(g, probe, site)
+    }
+
+    /// Whether `hw1:hw2` at `at` is a `b.w`/`b<c>.w` into a slot region (this
+    /// registry's, or one another registry of this machine claimed): another registry's
+    /// optimized Thumb probe.
+    fn is_foreign_branch(&self, at: usize, hw1: u16, hw2: u16) -> bool {
+        ThumbBranch::decode(hw1, hw2, at as u32).is_some_and(|b| {
+            let target = b.target() as usize;
+            self.platform.slot_region().contains(&target)
+                || self.rendezvous.slot_claims().contains(target)
+        })
+    }
+
+    /// Whether the Thumb instruction at `at` may lie in an IT block: one of the seven
+    /// halfwords before it (inside kernel text) has the form of an IT instruction
+    /// (`0xbfXY`, mask `Y` not zero). An IT block covers at most four instructions of at
+    /// most 4 bytes after the IT, so an IT whose block reaches `at` starts 2 to 14 bytes
+    /// before it. Conservative: the halfword may be data or the second half of another
+    /// instruction. A real IT is never hidden by a probe (probing one is refused).
+    fn maybe_in_it_block(&self, at: usize) -> bool {
+        let text = self.platform.kernel_text();
+        (1..=7)
+            .map(|i| at.wrapping_sub(2 * i))
+            .take_while(|&h| h >= text.start && h < at)
+            .any(|h| {
+                let hw = self.read_half(h);
+                hw & 0xff00 == 0xbf00 && hw & 0xf != 0
+            })
     }
 
     /// `set_armed` for a Thumb site: its breakpoint halfwords or its original ones.
@@ -268,12 +348,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         // SAFETY: the site (its kind) was written before the rendezvous that put the
         // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
         // rewritten while the breakpoint is there.
-        let Some(kind) = (unsafe { *site.thumb.get() }) else {
+        let Some(insn) = (unsafe { ThumbInsn::of(site) }) else {
             return Trap::NotOurs;
-        };
-        let insn = ThumbInsn {
-            original: site.original.load(Ordering::Relaxed),
-            kind,
         };
         // The site's one enabled probe with only a pre handler takes the fast path
         // (`fast_pre_only` ignores the condition, which was tested just above; Relaxed

@@ -226,12 +226,18 @@ pub fn thumb_probes_step_both_sizes_in_and_out_of_it_blocks_on_every_core() -> T
         "{} handlers saw A32 state",
         ARM_SEEN.load(Ordering::Relaxed)
     );
-    ensure!(
-        mechanisms
-            .iter()
-            .all(|m| *m == Ok(Mechanism::NotOptimized(NotOptimized::Thumb))),
-        "mechanisms {mechanisms:?}"
-    );
+    // The 16-bit ones and the one in the IT block stay breakpoints; add.w waits for an
+    // optimize pass (this test runs none).
+    let narrow = Ok(Mechanism::NotOptimized(NotOptimized::ThumbNarrow));
+    let expected = [
+        narrow,
+        Ok(Mechanism::Breakpoint),
+        narrow,
+        Ok(Mechanism::NotOptimized(NotOptimized::MaybeInItBlock)),
+        narrow,
+        narrow,
+    ];
+    ensure!(mechanisms == expected, "mechanisms {mechanisms:?}");
     ensure!(armed != before, "registering changed no text");
     ensure!(after == before, "text not restored exactly");
     Ok(())

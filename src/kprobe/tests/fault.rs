@@ -207,6 +207,7 @@ fn slot_of(e: &Env, addr: usize) -> usize {
     Branch::decode(Insn(e.p.word(addr)), addr as u32)
         .expect("an optimized probe is a branch")
         .target() as usize
+        - optprobe::template().arm_entry() as usize
 }
 
 #[test]

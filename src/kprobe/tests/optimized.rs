@@ -25,11 +25,12 @@ fn opt_env_on(slot_base: usize, slots: usize, cpus: usize) -> Env {
     Env { p, r, k }
 }
 
-/// Where the optimized probe at `addr` branches to.
+/// The slot the optimized probe at `addr` branches into (at its A32 entry).
 fn slot_of(e: &Env, addr: usize) -> usize {
     Branch::decode(Insn(e.p.word(addr)), addr as u32)
         .unwrap_or_else(|| panic!("{:#010x} at {addr:#x} is no branch", e.p.word(addr)))
         .target() as usize
+        - optprobe::template().arm_entry() as usize
 }
 
 const B_SELF: u32 = 0xeaff_fffe; // b . (reads and writes PC)
@@ -74,7 +75,7 @@ fn one_batch_turns_every_candidate_into_a_branch_in_one_rendezvous() {
             Insn(original).cond(),
             "condition kept at {addr:#x}"
         );
-        let slot = branch.target() as usize;
+        let slot = branch.target() as usize - t.arm_entry() as usize;
         assert!((SLOTS..SLOTS + 8 * 256).contains(&slot));
         let hole = |off: u32| e.p.word(slot + off as usize);
         let insn = if variant == Variant::Direct {
@@ -795,6 +796,7 @@ fn a_platform_cpu_index_register_gives_direct_slots_the_fast_path_in_the_trampol
             resume: 0,
             fast: 0,
             cpu: CpuIndexSource::None,
+            thumb: false,
         };
         t.fill(fill, &mut w).unwrap();
         w[off as usize / 4]

@@ -54,17 +54,17 @@ fn a_16_bit_thumb_probe_puts_udf_over_its_halfword_only_and_steps_the_original()
     assert_eq!(f.pc as usize, a + 4, "the nop stepped");
     assert_eq!(
         e.k.mechanism_of(p1),
-        Ok(Mechanism::NotOptimized(NotOptimized::Thumb)),
+        Ok(Mechanism::NotOptimized(NotOptimized::ThumbNarrow)),
         "says why from the start"
     );
     e.k.optimize_pending().unwrap();
     assert_eq!(
         e.k.mechanism_of(p1),
-        Ok(Mechanism::NotOptimized(NotOptimized::Thumb))
+        Ok(Mechanism::NotOptimized(NotOptimized::ThumbNarrow))
     );
     assert_eq!(e.p.word(a), 0xde18_de18, "still breakpoints");
-    let why = std::format!("{}", Mechanism::NotOptimized(NotOptimized::Thumb));
-    assert!(why.contains("Thumb probe"), "{why}");
+    let why = std::format!("{}", Mechanism::NotOptimized(NotOptimized::ThumbNarrow));
+    assert!(why.contains("16-bit Thumb"), "{why}");
 
     e.k.unregister(p1).unwrap();
     assert_eq!(e.p.word(a), 0xde18_3001);
