@@ -15,6 +15,7 @@ mod safety_locks;
 mod safety_slots;
 mod safety_step;
 mod smoke;
+mod thumb_optprobes;
 pub(crate) mod thumb_probes;
 
 use crate::platform::PLATFORM;
@@ -188,6 +189,14 @@ pub const ALL: &[Test] = &[
     Test {
         name: "a_stepped_thumb_load_that_aborts_is_seen_at_the_probe",
         run: thumb_probes::a_stepped_thumb_load_that_aborts_is_seen_at_the_probe,
+    },
+    Test {
+        name: "optimized_thumb_probes_run_in_their_slots_on_every_core",
+        run: thumb_optprobes::optimized_thumb_probes_run_in_their_slots_on_every_core,
+    },
+    Test {
+        name: "an_optimized_thumb_load_that_aborts_is_seen_at_the_probe",
+        run: thumb_optprobes::an_optimized_thumb_load_that_aborts_is_seen_at_the_probe,
     },
     Test {
         name: "kprobe_listing_shows_address_state_and_counters",

@@ -5,6 +5,7 @@
 
 use super::TestPlatform;
 use super::kprobes::{a_add, a_cond, a_push, add, cond, push, text_snapshot, word};
+use super::thumb_probes;
 use crate::cache::KernelCacheOps;
 use crate::platform::PLATFORM;
 use crate::probes::{KPROBES, RENDEZVOUS};
@@ -292,12 +293,15 @@ fn before_word(before: &[u32], addr: usize) -> u32 {
     before[(addr - PLATFORM.kernel_text().start) / 4]
 }
 
-static CHURNED: [Kprobe; 3] = [
+/// The churned probes; the last one is on a 32-bit Thumb instruction (`add.w`, which its
+/// slot runs in place).
+static CHURNED: [Kprobe; 4] = [
     Kprobe::new(Some(count_churned), None, 0),
     Kprobe::new(Some(count_churned), Some(count_churned), 1),
     Kprobe::new(Some(count_churned), None, 2),
+    Kprobe::new(Some(count_churned), None, 3),
 ];
-static CHURNED_CALLS: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
+static CHURNED_CALLS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 static STEADY: [Kprobe; 4] = [const { Kprobe::new(None, None, 0) }; 4];
 const ROUNDS: u32 = 10_000;
 
@@ -316,10 +320,10 @@ fn churn_round(p: &'static Kprobe, a: usize) -> Result<(), KprobeError> {
 }
 
 pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> TestResult {
-    let before = text_snapshot();
+    let before = (text_snapshot(), thumb_probes::text());
     let rounds = crate::bootargs::rounds(ROUNDS);
     let slots_before = KPROBES.slot_counts().map_err(|e| alloc::format!("{e}"))?;
-    let sites = [a_add(), a_cond() + 4, a_push()];
+    let sites = [a_add(), a_cond() + 4, a_push(), thumb_probes::a_add() + 2];
     // Steady probes: optimized for the whole test on rungs 0-3 of the ladder; core c
     // enters the ladder at rung c, so the probe on rung c fires once per call of every
     // core 1..=c — exact counts while everything around them churns.
@@ -334,11 +338,11 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
     let wrong = AtomicU32::new(0);
     let calls: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
     let failure = AtomicU32::new(u32::MAX);
-    let hits_before_unregister: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
+    let hits_before_unregister: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
     smp::on_each_cpu(&|cpu| {
         if cpu == 0 {
             for round in 0..rounds {
-                let i = round as usize % 3;
+                let i = round as usize % 4;
                 let p = &CHURNED[i];
                 if churn_round(p, sites[i]).is_err() {
                     failure.store(round, Ordering::Relaxed);
@@ -359,6 +363,7 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
                 if add(i, 3) != i + 3
                     || cond(i & 1, 4) != if i & 1 != 0 { 5 } else { 0 }
                     || push(i) != 2 * i
+                    || thumb_probes::add(i, 1) != i.wrapping_add(4)
                     || rung(i) != i + (LADDER - cpu) as u32
                 {
                     wrong.fetch_add(1, Ordering::Relaxed);
@@ -393,7 +398,7 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
             cpu + 1
         );
     }
-    for i in 0..3 {
+    for i in 0..4 {
         let handler = CHURNED_CALLS[i].load(Ordering::Relaxed);
         let hits = hits_before_unregister[i].load(Ordering::Relaxed);
         // Probe 1 has a pre and a post handler: two calls per hit.
@@ -403,7 +408,10 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
             "churned probe {i}: handlers ran {handler} times for {hits} hits"
         );
     }
-    ensure!(text_snapshot() == before, "text differs after the churn");
+    ensure!(
+        (text_snapshot(), thumb_probes::text()) == before,
+        "text differs after the churn"
+    );
     // The last unoptimize's reclaim may have seen a caller inside its slot (then the
     // slot stays dirty); the callers have stopped, so one more reclaim finds them out.
     KPROBES.reclaim_slots().map_err(e)?;
@@ -416,7 +424,8 @@ pub fn optimize_churn_on_core0_while_three_cores_call_probed_functions() -> Test
         "slots after: {after:?}"
     );
     kprint!(
-        "\n     optimize churn: {rounds} rounds (6 transitions each) while {} cores made {} calls ",
+        "\n     optimize churn: {rounds} rounds (6 transitions each; A32 and Thumb) while {} \
+         cores made {} calls ",
         smp::online_count() - 1,
         calls.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u32>()
     );

@@ -115,7 +115,7 @@ fn push(a: u32) -> u32 {
 }
 
 /// The Thumb targets' halfwords, read as data.
-fn text() -> Vec<u16> {
+pub(crate) fn text() -> Vec<u16> {
     let (start, end) = (
         kp_thumb_add as *const () as usize & !1,
         kp_thumb_end as *const () as usize & !1,
