@@ -33,19 +33,19 @@ core::arch::global_asm!(
     ".global kp_thumb_wide",
     ".type kp_thumb_wide, %function",
     ".thumb_func",
-    "kp_thumb_wide:",                 // u32 kp_thumb_wide(a) = (a == 0 ? 7 : a + 100) + 4
+    "kp_thumb_wide:", // u32 kp_thumb_wide(a) = (a == 0 ? 7 : a + 100) + 4
     "    push.w  {{r4, r5, r6, lr}}", // +0: runs in place (16 bytes below sp)
-    "    cmp     r0, #0",             // +4: 16-bit
-    "    beq.w   1f",                 // +6: conditional branch (T3): stepped
-    "    add.w   r0, r0, #100",       // +10: runs in place
-    "    b.w     2f",                 // +14: branch (T4): stepped
-    "1:  mov.w   r0, #7",             // +18: runs in place
-    "2:  movs    r1, #1",             // +22: 16-bit
-    "    bl      kp_thumb_wide_add",  // +24: stepped
+    "    cmp     r0, #0", // +4: 16-bit
+    "    beq.w   1f", // +6: conditional branch (T3): stepped
+    "    add.w   r0, r0, #100", // +10: runs in place
+    "    b.w     2f", // +14: branch (T4): stepped
+    "1:  mov.w   r0, #7", // +18: runs in place
+    "2:  movs    r1, #1", // +22: 16-bit
+    "    bl      kp_thumb_wide_add", // +24: stepped
     "    pop.w   {{r4, r5, r6, pc}}", // +28: stepped (loads PC)
     ".p2align 2",
     ".thumb_func",
-    "kp_thumb_wide_add:",       // r0 + r1 + 3
+    "kp_thumb_wide_add:", // r0 + r1 + 3
     "    adds    r0, r0, r1",
     "    adds    r0, r0, #3",
     "    bx      lr",
@@ -53,9 +53,9 @@ core::arch::global_asm!(
     ".global kp_thumb_wide_load",
     ".type kp_thumb_wide_load, %function",
     ".thumb_func",
-    "kp_thumb_wide_load:",    // u32 kp_thumb_wide_load(p) = *p
-    "    nop",                // +0
-    "    ldr.w   r0, [r0]",   // +2: 32-bit load, across a word boundary
+    "kp_thumb_wide_load:",  // u32 kp_thumb_wide_load(p) = *p
+    "    nop",              // +0
+    "    ldr.w   r0, [r0]", // +2: 32-bit load, across a word boundary
     "    bx      lr",
     "kp_thumb_wide_end:",
     ".arm",
@@ -181,8 +181,9 @@ pub fn optimized_thumb_probes_run_in_their_slots_on_every_core() -> TestResult {
         let branch = ThumbBranch::decode(half_at(at), half_at(at + 2), at as u32);
         let cond = if off == 6 { Cond::Eq } else { Cond::Al };
         ensure!(
-            branch.is_some_and(|b| b.cond() == cond
-                && PLATFORM.slot_region().contains(&(b.target() as usize))),
+            branch.is_some_and(
+                |b| b.cond() == cond && PLATFORM.slot_region().contains(&(b.target() as usize))
+            ),
             "+{off}: {:#06x} {:#06x} is not a branch to a slot ({branch:?})",
             half_at(at),
             half_at(at + 2)
@@ -300,7 +301,11 @@ pub fn an_optimized_thumb_load_that_aborts_is_seen_at_the_probe() -> TestResult 
         let again = unsafe { kp_thumb_wide_load(VALUE.as_ptr()) };
         let (hits, missed) = (probe.hits(), probe.missed());
         KPROBES.unregister(probe).map_err(|e| format!("{e}"))?;
-        let how = if expect == 1 { "in its slot" } else { "stepped" };
+        let how = if expect == 1 {
+            "in its slot"
+        } else {
+            "stepped"
+        };
         ensure!(
             report.optimized == 1 && mechanism == Ok(Mechanism::Optimized(Variant::Direct)),
             "{how}: {report:?}, {mechanism:?}"
@@ -321,7 +326,10 @@ pub fn an_optimized_thumb_load_that_aborts_is_seen_at_the_probe() -> TestResult 
             cpsr & 0x20 != 0,
             "{how}: the aborted frame is not in Thumb state: {cpsr:#x}"
         );
-        ensure!(again == 0x1234_5678, "{how}: the next call loaded {again:#x}");
+        ensure!(
+            again == 0x1234_5678,
+            "{how}: the next call loaded {again:#x}"
+        );
         ensure!(
             (hits, missed) == (2, 0),
             "{how}: {hits} hits, {missed} missed (want 2, 0)"

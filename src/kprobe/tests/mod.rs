@@ -3,6 +3,7 @@
 mod fault;
 mod optimized;
 mod thumb;
+mod thumb_optimized;
 
 use super::*;
 use crate::fakes::{FakeCacheOps, FakePlatform};
