@@ -42,10 +42,12 @@ const FILLER_WORDS: usize = 10_240;
 const FILLER_PROBES: usize = 10_000;
 
 // The benchmark's probe targets, in probeable text.
-// SAFETY: `bench_fn` and the Thumb `bench_thumb_fn`/`bench_thumb_wide_fn` (`.thumb_func`:
-// their symbols have bit 0 set, so `blx` to them interworks) are AAPCS functions
-// (argument and result in r0, nothing else touched); the block ends in A32 state. `bench_udf` is one only while the trap handler of `und_round_trip` is installed:
-// it resumes after the undefined word, then `bench_udf` returns with r0 unchanged; it is
+// SAFETY: `bench_fn` and the Thumb `bench_thumb_fn`/`bench_thumb_wide_fn`/
+// `bench_thumb_branch_fn` (`.thumb_func`: their symbols have bit 0 set, so `blx` to them
+// interworks) are AAPCS functions (argument and result in r0, nothing else touched); the
+// block ends in A32 state. `bench_udf` is one only while the trap handler of
+// `und_round_trip` is installed: it resumes after the undefined word, then `bench_udf`
+// returns with r0 unchanged; it is
 // called nowhere else. `bench_filler` is never executed: its words exist to carry
 // probes (it is still a well-formed function that adds 10,240 to r0).
 core::arch::global_asm!(
@@ -81,6 +83,14 @@ core::arch::global_asm!(
     ".thumb_func",
     "bench_thumb_wide_fn:",   // the same with a 32-bit instruction
     "    add.w r0, r0, #1",   // +0: 32-bit
+    "    bx    lr",
+    ".p2align 2",
+    ".global bench_thumb_branch_fn",
+    ".type bench_thumb_branch_fn, %function",
+    ".thumb_func",
+    "bench_thumb_branch_fn:", // the same behind a 32-bit branch (which reads PC)
+    "    b.w   1f",           // +0: 32-bit, stepped when probed
+    "1:  adds  r0, r0, #1",
     "    bx    lr",
     ".arm",
     ".popsection",
@@ -141,6 +151,7 @@ unsafe extern "C" {
     fn bench_fn(a: u32) -> u32;
     fn bench_thumb_fn(a: u32) -> u32;
     fn bench_thumb_wide_fn(a: u32) -> u32;
+    fn bench_thumb_branch_fn(a: u32) -> u32;
     fn bench_udf(a: u32) -> u32;
     fn bench_filler(a: u32) -> u32;
     fn bench_calls(f: Target, count: u32);
@@ -322,6 +333,16 @@ pub const INSTRUCTION_ROWS: &[Row] = &[
         kind: Kind::Call,
         measure: thumb_wide_breakpoint_empty_pre,
     },
+    Row {
+        name: "Thumb: optimized probe on a 32-bit instruction (b.w, run in the slot), empty pre handler",
+        kind: Kind::Call,
+        measure: thumb_optimized_direct,
+    },
+    Row {
+        name: "Thumb: optimized probe on a 32-bit branch (b.w over b.w, stepped), empty pre handler",
+        kind: Kind::Call,
+        measure: thumb_optimized_step,
+    },
 ];
 
 /// The rows that need every CPU, measured without icount in QEMU wall-clock nanoseconds.
@@ -449,6 +470,18 @@ fn thumb_breakpoint_empty_pre() -> Result<Measurement, String> {
 
 fn thumb_wide_breakpoint_empty_pre() -> Result<Measurement, String> {
     probed_calls_of(bench_thumb_wide_fn, &HIT, breakpoint)
+}
+
+fn thumb_optimized_direct() -> Result<Measurement, String> {
+    probed_calls_of(bench_thumb_wide_fn, &HIT, |p| {
+        optimize_as(p, Variant::Direct)
+    })
+}
+
+fn thumb_optimized_step() -> Result<Measurement, String> {
+    probed_calls_of(bench_thumb_branch_fn, &HIT, |p| {
+        optimize_as(p, Variant::StepOnly)
+    })
 }
 
 /// The probe-event row: the figure is its cost over [`BREAKPOINT_ROW`].

@@ -113,6 +113,28 @@ fn bench_prints_one_table_with_every_row_and_sane_figures() {
             "a Thumb hit traps and steps: {r:?}"
         );
     }
+    // An optimized 32-bit Thumb probe branches instead of trapping: cheaper than its
+    // breakpoint, and running the copy of the original cheaper than stepping it.
+    let thumb_wide = row(
+        &rows,
+        "Thumb: breakpoint probe on a 32-bit instruction (udf.w), empty pre handler",
+    );
+    let thumb_direct = row(
+        &rows,
+        "Thumb: optimized probe on a 32-bit instruction (b.w, run in the slot), empty pre handler",
+    );
+    let thumb_step = row(
+        &rows,
+        "Thumb: optimized probe on a 32-bit branch (b.w over b.w, stepped), empty pre handler",
+    );
+    assert!(
+        thumb_unprobed.per_op < thumb_direct.per_op
+            && thumb_direct.per_op < thumb_step.per_op
+            && thumb_direct.per_op < thumb_wide.per_op
+            && thumb_direct.rendezvous == 0.0
+            && thumb_step.rendezvous == 0.0,
+        "optimized Thumb probes: {thumb_direct:?} {thumb_step:?} vs {thumb_wide:?}"
+    );
     let kretprobe = row(&rows, "kretprobe, empty return handler");
     let kretprobe_opt = row(&rows, "kretprobe, empty return handler, optimized entry");
     assert!(
