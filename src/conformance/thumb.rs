@@ -56,7 +56,7 @@ use crate::decode::{
     classify_t32,
 };
 use crate::frame::TrapFrame;
-use crate::insn::Cond;
+use crate::insn::{Cond, ThumbBranch};
 use crate::step::{self, StepError, psr, with_it_state};
 
 /// The Thumb pad: `udf #0xfe` (not the breakpoint's `udf #0x18`).
@@ -291,7 +291,7 @@ impl ThumbCase {
         if self.slot != ItSlot::Outside {
             return Cond::from_bits(u32::from(self.it >> 4)).passes(flags);
         }
-        true
+        ThumbBranch::own_condition(self.hw1, self.hw2).is_none_or(|c| c.passes(flags))
     }
 
     /// Word `index` (0–63) of the stack buffer and of the literal window, before the run.

@@ -244,6 +244,26 @@ impl ThumbBranch {
         })
     }
 
+    /// The condition a Thumb conditional branch outside an IT block carries itself: `B<c>`
+    /// T1 (`1101 cond imm8`, cond not 0b1110/0b1111, which are UDF and SVC) or T3
+    /// (`hw2` given); `None` for every other instruction, which runs under AL there.
+    pub const fn own_condition(hw1: u16, hw2: Option<u16>) -> Option<Cond> {
+        match hw2 {
+            None => {
+                let cond = (hw1 >> 8) & 0xf;
+                if hw1 & 0xf000 == 0xd000 && cond < 0xe {
+                    Some(Cond::from_bits(cond as u32))
+                } else {
+                    None
+                }
+            }
+            Some(hw2) => match Self::decode(hw1, hw2, 0) {
+                Some(ThumbBranch::BCond { cond, .. }) => Some(cond),
+                _ => None,
+            },
+        }
+    }
+
     /// The branch `hw1:hw2` is when it sits at address `from`, or `None` when it is not a
     /// T4 or T3 B (with a T3 condition of 0b1110 or 0b1111 the bits are another instruction),
     /// or when `from` is odd (no Thumb instruction lives there). Every `Some` result encodes

@@ -98,6 +98,21 @@ impl hit::Stepper for ThumbInsn {
 }
 
 impl ThumbInsn {
+    /// A conditional branch's own condition (`B<c>` T1 or T3, which only exist outside
+    /// IT blocks), from the registration's decode; `None` for every other instruction.
+    #[inline(always)]
+    fn own_condition(&self) -> Option<Cond> {
+        match self.kind {
+            ThumbKind::Narrow(T16Kind::ConditionalBranch) => {
+                Some(Cond::from_bits(self.original >> 8))
+            }
+            ThumbKind::Wide(T32Kind::ConditionalBranch) => {
+                Some(Cond::from_bits(self.original >> 22))
+            }
+            _ => None,
+        }
+    }
+
     /// The instruction of the Thumb site `site` (`None` for an A32 site, or a Thumb site
     /// not yet written).
     ///
@@ -120,7 +135,7 @@ impl ThumbInsn {
 /// The condition the branch over the 32-bit Thumb site `original` (outside an IT block)
 /// keeps: a conditional branch's own (`b<c>.w`, T3), else AL.
 pub(super) fn thumb_cond(original: u32) -> Cond {
-    ThumbBranch::decode((original >> 16) as u16, original as u16, 0).map_or(Cond::Al, |b| b.cond())
+    ThumbBranch::own_condition((original >> 16) as u16, Some(original as u16)).unwrap_or(Cond::Al)
 }
 
 /// Whether the branch [`ThumbBranch::preserving`] gives for `cond` reaches `to` from
@@ -324,7 +339,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     /// subtracts 2 from the exception's lr for either size). A breakpoint in an IT block
     /// whose condition fails may trap or not (IMPLEMENTATION DEFINED): when it traps, the
     /// original is skipped as the CPU would — pc past it, ITSTATE advanced — and no
-    /// handler runs.
+    /// handler runs. So is a conditional branch whose own condition fails: handlers run
+    /// exactly when the instruction's condition passes, as for an A32 probe.
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     #[inline(never)]
     pub(super) fn thumb_trap(
@@ -336,21 +352,25 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let Some(site) = self.find_trapped(pc | 1) else {
             return self.no_thumb_site(pc);
         };
-        let it = it_state(frame.cpsr);
-        if it_position(it) != ItPosition::Outside
-            && !Cond::from_bits(u32::from(it >> 4)).passes(frame.cpsr)
-        {
-            let len = thumb_len(site.original.load(Ordering::Relaxed));
-            frame.pc = frame.pc.wrapping_add(len);
-            frame.cpsr = with_it_state(frame.cpsr, it_advance(it));
-            return Trap::Handled;
-        }
         // SAFETY: the site (its kind) was written before the rendezvous that put the
         // breakpoint this CPU trapped on into text (see `find_trapped`), and is not
         // rewritten while the breakpoint is there.
         let Some(insn) = (unsafe { ThumbInsn::of(site) }) else {
             return Trap::NotOurs;
         };
+        // The condition the instruction runs under: ITSTATE's in a block, a conditional
+        // branch's own outside one (as an optimized site's `b<c>.w` keeps it).
+        let it = it_state(frame.cpsr);
+        let cond = if it_position(it) != ItPosition::Outside {
+            Some(Cond::from_bits(u32::from(it >> 4)))
+        } else {
+            insn.own_condition()
+        };
+        if cond.is_some_and(|c| !c.passes(frame.cpsr)) {
+            frame.pc = frame.pc.wrapping_add(thumb_len(insn.original));
+            frame.cpsr = with_it_state(frame.cpsr, it_advance(it));
+            return Trap::Handled;
+        }
         // The site's one enabled probe with only a pre handler takes the fast path
         // (`fast_pre_only` ignores the condition, which was tested just above; Relaxed
         // as `handle_undefined_masked`'s load of `fast`).

@@ -151,6 +151,10 @@ pub const ALL: &[Test] = &[
         run: probe_conformance::thumb_breakpoint_probes_match_native_execution,
     },
     Test {
+        name: "thumb_optimized_probes_match_native_execution_in_every_scenario",
+        run: probe_conformance::thumb_optimized_probes_match_native_execution,
+    },
+    Test {
         name: "kprobe_registration_errors_leave_text_and_registry_unchanged",
         run: kprobes::every_registration_error_leaves_text_and_registry_unchanged,
     },

@@ -349,3 +349,37 @@ fn a_thumb_probes_handler_can_redirect() {
     assert_ne!(f.cpsr & 0x20, 0, "Thumb state");
     e.k.unregister(pr).unwrap();
 }
+
+#[test]
+fn a_thumb_conditional_branch_fires_only_when_its_own_condition_passes() {
+    let e = env();
+    let (n, w) = (TEXT + 64, TEXT + 70);
+    e.p.set_word(TEXT + 64, 0xbf00_d001); // beq +2 (T1) ; nop
+    e.p.set_word(TEXT + 68, 0xf000_bf00); // nop ; beq.w +0 (T3, hw1)
+    e.p.set_word(TEXT + 72, 0xbf00_8000); // (hw2) ; nop
+    let (pn, pw) = (
+        probe(Some(count_pre), None, 0),
+        probe(Some(count_pre), None, 1),
+    );
+    e.k.register(pn, n | 1).unwrap();
+    e.k.register(pw, w | 1).unwrap();
+    for (at, p, len, taken) in [(n, pn, 2, n + 4 + 2), (w, pw, 4, w + 4)] {
+        let mut f = thumb_frame(0);
+        assert_eq!(hit(e.k, at, &mut f), Trap::Handled);
+        assert_eq!(
+            (f.pc as usize, p.hits()),
+            (at + len, 0),
+            "Z clear: skipped, no handler"
+        );
+        let mut f = thumb_frame(0);
+        f.cpsr |= Z;
+        assert_eq!(hit(e.k, at, &mut f), Trap::Handled);
+        assert_eq!(
+            (f.pc as usize, p.hits()),
+            (taken, 1),
+            "Z set: the handler ran, the branch was taken"
+        );
+    }
+    e.k.unregister(pn).unwrap();
+    e.k.unregister(pw).unwrap();
+}
