@@ -190,6 +190,7 @@ fn empty(_: &Kprobe, _: &mut TrapFrame) {}
 
 static SS_BP: Kprobe = Kprobe::new(Some(empty), None, 0);
 static SS_THUMB: [Kprobe; 2] = [const { Kprobe::new(Some(empty), None, 0) }; 2];
+static SS_THUMB_POST: Kprobe = Kprobe::new(Some(empty), Some(empty), 0);
 static SS_DIRECT: Kprobe = Kprobe::new(Some(empty), None, 0);
 static SS_STEP: Kprobe = Kprobe::new(Some(empty), Some(empty), 0);
 static SS_LADDER: [Kprobe; 1000] = [const { Kprobe::new(None, None, 0) }; 1000];
@@ -214,7 +215,7 @@ pub fn stack_high_water_marks_per_entry_point_stay_within_budget() -> TestResult
     for p in SS_LADDER
         .iter()
         .chain(&SS_THUMB)
-        .chain([&SS_BP, &SS_DIRECT, &SS_STEP])
+        .chain([&SS_THUMB_POST, &SS_BP, &SS_DIRECT, &SS_STEP])
     {
         match KPROBES.unregister(p) {
             Ok(()) | Err(KprobeError::NotRegistered) => {}
@@ -313,7 +314,36 @@ fn measure_all(marks: &mut Vec<Mark>) -> TestResult {
         thumb_hits == (1, 1),
         "Thumb probes hit {thumb_hits:?} times"
     );
-    for p in &SS_THUMB {
+    // Optimized Thumb hits on the `add.w`: its copy run in the slot, then (a second
+    // probe with a post handler) the general path and the T32 step.
+    KPROBES.unregister(&SS_THUMB[0]).map_err(e)?;
+    KPROBES.optimize_pending().map_err(e)?;
+    let m = KPROBES.mechanism_of(&SS_THUMB[1]).map_err(e)?;
+    ensure!(
+        m == Mechanism::Optimized(Variant::Direct),
+        "the Thumb add.w probe is {m}"
+    );
+    let raw = high_water(&thumb_call)?;
+    mark(
+        "optimized Thumb hit, run in the slot",
+        raw,
+        plain,
+        BUDGET_OPTIMIZED_HIT,
+    );
+    KPROBES.register(&SS_THUMB_POST, a_thumb + 2).map_err(e)?;
+    let raw = high_water(&thumb_call)?;
+    mark(
+        "optimized Thumb hit, step path",
+        raw,
+        plain,
+        BUDGET_OPTIMIZED_HIT,
+    );
+    let thumb_hits = (SS_THUMB[1].hits(), SS_THUMB_POST.hits());
+    ensure!(
+        thumb_hits == (3, 1) && wrong.load(Ordering::Relaxed) == 0,
+        "optimized Thumb probes hit {thumb_hits:?} times"
+    );
+    for p in [&SS_THUMB[1], &SS_THUMB_POST] {
         KPROBES.unregister(p).map_err(e)?;
     }
 
