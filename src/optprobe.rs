@@ -1,6 +1,7 @@
-//! Optimized probes: the probed word becomes `b<cond> slot`, and the slot holds a copy of
-//! a trampoline that saves the interrupted registers, calls the crate and comes back —
-//! a hit costs a branch and a call instead of an undefined-instruction exception.
+//! Optimized probes: the probed word becomes `b<cond> slot` (a 32-bit Thumb instruction
+//! `b.w slot`), and the slot holds a copy of a trampoline that saves the interrupted
+//! registers, calls the crate and comes back — a hit costs a branch and a call instead of
+//! an undefined-instruction exception.
 //!
 //! # The template
 //!
@@ -17,6 +18,9 @@
 //!
 //! What a copy does when the probed `b<cond>` jumps to it (its condition passed):
 //!
+//! 0. (a Thumb probe's `b.w`, or `b<c>.w` over a conditional branch, enters one word
+//!    earlier, at [`THUMB_ENTRY`]: `bx pc` goes on at the A32 entry in A32 state, and
+//!    from there the copy is the same; see "Thumb probes" below);
 //! 1. moves SP down by [`STACK_GAP`] (the stepped instruction may store up to
 //!    [`MAX_STACK_WRITE_BELOW_SP`] bytes
 //!    below the interrupted SP, so the frame must start below that) and 16 bytes more,
@@ -53,13 +57,32 @@
 //! path). Linux never optimizes a probe with a post handler; here it is optimized and
 //! stepped.
 //!
+//! # Thumb probes
+//!
+//! A 32-bit Thumb instruction outside any IT block (the registry decides, see
+//! `kprobe::thumb`) is optimized too — Linux never optimizes Thumb-2 code. Its halfwords
+//! become `b.w` to the copy's [`THUMB_ENTRY`] (±16 MiB; `b<c>.w`, ±1 MiB, with the
+//! branch's own condition over a conditional branch), written halfword by halfword in the
+//! rendezvous like a Thumb breakpoint. The copy runs in A32 state from its `bx pc` on, so
+//! the frame's CPSR has T clear (and IT, as in the probed code); the Thumb callbacks set
+//! T, and the handlers see the frame a Thumb breakpoint hit gives them. The copy never
+//! runs the A32 instruction hole: the callback always returns non-zero. An instruction
+//! that does not touch PC (`decode::uses_pc_t32`) is still run natively — the copy's
+//! instruction hole holds it (in memory order) and the next word a Thumb `b.w` back to
+//! the probed address + 4 — by resuming at that hole in Thumb state (the `fast` literal
+//! of a Thumb copy is that address with bit 0 set, which the callback gets in r0: a copy
+//! names its own hole, whatever became of the site since). A PC user is stepped, and a
+//! step-only copy's two holes hold [`NEVER_RUN`].
+//!
 //! # When a slot may be reused
 //!
 //! A copy runs with its interrupts as the probed code had them in two windows: the
-//! three instructions between the probed `b` and the `cpsid`, and the direct path's
-//! `ldm`, original and branch back (three); everywhere else interrupts and FIQs are
-//! masked. (The resuming exit's final `ldm`, the third window, lies in the shared exit,
-//! outside every slot: a CPU interrupted there is in no slot, and never returns to one.) An interrupt taken in a
+//! three instructions between the probed `b` and the `cpsid` (four from a Thumb
+//! probe's `b.w`: the `bx pc` too), and the direct path's `ldm`, original and branch
+//! back (three; a Thumb copy's original and `b.w` back, two, which the shared exit's
+//! `ldm` enters); everywhere else interrupts and FIQs are masked. (The resuming exit's
+//! final `ldm`, the third window, lies in the shared exit, outside every slot: a CPU
+//! interrupted there is in no slot, and never returns to one.) An interrupt taken in a
 //! window returns into the copy — and a CPU that returns with the next interrupt already
 //! pending takes it before executing anything, so it can be found at the same slot pc
 //! rendezvous after rendezvous (seen under QEMU's multi-threaded TCG: 9 in a row).
@@ -109,7 +132,8 @@
 //! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
 //! so the callback (or the fast path's pre handler) starts at most 328 bytes below the
 //! probed code's SP; the hit path and an empty handler bring the high-water mark to 344
-//! bytes (direct execution) and 456 bytes (step path), measured on the test kernel
+//! bytes (direct execution) and 440 bytes (step path), and for a Thumb probe 464 bytes
+//! (run in the slot) and 904 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.
