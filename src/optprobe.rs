@@ -400,10 +400,16 @@ pub enum Variant {
     StepOnly,
 }
 
-/// Which trampoline variant `insn` (already accepted for a breakpoint probe) can use.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn variant(kind: SimKind, insn: Insn) -> Variant {
-    variant_given(kind, decode::uses_pc(insn))
+/// Which trampoline variant the A32 `insn` (already accepted for a breakpoint probe) can
+/// use: one table walk, at optimize time (registration does not need the answer).
+pub(crate) fn variant_of(insn: Insn) -> Variant {
+    let c = decode::classify(insn);
+    match c.decoded {
+        decode::Decoded::Simulate(kind) => {
+            variant_given(kind, decode::uses_pc_classified(insn, &c))
+        }
+        decode::Decoded::Rejected(_) => Variant::StepOnly,
+    }
 }
 
 /// [`variant`], given whether the instruction uses PC ([`decode::uses_pc`]).
@@ -965,14 +971,20 @@ mod tests {
             (0xe58d_f000, Variant::StepOnly), // str pc, [sp]
             (0xe92d_8000, Variant::StepOnly), // push {pc}
         ] {
-            let Decoded::Simulate(kind) = decode(Insn(word)) else {
-                panic!("{word:#010x} is not supported");
-            };
-            assert_eq!(variant(kind, Insn(word)), want, "{word:#010x}");
+            assert!(
+                matches!(decode(Insn(word)), Decoded::Simulate(_)),
+                "{word:#010x} is not supported"
+            );
+            assert_eq!(variant_of(Insn(word)), want, "{word:#010x}");
         }
         assert!(
             decode::uses_pc(Insn(0xe7f0_00f0)),
             "rejected words never run out of place"
+        );
+        assert_eq!(
+            variant_of(Insn(0xe7f0_00f0)),
+            Variant::StepOnly,
+            "nor are they given a direct copy"
         );
     }
 

@@ -1,7 +1,7 @@
 //! Optimization: slots for trampolines, the batch that turns breakpoints into branches in
 //! one rendezvous, and slot reclaim.
 
-use super::thumb::{thumb_cond, thumb_reaches};
+use super::thumb::{ThumbInsn, thumb_cond, thumb_reaches};
 use super::*;
 use crate::insn::{Cond, ThumbBranch};
 use crate::patch::merged_halfword;
@@ -138,8 +138,15 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             let site = &self.sites[index];
             let addr = site.addr.load(Ordering::Relaxed);
             let original = site.original.load(Ordering::Relaxed);
-            let direct = site.direct.load(Ordering::Relaxed);
             let thumb = addr & 1 == 1;
+            let variant = if thumb {
+                // SAFETY: registry lock held: the only writer of the cell (a registration)
+                // is not running, and it wrote the cell before publishing the site.
+                unsafe { ThumbInsn::of(site) }.map_or(Variant::StepOnly, |i| i.variant())
+            } else {
+                optprobe::variant_of(Insn(original))
+            };
+            let direct = variant == Variant::Direct;
             // Where the probe's branch goes and where it comes back to, from a slot.
             let (from, to) = ((addr & !1) as u32, (addr & !1) as u32 + 4);
             let reaches = |s: Slot| {
@@ -168,11 +175,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
                     continue;
                 }
             };
-            let variant = if direct {
-                Variant::Direct
-            } else {
-                Variant::StepOnly
-            };
+            // Written before the branch is published; read by a hit through it only.
+            site.direct.store(direct, Ordering::Relaxed);
             // Only an A32 direct slot runs the fast path in its trampoline (it ends in
             // the original run in place, in A32 state).
             let cpu = if variant == Variant::Direct && !thumb {

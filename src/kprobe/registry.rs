@@ -270,9 +270,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if self.is_foreign_probe(addr, word) {
             return Err(KprobeError::ForeignProbe { addr, word });
         }
-        // One table walk answers every question below.
-        let classified = decode::classify(Insn(word));
-        let kind = match classified.decoded {
+        let kind = match decode::decode(Insn(word)) {
             Decoded::Rejected(reason) => return Err(KprobeError::Rejected { addr, word, reason }),
             Decoded::Simulate(kind) => kind,
         };
@@ -282,11 +280,8 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         site.original.store(word, Ordering::Relaxed);
         // SAFETY: the site is free and unpublished (see the Sync impl).
         unsafe { *site.plan.get() = Plan::new(kind, Insn(word)) };
-        site.direct.store(
-            optprobe::variant_given(kind, decode::uses_pc_classified(Insn(word), &classified))
-                == Variant::Direct,
-            Ordering::Relaxed,
-        );
+        // Whether a trampoline may run it in place is the optimizer's question, answered
+        // there (`optprobe::variant_of`): registration keeps only what a hit needs.
         g.opt[index] = Opt::Candidate;
         self.publish_site(g, probe, site)
     }

@@ -98,6 +98,19 @@ impl hit::Stepper for ThumbInsn {
 }
 
 impl ThumbInsn {
+    /// How an optimized copy runs it: in place when it is a 32-bit instruction that does
+    /// not touch PC ([`decode::uses_pc_t32`]), else stepped.
+    pub(super) fn variant(&self) -> Variant {
+        match self.kind {
+            ThumbKind::Wide(k)
+                if !decode::uses_pc_t32(k, (self.original >> 16) as u16, self.original as u16) =>
+            {
+                Variant::Direct
+            }
+            _ => Variant::StepOnly,
+        }
+    }
+
     /// A conditional branch's own condition (`B<c>` T1 or T3, which only exist outside
     /// IT blocks), from the registration's decode; `None` for every other instruction.
     #[inline(always)]
@@ -278,10 +291,6 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             *site.plan.get() = Plan::UNSET;
             *site.thumb.get() = Some(kind);
         }
-        site.direct.store(
-            matches!(kind, ThumbKind::Wide(k) if !decode::uses_pc_t32(k, (original >> 16) as u16, original as u16)),
-            Ordering::Relaxed,
-        );
         g.opt[index] = if len == 2 {
             Opt::Failed(NotOptimized::ThumbNarrow)
         } else if self.maybe_in_it_block(at) {

@@ -575,6 +575,16 @@ fn the_lookup_hash_gives_one_stretch_of_text_distinct_slots_and_spreads_aliases(
         assert!(!seen[slot], "word {i} shares slot {slot}");
         seen[slot] = true;
     }
+    // Any n - 1 consecutive words, wherever they start (across a multiple of the span
+    // too): distinct slots.
+    for start in [base + 4 * (n / 2), base + 4 * (n - 1), base - 4 * 3] {
+        let mut seen = vec![false; n];
+        for i in 0..n - 1 {
+            let slot = hash(start + 4 * i, n);
+            assert!(!seen[slot], "from {start:#x}: word {i} shares slot {slot}");
+            seen[slot] = true;
+        }
+    }
     // Text a table's span (128 KiB) apart, as in modules loaded at aligned bases: the
     // same offset lands in different slots.
     let slots: std::collections::HashSet<_> =
