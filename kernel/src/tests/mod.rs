@@ -203,6 +203,10 @@ pub const ALL: &[Test] = &[
         run: thumb_optprobes::an_optimized_thumb_load_that_aborts_is_seen_at_the_probe,
     },
     Test {
+        name: "a_kretprobe_with_an_optimized_thumb_entry_changes_every_cores_results",
+        run: thumb_optprobes::a_kretprobe_with_an_optimized_thumb_entry_changes_every_cores_results,
+    },
+    Test {
         name: "kprobe_listing_shows_address_state_and_counters",
         run: kprobes::listing_shows_address_state_and_counters,
     },

@@ -7,13 +7,14 @@
 use super::safety_step::{SKIPPED, UNMAPPED};
 use crate::abort::{self, Abort};
 use crate::platform::PLATFORM;
-use crate::probes::KPROBES;
+use crate::probes::{KPROBES, KRETPROBES};
 use crate::testing::TestResult;
 use crate::{ensure, mmu, smp};
 use alloc::format;
 use alloc::vec::Vec;
 use armv7_kprobes::insn::{Cond, ThumbBranch};
 use armv7_kprobes::kprobe::{FaultFixup, Kprobe, Mechanism};
+use armv7_kprobes::kretprobe::{Kretprobe, KretprobeInstance, KretprobePool};
 use armv7_kprobes::optprobe::Variant;
 use armv7_kprobes::{Platform, TrapFrame};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -340,6 +341,80 @@ pub fn an_optimized_thumb_load_that_aborts_is_seen_at_the_probe() -> TestResult 
         );
     }
     EXPECT.store(0, Ordering::Relaxed);
+    KPROBES.reclaim_slots().map_err(|e| format!("{e}"))?;
+    Ok(())
+}
+
+/// Return handler: counts, and adds 1000 to the result.
+static RETURNS: AtomicU32 = AtomicU32::new(0);
+static WRONG_RESULT_SEEN: AtomicU32 = AtomicU32::new(0);
+
+fn wide_return(_: &Kretprobe, _: &mut KretprobeInstance<'_>, f: &mut TrapFrame) {
+    RETURNS.fetch_add(1, Ordering::Relaxed);
+    // The caller's argument is gone by now; the result is (a == 0 ? 7 : a + 100) + 4,
+    // so anything below 11 is wrong.
+    if f.r[0] < 11 || f.pc & 1 != 0 {
+        WRONG_RESULT_SEEN.fetch_add(1, Ordering::Relaxed);
+    }
+    f.r[0] += 1000;
+}
+
+static WIDE_POOL: KretprobePool<8, 0> = KretprobePool::new();
+static WIDE_RET: Kretprobe = Kretprobe::new(None, wide_return, &WIDE_POOL, 0);
+
+/// A return probe whose entry probe is an optimized Thumb probe (on `push.w`, run in its
+/// slot): every core's calls return to their A32 caller with the handler's result.
+pub fn a_kretprobe_with_an_optimized_thumb_entry_changes_every_cores_results() -> TestResult {
+    let f = kp_thumb_wide as *const () as usize;
+    let before = text();
+    RETURNS.store(0, Ordering::Relaxed);
+    WRONG_RESULT_SEEN.store(0, Ordering::Relaxed);
+    KRETPROBES
+        .register(&KPROBES, &WIDE_RET, f)
+        .map_err(|e| format!("{e}"))?;
+    let report = KPROBES.optimize_pending().map_err(|e| format!("{e}"))?;
+    let mut mechanism = None;
+    KPROBES
+        .list(|i| {
+            if i.addr == f {
+                mechanism = Some(i.mechanism);
+            }
+        })
+        .map_err(|e| format!("{e}"))?;
+    let first = wide(5);
+    let wrong = AtomicU32::new(0);
+    smp::on_each_cpu(&|cpu| {
+        for i in 0..CALLS / 4 {
+            let a = i + cpu as u32;
+            if wide(a) != expected(a) + 1000 {
+                wrong.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let calls = 1 + u64::from(smp::online_mask().count_ones() * CALLS / 4);
+    let counts = (WIDE_RET.hits(), WIDE_RET.missed(), WIDE_RET.outstanding());
+    let in_flight = KRETPROBES
+        .unregister(&KPROBES, &WIDE_RET)
+        .map_err(|e| format!("{e}"))?;
+    ensure!(
+        report.optimized == 1 && mechanism == Some(Mechanism::Optimized(Variant::Direct)),
+        "the entry probe: {report:?}, {mechanism:?}"
+    );
+    ensure!(first == 1109, "first result {first}");
+    ensure!(
+        wrong.load(Ordering::Relaxed) == 0 && WRONG_RESULT_SEEN.load(Ordering::Relaxed) == 0,
+        "{} wrong results, {} wrong frames in the return handler",
+        wrong.load(Ordering::Relaxed),
+        WRONG_RESULT_SEEN.load(Ordering::Relaxed)
+    );
+    ensure!(
+        counts == (calls, 0, 0) && u64::from(RETURNS.load(Ordering::Relaxed)) == calls,
+        "hits/missed/outstanding {counts:?}, {} returns, {calls} calls",
+        RETURNS.load(Ordering::Relaxed)
+    );
+    ensure!(in_flight == 0, "{in_flight} in flight");
+    ensure!(wide(5) == 109, "unprobed result");
+    ensure!(text() == before, "text not restored exactly");
     KPROBES.reclaim_slots().map_err(|e| format!("{e}"))?;
     Ok(())
 }
