@@ -66,7 +66,8 @@ pub enum KprobeError {
         /// The symbol's size.
         size: usize,
     },
-    /// The offset is not a multiple of 4, so not on an instruction boundary.
+    /// The offset is not a multiple of 4 (of 2 in a Thumb function), so not on an
+    /// instruction boundary.
     MisalignedOffset {
         /// The offset given.
         offset: usize,

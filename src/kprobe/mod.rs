@@ -343,7 +343,8 @@ pub enum Trap {
 
 /// A source of symbols for [`Kprobes::register_symbol`].
 pub trait SymbolLookup {
-    /// The address range of the function called `name`.
+    /// The address range of the function called `name`: from its ELF symbol value (bit
+    /// 0 set for a Thumb function) for its size in bytes.
     fn lookup(&self, name: &str) -> Option<Range<usize>>;
 }
 

@@ -393,7 +393,9 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
     }
 
     /// Registers `probe` at `offset` bytes into the function `name`: the whole
-    /// instruction at the offset must lie inside the symbol's size.
+    /// instruction at the offset must lie inside the symbol's size. A Thumb function (a
+    /// range starting at an odd address, as its ELF symbol value is) takes offsets that
+    /// are multiples of 2, and a 16-bit instruction may end the symbol.
     ///
     /// # Errors
     ///
@@ -407,10 +409,18 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         offset: usize,
     ) -> Result<(), KprobeError> {
         let range = symbols.lookup(name).ok_or(KprobeError::UnknownSymbol)?;
-        if !offset.is_multiple_of(4) {
+        let thumb = range.start & 1 == 1;
+        if !offset.is_multiple_of(if thumb { 2 } else { 4 }) {
             return Err(KprobeError::MisalignedOffset { offset });
         }
-        if offset.checked_add(4).is_none_or(|end| end > range.len()) {
+        // The instruction's length: 4, but 2 for a 16-bit Thumb one (text that cannot be
+        // read is left to `register`, which refuses it).
+        let at = (range.start & !1).wrapping_add(offset);
+        let narrow = thumb
+            && self.platform.kernel_text().contains(&at)
+            && !crate::insn::ThumbBreakpoint::starts_32_bit_instruction(self.read_half(at));
+        let len = if narrow { 2 } else { 4 };
+        if offset.checked_add(len).is_none_or(|end| end > range.len()) {
             return Err(KprobeError::OffsetOutsideSymbol {
                 offset,
                 size: range.len(),

@@ -471,6 +471,10 @@ impl SymbolLookup for Symbols {
             "work" => Some(TEXT + 64..TEXT + 80),
             // 14 bytes: the word at offset 12 would run past its end.
             "short" => Some(TEXT + 64..TEXT + 78),
+            // Thumb (odd start): adds; add.w; adds — 8 bytes; and the same cut after the
+            // add.w's first half.
+            "thumb" => Some(TEXT + 97..TEXT + 105),
+            "thumb_cut" => Some(TEXT + 97..TEXT + 101),
             _ => None,
         }
     }
@@ -505,6 +509,25 @@ fn probes_by_symbol_and_offset_check_the_offset() {
     );
     e.k.register_symbol(pr, &Symbols, "work", 12).unwrap();
     assert_eq!(pr.addr(), Some(TEXT + 76));
+    e.k.unregister(pr).unwrap();
+
+    // A Thumb function: halfword offsets, each instruction's own length.
+    e.p.set_word(TEXT + 96, 0xf100_1840); // adds r0, r0, r1 ; add.w r0, r0, #3 (hw1)
+    e.p.set_word(TEXT + 100, 0x3001_0003); // (hw2) ; adds r0, #1
+    assert_eq!(
+        e.k.register_symbol(pr, &Symbols, "thumb", 3),
+        Err(KprobeError::MisalignedOffset { offset: 3 })
+    );
+    assert_eq!(
+        e.k.register_symbol(pr, &Symbols, "thumb_cut", 2),
+        Err(KprobeError::OffsetOutsideSymbol { offset: 2, size: 4 }),
+        "a 32-bit instruction must lie inside the symbol"
+    );
+    for (offset, addr) in [(2, TEXT + 99), (6, TEXT + 103)] {
+        e.k.register_symbol(pr, &Symbols, "thumb", offset).unwrap();
+        assert_eq!(pr.addr(), Some(addr), "a Thumb probe at +{offset}");
+        e.k.unregister(pr).unwrap();
+    }
 }
 
 #[test]
