@@ -132,8 +132,8 @@
 //! [`STACK_GAP`] (256) bytes, then the frame (68 bytes) and at most 4 bytes to align,
 //! so the callback (or the fast path's pre handler) starts at most 328 bytes below the
 //! probed code's SP; the hit path and an empty handler bring the high-water mark to 344
-//! bytes (direct execution) and 440 bytes (step path), and for a Thumb probe 464 bytes
-//! (run in the slot) and 904 bytes (step path), measured on the test kernel
+//! bytes (direct execution) and 440 bytes (step path), and for a Thumb probe 392 bytes
+//! (run in the slot) and 944 bytes (step path), measured on the test kernel
 //! (`kernel/src/tests/safety_slots.rs`, budget 1,536). Add what your handlers use. The
 //! probed code's stack must have that much room below its SP; a breakpoint probe's
 //! handler runs on whatever stack the kernel's undefined-instruction entry chooses.

@@ -451,6 +451,61 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
 }
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
+    /// [`Kprobes::thumb_optimized_hit`] of a direct copy, with the fast path of
+    /// [`Kprobes::direct_hit`] first: the site's one enabled probe without a post
+    /// handler runs, and the copy resumes at `run` unless the handler moved `pc` —
+    /// neither the decode nor a step is looked at.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    pub(super) fn thumb_direct_hit(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        run: usize,
+    ) -> u32 {
+        // Relaxed as in `thumb_trap` (the branch's rendezvous ordered the probe's
+        // stores; a probe swapped in later is published by `refresh_fast`'s Release,
+        // and every access through the pointer depends on its address).
+        let Some(p) = live(site.fast_pre_only.load(Ordering::Relaxed)) else {
+            return self.thumb_optimized_general(site, frame, mem, run);
+        };
+        let cpu = self.platform.cpu_id() % MAX_CPUS;
+        let running = &self.running[cpu];
+        if running.load(Ordering::Relaxed) != 0 {
+            return self.thumb_optimized_general(site, frame, mem, run);
+        }
+        frame.cpsr |= step::psr::T;
+        let pc = frame.pc;
+        running.store(1, Ordering::Relaxed);
+        p.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(pre) = p.pre {
+            pre(p, frame);
+        }
+        running.store(0, Ordering::Relaxed);
+        if frame.pc == pc {
+            frame.pc = run as u32;
+            return 1;
+        }
+        select_state_from_pc(frame);
+        resume_from_frame(frame)
+    }
+
+    /// [`Kprobes::thumb_optimized_hit`] of a direct copy, out of line: the way off its
+    /// fast path (several probes, a post handler, a nested hit, which counts `missed`).
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    #[cfg_attr(not(any(test, target_arch = "arm")), allow(dead_code))]
+    #[inline(never)]
+    fn thumb_optimized_general(
+        &self,
+        site: &Site,
+        frame: &mut TrapFrame,
+        mem: &mut (impl Memory + ?Sized),
+        run: usize,
+    ) -> u32 {
+        self.thumb_optimized_hit(site, frame, mem, run, true)
+    }
+
     /// [`Kprobes::optimized_hit`] for a Thumb site, whose copy is entered at its Thumb
     /// entry and runs in A32 state from its `bx pc` on: the frame is the interrupted
     /// Thumb code's but for CPSR.T, which is set here (IT is clear, as it was: the
@@ -636,7 +691,7 @@ trampoline_callbacks! {
     /// The callback of a Thumb site's [`Variant::Direct`](crate::optprobe::Variant) copy:
     /// `run` (its `fast` literal) is the Thumb address of the copy's own copy of the
     /// original, where it resumes to run it in place.
-    thumb_direct_entry(run) => thumb_optimized_hit(run, true);
+    thumb_direct_entry(run) => thumb_direct_hit(run);
 }
 
 /// The trampoline's fast path calls a probe's pre handler through this: handlers are

@@ -41,6 +41,10 @@ fn bump_r1(_: &Kprobe, f: &mut TrapFrame) {
     f.r[1] = f.r[1].wrapping_add(1);
 }
 
+fn to_arm(_: &Kprobe, f: &mut TrapFrame) {
+    f.pc = 0x9000;
+}
+
 fn post_r2(_: &Kprobe, f: &mut TrapFrame) {
     f.r[2] = f.r[0];
 }
@@ -113,7 +117,7 @@ fn a_32_bit_thumb_site_branches_to_its_copys_thumb_entry_and_the_copy_can_run_it
     f.r[2] = 5;
     let run = (slot + l.insn as usize) | 1;
     assert_eq!(
-        e.k.thumb_optimized_hit(site, &mut f, &mut Mem::default(), run, true),
+        e.k.thumb_direct_hit(site, &mut f, &mut Mem::default(), run),
         1
     );
     assert_eq!(f.pc as usize, run, "resumes at the copy of the original");
@@ -135,7 +139,7 @@ fn a_32_bit_thumb_site_branches_to_its_copys_thumb_entry_and_the_copy_can_run_it
     f.r[1] = 10;
     f.r[2] = 5;
     assert_eq!(
-        e.k.thumb_optimized_hit(site, &mut f, &mut Mem::default(), run, true),
+        e.k.thumb_direct_hit(site, &mut f, &mut Mem::default(), run),
         1
     );
     assert_eq!(
@@ -150,8 +154,28 @@ fn a_32_bit_thumb_site_branches_to_its_copys_thumb_entry_and_the_copy_can_run_it
     );
     assert_eq!(f.cpsr, SYS | step::psr::T);
 
-    e.k.unregister(p).unwrap();
     e.k.unregister(q).unwrap();
+
+    // A handler that moves pc: the copy resumes there, not at `run`.
+    let r = probe(Some(to_arm), None, 2);
+    e.k.unregister(p).unwrap();
+    e.k.register(r, a | 1).unwrap();
+    let mut f = TrapFrame {
+        cpsr: SYS,
+        pc: a as u32,
+        ..Default::default()
+    };
+    assert_eq!(
+        e.k.thumb_direct_hit(site, &mut f, &mut Mem::default(), run),
+        1
+    );
+    assert_eq!(
+        (f.pc, f.cpsr),
+        (0x9001, SYS | step::psr::T),
+        "an even pc keeps the frame's Thumb state, as on the breakpoint path (bit 0 set \
+         for the interworking load)"
+    );
+    e.k.unregister(r).unwrap();
     assert_eq!([half(&e, a), half(&e, a + 2)], [0xeb01, 0x0002], "restored");
     assert_eq!([half(&e, a - 2), half(&e, a + 4)], [0xbf00, 0xbf00]);
     e.k.reclaim_slots().unwrap();
