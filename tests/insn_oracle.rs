@@ -62,6 +62,8 @@ fn capstone_reads(word: u32, at: u32) -> Option<Seen> {
                 ArmOperandType::Imm(imm) => Some(imm as u32),
                 _ => None,
             },
+            // capstone is built for ARM only (Cargo.toml): no other operand kind.
+            #[allow(unreachable_patterns)]
             _ => None,
         })
         .collect();
@@ -533,6 +535,8 @@ fn capstone_reads_thumb_with(cs: &Capstone, bytes: &[u8], at: u32) -> Vec<(Seen,
                         ArmOperandType::Imm(imm) => Some(imm as u32),
                         _ => None,
                     },
+                    // capstone is built for ARM only (Cargo.toml): no other operand kind.
+                    #[allow(unreachable_patterns)]
                     _ => None,
                 })
                 .collect();

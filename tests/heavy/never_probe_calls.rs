@@ -345,6 +345,8 @@ fn scan(elf: &Elf) -> Scan {
                         ArmOperandType::Imm(imm) => Some(imm as u32),
                         _ => None,
                     },
+                    // capstone is built for ARM only (Cargo.toml): no other operand kind.
+                    #[allow(unreachable_patterns)]
                     _ => None,
                 });
                 let writes_pc = detail

@@ -8,16 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Builds the quick-start kernel (`single-cpu` feature or not) and returns its ELF (both
-/// variants share one target directory, so their dependencies build once).
+/// Builds the quick-start kernel (`single-cpu` feature or not) and returns its ELF. Both
+/// variants build in the release test kernels' target directory (same profile, same
+/// `RUSTFLAGS`): their dependencies (aarch32-rt, the proc macros) are the test kernel's,
+/// built once; only the crate (without `lab`) and the quick-start itself build again
+/// (cold: 3.5 s, against 15 s in a directory of their own).
 fn build(single_cpu: bool) -> PathBuf {
+    let kernels = KernelBuild::test_kernel("virt", "release");
     KernelBuild {
         package: "kprobes-quickstart",
         bin: "kprobes-quickstart",
         features: if single_cpu { &["single-cpu"] } else { &[] },
-        profile: "release",
-        rustflags: "",
-        target_dir: "quickstart",
+        ..kernels
     }
     .build()
 }
