@@ -1,4 +1,4 @@
-//! Dynamic kernel probes for bare-metal ARMv7-A (A32) kernels.
+//! Dynamic kernel probes for bare-metal ARMv7-A kernels, on A32 and Thumb-2 code.
 //!
 //! The integrating kernel implements [`Platform`] (CPUs, IPIs, interrupt masking, the
 //! text it allows to be probed and a writable view of it) and calls the crate from its
