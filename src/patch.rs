@@ -442,11 +442,14 @@ impl WordSource for &[(usize, u32)] {
     }
 }
 
-/// Halfword writes as word writes: each halfword merged into the word that holds it as
-/// the word is now (little-endian: the halfword at the lower address is the low half).
-/// Read inside the rendezvous, with every CPU parked, so the other half is what it
-/// stays. Where every CPU writes (non-broadcast), each merges the same halfwords in the
-/// same order, so whichever store lands last holds all of them; the second walk (the
+/// Halfword writes as word writes: the halfwords of each word merged into it as it is
+/// now (little-endian: the halfword at the lower address is the low half), and stored
+/// once. Read inside the rendezvous, with every CPU parked, so the other half is what it
+/// stays. Where every CPU writes (non-broadcast), each stores only final words — a word
+/// with both its halves in the batch is never stored with one of them new and the other
+/// old, a mix (a 32-bit instruction's new hw1 before its old hw2) that a CPU which has
+/// already invalidated its caches could fetch — so every read, whoever stored before it,
+/// sees the old word or the final one, and merges to the final one. The second walk (the
 /// invalidation) only uses the addresses.
 struct Halfwords<'a, P: ?Sized> {
     platform: &'a P,
@@ -456,17 +459,28 @@ struct Halfwords<'a, P: ?Sized> {
 impl<P: Platform + ?Sized> WordSource for Halfwords<'_, P> {
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn each(&self, f: &mut dyn FnMut(usize, u32)) {
-        for &(addr, half) in self.halfwords {
-            let (word_addr, word) = merged_halfword(self.platform, addr, half);
+        let same_word = |a: usize, b: usize| a & !3 == b & !3;
+        for (i, &(addr, half)) in self.halfwords.iter().enumerate() {
+            if self.halfwords[..i].iter().any(|&(a, _)| same_word(a, addr)) {
+                continue; // stored with the first halfword of its word
+            }
+            let (word_addr, mut word) = merged_halfword(self.platform, addr, half);
+            // The word's other half, when the batch has it too (addresses are distinct).
+            if let Some(&(other, half)) = self.halfwords[i + 1..]
+                .iter()
+                .find(|&&(a, _)| same_word(a, addr))
+            {
+                word = with_halfword(word, other, half);
+            }
             f(word_addr, word);
         }
     }
 }
 
 /// The word holding the halfword at `addr` (even, in kernel text or slot memory), as it
-/// is now with `half` merged in (little-endian: the halfword at the lower address is the
-/// low half), and its address. For a [`WordSource`] whose pairs are halfwords: read
-/// inside the rendezvous, so the other half is what it stays (see [`Halfwords`]).
+/// is now with `half` merged in, and its address. For a [`WordSource`] whose pairs are
+/// halfwords: read inside the rendezvous, so the other half is what it stays, and the
+/// caller stores only final words (see [`Halfwords`]).
 #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
 pub(crate) fn merged_halfword<P: Platform + ?Sized>(
     platform: &P,
@@ -474,17 +488,21 @@ pub(crate) fn merged_halfword<P: Platform + ?Sized>(
     half: u16,
 ) -> (usize, u32) {
     let word_addr = addr & !3;
-    let shift = (addr & 2) * 8;
     // SAFETY: the callers (`patch_halfwords`, and the optimize batch for a registered
     // Thumb site) only name words of text or slot memory, so `text_alias` gives a valid,
     // aligned view of it (Platform contract); every write to it is an atomic store
     // (`CacheOps::store_text_word`), so an atomic load is race-free.
     let old =
         unsafe { AtomicU32::from_ptr(platform.text_alias(word_addr)).load(Ordering::Relaxed) };
-    (
-        word_addr,
-        (old & !(0xffff << shift)) | (u32::from(half) << shift),
-    )
+    (word_addr, with_halfword(old, addr, half))
+}
+
+/// `word` (the one holding the halfword address `addr`) with `half` in `addr`'s half:
+/// little-endian, the halfword at the lower address is the low half.
+#[inline(always)]
+pub(crate) const fn with_halfword(word: u32, addr: usize, half: u16) -> u32 {
+    let shift = (addr & 2) * 8;
+    (word & !(0xffff << shift)) | ((half as u32) << shift)
 }
 
 /// The rendezvous work of [`TextPatcher::patch_batch`] and its relatives.

@@ -4,7 +4,7 @@
 use super::thumb::{ThumbInsn, thumb_cond, thumb_reaches};
 use super::*;
 use crate::insn::{Cond, ThumbBranch};
-use crate::patch::merged_halfword;
+use crate::patch::{merged_halfword, with_halfword};
 
 impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C, N> {
     /// The slot allocator, made on first use (registry lock held).
@@ -251,15 +251,28 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         if head == 0 {
             return Ok(report);
         }
-        if let Err(e) = patcher.patch_distinct(&Batch {
+        let published = patcher.patch_distinct(&Batch {
             registry: self,
             head,
-        }) {
+        });
+        if let Err(e) = published {
             self.abandon_batch(opt, alloc, head);
             return Err(e.into());
         }
+        self.end_batch(head);
         report.rendezvous = 1;
         Ok(report)
+    }
+
+    /// After a batch: its sites' `batch_word` back to 0, which outside a batch every
+    /// site's is (`Batch` reads a non-zero one as "in this batch").
+    fn end_batch(&self, head: u32) {
+        let mut i = head;
+        while i != 0 {
+            let site = &self.sites[i as usize - 1];
+            site.batch_word.store(0, Ordering::Relaxed);
+            i = site.batch_next.load(Ordering::Relaxed);
+        }
     }
 
     /// Undoes a batch that was never published: its sites are candidates again and their
@@ -280,6 +293,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             self.sites[index].fast_slot.store(0, Ordering::Relaxed);
             i = self.sites[index].batch_next.load(Ordering::Relaxed);
         }
+        self.end_batch(head);
     }
 
     /// The platform's CPU-index register, when it holds this CPU's index here (checked
@@ -426,10 +440,27 @@ struct Batch<'a, P: Platform + 'static, C: CacheOps + 'static, const N: usize> {
     head: u32,
 }
 
+impl<P: Platform, C: CacheOps, const N: usize> Batch<'_, P, C, N> {
+    /// The new halfword of the Thumb site at `site_at` when that site is in this batch
+    /// (its `batch_word` non-zero): its first (`second` false) or second halfword.
+    #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
+    fn batch_half(&self, site_at: usize, second: bool) -> Option<u16> {
+        let (_, site) = self.registry.find(site_at | 1)?;
+        let word = site.batch_word.load(Ordering::Relaxed);
+        (word != 0).then_some(if second {
+            word as u16
+        } else {
+            (word >> 16) as u16
+        })
+    }
+}
+
 impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N> {
-    /// An A32 site's branch word; a Thumb site's two halfwords (`hw1 << 16 | hw2`), each
-    /// merged into its word as it is then (two sites' halfwords may share a word: each
-    /// merge reads the word after the one before was written).
+    /// An A32 site's branch word; a Thumb site's `b.w` (`hw1 << 16 | hw2`) as final
+    /// words only (see `patch::Halfwords` for why): at a word address one word, else
+    /// two, each holding one of its halfwords and, in the other half, what stays there
+    /// or — when a neighbour 4 bytes away is in this batch too — the neighbour's new
+    /// halfword (that neighbour stores the same final word).
     #[cfg_attr(target_arch = "arm", unsafe(link_section = ".text.noprobe"))]
     fn each(&self, f: &mut dyn FnMut(usize, u32)) {
         let mut i = self.head;
@@ -439,17 +470,24 @@ impl<P: Platform, C: CacheOps, const N: usize> WordSource for Batch<'_, P, C, N>
                 site.addr.load(Ordering::Relaxed),
                 site.batch_word.load(Ordering::Relaxed),
             );
+            let at = addr & !1;
+            let (hw1, hw2) = ((word >> 16) as u16, word as u16);
             if addr & 1 == 0 {
                 f(addr, word);
+            } else if at.is_multiple_of(4) {
+                f(at, u32::from(hw1) | u32::from(hw2) << 16);
             } else {
                 let platform = self.registry.platform;
-                for (at, half) in [
-                    (addr & !1, (word >> 16) as u16),
-                    ((addr & !1) + 2, word as u16),
-                ] {
-                    let (word_addr, merged) = merged_halfword(platform, at, half);
-                    f(word_addr, merged);
+                let (w0, mut first) = merged_halfword(platform, at, hw1);
+                if let Some(h) = self.batch_half(at.wrapping_sub(4), true) {
+                    first = with_halfword(first, w0, h);
                 }
+                f(w0, first);
+                let (w1, mut second) = merged_halfword(platform, at + 2, hw2);
+                if let Some(h) = self.batch_half(at + 4, false) {
+                    second = with_halfword(second, at + 4, h);
+                }
+                f(w1, second);
             }
             i = site.batch_next.load(Ordering::Relaxed);
         }

@@ -618,7 +618,7 @@ fn a_straddling_32_bit_breakpoint_writes_and_maintains_both_words() {
 
 /// Without broadcast maintenance every CPU merges the same halfwords into the same
 /// words; two halfwords of one word in one batch (two 16-bit probes side by side) both
-/// land, and every CPU maintains every word it touched.
+/// land in one store of the final word, and every CPU maintains every word it touched.
 #[test]
 fn every_cpu_merges_halfwords_where_maintenance_is_local() {
     within_deadline(|| {
@@ -639,6 +639,17 @@ fn every_cpu_merges_halfwords_where_maintenance_is_local() {
             assert_eq!(fake.word(TEXT + 0x28), (NOP & 0xffff_0000) | 0xa018);
             for cpu in 0..4 {
                 let log = rv.cache_ops().take_log(cpu);
+                // Only ever the final word: a CPU that stored a word with one of its two
+                // new halfwords (a 32-bit instruction's hw1 new, hw2 old) could have that
+                // mix fetched by a CPU that has already invalidated its caches.
+                for op in &log {
+                    if let CacheOp::Store { addr, word } = *op {
+                        assert!(
+                            addr != TEXT + 0x20 || word == 0x4770_de18,
+                            "CPU {cpu} stored {word:#010x} at {addr:#x}: not the final word"
+                        );
+                    }
+                }
                 for w in [TEXT + 0x20, TEXT + 0x24, TEXT + 0x28] {
                     assert!(
                         log.contains(&CacheOp::Dccmvau(w)),
@@ -655,6 +666,9 @@ fn every_cpu_merges_halfwords_where_maintenance_is_local() {
                 patcher.patch_batch(&[(TEXT + 0x20, NOP), (TEXT + 0x24, NOP), (TEXT + 0x28, NOP)])
             });
             result.unwrap();
+            for cpu in 0..4 {
+                rv.cache_ops().take_log(cpu);
+            }
         }
     });
 }

@@ -250,8 +250,21 @@ fn two_sites_sharing_a_word_are_optimized_in_one_rendezvous_halfword_by_halfword
     e.k.register(pa, a | 1).unwrap();
     e.k.register(pb, b | 1).unwrap();
     let before = e.r.completed();
+    e.r.cache_ops().take_log(0);
     assert_eq!(e.k.optimize_pending().unwrap().optimized, 2);
     assert_eq!(e.r.completed().wrapping_sub(before), 1, "one rendezvous");
+    // Only final words are stored: never the shared word with one site's halfword new
+    // and the other's old (where maintenance is not broadcast, a CPU that has already
+    // invalidated its caches could fetch that mix).
+    let shared = e.p.word(TEXT + 4);
+    for op in e.r.cache_ops().take_log(0) {
+        if let crate::fakes::CacheOp::Store { addr, word } = op {
+            assert!(
+                addr != TEXT + 4 || word == shared,
+                "stored {word:#010x} at {addr:#x}, final {shared:#010x}"
+            );
+        }
+    }
     let (ba, bb) = (branch_at(&e, a), branch_at(&e, b));
     assert_ne!(ba.target(), bb.target(), "a slot each");
     assert_eq!([half(&e, TEXT), half(&e, b + 4)], [0xbf00, 0xbf00]);
