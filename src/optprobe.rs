@@ -186,7 +186,9 @@ pub(crate) struct TemplateLayout {
     /// ([`resume_address`]).
     pub resume: u32,
     /// Literal: the fast path's probe (the site's `fast_pre_only`, which the registry
-    /// keeps this word equal to while the slot is the site's), or 0.
+    /// keeps this word equal to while the slot is the site's), or 0. In a Thumb copy
+    /// (which never runs the fast path) the Thumb address of its instruction hole, which
+    /// reaches the callback in r0.
     pub fast: u32,
     /// The fast path's first instruction: in the template a branch to `slow` (no fast
     /// path); filled with `mpidr` or `tpidrprw` when the platform has a CPU index
@@ -225,7 +227,8 @@ pub(crate) struct Fill {
     pub call_pre: u32,
     /// The shared way out ([`resume_address`]).
     pub resume: u32,
-    /// The fast path's probe (0: none).
+    /// The fast path's probe (0: none); in a Thumb copy, the address its callback
+    /// resumes at to run the original in place (its instruction hole, bit 0 set).
     pub fast: u32,
     /// Where the fast path reads the CPU index; [`CpuIndexSource::None`] leaves the
     /// template's branch to the callback (no fast path: step-only slots, platforms
