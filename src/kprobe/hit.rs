@@ -373,12 +373,29 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let Some(p) = live(site.fast_pre_only.load(Ordering::Acquire)) else {
             return self.general_optimized_hit(site, frame, mem, true);
         };
+        match self.run_pre_only(p, frame) {
+            None => {
+                p.missed.fetch_add(1, Ordering::Relaxed);
+                0
+            }
+            Some(false) => 0,
+            Some(true) => {
+                select_state_from_pc(frame);
+                resume_from_frame(frame)
+            }
+        }
+    }
+
+    /// The direct slots' fast path: `p` (a site's `fast_pre_only` probe) counts the hit
+    /// and runs its pre handler with this CPU's reentrancy flag set. `None` when this CPU
+    /// is already inside a handler (nothing done), else whether the handler moved `pc`.
+    #[inline(always)]
+    fn run_pre_only(&self, p: &Kprobe, frame: &mut TrapFrame) -> Option<bool> {
         let pc = frame.pc;
         let cpu = self.platform.cpu_id() % MAX_CPUS;
         let running = &self.running[cpu];
         if running.load(Ordering::Relaxed) != 0 {
-            p.missed.fetch_add(1, Ordering::Relaxed);
-            return 0;
+            return None;
         }
         running.store(1, Ordering::Relaxed);
         p.hits.fetch_add(1, Ordering::Relaxed);
@@ -386,11 +403,7 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
             pre(p, frame);
         }
         running.store(0, Ordering::Relaxed);
-        if frame.pc == pc {
-            return 0;
-        }
-        select_state_from_pc(frame);
-        resume_from_frame(frame)
+        Some(frame.pc != pc)
     }
 
     /// [`Kprobes::optimized_hit`] for a [`Variant::StepOnly`] slot.
@@ -470,25 +483,20 @@ impl<P: Platform + 'static, C: CacheOps + 'static, const N: usize> Kprobes<P, C,
         let Some(p) = live(site.fast_pre_only.load(Ordering::Relaxed)) else {
             return self.thumb_optimized_general(site, frame, mem, run);
         };
-        let cpu = self.platform.cpu_id() % MAX_CPUS;
-        let running = &self.running[cpu];
-        if running.load(Ordering::Relaxed) != 0 {
-            return self.thumb_optimized_general(site, frame, mem, run);
-        }
+        // The handler sees the Thumb code's frame (as in `thumb_optimized_hit`).
         frame.cpsr |= step::psr::T;
-        let pc = frame.pc;
-        running.store(1, Ordering::Relaxed);
-        p.hits.fetch_add(1, Ordering::Relaxed);
-        if let Some(pre) = p.pre {
-            pre(p, frame);
+        match self.run_pre_only(p, frame) {
+            // A nested hit: the general path counts `missed`.
+            None => self.thumb_optimized_general(site, frame, mem, run),
+            Some(false) => {
+                frame.pc = run as u32;
+                1
+            }
+            Some(true) => {
+                select_state_from_pc(frame);
+                resume_from_frame(frame)
+            }
         }
-        running.store(0, Ordering::Relaxed);
-        if frame.pc == pc {
-            frame.pc = run as u32;
-            return 1;
-        }
-        select_state_from_pc(frame);
-        resume_from_frame(frame)
     }
 
     /// [`Kprobes::thumb_optimized_hit`] of a direct copy, out of line: the way off its
